@@ -1,0 +1,224 @@
+"""Mesa agents: the patron, the militia leaders and their cells, Sadr's bloc and the prime minister.
+Each agent holds its own state and calls the shared rules in sim.rules on its own scalars."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from . import keyed_random as kr
+from . import rules
+from .params import Militia
+from .state import cell_traits
+
+if TYPE_CHECKING:
+    from .model import MilitiaModel
+
+
+class Stance(Enum):
+    RESTRAIN = "restrain"
+    CONTEST = "contest"
+
+
+class Patron(mesa.Agent):
+    """The IRGC / Quds Force: decides whether to intervene and on which militias (MODEL.md step 2)."""
+
+    model: MilitiaModel
+    uid = kr.PATRON_UID
+
+    def __init__(self, model: MilitiaModel) -> None:
+        super().__init__(model)
+        self.attention = np.float64(1.0)
+        self.cooldown = np.int64(0)
+        self.interventions = np.int64(0)
+        self.intervened = False
+        self.targets = np.zeros(len(model.militia_table), dtype=bool)
+
+    def decide(self) -> None:
+        m, p = self.model, self.model.p
+        leaders = m.leaders
+        intervened = bool(
+            rules.patron_decides(
+                p.patron_present, self.attention, self.cooldown, m.tension, m.salient, m.forced_intervention,
+                p.patron_trigger, p.patron_attention_cost,
+            )  # fmt: skip
+        )
+        score = np.array([rules.militia_score(ld.share, ld.grievance) for ld in leaders])
+        self.targets = intervened & rules.target_mask(score, p.patron_targets, axis=0)
+        self.attention = rules.attention_after(
+            self.attention, intervened, p.patron_attention_cost, p.patron_attention_recovery, p.patron_distraction
+        )
+        self.cooldown = rules.cooldown_after(self.cooldown, intervened, p.patron_cooldown)
+        self.interventions = self.interventions + intervened
+        self.intervened = intervened
+
+
+class MilitiaLeader(mesa.Agent):
+    """A militia's leadership (Amiri, Khazali, ...): grievance, discipline, independence, stance."""
+
+    model: MilitiaModel
+
+    def __init__(self, model: MilitiaModel, index: int, spec: Militia) -> None:
+        super().__init__(model)
+        p = model.p
+        self.index, self.spec, self.key = index, spec, spec.key
+        self.uid = kr.leader_uid(index)
+        self.grievance = np.float64(spec.grievance)
+        self.discipline = np.float64(spec.discipline)
+        self.independence = rules.independence(p.militia_independence, np.float64(spec.independence_offset))
+        self.hostility_us = np.float64(spec.hostility_us)
+        self.pressure = np.float64(0.0)
+        self.stance = Stance.RESTRAIN
+        self.share = np.float64(0.0)
+        self.order_days = np.int64(0)
+        self.attacks_state = np.int64(0)
+        self.attacks_us = np.int64(0)
+        self.retaliations = np.int64(0)
+        self.attacked_state_today = False
+        self.cells: list[MilitiaCell] = []
+
+    @property
+    def contests(self) -> bool:
+        return self.stance is Stance.CONTEST
+
+    def leverage(self):
+        p = self.model.p
+        return rules.leverage(p.patron_present, p.patron_influence, np.float64(self.spec.loyalty), self.independence)
+
+    def receive_patron(self) -> None:
+        """Step 2, second half: a targeted leader takes the patron's message."""
+        p = self.model.p
+        targeted = bool(self.model.patron.targets[self.index])
+        g, d, pr = rules.intervene(
+            self.grievance, self.discipline, self.pressure, self.leverage(), targeted,
+            p.intervention_grievance_effect, p.intervention_discipline_effect,
+        )  # fmt: skip
+        self.grievance, self.discipline, self.pressure = g, d, pr
+
+    def choose_stance(self) -> None:
+        """Step 3: contest or restrain."""
+        p = self.model.p
+        prob = rules.contest_probability(self.grievance, self.leverage(), self.pressure, p.stance_threshold, p.stance_tau)
+        contests = rules.leader_contests(self.model.draw(kr.Purpose.STANCE, self.uid), prob, self.order_days)
+        self.stance = Stance.CONTEST if bool(contests) else Stance.RESTRAIN
+
+    def count_cells(self) -> None:
+        """Step 4, end: the share of this militia's cells active today."""
+        self.share = rules.active_share(np.array([c.active for c in self.cells]))[0]
+
+    def act(self) -> None:
+        """Step 5: attacks on the state/PM and on US assets; US retaliation."""
+        p, m = self.model.p, self.model
+        self.attacked_state_today = bool(
+            m.draw(kr.Purpose.ATTACK_STATE, self.uid) < rules.daily_hazard(p.attack_rate_state, self.share)
+        )
+        attacked_us = m.draw(kr.Purpose.ATTACK_US, self.uid) < rules.daily_hazard(
+            p.attack_rate_us, self.share * self.hostility_us
+        )
+        retaliated = attacked_us & (m.draw(kr.Purpose.RETALIATION, self.uid) < p.us_retaliation_prob)
+        self.grievance, self.hostility_us = rules.after_retaliation(
+            self.grievance, self.hostility_us, retaliated, p.retaliation_grievance, p.retaliation_hostility
+        )
+        self.attacks_state = self.attacks_state + self.attacked_state_today
+        self.attacks_us = self.attacks_us + attacked_us
+        self.retaliations = self.retaliations + retaliated
+
+    def suffer_clash(self) -> None:
+        """Step 7: a clash raises every militia's grievance."""
+        if self.model.clash:
+            self.grievance = rules.clip01(self.grievance + self.model.p.clash_grievance)
+
+    def drift(self) -> None:
+        """Step 8: back towards baselines; independence creeps up."""
+        p, s = self.model.p, self.spec
+        self.grievance = rules.relax(self.grievance, np.float64(s.grievance), p.grievance_half_life)
+        self.discipline = rules.relax(self.discipline, np.float64(s.discipline), p.discipline_half_life)
+        self.hostility_us = rules.relax(self.hostility_us, np.float64(s.hostility_us), p.grievance_half_life)
+        self.pressure = rules.relax(self.pressure, 0.0, p.pressure_half_life)
+        self.independence = rules.drift_independence(self.independence, p.independence_drift)
+        self.order_days = np.maximum(self.order_days - 1, 0)
+
+
+class MilitiaCell(mesa.Agent):
+    """A sub-unit or supporter group of one militia: acts or not each day (Epstein 2002, adapted)."""
+
+    model: MilitiaModel
+
+    def __init__(self, model: MilitiaModel, leader: MilitiaLeader, index: int) -> None:
+        super().__init__(model)
+        self.leader, self.index = leader, index
+        self.uid = kr.cell_uid(leader.index, index)
+        self.offset, self.risk = cell_traits(
+            model.seed_value, model.replicate, leader.index, index, model.p.cell_grievance_sd
+        )
+        self.active = False
+        self._next_active = False
+
+    def decide(self) -> None:
+        """Stage: read the leader's committed state, compute tomorrow's activity."""
+        p, ld = self.model.p, self.leader
+        cost = rules.expected_cost(p.arrest_k, self.model.pm.capacity, ld.share)  # still yesterday's: leaders count after cells act
+        restraint = rules.restraint(ld.contests, ld.discipline, p.contest_boost)
+        prob = rules.activation_probability(
+            rules.cell_grievance(ld.grievance, self.offset), self.risk, cost, restraint, p.cell_threshold, p.cell_tau
+        )
+        self._next_active = bool(self.model.draw(kr.Purpose.CELL_ACTIVE, self.uid) < prob)
+
+    def advance(self) -> None:
+        self.active = self._next_active
+
+
+class SadrBloc(mesa.Agent):
+    """Sadr's movement and its armed wing: grievance, boycott or participation, mobilisation."""
+
+    model: MilitiaModel
+    uid = kr.SADR_UID
+
+    def __init__(self, model: MilitiaModel) -> None:
+        super().__init__(model)
+        p = model.p
+        self.grievance = np.float64(p.sadr_grievance_base)
+        self.participating = True
+        self.mobilisation = np.float64(p.sadr_grievance_base)
+        self.boycott_days = np.int64(0)
+        self.boycott_ended = False
+        self._was_participating = True
+
+    def react(self) -> None:
+        """Step 6: attacks on the state (the PM is its ally) anger it; boycott or return; mobilise."""
+        p, m = self.model.p, self.model
+        self.grievance = rules.clip01(self.grievance + p.attack_sadr_grievance * m.attacks_today)
+        self._was_participating = self.participating
+        self.participating = bool(
+            rules.participation_after(
+                self.participating, m.draw(kr.Purpose.BOYCOTT, self.uid), self.grievance,
+                p.boycott_threshold, p.return_threshold, p.sadr_tau,
+            )  # fmt: skip
+        )
+        self.mobilisation = rules.mobilisation_after(self.mobilisation, self.grievance, p.mobilisation_rate)
+
+    def suffer_clash(self) -> None:
+        if self.model.clash:
+            self.grievance = rules.clip01(self.grievance + self.model.p.clash_grievance)
+
+    def drift(self) -> None:
+        p = self.model.p
+        base = rules.sadr_baseline(self.participating, p.sadr_grievance_base, p.boycott_commitment)
+        self.grievance = rules.relax(self.grievance, base, p.grievance_half_life)
+        self.boycott_ended = self.boycott_ended or (not self._was_participating and self.participating)
+        self.boycott_days = self.boycott_days + (not self.participating)
+
+
+class PrimeMinister(mesa.Agent):
+    """The prime minister and the state's security forces: their capacity deters cells."""
+
+    model: MilitiaModel
+    uid = kr.PM_UID
+
+    def __init__(self, model: MilitiaModel) -> None:
+        super().__init__(model)
+        self.capacity = np.float64(model.p.state_capacity)
+        self.aligned_with_sadr = True  # ¶5

@@ -1,0 +1,165 @@
+"""The vectorised engine: one day's rules applied to all replicates and parameter points at once.
+It calls the same rule functions as the Mesa agents; only the bookkeeping here is array-shaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import keyed_random as kr
+from . import rules
+from .events import apply_events
+from .outcomes import accumulate, daily_record, empty_sums, run_record
+from .params import Militia
+from .scenario import Scenario
+from .state import FAR_PAST, NO_DAY, Point, State, initial_state, point_arrays
+
+
+@dataclass
+class BatchResult:
+    """Per-run outcomes (name -> (R,)) and, if kept, daily series (name -> (days, R))."""
+
+    runs: dict[str, np.ndarray]
+    daily: dict[str, np.ndarray] | None
+
+
+def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Militia], rep_key: np.ndarray) -> dict:
+    """Advance every replicate by one day (MODEL.md steps 1-8); returns the day's record."""
+    M, n = s.active.shape[1], s.active.shape[2]
+    leaders = kr.leader_uid(np.arange(M)).reshape(1, M, 1)
+
+    def draw(purpose: kr.Purpose, agents) -> np.ndarray:
+        return kr.uniform_from_key(kr.step_key(rep_key, t, purpose), agents)
+
+    # 1. events
+    apply_events(s, scenario.events_on(t), pt, militias)
+
+    # 2. patron
+    lam = rules.leverage(pt.patron_present, pt.patron_influence, pt.loyalty, s.independence)
+    intervened = rules.patron_decides(
+        pt.patron_present, s.attention, s.cooldown, s.tension, s.salient, s.forced_intervention,
+        pt.patron_trigger, pt.patron_attention_cost,
+    )  # fmt: skip
+    targeted = intervened & rules.target_mask(rules.militia_score(s.share, s.grievance), pt.patron_targets, axis=1)
+    g, d, p = rules.intervene(
+        s.grievance, s.discipline, s.pressure, lam, targeted,
+        pt.intervention_grievance_effect, pt.intervention_discipline_effect,
+    )  # fmt: skip
+    s.attention = rules.attention_after(
+        s.attention, intervened, pt.patron_attention_cost, pt.patron_attention_recovery, pt.patron_distraction
+    )
+    s.cooldown = rules.cooldown_after(s.cooldown, intervened, pt.patron_cooldown)
+    s.interventions = s.interventions + intervened
+    s.intervened, s.targeted = intervened, targeted
+
+    # 3. leaders choose a stance
+    p_contest = rules.contest_probability(g, lam, p, pt.stance_threshold, pt.stance_tau)
+    contests = rules.leader_contests(draw(kr.Purpose.STANCE, leaders), p_contest, s.order_days)
+
+    # 4. cells act (Epstein)
+    cost = rules.expected_cost(pt.arrest_k, s.capacity, s.share)
+    restraint = rules.restraint(contests, d, pt.contest_boost)
+    p_active = rules.activation_probability(
+        rules.cell_grievance(g, s.offset), s.risk, cost, restraint, pt.cell_threshold, pt.cell_tau
+    )
+    cells = kr.cell_uid(np.arange(M).reshape(1, M, 1), np.arange(n).reshape(1, 1, n))
+    active = draw(kr.Purpose.CELL_ACTIVE, cells) < p_active
+    share = rules.active_share(active)
+
+    # 5. attacks on the state and on US assets, US retaliation
+    h = s.hostility_us
+    att_state = draw(kr.Purpose.ATTACK_STATE, leaders) < rules.daily_hazard(pt.attack_rate_state, share)
+    att_us = draw(kr.Purpose.ATTACK_US, leaders) < rules.daily_hazard(pt.attack_rate_us, share * h)
+    retaliated = att_us & (draw(kr.Purpose.RETALIATION, leaders) < pt.us_retaliation_prob)
+    g, h = rules.after_retaliation(g, h, retaliated, pt.retaliation_grievance, pt.retaliation_hostility)
+    n_att = np.count_nonzero(att_state, axis=1, keepdims=True)
+
+    # 6. Sadr's bloc
+    gs = rules.clip01(s.sadr_grievance + pt.attack_sadr_grievance * n_att)
+    rivalry = rules.clip01(s.rivalry + pt.attack_rivalry * n_att)
+    part = rules.participation_after(
+        s.participating, draw(kr.Purpose.BOYCOTT, kr.SADR_UID), gs,
+        pt.boycott_threshold, pt.return_threshold, pt.sadr_tau,
+    )  # fmt: skip
+    m = rules.mobilisation_after(s.mobilisation, gs, pt.mobilisation_rate)
+
+    # 7. intra-Shi'ite clash and escalation
+    v = rules.camp_violence(active)
+    hazard = rules.clash_hazard(pt.clash_kappa, v, m)
+    clash = draw(kr.Purpose.CLASH, kr.PATRON_UID) < hazard
+    g = np.where(clash, rules.clip01(g + pt.clash_grievance), g)
+    gs = np.where(clash, rules.clip01(gs + pt.clash_grievance), gs)
+    rivalry = np.where(clash, rules.clip01(rivalry + pt.clash_rivalry), rivalry)
+    W = s.clash_ring.shape[2]
+    s.clash_ring[:, :, t % W] = np.where(clash, t, FAR_PAST)[:, :, 0]
+    recent = np.count_nonzero((t - s.clash_ring) < pt.escalation_window, axis=2, keepdims=True)
+    newly = ~s.escalated & (recent >= pt.escalation_clashes)
+    s.escalation_day = np.where(newly, t, s.escalation_day)
+    s.escalated = s.escalated | newly
+    s.first_clash_day = np.where(clash & (s.first_clash_day == NO_DAY), t, s.first_clash_day)
+    s.clashes = s.clashes + clash
+
+    # 8. slow drift
+    s.grievance = rules.relax(g, pt.grievance, pt.grievance_half_life)
+    s.discipline = rules.relax(d, pt.discipline, pt.discipline_half_life)
+    s.hostility_us = rules.relax(h, pt.hostility_us, pt.grievance_half_life)
+    s.pressure = rules.relax(p, 0.0, pt.pressure_half_life)
+    s.independence = rules.drift_independence(s.independence, pt.independence_drift)
+    s.sadr_grievance = rules.relax(
+        gs, rules.sadr_baseline(part, pt.sadr_grievance_base, pt.boycott_commitment), pt.grievance_half_life
+    )
+    s.rivalry = rules.relax(rivalry, pt.rivalry_base, pt.rivalry_half_life)
+    s.order_days = np.maximum(s.order_days - 1, 0)
+
+    # bookkeeping for the record and for tomorrow
+    s.boycott_ended = s.boycott_ended | (~s.participating & part)
+    s.participating = part
+    s.boycott_days = s.boycott_days + ~part
+    s.mobilisation = m
+    s.contests, s.active, s.share = contests, active, share
+    s.attacks_state = s.attacks_state + att_state
+    s.attacks_us = s.attacks_us + att_us
+    s.retaliations = s.retaliations + retaliated
+    s.hazard, s.clash = hazard, clash
+    s.tension = rules.tension(v, m, s.rivalry)
+    s.salient = n_att > 0
+    s.forced_intervention = np.zeros_like(s.forced_intervention)
+    return daily_record(s, n_att)
+
+
+def run_batch(
+    scenario: Scenario,
+    params_rows: Sequence[Any],
+    militias_rows: Sequence[Sequence[Militia]],
+    seed: int,
+    replicates: np.ndarray,
+    keep_daily: bool = True,
+) -> BatchResult:
+    """Run rows (replicate index + parameter point each) through the whole scenario at once.
+
+    ``params_rows``/``militias_rows`` have one entry per row, or one shared by all rows.
+    A row's result depends only on (seed, its replicate index, its parameters)."""
+    replicates = np.asarray(replicates, dtype=np.int64)
+    R = len(replicates)
+    pt = point_arrays(params_rows, militias_rows)
+    n_cells = int(np.max(pt.cells_per_militia))
+    if np.any(pt.cells_per_militia != n_cells):
+        raise ValueError("cells_per_militia must be equal within one batch (array shape); split the batch")
+    window = int(np.max(pt.escalation_window))
+    s = initial_state(pt, seed, replicates, n_cells, window)
+    s.tension = rules.tension(0.0, s.mobilisation, s.rivalry)
+    rep_key = kr.replicate_key(seed, replicates.astype(np.uint64)).reshape(R, 1, 1)
+    sums = empty_sums(R)
+    daily: dict[str, np.ndarray] | None = None
+    for t in range(scenario.days):
+        rec = step(s, t, scenario, pt, militias_rows[0], rep_key)
+        accumulate(sums, rec)
+        if keep_daily:
+            if daily is None:
+                daily = {k: np.empty((scenario.days, R), dtype=np.asarray(v).dtype) for k, v in rec.items()}
+            for k, v in rec.items():
+                daily[k][t] = v
+    return BatchResult(runs=run_record(s, sums, scenario.days, militias_rows[0]), daily=daily)

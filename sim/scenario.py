@@ -1,0 +1,123 @@
+"""Scenarios: a start date, a horizon and a timeline of generic events, loaded from configs/scenario.
+Events are validated here and compiled to day indices; their effects live in sim.events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .params import MILITIA_KEYS, ParameterError, suggest
+
+EVENT_KINDS = (
+    "election", "boycott", "mediation", "attack", "intervention",
+    "ratification", "coalition", "deadline", "order", "shock",
+)  # fmt: skip
+ACTORS = ("patron", "sadr", "pm", "world", *MILITIA_KEYS)
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "configs" / "scenario"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated event; ``data`` holds the kind's own fields (seats, mediators, actor, ...)."""
+
+    day: int
+    date: dt.date
+    kind: str
+    label: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    start: dt.date
+    end: dt.date
+    events: tuple[Event, ...]
+    emergent: tuple[str, ...] = ()
+
+    @property
+    def days(self) -> int:
+        """Number of simulated days, both ends included."""
+        return (self.end - self.start).days + 1
+
+    def date_of(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=day)
+
+    def events_on(self, day: int) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.day == day)
+
+    def without(self, *kinds: str) -> Scenario:
+        """The same scenario minus all events of the given kinds (a counterfactual)."""
+        kept = tuple(e for e in self.events if e.kind not in kinds)
+        return Scenario(self.name, self.description, self.start, self.end, kept, self.emergent)
+
+
+def _date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ParameterError(f"{where}={value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _check_event(raw: Mapping[str, Any], i: int, start: dt.date, end: dt.date) -> Event:
+    where = f"scenario.events[{i}]"
+    kind = raw.get("kind")
+    if kind not in EVENT_KINDS:
+        raise ParameterError(f"{where}.kind={kind!r} is not an event kind; allowed: {', '.join(EVENT_KINDS)}")
+    date = _date(raw.get("date"), f"{where}.date")
+    if not (start <= date <= end):
+        raise ParameterError(f"{where}.date={date} is outside the scenario: allowed [{start}, {end}]")
+    data = {k: v for k, v in raw.items() if k not in ("date", "kind", "label", "ref")}
+    actor = data.get("actor")
+    if actor is not None and actor not in ACTORS and actor != "militias":
+        raise ParameterError(f"{where}.actor={actor!r} is unknown{suggest(str(actor), ACTORS)}; allowed: {', '.join(ACTORS)}, militias")
+    if kind == "shock" and ("variable" not in data or "delta" not in data):
+        raise ParameterError(f"{where}: a shock needs actor, variable and delta")
+    if kind == "mediation":
+        for name, weight in dict(data.get("mediators", {})).items():
+            if not 0 <= float(weight) <= 1:
+                raise ParameterError(f"{where}.mediators.{name}={weight} is out of range: allowed [0, 1]")
+    return Event(
+        day=(date - start).days, date=date, kind=kind,
+        label=str(raw.get("label", kind)), data=data, ref=str(raw.get("ref", "")),
+    )  # fmt: skip
+
+
+def scenario_from_mapping(cfg: Mapping[str, Any]) -> Scenario:
+    """Build and validate a Scenario from a mapping (a Hydra node or parsed YAML)."""
+    start = _date(cfg["start"], "scenario.start")
+    end = _date(cfg["end"], "scenario.end")
+    if end < start:
+        raise ParameterError(f"scenario.end={end} is before scenario.start={start}")
+    events = tuple(
+        sorted((_check_event(e, i, start, end) for i, e in enumerate(cfg.get("events") or [])), key=lambda e: e.day)
+    )
+    return Scenario(
+        name=str(cfg.get("name", "custom")), description=str(cfg.get("description", "")),
+        start=start, end=end, events=events, emergent=tuple(cfg.get("emergent") or ()),
+    )  # fmt: skip
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load ``configs/scenario/<name>.yaml`` or any scenario YAML file by path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SCENARIO_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+        raise ParameterError(f"scenario={name_or_path!s} not found; allowed: {', '.join(known)}")
+    with open(path) as fh:
+        return scenario_from_mapping(yaml.safe_load(fh))
+
+
+def list_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
