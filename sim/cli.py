@@ -1,0 +1,76 @@
+"""The main job: a thin @hydra.main around ``run_job``, a plain function that does the work.
+``python -m sim`` runs the default scenario; see README.md for overrides and sweeps."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from .config_schema import register
+from .io import atomic_write_parquet, atomic_write_text, code_version
+from .params import MILITIA_KEYS, make_militias, make_params
+from .scenario import scenario_from_mapping
+from .simulate import param_columns, simulate
+from .stats import escalation_probability, summary_table
+
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+register()
+
+
+def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers."""
+    params = make_params(OmegaConf.to_container(cfg.params, resolve=True))
+    militias = make_militias(OmegaConf.to_container(cfg.militias, resolve=True))
+    scenario = scenario_from_mapping(OmegaConf.to_container(cfg.scenario, resolve=True))
+    if cfg.drop_events:
+        scenario = scenario.without(*cfg.drop_events)
+    if out_dir is None:
+        out_dir = Path(HydraConfig.get().runtime.output_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.perf_counter()
+    runs, daily = simulate(
+        scenario, params, militias, seed=int(cfg.seed), replicates=int(cfg.replicates), engine=str(cfg.engine),
+        daily_replicates=int(cfg.daily_replicates), chunk_size=cfg.chunk_size,
+        memory_budget_mb=float(cfg.memory_budget_mb), progress=cfg.progress,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - t0
+
+    meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": str(cfg.engine),
+            "replicates": int(cfg.replicates), "code_version": code_version(), "seconds": round(elapsed, 3)}  # fmt: skip
+    runs = runs.assign(scenario=scenario.name, seed=int(cfg.seed), engine=str(cfg.engine), **param_columns(params))
+    atomic_write_parquet(runs, out_dir / "runs.parquet", meta)
+    atomic_write_parquet(daily, out_dir / "daily.parquet", meta)
+    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2))
+
+    p, lo, hi, n = escalation_probability(runs)
+    table = summary_table(runs, MILITIA_KEYS)
+    atomic_write_text(out_dir / "summary.txt", table.to_string(index=False) + "\n")
+    figures = []
+    if cfg.figure and len(daily):
+        from .plots import timeline_figure
+
+        figures = timeline_figure(daily, scenario, out_dir / "timeline", n_replicates=daily["replicate"].nunique())
+    if not quiet:
+        print(f"\n{scenario.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}, {elapsed:.1f} s")
+        print(f"  {scenario.description}")
+        print(table.to_string(index=False))
+        print(f"\nwrote {out_dir}/runs.parquet, daily.parquet, config.yaml, meta.json, summary.txt")
+        for f in figures:
+            print(f"wrote {f}")
+    return {"escalation_probability": p, "ci_low": lo, "ci_high": hi, "replicates": n, "seconds": elapsed,
+            "out_dir": str(out_dir)}  # fmt: skip
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def main(cfg: DictConfig) -> float:
+    """Hydra entry point: returns the escalation probability (for sweepers/optimisers)."""
+    return run_job(cfg)["escalation_probability"]

@@ -1,0 +1,80 @@
+"""Figures in plain matplotlib, readable in print and in grayscale: labelled axes with units,
+uncertainty as bands, events marked on a calendar axis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on clusters or CI
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .scenario import Scenario  # noqa: E402
+from .stats import band  # noqa: E402
+
+STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8, "figure.dpi": 150}
+
+
+def mark_events(ax, scenario: Scenario, label: bool = True) -> None:
+    """Dashed vertical lines at the scenario's events, numbered, with a key below the axes."""
+    for i, ev in enumerate(scenario.events, start=1):
+        x = pd.Timestamp(ev.date)
+        ax.axvline(x, color="0.35", lw=0.8, ls="--", zorder=1)
+        if label:
+            ax.annotate(str(i), (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
+                        textcoords="offset points", fontsize=7, color="0.2")  # fmt: skip
+
+
+def fan(ax, stats: pd.DataFrame, label: str, color: str = "0.15") -> None:
+    x = stats.index
+    ax.fill_between(x, stats["q05"], stats["q95"], color=color, alpha=0.15, lw=0, label="90% of replicates")
+    ax.fill_between(x, stats["q25"], stats["q75"], color=color, alpha=0.30, lw=0, label="50% of replicates")
+    ax.plot(x, stats["mean"], color=color, lw=1.4, label=f"mean {label}")
+
+
+def timeline_figure(daily: pd.DataFrame, scenario: Scenario, path: Path, n_replicates: int | None = None) -> list[Path]:
+    """Daily escalation hazard and tension with uncertainty bands, events marked; writes PNG and PDF."""
+    n = n_replicates or daily["replicate"].nunique()
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(2, 1, figsize=(7.5, 5.6), sharex=True, constrained_layout=True)
+        hz = band(daily, "hazard")
+        fan(axes[0], hz, "hazard")
+        axes[0].set_ylabel("P(intra-Shi'ite clash)\nper day")
+        axes[0].set_ylim(bottom=0)
+        fan(axes[1], band(daily, "tension"), "tension", color="0.15")
+        axes[1].plot(hz.index, band(daily, "rivalry")["mean"], color="0.45", lw=1.0, ls=":", label="mean rivalry")
+        axes[1].set_ylabel("tension index (0-1)")
+        axes[1].set_ylim(0, 1)
+        for ax in axes:
+            mark_events(ax, scenario)
+            ax.grid(axis="y", color="0.9", lw=0.6)
+        axes[0].legend(loc="upper left", frameon=False)
+        axes[1].legend(loc="upper left", frameon=False, ncol=2)
+        axes[1].xaxis.set_major_locator(mdates.MonthLocator())
+        axes[1].xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+        axes[1].set_xlabel("date (one model step = one day)")
+        key = "   ".join(f"{i} {ev.date:%d %b}: {ev.label}" for i, ev in enumerate(scenario.events, start=1))
+        fig.suptitle(
+            f"{scenario.name}: daily clash hazard and tension across {n} replicates\n"
+            "(line: mean; bands: middle 50% and 90% of replicates; dashed lines: scenario events)",
+            fontsize=10,
+        )
+        if key:
+            fig.text(0.01, -0.01, _wrap(key, 130), fontsize=7, va="top", ha="left")
+        path = Path(path)
+        written = []
+        for suffix in (".png", ".pdf"):
+            out = path.with_suffix(suffix)
+            fig.savefig(out, bbox_inches="tight")
+            written.append(out)
+        plt.close(fig)
+    return written
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
