@@ -182,7 +182,7 @@ class SadrBloc(mesa.Agent):
         p = model.p
         self.grievance = np.float64(p.sadr_grievance_base)
         self.participating = True
-        self.mobilisation = np.float64(p.sadr_grievance_base)
+        self.mobilisation = rules.mobilisation_target(np.float64(p.sadr_grievance_base), p.sadr_discipline)
         self.boycott_days = np.int64(0)
         self.boycott_ended = False
         self._was_participating = True
@@ -198,7 +198,7 @@ class SadrBloc(mesa.Agent):
                 p.boycott_threshold, p.return_threshold, p.sadr_tau,
             )  # fmt: skip
         )
-        self.mobilisation = rules.mobilisation_after(self.mobilisation, self.grievance, p.mobilisation_rate)
+        self.mobilisation = rules.mobilisation_after(self.mobilisation, self.grievance, p.sadr_discipline, p.mobilisation_rate)
 
     def suffer_clash(self) -> None:
         if self.model.clash:

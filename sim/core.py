@@ -84,7 +84,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
         s.participating, draw(kr.Purpose.BOYCOTT, kr.SADR_UID), gs,
         pt.boycott_threshold, pt.return_threshold, pt.sadr_tau,
     )  # fmt: skip
-    m = rules.mobilisation_after(s.mobilisation, gs, pt.mobilisation_rate)
+    m = rules.mobilisation_after(s.mobilisation, gs, pt.sadr_discipline, pt.mobilisation_rate)
 
     # 7. intra-Shi'ite clash and escalation
     v = rules.camp_violence(active)

@@ -163,9 +163,16 @@ def participation_after(participating, u, grievance, boycott_threshold, return_t
     return np.where(participating, ~walks_out, returns)
 
 
-def mobilisation_after(mobilisation, grievance, rate):
-    """The armed wing's mobilisation follows grievance at a daily rate."""
-    return mobilisation + rate * (grievance - mobilisation)
+def mobilisation_target(grievance, discipline):
+    """Where a bloc's armed wing heads: a disciplined single leader keeps it home until grievance
+    passes discipline / 2, then it rises linearly to full mobilisation at grievance 1 (¶38)."""
+    floor = discipline / 2.0
+    return clip01((grievance - floor) / (1.0 - floor))
+
+
+def mobilisation_after(mobilisation, grievance, discipline, rate):
+    """The armed wing's mobilisation moves towards its target at a daily rate."""
+    return mobilisation + rate * (mobilisation_target(grievance, discipline) - mobilisation)
 
 
 def sadr_baseline(participating, base, commitment):

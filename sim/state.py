@@ -154,7 +154,7 @@ def initial_state(pt: Point, seed: int, replicates: np.ndarray, n_cells: int, wi
         active=full(False, rc, bool),
         sadr_grievance=full(pt.sadr_grievance_base, r1),
         participating=full(True, r1, bool),
-        mobilisation=full(pt.sadr_grievance_base, r1),
+        mobilisation=full(rules.mobilisation_target(pt.sadr_grievance_base, pt.sadr_discipline), r1),
         boycott_days=full(0, r1, np.int64),
         boycott_ended=full(False, r1, bool),
         capacity=full(pt.state_capacity, r1),
