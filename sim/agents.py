@@ -185,6 +185,7 @@ class SadrBloc(mesa.Agent):
         self.mobilisation = rules.mobilisation_target(np.float64(p.sadr_grievance_base), p.sadr_discipline)
         self.boycott_days = np.int64(0)
         self.boycott_ended = False
+        self.order_days = np.int64(0)
         self._was_participating = True
 
     def react(self) -> None:
@@ -198,7 +199,9 @@ class SadrBloc(mesa.Agent):
                 p.boycott_threshold, p.return_threshold, p.sadr_tau,
             )  # fmt: skip
         )
-        self.mobilisation = rules.mobilisation_after(self.mobilisation, self.grievance, p.sadr_discipline, p.mobilisation_rate)
+        self.mobilisation = rules.mobilisation_after(
+            self.mobilisation, self.grievance, p.sadr_discipline, p.mobilisation_rate, self.order_days
+        )
 
     def suffer_clash(self) -> None:
         if self.model.clash:
@@ -210,6 +213,7 @@ class SadrBloc(mesa.Agent):
         self.grievance = rules.relax(self.grievance, base, p.grievance_half_life)
         self.boycott_ended = self.boycott_ended or (not self._was_participating and self.participating)
         self.boycott_days = self.boycott_days + (not self.participating)
+        self.order_days = np.maximum(self.order_days - 1, 0)
 
 
 class PrimeMinister(mesa.Agent):

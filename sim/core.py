@@ -84,7 +84,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
         s.participating, draw(kr.Purpose.BOYCOTT, kr.SADR_UID), gs,
         pt.boycott_threshold, pt.return_threshold, pt.sadr_tau,
     )  # fmt: skip
-    m = rules.mobilisation_after(s.mobilisation, gs, pt.sadr_discipline, pt.mobilisation_rate)
+    m = rules.mobilisation_after(s.mobilisation, gs, pt.sadr_discipline, pt.mobilisation_rate, s.sadr_order_days)
 
     # 7. intra-Shi'ite clash and escalation
     v = rules.camp_violence(active)
@@ -113,6 +113,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     )
     s.rivalry = rules.relax(rivalry, pt.rivalry_base, pt.rivalry_half_life)
     s.order_days = np.maximum(s.order_days - 1, 0)
+    s.sadr_order_days = np.maximum(s.sadr_order_days - 1, 0)
 
     # bookkeeping for the record and for tomorrow
     s.boycott_ended = s.boycott_ended | (~s.participating & part)

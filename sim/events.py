@@ -90,6 +90,7 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
             if actor == "sadr":
                 # A single leader's order: the armed wing stands down in proportion to discipline.
                 state.mobilisation[...] = state.mobilisation * (1.0 - pt.sadr_discipline)
+                state.sadr_order_days[...] = int(d.get("days", 7))
             else:
                 mask = _militia_mask(actor, militias)
                 state.order_days[...] = np.where(mask, int(d.get("days", 7)), state.order_days)

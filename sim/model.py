@@ -114,7 +114,8 @@ class MilitiaModel(mesa.Model):
             offset=np.zeros_like(active, dtype=np.float64), risk=np.zeros_like(active, dtype=np.float64), active=active,
             sadr_grievance=one(self.sadr.grievance), participating=one(self.sadr.participating, bool),
             mobilisation=one(self.sadr.mobilisation), boycott_days=one(self.sadr.boycott_days, np.int64),
-            boycott_ended=one(self.sadr.boycott_ended, bool), capacity=one(self.pm.capacity),
+            boycott_ended=one(self.sadr.boycott_ended, bool),
+            sadr_order_days=one(self.sadr.order_days, np.int64), capacity=one(self.pm.capacity),
             rivalry=one(self.rivalry), tension=one(self.tension), hazard=one(self.hazard), salient=one(self.salient, bool),
             forced_intervention=one(self.forced_intervention, bool), clash=one(self.clash, bool), clash_ring=ring,
             clashes=one(self.clashes, np.int64), escalated=one(self.escalated, bool),
@@ -131,6 +132,7 @@ class MilitiaModel(mesa.Model):
             ld.attacks_us = s.attacks_us[0, j, 0]
         self.sadr.grievance, self.sadr.mobilisation = s.sadr_grievance[0, 0, 0], s.mobilisation[0, 0, 0]
         self.sadr.participating = bool(s.participating[0, 0, 0])
+        self.sadr.order_days = s.sadr_order_days[0, 0, 0]
         self.pm.capacity, self.rivalry = s.capacity[0, 0, 0], s.rivalry[0, 0, 0]
         self.salient = bool(s.salient[0, 0, 0])
         self.forced_intervention = bool(s.forced_intervention[0, 0, 0])

@@ -170,9 +170,11 @@ def mobilisation_target(grievance, discipline):
     return clip01((grievance - floor) / (1.0 - floor))
 
 
-def mobilisation_after(mobilisation, grievance, discipline, rate):
-    """The armed wing's mobilisation moves towards its target at a daily rate."""
-    return mobilisation + rate * (mobilisation_target(grievance, discipline) - mobilisation)
+def mobilisation_after(mobilisation, grievance, discipline, rate, order_days=0):
+    """The armed wing's mobilisation moves towards its target at a daily rate; while the
+    leader's stand-down order holds, the target is zero."""
+    target = np.where(order_days > 0, 0.0, mobilisation_target(grievance, discipline))
+    return mobilisation + rate * (target - mobilisation)
 
 
 def sadr_baseline(participating, base, commitment):

@@ -92,6 +92,7 @@ class State:
     mobilisation: np.ndarray
     boycott_days: np.ndarray
     boycott_ended: np.ndarray
+    sadr_order_days: np.ndarray
     capacity: np.ndarray
     # the house
     rivalry: np.ndarray
@@ -157,6 +158,7 @@ def initial_state(pt: Point, seed: int, replicates: np.ndarray, n_cells: int, wi
         mobilisation=full(rules.mobilisation_target(pt.sadr_grievance_base, pt.sadr_discipline), r1),
         boycott_days=full(0, r1, np.int64),
         boycott_ended=full(False, r1, bool),
+        sadr_order_days=full(0, r1, np.int64),
         capacity=full(pt.state_capacity, r1),
         rivalry=full(pt.rivalry_base, r1),
         tension=full(0.0, r1),
