@@ -42,9 +42,15 @@ class Patron(mesa.Agent):
         leaders = m.leaders
         intervened = bool(
             rules.patron_decides(
-                p.patron_present, self.attention, self.cooldown, m.tension, m.salient, m.forced_intervention,
-                p.patron_trigger, p.patron_attention_cost,
-            )  # fmt: skip
+                p.patron_present,
+                self.attention,
+                self.cooldown,
+                m.tension,
+                m.salient,
+                m.forced_intervention,
+                p.patron_trigger,
+                p.patron_attention_cost,
+            )
         )
         score = np.array([rules.militia_score(ld.share, ld.grievance) for ld in leaders])
         self.targets = intervened & rules.target_mask(score, p.patron_targets, axis=0)
@@ -101,7 +107,9 @@ class MilitiaLeader(mesa.Agent):
     def choose_stance(self) -> None:
         """Step 3: contest or restrain."""
         p = self.model.p
-        prob = rules.contest_probability(self.grievance, self.leverage(), self.pressure, p.stance_threshold, p.stance_tau)
+        prob = rules.contest_probability(
+            self.grievance, self.leverage(), self.pressure, p.stance_threshold, p.stance_tau
+        )
         contests = rules.leader_contests(self.model.draw(kr.Purpose.STANCE, self.uid), prob, self.order_days)
         self.stance = Stance.CONTEST if bool(contests) else Stance.RESTRAIN
 
@@ -160,7 +168,9 @@ class MilitiaCell(mesa.Agent):
     def decide(self) -> None:
         """Stage: read the leader's committed state, compute tomorrow's activity."""
         p, ld = self.model.p, self.leader
-        cost = rules.expected_cost(p.arrest_k, self.model.pm.capacity, ld.share)  # still yesterday's: leaders count after cells act
+        cost = rules.expected_cost(
+            p.arrest_k, self.model.pm.capacity, ld.share
+        )  # still yesterday's: leaders count after cells act
         restraint = rules.restraint(ld.contests, ld.discipline, p.contest_boost)
         prob = rules.activation_probability(
             rules.cell_grievance(ld.grievance, self.offset), self.risk, cost, restraint, p.cell_threshold, p.cell_tau
@@ -195,9 +205,13 @@ class SadrBloc(mesa.Agent):
         self._was_participating = self.participating
         self.participating = bool(
             rules.participation_after(
-                self.participating, m.draw(kr.Purpose.BOYCOTT, self.uid), self.grievance,
-                p.boycott_threshold, p.return_threshold, p.sadr_tau,
-            )  # fmt: skip
+                self.participating,
+                m.draw(kr.Purpose.BOYCOTT, self.uid),
+                self.grievance,
+                p.boycott_threshold,
+                p.return_threshold,
+                p.sadr_tau,
+            )
         )
         self.mobilisation = rules.mobilisation_after(
             self.mobilisation, self.grievance, p.sadr_discipline, p.mobilisation_rate, self.order_days

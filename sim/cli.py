@@ -43,8 +43,14 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
     )  # fmt: skip
     elapsed = time.perf_counter() - t0
 
-    meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": str(cfg.engine),
-            "replicates": int(cfg.replicates), "code_version": code_version(), "seconds": round(elapsed, 3)}  # fmt: skip
+    meta = {
+        "scenario": scenario.name,
+        "seed": int(cfg.seed),
+        "engine": str(cfg.engine),
+        "replicates": int(cfg.replicates),
+        "code_version": code_version(),
+        "seconds": round(elapsed, 3),
+    }
     runs = runs.assign(scenario=scenario.name, seed=int(cfg.seed), engine=str(cfg.engine), **param_columns(params))
     atomic_write_parquet(runs, out_dir / "runs.parquet", meta)
     atomic_write_parquet(daily, out_dir / "daily.parquet", meta)

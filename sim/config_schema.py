@@ -10,12 +10,19 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from .params import MILITIA_FIELDS, MILITIA_KEYS, MILITIAS, PARAM_BY_NAME, PARAMS, ParameterError, make_militias, suggest
+from .params import (
+    MILITIA_FIELDS,
+    MILITIA_KEYS,
+    MILITIAS,
+    PARAM_BY_NAME,
+    PARAMS,
+    ParameterError,
+    make_militias,
+    suggest,
+)
 from .scenario import list_scenarios
 
-ParamsSchema = dataclasses.make_dataclass(
-    "ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS]
-)
+ParamsSchema = dataclasses.make_dataclass("ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS])
 
 
 def _militia_schema(m) -> type:
@@ -98,7 +105,9 @@ def check_overrides(args: list[str]) -> None:
             known = list_scenarios()
             for v in vals:
                 if v not in known:
-                    raise ParameterError(f"scenario={v} is not a scenario{suggest(str(v), known)}; allowed: {', '.join(known)}")
+                    raise ParameterError(
+                        f"scenario={v} is not a scenario{suggest(str(v), known)}; allowed: {', '.join(known)}"
+                    )
         elif key in RUN_LIMITS:
             lo, hi = RUN_LIMITS[key]
             for v in vals:

@@ -78,7 +78,9 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
         elif ev.kind == "intervention":
             state.forced_intervention[...] = True
         elif ev.kind in ("ratification", "coalition"):
-            mask = _militia_mask(d.get("actor"), militias, d.get("bloc", "fatah"))
+            # A named militia (actor) wins over a bloc; with neither, the losing Fatah bloc.
+            bloc = None if d.get("actor") else d.get("bloc", "fatah")
+            mask = _militia_mask(d.get("actor"), militias, bloc)
             _add(state.grievance, float(d.get("grievance", 0.1)), mask)
             _add(state.rivalry, float(d.get("rivalry", 0.0)))
         elif ev.kind == "deadline":

@@ -56,9 +56,7 @@ def _sum_militias(a: np.ndarray) -> np.ndarray:
     return total
 
 
-def run_record(
-    s: State, sums: dict[str, np.ndarray], days: int, militias: Sequence[Militia]
-) -> dict[str, np.ndarray]:
+def run_record(s: State, sums: dict[str, np.ndarray], days: int, militias: Sequence[Militia]) -> dict[str, np.ndarray]:
     """Per-run outcomes, each shaped (R,), from the final State and day-summed series."""
     R = s.grievance.shape[0]
     out = {

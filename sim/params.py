@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,10 @@ class Param:
             raise ParameterError(
                 f"{label}={value!r} is not a number: allowed range [{self.low:g}, {self.high:g}] {self.unit}"
             ) from None
+        if not math.isfinite(number):
+            raise ParameterError(
+                f"{label}={value!r} is not finite: allowed range [{self.low:g}, {self.high:g}] {self.unit}"
+            )
         if self.kind is int and number != int(number):
             raise ParameterError(
                 f"{label}={value!r} must be a whole number in [{self.low:g}, {self.high:g}] {self.unit}"
@@ -56,16 +61,16 @@ P = Param
 # fmt: off
 PARAMS: tuple[Param, ...] = (
     # --- patron: IRGC / Quds Force -------------------------------------------------------
-    P("patron_present", True, 0, 1, "flag", "patron", "Whether the patron exists and acts at all (false: the no-patron counterfactual).", "counterfactual switch", bool),
-    P("patron_influence", 0.55, 0.0, 1.0, "index 0-1", "patron", "Commander's personal authority over clients (Ghaani about 0.55, Soleimani about 0.9).", "¶16, ¶18: Ghaani lacks his predecessor's charisma and Arabic; control is harder than under Soleimani"),
+    P("patron_present", True, 0, 1, "flag", "patron", "Whether the patron exists and acts at all (false: the no-patron counterfactual).", "counterfactual switch (¶1, ¶12: Iran is the actor whose absence is asked about)", bool),
+    P("patron_influence", 0.55, 0.0, 1.0, "index 0-1", "patron", "Commander's personal authority over clients (Ghaani about 0.55, Soleimani about 0.9).", "¶16, ¶18: militia commanders find the successor less commanding and less fluent than Soleimani; steering proxies got harder after 2020"),
     P("patron_attention_cost", 0.35, 0.0, 1.0, "attention per intervention", "patron", "Attention an intervention uses up.", "¶39: about three crisis visits in a year; assumed"),
     P("patron_attention_recovery", 0.03, 0.0, 0.2, "attention per day", "patron", "Daily refill of attention before distraction.", "assumed: about a month to recover fully"),
     P("patron_distraction", 0.2, 0.0, 1.0, "share", "patron", "Share of attention recovery lost to other priorities.", "¶14: nuclear talks with Washington compete for Tehran's attention"),
     P("patron_trigger", 0.30, 0.0, 1.0, "tension index 0-1", "patron", "Tension above which the patron intervenes unprompted.", "¶12, ¶33: Iran steps in to stop spiralling intra-Shi'ite violence; level assumed"),
-    P("patron_cooldown", 5, 0, 60, "days", "patron", "Minimum days between two interventions.", "assumed; ¶2 visit within hours shows no long lag after a salient event", int),
+    P("patron_cooldown", 5, 0, 60, "days", "patron", "Days after an intervention during which no unforced one starts (the next comes after cooldown + 1 days at the earliest).", "assumed; ¶2 visit within hours shows no long lag after a salient event", int),
     P("patron_targets", 3, 1, 4, "militias", "patron", "How many of the most active militias one intervention reaches.", "¶6, ¶19: two militia leaders; ¶29: the PMF chief", int),
-    P("intervention_grievance_effect", 0.35, 0.0, 1.0, "grievance per unit leverage", "patron", "Grievance removed by an intervention at full leverage.", "¶3: the message was to accept the result; magnitude assumed"),
-    P("intervention_discipline_effect", 0.5, 0.0, 1.0, "discipline per unit leverage", "patron", "Discipline added by an intervention at full leverage.", "¶4, ¶6: get supporters and fighters under control; magnitude assumed"),
+    P("intervention_grievance_effect", 0.25, 0.0, 1.0, "grievance per unit leverage", "patron", "Grievance removed by an intervention at full leverage.", "¶3: the message was to accept the result; magnitude assumed"),
+    P("intervention_discipline_effect", 0.5, 0.0, 1.0, "discipline per unit leverage", "patron", "Discipline added by an intervention at full leverage.", "¶4, ¶6: the leaders were told to rein in their followers; magnitude assumed"),
     P("pressure_half_life", 10.0, 1.0, 120.0, "days", "patron", "Half-life of the patron's pressure on a leader's stance.", "Beardsley 2008 (AJPS 52(4)): mediated calm lasts while leverage is applied; assumed"),
     # --- militias ------------------------------------------------------------------------
     P("militia_independence", 0.5, 0.0, 1.0, "index 0-1", "militia", "Mean independence of the militias from the patron (each militia adds its own offset).", "¶17-18, ¶26: own revenue and state posts make them harder to control; Salehyan 2010 agency slack"),
@@ -76,7 +81,7 @@ PARAMS: tuple[Param, ...] = (
     P("stance_tau", 0.1, 0.01, 1.0, "grievance", "militia", "Noise (logistic scale) of the leader's stance choice.", "assumed"),
     P("contest_boost", 0.10, 0.0, 1.0, "grievance", "militia", "How much a contesting leader eggs its cells on (negative restraint).", "assumed"),
     # --- cells (Epstein 2002, adapted) ------------------------------------------------------
-    P("cells_per_militia", 30, 1, 2000, "cells", "cells", "Number of cells (sub-units, supporters) per militia.", "¶4: each leader has supporters and fighters to control; size assumed", int),
+    P("cells_per_militia", 30, 1, 2000, "cells", "cells", "Number of cells (sub-units, supporters) per militia.", "¶4, ¶6: leaders answer for many armed followers; size assumed (tens to thousands)", int),
     P("cell_grievance_sd", 0.15, 0.0, 0.5, "grievance", "cells", "Spread of cells' grievance around their leader's.", "assumed; Staniland 2014: loose ties let sub-units diverge"),
     P("cell_threshold", 0.10, 0.0, 1.0, "grievance", "cells", "Net grievance a cell needs to act (Epstein's T).", "Epstein 2002 (PNAS 99 suppl. 3): T = 0.1"),
     P("arrest_k", 2.3, 0.0, 10.0, "dimensionless", "cells", "Steepness of the expected cost of acting (Epstein's k).", "Epstein 2002: k = 2.3"),
@@ -90,8 +95,8 @@ PARAMS: tuple[Param, ...] = (
     P("retaliation_hostility", 0.1, 0.0, 1.0, "hostility", "outcomes", "US hostility a US strike adds to the militia it hits.", "Richardson-style reaction; assumed"),
     # --- Sadr's bloc ------------------------------------------------------------------------
     P("sadr_grievance_base", 0.35, 0.0, 1.0, "grievance", "sadr", "Baseline grievance of Sadr's bloc while it takes part in politics.", "¶3, ¶25: top vote-winner, opposed to Iranian influence; assumed"),
-    P("sadr_discipline", 0.85, 0.0, 1.0, "index 0-1", "sadr", "Share of the armed wing's mobilisation that stands down at one order of its single leader.", "¶34-38: one leader decides the boycott and the return; assumed"),
-    P("boycott_threshold", 0.7, 0.0, 1.0, "grievance", "sadr", "Grievance at which Sadr is equally likely to announce a boycott on a given day (times a small scale).", "¶34: boycott announced over perceived enemies; assumed"),
+    P("sadr_discipline", 0.85, 0.0, 1.0, "index 0-1", "sadr", "Single-leader control of the armed wing: it stays home until grievance passes discipline/2, and this share of it stands down at once on an order.", "¶34-38: one leader decides the boycott and the return; assumed"),
+    P("boycott_threshold", 0.7, 0.0, 1.0, "grievance", "sadr", "Grievance at which a participating Sadr is equally likely to walk out on a given day.", "¶34: boycott announced over perceived enemies; assumed"),
     P("boycott_commitment", 0.6, 0.0, 1.0, "grievance", "sadr", "Grievance baseline while boycotting (the cost of climbing down).", "¶36: Sadr had always taken part; a boycott is a costly public commitment; assumed"),
     P("return_threshold", 0.3, 0.0, 1.0, "grievance", "sadr", "Grievance below which a boycotting Sadr is more likely than not to return.", "¶38: came back to avoid escalation once mediation worked; assumed"),
     P("sadr_tau", 0.03, 0.005, 1.0, "grievance", "sadr", "Noise (logistic scale) of boycott and return decisions.", "assumed"),
@@ -105,7 +110,7 @@ PARAMS: tuple[Param, ...] = (
     P("rivalry_half_life", 60.0, 1.0, 365.0, "days", "clash", "Half-life of rivalry shocks.", "assumed"),
     P("clash_rivalry", 0.1, 0.0, 1.0, "hostility per clash", "clash", "Rivalry each clash adds.", "assumed"),
     P("attack_rivalry", 0.05, 0.0, 1.0, "hostility per attack", "clash", "Rivalry an attack on the state or PM adds.", "¶5: the attack on the PM marked a dramatic escalation between Shi'ite groups"),
-    P("election_shock", 0.3, 0.0, 1.0, "grievance per seat share lost", "clash", "Grievance a bloc gains per share of its seats lost (and loses, halved, per share gained).", "¶3, ¶5: Fatah lost dozens of seats and its militias refused the results"),
+    P("election_shock", 0.35, 0.0, 1.0, "grievance per seat share lost", "clash", "Grievance a bloc gains per share of its seats lost (and loses, halved, per share gained).", "¶3, ¶5: Fatah lost dozens of seats and its militias refused the results"),
     P("escalation_clashes", 3, 1, 30, "clash-days", "clash", "Clash-days within the window that count as escalation.", "MODEL.md: 3 clash-days within 14 days", int),
     P("escalation_window", 14, 1, 90, "days", "clash", "Window for the escalation criterion.", "MODEL.md", int),
 )
@@ -160,10 +165,11 @@ class Militia:
 
 # fmt: off
 MILITIAS: tuple[Militia, ...] = (
-    Militia("badr", "Badr Organisation", "Hadi al-Amiri", "fatah", 0.85, -0.20, 0.60, 0.40, 0.30, "¶19: a long-time ally of Iran; ¶20: condemned the attack"),
-    Militia("aah", "Asa'ib Ahl al-Haq", "Qais al-Khazali", "fatah", 0.55, 0.10, 0.45, 0.60, 0.30, "¶18: emboldened leaders; ¶20: blamed unnamed actors"),
-    Militia("kss", "Kataib Sayyid al-Shuhada", "(leadership)", "fatah", 0.50, 0.15, 0.40, 0.80, 0.30, "¶22: called for confrontation with US forces after 31 Dec"),
-    Militia("pmf", "PMF command", "Abdul Aziz al-Mohammedawi", "fatah", 0.75, -0.05, 0.55, 0.40, 0.30, "¶29: state paramilitary body dominated by proxies, chief a long-time Iran-backed operative"),
+    # Values are the midpoints of the judged ranges in seeds/evidence.yaml (militias: <key>).
+    Militia("badr", "Badr Organisation", "Hadi al-Amiri", "fatah", 0.90, -0.15, 0.65, 0.40, 0.30, "¶19: Iran's oldest paramilitary partner among them; ¶20: denounced the strike"),
+    Militia("aah", "Asa'ib Ahl al-Haq", "Qais al-Khazali", "fatah", 0.65, 0.15, 0.55, 0.55, 0.30, "¶18: leaders emboldened by their own power base; ¶20: pointed at unnamed culprits"),
+    Militia("kss", "Kataib Sayyid al-Shuhada", "(leadership)", "fatah", 0.75, 0.00, 0.55, 0.85, 0.30, "¶22: urged its followers to ready for a fight with US forces after 31 Dec"),
+    Militia("pmf", "PMF command", "Abdul Aziz al-Mohammedawi", "fatah", 0.80, 0.05, 0.45, 0.50, 0.30, "¶29: umbrella body dominated by proxy groups; its chief is Iran's man of long standing"),
 )
 # fmt: on
 MILITIA_KEYS = tuple(m.key for m in MILITIAS)
@@ -206,7 +212,9 @@ def make_militias(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> t
     fields_by_name = {f.name: f for f in MILITIA_FIELDS}
     for key in overrides:
         if key not in MILITIA_KEYS:
-            raise ParameterError(f"militias.{key} is not a militia{suggest(key, MILITIA_KEYS)}; allowed: {', '.join(MILITIA_KEYS)}")
+            raise ParameterError(
+                f"militias.{key} is not a militia{suggest(key, MILITIA_KEYS)}; allowed: {', '.join(MILITIA_KEYS)}"
+            )
     for m in MILITIAS:
         changes = {}
         for fname, value in dict(overrides.get(m.key, {})).items():

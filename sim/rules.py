@@ -1,5 +1,5 @@
 """The behavioural rules, written once as pure functions of state arrays and parameters.
-Inputs broadcast: the Mesa agents pass one agent's scalars, the vector core passes (replicates, militias, cells) arrays."""
+Inputs broadcast: Mesa agents pass their own scalars, the vector core (replicates, militias, cells) arrays."""
 
 from __future__ import annotations
 

@@ -79,7 +79,9 @@ def _check_event(raw: Mapping[str, Any], i: int, start: dt.date, end: dt.date) -
     data = {k: v for k, v in raw.items() if k not in ("date", "kind", "label", "ref")}
     actor = data.get("actor")
     if actor is not None and actor not in ACTORS and actor != "militias":
-        raise ParameterError(f"{where}.actor={actor!r} is unknown{suggest(str(actor), ACTORS)}; allowed: {', '.join(ACTORS)}, militias")
+        raise ParameterError(
+            f"{where}.actor={actor!r} is unknown{suggest(str(actor), ACTORS)}; allowed: {', '.join(ACTORS)}, militias"
+        )
     if kind == "shock" and ("variable" not in data or "delta" not in data):
         raise ParameterError(f"{where}: a shock needs actor, variable and delta")
     if kind == "mediation":

@@ -76,10 +76,14 @@ def simulate(
                 model = MilitiaModel(scenario=scenario, seed=seed, replicate=rep, militias=overrides, **asdict(params))
                 while model.running:
                     model.step()
-                runs_parts.append({"replicate": np.array([rep]), **{k: np.array([v]) for k, v in model.run_record().items()}})
+                runs_parts.append(
+                    {"replicate": np.array([rep]), **{k: np.array([v]) for k, v in model.run_record().items()}}
+                )
                 if rep < keep:
                     df = model.datacollector.get_model_vars_dataframe()
-                    daily_parts.append({"replicate": np.array([rep]), **{c: df[c].to_numpy()[:, None] for c in df.columns}})
+                    daily_parts.append(
+                        {"replicate": np.array([rep]), **{c: df[c].to_numpy()[:, None] for c in df.columns}}
+                    )
                 bar.update(1)
     runs = pd.concat([pd.DataFrame(p) for p in runs_parts], ignore_index=True)
     daily = _daily_frame(daily_parts, scenario, militias)

@@ -56,8 +56,20 @@ def summary_table(runs: pd.DataFrame, militia_keys: tuple[str, ...]) -> pd.DataF
     rows.append(("boycott ended (share of runs)", f"{ended.mean():.3f}", f"[{le:.3f}, {he:.3f}] (Wilson 95%)"))
     rows.append(("boycott days per run", f"{runs['boycott_days'].mean():.1f}", _mean_ci(runs["boycott_days"])))
     rows.append(("Sadr in politics at the end", f"{runs['participating_final'].mean():.3f}", ""))
-    rows.append(("cohesion within militias (mean)", f"{runs['cohesion_within'].mean():.3f}", _mean_ci(runs["cohesion_within"], 3)))
-    rows.append(("cohesion of the Shi'ite house (mean)", f"{runs['cohesion_house'].mean():.3f}", _mean_ci(runs["cohesion_house"], 3)))
+    rows.append(
+        (
+            "cohesion within militias (mean)",
+            f"{runs['cohesion_within'].mean():.3f}",
+            _mean_ci(runs["cohesion_within"], 3),
+        )
+    )
+    rows.append(
+        (
+            "cohesion of the Shi'ite house (mean)",
+            f"{runs['cohesion_house'].mean():.3f}",
+            _mean_ci(runs["cohesion_house"], 3),
+        )
+    )
     return pd.DataFrame(rows, columns=["outcome", "estimate", "95% interval / spread"])
 
 

@@ -34,8 +34,12 @@ def test_every_config_composes(scenario, counterfactual, tmp_path):
 
 def test_counterfactuals_change_what_they_say(tmp_path):
     """Each counterfactual file sets the parameter its name promises."""
-    expect = {"soleimani": ("patron_influence", 0.9), "no_patron": ("patron_present", False),
-              "high_independence": ("militia_independence", 0.8), "distracted_patron": ("patron_distraction", 0.8)}  # fmt: skip
+    expect = {
+        "soleimani": ("patron_influence", 0.9),
+        "no_patron": ("patron_present", False),
+        "high_independence": ("militia_independence", 0.8),
+        "distracted_patron": ("patron_distraction", 0.8),
+    }
     for name, (key, value) in expect.items():
         with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
             cfg = compose("config", overrides=[f"counterfactual={name}"])

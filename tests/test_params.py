@@ -175,12 +175,6 @@ def test_int_kind_accepts_whole_floats(p):
     assert got == p.high and type(got) is int
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, OverflowError),
-    reason="Param.check for int kinds calls int(nan)/int(inf) before the range check: "
-    "ValueError/OverflowError escapes instead of a one-line ParameterError",
-)
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_int_kind_rejects_non_finite(bad):
     """Integer parameters reject NaN and infinity with a ParameterError (not a crash in int())."""
