@@ -20,7 +20,8 @@ def clip01(x):
 
 def relax(x, base, half_life):
     """One day of exponential return of ``x`` to ``base`` with the given half-life in days."""
-    return base + (x - base) * 0.5 ** (1.0 / half_life)
+    # np.exp2, not Python's **: a ufunc gives the same bits for scalars and arrays (pow does not).
+    return base + (x - base) * np.exp2(-1.0 / half_life)
 
 
 def daily_hazard(rate, exposure):
