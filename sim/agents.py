@@ -43,6 +43,7 @@ class Patron(mesa.Agent):
         intervened = bool(
             rules.patron_decides(
                 p.patron_present,
+                p.patron_intervenes,
                 self.attention,
                 self.cooldown,
                 m.tension,

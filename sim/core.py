@@ -40,7 +40,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     # 2. patron
     lam = rules.leverage(pt.patron_present, pt.patron_influence, pt.loyalty, s.independence)
     intervened = rules.patron_decides(
-        pt.patron_present, s.attention, s.cooldown, s.tension, s.salient, s.forced_intervention,
+        pt.patron_present, pt.patron_intervenes, s.attention, s.cooldown, s.tension, s.salient, s.forced_intervention,
         pt.patron_trigger, pt.patron_attention_cost,
     )  # fmt: skip
     targeted = intervened & rules.target_mask(rules.militia_score(s.share, s.grievance), pt.patron_targets, axis=1)
@@ -135,16 +135,19 @@ def run_batch(
     scenario: Scenario,
     params_rows: Sequence[Any],
     militias_rows: Sequence[Sequence[Militia]],
-    seed: int,
+    seed: int | np.ndarray,
     replicates: np.ndarray,
     keep_daily: bool = True,
+    daily_columns: Sequence[str] | None = None,
 ) -> BatchResult:
     """Run rows (replicate index + parameter point each) through the whole scenario at once.
 
-    ``params_rows``/``militias_rows`` have one entry per row, or one shared by all rows.
-    A row's result depends only on (seed, its replicate index, its parameters)."""
+    ``params_rows``/``militias_rows`` have one entry per row, or one shared by all rows; ``seed``
+    is one seed or one per row. A row's result depends only on (its seed, its replicate index,
+    its parameters). ``daily_columns`` limits the daily series kept (default: all)."""
     replicates = np.asarray(replicates, dtype=np.int64)
     R = len(replicates)
+    seed = np.broadcast_to(np.asarray(seed, dtype=np.uint64), (R,)).reshape(R, 1, 1)
     pt = point_arrays(params_rows, militias_rows)
     n_cells = int(np.max(pt.cells_per_militia))
     if np.any(pt.cells_per_militia != n_cells):
@@ -152,13 +155,15 @@ def run_batch(
     window = int(np.max(pt.escalation_window))
     s = initial_state(pt, seed, replicates, n_cells, window)
     s.tension = rules.tension(0.0, s.mobilisation, s.rivalry)
-    rep_key = kr.replicate_key(seed, replicates.astype(np.uint64)).reshape(R, 1, 1)
+    rep_key = kr.replicate_key(seed, replicates.astype(np.uint64).reshape(R, 1, 1))
     sums = empty_sums(R)
     daily: dict[str, np.ndarray] | None = None
     for t in range(scenario.days):
         rec = step(s, t, scenario, pt, militias_rows[0], rep_key)
         accumulate(sums, rec)
         if keep_daily:
+            if daily_columns is not None:
+                rec = {k: rec[k] for k in daily_columns}
             if daily is None:
                 daily = {k: np.empty((scenario.days, R), dtype=np.asarray(v).dtype) for k, v in rec.items()}
             for k, v in rec.items():

@@ -59,9 +59,9 @@ def mix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> _S31)
 
 
-def replicate_key(seed: int, replicate) -> np.ndarray:
-    """Key of (seed, replicate); ``replicate`` may be an array of indices."""
-    s = mix64(np.asarray(int(seed) % 2**64, dtype=np.uint64) + _GOLDEN)
+def replicate_key(seed, replicate) -> np.ndarray:
+    """Key of (seed, replicate); either may be an array (seeds are integers in [0, 2**64))."""
+    s = mix64(np.asarray(seed, dtype=np.uint64) + _GOLDEN)
     with np.errstate(over="ignore"):
         return mix64(s ^ (np.asarray(replicate, dtype=np.uint64) * _GOLDEN + _M1))
 

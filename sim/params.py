@@ -62,6 +62,7 @@ P = Param
 PARAMS: tuple[Param, ...] = (
     # --- patron: IRGC / Quds Force -------------------------------------------------------
     P("patron_present", True, 0, 1, "flag", "patron", "Whether the patron exists and acts at all (false: the no-patron counterfactual).", "counterfactual switch (¶1, ¶12: Iran is the actor whose absence is asked about)", bool),
+    P("patron_intervenes", True, 0, 1, "flag", "patron", "Whether the patron intervenes with the militias (false: it still mediates with Sadr where a scenario says so).", "counterfactual switch for the intervention_effect study (¶2-8: the visit after the attack)", bool),
     P("patron_influence", 0.55, 0.0, 1.0, "index 0-1", "patron", "Commander's personal authority over clients (Ghaani about 0.55, Soleimani about 0.9).", "¶16, ¶18: militia commanders find the successor less commanding and less fluent than Soleimani; steering proxies got harder after 2020"),
     P("patron_attention_cost", 0.35, 0.0, 1.0, "attention per intervention", "patron", "Attention an intervention uses up.", "¶39: about three crisis visits in a year; assumed"),
     P("patron_attention_recovery", 0.03, 0.0, 0.2, "attention per day", "patron", "Daily refill of attention before distraction.", "assumed: about a month to recover fully"),

@@ -42,12 +42,13 @@ def leverage(present, influence, loyalty, independence_):
     return present * influence * loyalty * (1.0 - independence_)
 
 
-def patron_decides(present, attention, cooldown, tension, salient, forced, trigger, cost):
-    """Intervene today? Forced (replayed) visits always happen while the patron exists;
-    otherwise it needs attention, no cooldown, and tension above trigger or a salient event."""
+def patron_decides(present, intervenes, attention, cooldown, tension, salient, forced, trigger, cost):
+    """Intervene today? Forced (replayed) visits always happen while the patron exists and
+    intervenes at all; otherwise it needs attention, no cooldown, and tension above trigger
+    or a salient event."""
     wants = (tension > trigger) | salient
     able = (cooldown <= 0) & (attention >= cost)
-    return present & (forced | (wants & able))
+    return present & intervenes & (forced | (wants & able))
 
 
 def target_mask(score, k, axis: int = 1):

@@ -120,7 +120,7 @@ def cell_traits(seed: int, replicate, militia, cell, sd):
     return sd * kr.normal_from_uniform(u_off), u_risk
 
 
-def initial_state(pt: Point, seed: int, replicates: np.ndarray, n_cells: int, window: int) -> State:
+def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window: int) -> State:
     """Day -1: baselines from the declaration, cell traits from keyed draws."""
     R = len(replicates)
     M = pt.loyalty.shape[1]

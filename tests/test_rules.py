@@ -166,6 +166,7 @@ OTHER_RULES = {
         rules.patron_decides,
         [
             S(prm("patron_present")),
+            S(prm("patron_intervenes")),
             V(),
             V(DAYS),
             V(),
@@ -317,7 +318,7 @@ def test_target_mask_property(score, k):
                 assert picked_edge.max() < unpicked_edge.min()
 
 
-BASE = dict(present=True, attention=1.0, cooldown=0, tension=0.5, salient=False, forced=False, trigger=0.3, cost=0.35)
+BASE = dict(present=True, intervenes=True, attention=1.0, cooldown=0, tension=0.5, salient=False, forced=False, trigger=0.3, cost=0.35)
 
 
 def decides(**kw) -> bool:
@@ -340,13 +341,15 @@ def test_patron_decides_rules():
     assert not decides(present=False)
     assert not decides(present=False, forced=True)
     assert not decides(present=False, salient=True)
+    assert not decides(intervenes=False)
+    assert not decides(intervenes=False, forced=True, salient=True)
 
 
 @PROPERTY
 @given(attention=UNIT, cooldown=DAYS, tension=UNIT, salient=BOOL, forced=BOOL, trigger=UNIT, cost=UNIT)
 def test_patron_never_acts_when_absent(attention, cooldown, tension, salient, forced, trigger, cost):
     """With present=False, patron_decides is False whatever the other inputs."""
-    assert not rules.patron_decides(False, attention, cooldown, tension, salient, forced, trigger, cost)
+    assert not rules.patron_decides(False, True, attention, cooldown, tension, salient, forced, trigger, cost)
 
 
 @PROPERTY
@@ -354,8 +357,8 @@ def test_patron_never_acts_when_absent(attention, cooldown, tension, salient, fo
 def test_patron_decides_matches_spec(attention, cooldown, tension, salient, trigger, cost):
     """Unforced, the patron acts iff (tension > trigger or salient) and cooldown <= 0 and attention >= cost."""
     want = (tension > trigger or salient) and cooldown <= 0 and attention >= cost
-    assert bool(rules.patron_decides(True, attention, cooldown, tension, salient, False, trigger, cost)) == want
-    assert bool(rules.patron_decides(True, attention, cooldown, tension, salient, True, trigger, cost))
+    assert bool(rules.patron_decides(True, True, attention, cooldown, tension, salient, False, trigger, cost)) == want
+    assert bool(rules.patron_decides(True, True, attention, cooldown, tension, salient, True, trigger, cost))
 
 
 def test_cooldown_after():
