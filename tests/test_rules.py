@@ -318,7 +318,17 @@ def test_target_mask_property(score, k):
                 assert picked_edge.max() < unpicked_edge.min()
 
 
-BASE = dict(present=True, intervenes=True, attention=1.0, cooldown=0, tension=0.5, salient=False, forced=False, trigger=0.3, cost=0.35)
+BASE = dict(
+    present=True,
+    intervenes=True,
+    attention=1.0,
+    cooldown=0,
+    tension=0.5,
+    salient=False,
+    forced=False,
+    trigger=0.3,
+    cost=0.35,
+)
 
 
 def decides(**kw) -> bool:
