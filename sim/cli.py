@@ -10,6 +10,7 @@ from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .config_schema import register
@@ -18,6 +19,7 @@ from .params import MILITIA_KEYS, make_militias, make_params
 from .scenario import scenario_from_mapping
 from .simulate import param_columns, simulate
 from .stats import escalation_probability, summary_table
+from .sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 register()
@@ -30,10 +32,14 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
     scenario = scenario_from_mapping(OmegaConf.to_container(cfg.scenario, resolve=True))
     if cfg.drop_events:
         scenario = scenario.without(*cfg.drop_events)
+    hc = HydraConfig.get() if HydraConfig.initialized() else None
     if out_dir is None:
-        out_dir = Path(HydraConfig.get().runtime.output_dir)
+        out_dir = Path(hc.runtime.output_dir)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid:
+        root = Path(hc.sweep.dir) if hc is not None and hc.mode == RunMode.MULTIRUN else out_dir
+        return run_sweep_job(cfg, scenario, militias, root, list(hc.overrides.task) if hc else [], quiet)
 
     t0 = time.perf_counter()
     runs, daily = simulate(
@@ -76,7 +82,32 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
             "out_dir": str(out_dir)}  # fmt: skip
 
 
+def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:
+    """A sweep job: the grid's points (on top of this job's params) as one vectorised batch."""
+    base = OmegaConf.to_container(cfg.params, resolve=True)
+    grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
+    points = [
+        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, militias, int(cfg.replicates), int(cfg.seed))
+        for p in expand_grid(base, grid)
+    ]
+    t0 = time.perf_counter()
+    res = run_job_points(
+        points, root, overrides, memory_budget_mb=float(cfg.memory_budget_mb), chunk_size=cfg.chunk_size,
+        progress=cfg.progress,
+    )  # fmt: skip
+    res["seconds"] = time.perf_counter() - t0
+    if not quiet:
+        print(f"job {res['job_key']}: {res['points']} points, ran {res['ran']}, already done {res['skipped']}, "
+              f"{res['seconds']:.1f} s -> {root}")  # fmt: skip
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        return res
+    report = aggregate(root)  # a single-run grid: aggregate at once
+    if not quiet:
+        print(describe(report))
+    return res
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> float:
-    """Hydra entry point: returns the escalation probability (for sweepers/optimisers)."""
-    return run_job(cfg)["escalation_probability"]
+    """Hydra entry point: returns the escalation probability of a single run (for optimisers)."""
+    return run_job(cfg).get("escalation_probability", float("nan"))

@@ -53,6 +53,8 @@ class RunConfig:
     progress: Any = None
     figure: bool = True
     drop_events: list[str] = field(default_factory=list)
+    study: str = ""
+    grid: dict[str, Any] = field(default_factory=dict)
     scenario: Any = MISSING
     params: Any = field(default_factory=ParamsSchema)
     militias: Any = field(default_factory=MilitiasSchema)
@@ -92,6 +94,13 @@ def check_overrides(args: list[str]) -> None:
                 raise ParameterError(f"{key} is not a parameter{suggest(name, list(PARAM_BY_NAME))}; see docs/ODD.md")
             for v in vals:
                 PARAM_BY_NAME[parts[1]].check(v, prefix="params.")
+        elif parts[0] == "grid" and len(parts) >= 2:
+            name = parts[-1]
+            if name not in PARAM_BY_NAME:
+                raise ParameterError(f"{key}: {name} is not a parameter{suggest(name, list(PARAM_BY_NAME))}")
+            for v in vals:
+                for item in v if isinstance(v, list) else [v]:
+                    PARAM_BY_NAME[name].check(item, prefix="grid.")
         elif parts[0] == "militias":
             if len(parts) != 3:
                 raise ParameterError(f"{key}: use militias.<{'|'.join(MILITIA_KEYS)}>.<field>=value")

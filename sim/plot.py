@@ -23,13 +23,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on clusters or CI
 import matplotlib.dates as mdates
-import matplotlib.patheffects as pe
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import MaxNLocator
 
 from .params import PARAM_BY_NAME, PARAMS, ParameterError, suggest
 from .plots import STYLE, _wrap, fan, mark_events
@@ -59,6 +57,8 @@ MAX_LINES = len(MARKERS)
 MAX_PANELS = 12
 MAX_ROWS = 60
 HEATMAP_CMAP = "cividis"  # monotone in lightness: the order of cells survives grayscale printing
+WIDTH_CMAP = "Greys"
+MAX_HEATMAP_ROWS = 6
 
 
 class PlotError(ValueError):
@@ -206,13 +206,22 @@ def _group_name(row, factors: Sequence[str], params: Sequence[str]) -> str:
 
 
 def _groups(points: pd.DataFrame, factors: list[str], params: list[str]) -> list[tuple[str, pd.DataFrame]]:
+    """(name, rows) per combination of the splitting columns; a lone parameter is named by its value only."""
     keys = factors + params
     if not keys:
         return [("", points)]
     out = []
     for _, sub in points.groupby(keys, sort=True, dropna=False):
-        out.append((_group_name(sub.iloc[0], factors, params), sub))
+        row = sub.iloc[0]
+        name = _fmt(row[params[0]]) if not factors and len(params) == 1 else _group_name(row, factors, params)
+        out.append((name, sub))
     return out
+
+
+def _keys_title(factors: Sequence[str], params: Sequence[str]) -> str:
+    if not factors and len(params) == 1:
+        return axis_label(params[0])
+    return " · ".join([FACTOR_TITLES.get(k, k) for k in factors] + [_pname(k).replace("_", " ") for k in params])
 
 
 def _save(fig, out_path: str | Path) -> list[Path]:
@@ -261,14 +270,14 @@ def build_curve(points: pd.DataFrame, x: str | None = None):
     span = float(xs_all[-1] - xs_all[0]) or 1.0
     dodge = 0.012 * span if len(groups) > 1 else 0.0
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
         for i, (name, sub) in enumerate(groups):
             sub = sub.sort_values(xcol)
             xv = sub[xcol].astype(float).to_numpy() + (i - (len(groups) - 1) / 2) * dodge
             p = sub["p_escalation"].to_numpy(float)
             lo, hi = sub["ci_low"].to_numpy(float), sub["ci_high"].to_numpy(float)
             ax.errorbar(
-                xv, p, yerr=np.vstack([p - lo, hi - p]), label=name or "P(escalation)",
+                xv, p, yerr=np.clip(np.vstack([p - lo, hi - p]), 0, None), label=name or "P(escalation)",
                 color=COLORS[i % len(COLORS)], marker=MARKERS[i % len(MARKERS)], ls=LINESTYLES[i % len(LINESTYLES)],
                 lw=1.2, ms=4.5, capsize=2.5, elinewidth=0.9, mfc="white" if i % 2 else None,
             )  # fmt: skip
@@ -279,10 +288,11 @@ def build_curve(points: pd.DataFrame, x: str | None = None):
         ax.set_ylabel("P(escalation) over the scenario")
         ax.set_ylim(0, min(1.0, max(float(pts["ci_high"].max()) * 1.1, 0.01)))
         ax.grid(axis="y", color="0.9", lw=0.6)
-        title = "lines: " + " · ".join(FACTOR_TITLES.get(k, _pname(k).replace("_", " ")) for k in factors + params)
-        ax.legend(title=(title + "\nbars: Wilson 95% interval") if groups[0][0] else "bars: Wilson 95% interval",
-                  frameon=False, loc="best")  # fmt: skip
-        scen = _scenario_text(pts)
+        title = "bars: Wilson 95% interval"
+        if groups[0][0]:
+            title = _keys_title(factors, params) + "\n(" + title + ")"
+        fig.legend(title=title, frameon=False, loc="outside lower center", ncols=min(4, len(groups)))
+        scen = _scenario_text(pts) if "scenario" not in factors else ""
         note = "; points offset sideways for legibility" if dodge else ""
         ax.set_title(
             f"Escalation probability against {x.replace('_', ' ')}{f' ({scen})' if scen else ''}\n"
@@ -315,7 +325,8 @@ def _pick_xy(swept: list[str], x: str | None, y: str | None) -> tuple[str, str]:
 
 
 def build_heatmap(points: pd.DataFrame, x: str | None = None, y: str | None = None):
-    """P(escalation) over two parameters; labelled contours of the Wilson interval width."""
+    """P(escalation) over two parameters (left) beside the width of its Wilson 95% interval (right),
+    one such pair of panels per other factor (scenario, counterfactual, a third parameter)."""
     pts = _prepare(points)
     x, y = _pick_xy(swept_params(pts), x, y)
     x, y = _check_param(pts, x, "x"), _check_param(pts, y, "y")
@@ -324,88 +335,71 @@ def build_heatmap(points: pd.DataFrame, x: str | None = None, y: str | None = No
     xcol, ycol = _pcol(x), _pcol(y)
     factors, params = _group_keys(pts, exclude=(x, y))
     panels = _groups(pts, factors, params)
-    if len(panels) > MAX_PANELS:
-        raise PlotError(f"{len(panels)} panels (one per {', '.join(_pname(k) for k in factors + params)}) "
-                        f"are too many for one heatmap (at most {MAX_PANELS})")  # fmt: skip
+    if len(panels) > MAX_HEATMAP_ROWS:
+        raise PlotError(f"{len(panels)} heatmaps (one per {_keys_title(factors, params)}) are too many for one "
+                        f"figure (at most {MAX_HEATMAP_ROWS})")  # fmt: skip
     for name, sub in panels:
         if sub.duplicated([xcol, ycol]).any():
-            raise PlotError(f"several points share one ({x}, {y}) cell in panel '{name or 'all'}'")
+            raise PlotError(f"several points share one ({x}, {y}) cell{f' in {name}' if name else ''}: "
+                            "another parameter varies too; name it with --x/--y")  # fmt: skip
     xvals = sorted(pts[xcol].unique())
     yvals = sorted(pts[ycol].unique())
-    vmax = float(pts["p_escalation"].max())
-    norm = Normalize(0.0, vmax if vmax > 0 else 1.0)
-    cmap = plt.get_cmap(HEATMAP_CMAP)
-    ncols = min(3, len(panels))
-    nrows = -(-len(panels) // ncols)
-    cell = 0.55 if max(len(xvals), len(yvals)) <= 8 else 0.35
-    w = max(3.4, cell * len(xvals) + 1.3)
-    h = max(2.8, cell * len(yvals) + 1.1)
+    width = pts["ci_high"] - pts["ci_low"]
+    norms = (Normalize(0.0, float(pts["p_escalation"].max()) or 1.0), Normalize(0.0, float(width.max()) or 1.0))
+    cmaps = (plt.get_cmap(HEATMAP_CMAP), plt.get_cmap(WIDTH_CMAP))
+    cell = 0.62 if max(len(xvals), len(yvals)) <= 8 else 0.4
+    w = max(3.0, cell * len(xvals) + 1.2)
+    h = max(2.2, cell * len(yvals) + 0.9)
     missing = False
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(w * ncols + 1.0, h * nrows + 0.8), layout="constrained",
+        fig, axes = plt.subplots(len(panels), 2, figsize=(2 * w + 1.6, h * len(panels) + 1.0), layout="constrained",
                                  squeeze=False, sharex=True, sharey=True)  # fmt: skip
-        for ax in axes.flat[len(panels) :]:
-            ax.set_visible(False)
-        for ax, (name, sub) in zip(axes.flat, panels, strict=False):
-            Z = sub.pivot(index=ycol, columns=xcol, values="p_escalation").reindex(index=yvals, columns=xvals)
-            lo = sub.pivot(index=ycol, columns=xcol, values="ci_low").reindex(index=yvals, columns=xvals)
-            hi = sub.pivot(index=ycol, columns=xcol, values="ci_high").reindex(index=yvals, columns=xvals)
-            Zv = Z.to_numpy(float)
-            W = hi.to_numpy(float) - lo.to_numpy(float)
-            missing |= bool(np.isnan(Zv).any())
-            # hatching shows through cells with no point
-            ax.add_patch(Rectangle((-0.5, -0.5), len(xvals), len(yvals), fill=False, hatch="////",
-                                   edgecolor="0.6", lw=0, zorder=0))  # fmt: skip
-            im = ax.imshow(np.ma.masked_invalid(Zv), origin="lower", aspect="auto", cmap=cmap, norm=norm,
-                           interpolation="nearest", zorder=1)  # fmt: skip
-            if len(xvals) * len(yvals) <= 100:
-                for (j, i), v in np.ndenumerate(Zv):
-                    if np.isfinite(v):
-                        r, g, b, _ = cmap(norm(v))
-                        dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-                        ax.text(i, j - 0.18, f"{v:.3g}", ha="center", va="center", fontsize=6.5,
-                                color="white" if dark else "black", zorder=3)  # fmt: skip
-            _width_contours(ax, W)
-            ax.set_xticks(range(len(xvals)), labels=[_fmt(v) for v in xvals])
-            ax.set_yticks(range(len(yvals)), labels=[_fmt(v) for v in yvals])
-            ax.set_xlim(-0.5, len(xvals) - 0.5)
-            ax.set_ylim(-0.5, len(yvals) - 0.5)
-            if name:
-                ax.set_title(name, fontsize=9)
+        ims = [None, None]
+        for row, (name, sub) in zip(axes, panels, strict=True):
+            grids = []
+            for col in ("p_escalation", "ci_low", "ci_high"):
+                pv = sub.pivot(index=ycol, columns=xcol, values=col).reindex(index=yvals, columns=xvals)
+                grids.append(pv.to_numpy(float))
+            Z, W = grids[0], grids[2] - grids[1]
+            missing |= bool(np.isnan(Z).any())
+            for k, (ax, data) in enumerate(zip(row, (Z, W), strict=True)):
+                # hatching shows through the cells that have no point
+                ax.add_patch(Rectangle((-0.5, -0.5), len(xvals), len(yvals), fill=False, hatch="////",
+                                       edgecolor="0.6", lw=0, zorder=0))  # fmt: skip
+                ims[k] = ax.imshow(np.ma.masked_invalid(data), origin="lower", aspect="auto", cmap=cmaps[k],
+                                   norm=norms[k], interpolation="nearest", zorder=1)  # fmt: skip
+                if len(xvals) * len(yvals) <= 150:
+                    _cell_text(ax, data, cmaps[k], norms[k], fontsize=7 if len(xvals) <= 8 else 5.5)
+                ax.set_xticks(range(len(xvals)), labels=[_fmt(v) for v in xvals])
+                ax.set_yticks(range(len(yvals)), labels=[_fmt(v) for v in yvals])
+                ax.set_xlim(-0.5, len(xvals) - 0.5)
+                ax.set_ylim(-0.5, len(yvals) - 0.5)
+                what = "P(escalation)" if k == 0 else "width of the Wilson 95% interval"
+                ax.set_title(f"{name}: {what}" if name else what, fontsize=9)
+            row[0].set_ylabel(axis_label(y))
         for ax in axes[-1, :]:
             ax.set_xlabel(axis_label(x))
-        for ax in axes[:, 0]:
-            ax.set_ylabel(axis_label(y))
-        fig.colorbar(im, ax=axes, label="P(escalation)", shrink=0.9, aspect=25)
+        fig.colorbar(ims[0], ax=axes[:, 0], label="P(escalation)", shrink=0.9, aspect=25, pad=0.02)
+        fig.colorbar(ims[1], ax=axes[:, 1], label="interval width (high − low)", shrink=0.9, aspect=25, pad=0.02)
         scen = _scenario_text(pts) if "scenario" not in factors else ""
         fig.suptitle(
             f"Escalation probability over {x.replace('_', ' ')} × {y.replace('_', ' ')}"
             f"{f' ({scen})' if scen else ''}\n"
-            f"shade and number: P(escalation); white lines: width of the Wilson 95% interval; {_n_text(pts, 'cell')}"
+            f"left: estimate; right: width of its Wilson 95% interval; {_n_text(pts, 'cell')}"
             + ("; hatched: no point" if missing else ""),
             fontsize=9,
         )
     return fig
 
 
-def _width_contours(ax, W: np.ndarray) -> None:
-    """Labelled contour lines of the interval width, white with a black edge (visible on any shade)."""
-    if min(W.shape) < 2 or not np.isfinite(W).any():
-        return
-    wmin, wmax = float(np.nanmin(W)), float(np.nanmax(W))
-    if wmax - wmin <= 1e-9 * max(wmax, 1e-12):
-        return
-    levels = [v for v in MaxNLocator(nbins=4).tick_values(wmin, wmax) if wmin < v < wmax]
-    if not levels:
-        levels = [(wmin + wmax) / 2]
-    gy, gx = np.mgrid[0 : W.shape[0], 0 : W.shape[1]]
-    cs = ax.contour(gx, gy, np.ma.masked_invalid(W), levels=levels, colors="white", linewidths=1.1, zorder=2)
-    stroke = [pe.withStroke(linewidth=2.4, foreground="black")]
-    cs.set(path_effects=stroke)
-    labels = ax.clabel(cs, fmt=lambda v: f"{v:.3g}", fontsize=6.5, colors="white", inline=True, inline_spacing=2)
-    for t in labels:
-        t.set_path_effects(stroke)
-        t.set_zorder(4)
+def _cell_text(ax, data: np.ndarray, cmap, norm, fontsize: float) -> None:
+    """Each cell's value, in black or white by the lightness of its shade."""
+    for (j, i), v in np.ndenumerate(data):
+        if np.isfinite(v):
+            r, g, b, _ = cmap(norm(v))
+            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+            ax.text(i, j, f"{v:.2g}" if v < 0.1 else f"{v:.2f}", ha="center", va="center", fontsize=fontsize,
+                    color="white" if dark else "black", zorder=3)  # fmt: skip
 
 
 def heatmap_figure(points: pd.DataFrame, out_path: str | Path, x: str | None = None, y: str | None = None) -> list[Path]:
@@ -554,7 +548,7 @@ def build_counterfactual(points: pd.DataFrame):
                 continue
             r = item
             p, lo, hi = float(r["p_escalation"]), float(r["ci_low"]), float(r["ci_high"])
-            ax.errorbar(p, y, xerr=[[p - lo], [hi - p]], fmt="o", color="black", ms=4.5, capsize=2.5,
+            ax.errorbar(p, y, xerr=[[max(p - lo, 0.0)], [max(hi - p, 0.0)]], fmt="o", color="black", ms=4.5, capsize=2.5,
                         elinewidth=1.2, mfc="white" if r["_base"] else "black", zorder=3,
                         label=("estimate and Wilson 95% interval" if first else None))  # fmt: skip
             first = False

@@ -1,0 +1,282 @@
+"""Sweeps: parameter points run as one vectorised batch per job, stored per point, resumable.
+A point's key and seed come from its content (never from Hydra's job number), so results survive
+reordering, re-splitting and restarts; ``aggregate`` stacks whatever finished into tidy tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hydra.experimental.callback import Callback
+
+from .core import run_batch
+from .io import atomic_write_parquet, atomic_write_text, code_version
+from .params import PARAM_BY_NAME, PARAMS, Militia, make_params
+from .scenario import Scenario
+from .simulate import _progress, chunk_size_for, param_columns
+from .stats import wilson_interval
+
+DAILY_VARS = ("hazard", "tension", "violence", "mobilisation")
+QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q95": 0.95}
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepPoint:
+    """One parameter point of a sweep: everything that determines its results."""
+
+    study: str
+    scenario: Scenario
+    drop_events: tuple[str, ...]
+    params: Any
+    militias: tuple[Militia, ...]
+    replicates: int
+    sweep_seed: int
+
+    def identity(self) -> dict[str, Any]:
+        """What the point is (without replicates): the basis of its seed."""
+        return {
+            "scenario": self.scenario.name,
+            "events": [(e.day, e.kind, sorted((k, str(v)) for k, v in e.data.items())) for e in self.scenario.events],
+            "start": str(self.scenario.start),
+            "end": str(self.scenario.end),
+            "drop_events": sorted(self.drop_events),
+            "params": dataclasses.asdict(self.params),
+            "militias": [dataclasses.asdict(m) for m in self.militias],
+        }
+
+    @property
+    def seed(self) -> int:
+        """Derived from the sweep's seed and the point itself: 63 bits of SHA-256."""
+        return _digest({"sweep_seed": self.sweep_seed, **self.identity()}, bits=63)
+
+    @property
+    def key(self) -> str:
+        return format(_digest({"seed": self.seed, "replicates": self.replicates, **self.identity()}, bits=64), "016x")
+
+    @property
+    def label(self) -> str:
+        """Human label: the parameters that differ from their declared defaults, and dropped events."""
+        parts = [
+            f"{p.name}={getattr(self.params, p.name)}" for p in PARAMS if getattr(self.params, p.name) != p.default
+        ]
+        parts += [f"no {kind}" for kind in sorted(self.drop_events)]
+        return ", ".join(parts) or "baseline"
+
+
+def _digest(obj: Any, bits: int) -> int:
+    h = hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).digest()
+    return int.from_bytes(h[:8], "big") >> (64 - bits)
+
+
+def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[Any]:
+    """Params for every combination of ``grid`` values (keys 'name' or 'params.name') on top of ``base``."""
+    names = []
+    for key in grid:
+        name = key.removeprefix("params.")
+        if name not in PARAM_BY_NAME:
+            raise ValueError(f"grid.{key} is not a parameter")
+        names.append(name)
+    values = [list(v) if isinstance(v, list | tuple) else [v] for v in grid.values()]
+    return [make_params({**base, **dict(zip(names, combo, strict=True))}) for combo in itertools.product(*values)]
+
+
+def point_dir(root: Path, point: SweepPoint) -> Path:
+    return Path(root) / "points" / point.key
+
+
+def is_done(root: Path, point: SweepPoint) -> bool:
+    """A point is finished when its point.json exists (written last, atomically)."""
+    return (point_dir(root, point) / "point.json").exists()
+
+
+def run_points(
+    points: Sequence[SweepPoint],
+    root: Path,
+    memory_budget_mb: float = 2048,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+) -> list[SweepPoint]:
+    """Run the unfinished ``points`` as vectorised batches and store each one; returns those run."""
+    todo = [p for p in points if not is_done(root, p)]
+    groups: dict[tuple, list[SweepPoint]] = {}
+    for p in todo:  # one array shape per batch
+        groups.setdefault((id(p.scenario), p.params.cells_per_militia), []).append(p)
+    total = sum(p.replicates for p in todo)
+    with _progress(total, progress, "sweep points") as bar:
+        for group in groups.values():
+            _run_group(group, root, memory_budget_mb, chunk_size, bar)
+    return todo
+
+
+def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: int | None, bar) -> None:
+    scenario = group[0].scenario
+    rows_per_block = chunk_size or chunk_size_for(group[0].params, len(group[0].militias), budget)
+    # Work items (point index, first replicate, last replicate + 1), packed into blocks of rows.
+    items = []
+    for i, p in enumerate(group):
+        for lo in range(0, p.replicates, rows_per_block):
+            items.append((i, lo, min(lo + rows_per_block, p.replicates)))
+    runs_parts: list[list[dict]] = [[] for _ in group]
+    daily = [{v: np.empty((scenario.days, p.replicates)) for v in DAILY_VARS} for p in group]
+    block: list[tuple[int, int, int]] = []
+
+    def flush() -> None:
+        if not block:
+            return
+        params_rows, militias_rows, seeds, reps = [], [], [], []
+        for i, lo, hi in block:
+            n = hi - lo
+            params_rows += [group[i].params] * n
+            militias_rows += [group[i].militias] * n
+            seeds.append(np.full(n, group[i].seed, dtype=np.uint64))
+            reps.append(np.arange(lo, hi))
+        res = run_batch(
+            scenario, params_rows, militias_rows, np.concatenate(seeds), np.concatenate(reps),
+            keep_daily=True, daily_columns=DAILY_VARS,
+        )  # fmt: skip
+        at = 0
+        for i, lo, hi in block:
+            sl = slice(at, at + hi - lo)
+            runs_parts[i].append({"replicate": np.arange(lo, hi), **{k: v[sl] for k, v in res.runs.items()}})
+            for v in DAILY_VARS:
+                daily[i][v][:, lo:hi] = res.daily[v][:, sl]
+            at += hi - lo
+        bar.update(at)
+        for i in {i for i, _, _ in block}:
+            if sum(len(part["replicate"]) for part in runs_parts[i]) == group[i].replicates:
+                _store_point(root, group[i], runs_parts[i], daily[i])
+                runs_parts[i], daily[i] = [], {}
+        block.clear()
+
+    rows = 0
+    for item in items:
+        if rows + item[2] - item[1] > rows_per_block:
+            flush()
+            rows = 0
+        block.append(item)
+        rows += item[2] - item[1]
+    flush()
+
+
+def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[str, np.ndarray]) -> None:
+    """Write one point's runs, daily summary and (last) point.json, each atomically."""
+    out = point_dir(root, point)
+    runs = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
+    runs = runs.assign(point_key=point.key, scenario=point.scenario.name, seed=point.seed, **param_columns(point.params))
+    days = np.arange(point.scenario.days)
+    summary = {"day": days, "date": pd.date_range(point.scenario.start, periods=len(days), freq="D")}
+    for v in DAILY_VARS:
+        summary[f"{v}_mean"] = daily[v].mean(axis=1)
+        for name, q in QUANTILES.items():
+            summary[f"{v}_{name}"] = np.quantile(daily[v], q, axis=1)
+    atomic_write_parquet(runs, out / "runs.parquet")
+    atomic_write_parquet(pd.DataFrame(summary).assign(point_key=point.key), out / "daily.parquet")
+    info = {
+        "point_key": point.key, "study": point.study, "scenario": point.scenario.name, "label": point.label,
+        "drop_events": ",".join(sorted(point.drop_events)), "replicates": point.replicates, "seed": point.seed,
+        "sweep_seed": point.sweep_seed, "params": dataclasses.asdict(point.params),
+        "militias": [dataclasses.asdict(m) for m in point.militias], "code_version": code_version(),
+    }  # fmt: skip
+    atomic_write_text(out / "point.json", json.dumps(info, indent=1, default=str))
+
+
+# ----------------------------------------------------------------------------- jobs
+
+
+def job_key(points: Sequence[SweepPoint]) -> str:
+    return format(_digest(sorted(p.key for p in points), bits=64), "016x")
+
+
+def run_job_points(points: Sequence[SweepPoint], root: Path, overrides: Sequence[str] = (), **kw: Any) -> dict:
+    """One Hydra job: mark it started, run what is missing, mark it done."""
+    key = job_key(points)
+    marker = Path(root) / "jobs" / f"{key}.json"
+    record = {"job_key": key, "points": [p.key for p in points], "overrides": list(overrides)}
+    atomic_write_text(marker, json.dumps({**record, "status": "started", "started": time.time()}, indent=1))
+    ran = run_points(points, root, **kw)
+    atomic_write_text(
+        marker, json.dumps({**record, "status": "done", "ran": len(ran), "finished": time.time()}, indent=1)
+    )
+    return {"job_key": key, "points": len(points), "ran": len(ran), "skipped": len(points) - len(ran)}
+
+
+# ----------------------------------------------------------------------------- aggregation
+
+
+def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
+    """Stack every finished point under ``root`` into aggregate/points, runs and daily tables.
+
+    Works with failed or unfinished jobs: it reports them and aggregates what is there."""
+    root = Path(root)
+    infos = []
+    for path in sorted((root / "points").glob("*/point.json")):
+        infos.append(json.loads(path.read_text()))
+    jobs = [json.loads(p.read_text()) for p in sorted((root / "jobs").glob("*.json"))]
+    finished = {i["point_key"] for i in infos}
+    unfinished_jobs = [j for j in jobs if j.get("status") != "done"]
+    missing = sorted({k for j in jobs for k in j["points"]} - finished)
+    report = {"n_points": len(infos), "n_jobs": len(jobs), "unfinished_jobs": unfinished_jobs, "missing_points": missing}
+    if not infos:
+        return report
+    rows, runs, daily = [], [], []
+    for info in sorted(infos, key=lambda i: i["point_key"]):
+        d = root / "points" / info["point_key"]
+        r = pd.read_parquet(d / "runs.parquet")
+        k, n = int(r["escalated"].sum()), len(r)
+        lo, hi = wilson_interval(k, n)
+        row = {
+            "point_key": info["point_key"], "experiment": info["study"], "scenario": info["scenario"],
+            "label": info["label"], "drop_events": info["drop_events"],
+            **{f"param.{name}": value for name, value in info["params"].items()},
+            "replicates": n, "escalated": k, "p_escalation": k / n, "ci_low": float(lo), "ci_high": float(hi),
+            "mean_clashes": r["clashes"].mean(), "mean_interventions": r["interventions"].mean(),
+            "mean_attacks_state": r["attacks_state"].mean(), "mean_attacks_us": r["attacks_us"].mean(),
+            "p_boycott_ended": r["boycott_ended"].mean(), "mean_cohesion_within": r["cohesion_within"].mean(),
+            "mean_cohesion_house": r["cohesion_house"].mean(), "seed": info["seed"],
+        }  # fmt: skip
+        rows.append(row)
+        runs.append(r)
+        daily.append(
+            pd.read_parquet(d / "daily.parquet").assign(scenario=info["scenario"], label=info["label"])
+        )
+    out = {
+        "points": pd.DataFrame(rows),
+        "runs": pd.concat(runs, ignore_index=True),
+        "daily": pd.concat(daily, ignore_index=True),
+    }
+    if write:
+        for name, df in out.items():
+            atomic_write_parquet(df, root / "aggregate" / f"{name}.parquet")
+        atomic_write_text(root / "aggregate" / "report.json", json.dumps(report, indent=1, default=str))
+    report["tables"] = out
+    return report
+
+
+def describe(report: Mapping[str, Any]) -> str:
+    """One short paragraph for the terminal: what was aggregated and what is missing."""
+    lines = [f"aggregated {report['n_points']} points from {report['n_jobs']} jobs"]
+    if report["unfinished_jobs"]:
+        lines.append(f"{len(report['unfinished_jobs'])} job(s) did not finish (rerun the same sweep to resume):")
+        for j in report["unfinished_jobs"]:
+            lines.append(f"  job {j['job_key']}: {' '.join(j.get('overrides', [])) or '(no overrides)'}")
+    if report["missing_points"]:
+        lines.append(f"{len(report['missing_points'])} point(s) missing: {', '.join(report['missing_points'][:5])}")
+    return "\n".join(lines)
+
+
+class AggregateCallback(Callback):
+    """Hydra callback: aggregate the sweep folder when a multirun ends."""
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        root = Path(str(config.hydra.sweep.dir))
+        if (root / "points").exists():
+            print(describe(aggregate(root)))
+            print(f"tables in {root / 'aggregate'}")
