@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXERCISE_DIR = ROOT / "docs" / "exercises"
 MARKER = re.compile(r"<!-- key:(?P<name>[a-z0-9_]+) -->(?P<value>.*?)<!-- /key -->")
 COMMON = ("seed=20211107", "replicates=2000")  # every exercise command states both
+MILITIA = {m.key: m for m in MILITIAS}
 
 # The commands the exercises print (overrides after ``python -m sim``; COMMON is appended).
 ATTACK = ("scenario=attack_and_intervention",)
@@ -47,6 +48,7 @@ BOYCOTT = ("scenario=boycott_mediation",)
 BOYCOTT_NO_MEDIATION = ("scenario=boycott_mediation", "counterfactual=no_mediation")
 BOYCOTT_SISTANI_ONLY = ("scenario=boycott_mediation", "counterfactual=no_patron")
 BOYCOTT_PATRON_ONLY = ("scenario=boycott_mediation", "scenario.events.1.mediators.sistani=0")
+TIMELINE_NO_MEDIATION = ("counterfactual=no_mediation",)
 ELECTION = ("scenario=election_loss",)
 LADDER = ("scenario=ladder",)  # docs/exercises/scenario/ladder.yaml, copied into configs/scenario/
 STAND_DOWN = ("scenario=stand_down_orders",)
@@ -123,7 +125,7 @@ def paired_escalations(a, b) -> str:
 
 def leverage(key: str, independence: float, influence: float) -> str:
     """rules.leverage for a militia at a mean independence (its offset added, clipped to [0, 1])."""
-    m = next(m for m in MILITIAS if m.key == key)
+    m = MILITIA[key]
     ind = rules.independence(independence, m.independence_offset)
     return f"{rules.leverage(True, influence, m.loyalty, ind):.3f}"
 
@@ -189,6 +191,9 @@ KEYS: dict[str, Callable[[], str]] = {
         for x in (0.2, 0.5, 0.8)
     },
     **{f"leverage_{m.key}_08_soleimani": (lambda m=m: leverage(m.key, 0.8, 0.9)) for m in MILITIAS},
+    "militia_aah_loyalty": lambda: f"{MILITIA['aah'].loyalty:g}",
+    "militia_aah_independence_offset": lambda: f"{MILITIA['aah'].independence_offset:+g}",
+    "independence_aah_08": lambda: f"{rules.independence(0.8, MILITIA['aah'].independence_offset):.2f}",
     "independence_02_p_escalation": lambda: p_escalation(INDEPENDENCE[0.2]),
     "independence_08_p_escalation": lambda: p_escalation(INDEPENDENCE[0.8]),
     "independence_08_ci_escalation": lambda: ci_escalation(INDEPENDENCE[0.8]),
@@ -201,6 +206,10 @@ KEYS: dict[str, Callable[[], str]] = {
     "no_mediation_boycott_ended": lambda: runs_mean(BOYCOTT_NO_MEDIATION, "boycott_ended", 3),
     "no_mediation_boycott_days": lambda: runs_mean(BOYCOTT_NO_MEDIATION, "boycott_days", 1),
     "no_mediation_p_escalation": lambda: p_escalation(BOYCOTT_NO_MEDIATION),
+    "boycott_ci_escalation": lambda: ci_escalation(BOYCOTT),
+    "no_mediation_ci_escalation": lambda: ci_escalation(BOYCOTT_NO_MEDIATION),
+    "timeline_no_mediation_p_escalation": lambda: p_escalation(TIMELINE_NO_MEDIATION),
+    "timeline_no_mediation_ci_escalation": lambda: ci_escalation(TIMELINE_NO_MEDIATION),
     "sistani_only_boycott_ended": lambda: runs_mean(BOYCOTT_SISTANI_ONLY, "boycott_ended", 3),
     "patron_only_boycott_ended": lambda: runs_mean(BOYCOTT_PATRON_ONLY, "boycott_ended", 3),
     "mediator_weight_patron": lambda: f"{mediators()['patron']:g}",

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .params import PARAM_BY_NAME, PARAMS, ParameterError, suggest
@@ -44,7 +45,9 @@ FILENAMES = {
 PARAM_PREFIX = "param."
 # Columns that name a point rather than set a parameter; those that vary split lines, panels and rows.
 FACTORS = ("experiment", "scenario", "label", "drop_events")
-FACTOR_TITLES = {"experiment": "experiment", "scenario": "scenario", "label": "counterfactual", "drop_events": "dropped"}
+FACTOR_TITLES = {
+    "experiment": "experiment", "scenario": "scenario", "label": "counterfactual", "drop_events": "dropped",
+}  # fmt: skip
 BASELINE_LABELS = ("", "none", "baseline")
 HAZARD_QUANTILES = ("q05", "q25", "q50", "q75", "q95")
 
@@ -402,7 +405,9 @@ def _cell_text(ax, data: np.ndarray, cmap, norm, fontsize: float) -> None:
                     color="white" if dark else "black", zorder=3)  # fmt: skip
 
 
-def heatmap_figure(points: pd.DataFrame, out_path: str | Path, x: str | None = None, y: str | None = None) -> list[Path]:
+def heatmap_figure(
+    points: pd.DataFrame, out_path: str | Path, x: str | None = None, y: str | None = None
+) -> list[Path]:
     return _save(build_heatmap(points, x, y), out_path)
 
 
@@ -417,7 +422,8 @@ def _hazard_stats(d: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in cols if c not in d.columns]
     if missing:
         raise PlotError(f"daily table lacks column(s) {', '.join(missing)}")
-    return d.sort_values("day").set_index(pd.to_datetime(d.sort_values("day")["date"]))[list(cols)].rename(columns=cols)
+    d = d.sort_values("day")
+    return d.set_index(pd.to_datetime(d["date"]))[list(cols)].rename(columns=cols)
 
 
 def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
@@ -435,7 +441,9 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
         pinfo = pinfo[pinfo.index.isin(info.index)]
         swept = swept_params(pinfo.reset_index()) if len(pinfo) else []
     if len(info) > MAX_PANELS:
-        raise PlotError(f"{len(info)} points have daily series, too many panels for one fan chart (at most {MAX_PANELS})")
+        raise PlotError(
+            f"{len(info)} points have daily series: too many panels for one fan chart (at most {MAX_PANELS})"
+        )
 
     def order(key):
         label = info.loc[key, "label"]
@@ -446,9 +454,9 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
     per_row = {s: [k for k in keys if info.loc[k, "scenario"] == s] for s in scenarios}
     ncols = max(len(v) for v in per_row.values())
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(3.3 * ncols + 0.6, 2.9 * len(scenarios) + 0.9), layout="constrained")
+        fig = plt.figure(figsize=(3.3 * ncols + 0.6, 2.8 * len(scenarios) + 1.2), layout="constrained")
         subfigs = np.atleast_1d(fig.subfigures(len(scenarios), 1))
-        first = None
+        handles: tuple[list, list] | None = None
         for sf, scen in zip(subfigs, scenarios, strict=True):
             axes = np.atleast_1d(sf.subplots(1, ncols, sharex=True))
             try:
@@ -458,16 +466,12 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
             for ax in axes[len(per_row[scen]) :]:
                 ax.set_visible(False)
             for j, (ax, key) in enumerate(zip(axes, per_row[scen], strict=False)):
-                if first is None:
-                    first = ax
-                else:
-                    ax.sharey(first)
                 sub = d[d["point_key"] == key]
                 row = pinfo.loc[key] if pinfo is not None and key in pinfo.index else sub.iloc[0]
                 fan(ax, _hazard_stats(sub), "hazard")
                 if scenario is not None:
                     drop = [k for k in str(row.get("drop_events", "") or "").split(",") if k]
-                    mark_events(ax, scenario.without(*drop) if drop else scenario)
+                    _mark_numbered_events(ax, scenario, drop)
                 name = point_name(row)
                 if swept and pinfo is not None and key in pinfo.index:
                     name += "\n" + ", ".join(f"{s.replace('_', ' ')} = {_fmt(row[_pcol(s)])}" for s in swept)
@@ -475,14 +479,13 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
                 ax.set_title(name + n, fontsize=9)
                 ax.grid(axis="y", color="0.9", lw=0.6)
                 ax.set_ylim(bottom=0)
-                loc = mdates.AutoDateLocator(maxticks=5)
+                loc = mdates.AutoDateLocator(minticks=3, maxticks=5)
                 ax.xaxis.set_major_locator(loc)
                 ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
                 if j == 0:
                     ax.set_ylabel("P(intra-Shi'ite clash)\nper day")
-                    ax.legend(loc="upper left", frameon=False, fontsize=7)
-                else:
-                    ax.tick_params(labelleft=False)
+                if handles is None:
+                    handles = ax.get_legend_handles_labels()
             head = f"scenario {scen}" if scen else "scenario"
             if scenario is None:
                 head += " (events unknown: not in configs/scenario)"
@@ -490,14 +493,36 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
             if scenario is not None and scenario.events:
                 key_text = "   ".join(f"{i} {ev.date:%d %b %Y}: {ev.label}"
                                        for i, ev in enumerate(scenario.events, start=1))  # fmt: skip
-                sf.supxlabel(_wrap("dashed lines: " + key_text, int(45 * ncols)), fontsize=7, x=0.01, ha="left")
+                sf.supxlabel(_wrap("events (dashed lines): " + key_text, int(48 * ncols)), fontsize=7, x=0.01,
+                             ha="left")  # fmt: skip
+        hs, names = handles or ([], [])
+        hs = [*hs, Line2D([], [], color="0.35", lw=0.8, ls="--")]
+        names = [*names, "scenario event (numbered, key under each row)"]
+        fig.legend(hs, names, loc="outside lower center", ncols=4, frameon=False)
         ntext = _n_text(pinfo) if pinfo is not None and len(pinfo) else "all replicates"
         fig.suptitle(
             "Daily intra-Shi'ite clash hazard by scenario and counterfactual\n"
-            f"line: mean; bands: middle 50% and 90% of replicates (not confidence intervals); {ntext}",
+            f"line: mean; bands: middle 50% and 90% of replicates (not confidence intervals); {ntext};\n"
+            "each panel has its own y scale",
             fontsize=10,
         )
     return fig
+
+
+def _mark_numbered_events(ax, scenario, drop: Sequence[str] = ()) -> None:
+    """The scenario's events as dashed lines (sim.plots.mark_events), numbered as in the full scenario's key
+    (events of the dropped kinds are left out) and staggered downwards where they crowd together."""
+    kept = scenario.without(*drop) if drop else scenario
+    mark_events(ax, kept, label=False)
+    gap = max(3, scenario.days // 25)
+    last_day, level = None, 0
+    for i, ev in enumerate(scenario.events, start=1):
+        if ev.kind in drop:
+            continue
+        level = level + 1 if last_day is not None and ev.day - last_day < gap and level < 3 else 0
+        last_day = ev.day
+        ax.annotate(str(i), (pd.Timestamp(ev.date), 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, -10 - 8 * level), textcoords="offset points", fontsize=7, color="0.2")  # fmt: skip
 
 
 def fan_figure(daily: pd.DataFrame, out_path: str | Path, points: pd.DataFrame | None = None) -> list[Path]:
@@ -516,25 +541,26 @@ def build_counterfactual(points: pd.DataFrame):
     swept = swept_params(pts)
     if "scenario" not in pts.columns:
         pts["scenario"] = ""
-    pts["_name"] = [point_name(r) for _, r in pts.iterrows()]
+    names = [point_name(r) for _, r in pts.iterrows()]
     if swept:
-        pts["_name"] += [
-            " (" + ", ".join(f"{s.replace('_', ' ')} = {_fmt(r[_pcol(s)])}" for s in swept) + ")"
-            for _, r in pts.iterrows()
-        ]
+        values = [", ".join(f"{s.replace('_', ' ')} = {_fmt(r[_pcol(s)])}" for s in swept) for _, r in pts.iterrows()]
+        only_base = all(n == "baseline" for n in names)
+        names = [v if only_base else f"{n} ({v})" for n, v in zip(names, values, strict=True)]
+    pts["_name"] = names
     pts["_base"] = [(r.get("label", "") in BASELINE_LABELS) and not r.get("drop_events", "") for _, r in pts.iterrows()]
     scenarios = list(dict.fromkeys(sorted(pts["scenario"])))
     rows: list[tuple[str, object]] = []  # ("head", scenario) or ("point", row)
     for scen in scenarios:
         sub = pts[pts["scenario"] == scen]
-        sub = sub.assign(_o=~sub["_base"]).sort_values(["_o", "_name"])
+        sub = sub.assign(_o=~sub["_base"]).sort_values(["_o", "_name", *(_pcol(p) for p in swept)])
         rows.append(("head", scen))
         rows += [("point", r) for _, r in sub.iterrows()]
     ys = np.arange(len(rows))[::-1].astype(float)
     xmax = min(1.0, max(float(pts["ci_high"].max()) * 1.08, 0.01))
     vary_n = pts["replicates"].nunique() > 1
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.6, 0.27 * len(rows) + 1.4), layout="constrained")
+        width = 5.0 + 0.06 * max(len(n) for n in names)  # room for the row labels beside a readable axis
+        fig, ax = plt.subplots(figsize=(width, 0.27 * len(rows) + 1.4), layout="constrained")
         labels = []
         first = True
         for y, (kind, item) in zip(ys, rows, strict=True):
@@ -548,8 +574,8 @@ def build_counterfactual(points: pd.DataFrame):
                 continue
             r = item
             p, lo, hi = float(r["p_escalation"]), float(r["ci_low"]), float(r["ci_high"])
-            ax.errorbar(p, y, xerr=[[max(p - lo, 0.0)], [max(hi - p, 0.0)]], fmt="o", color="black", ms=4.5, capsize=2.5,
-                        elinewidth=1.2, mfc="white" if r["_base"] else "black", zorder=3,
+            ax.errorbar(p, y, xerr=[[max(p - lo, 0.0)], [max(hi - p, 0.0)]], fmt="o", color="black", ms=4.5,
+                        capsize=2.5, elinewidth=1.2, mfc="white" if r["_base"] else "black", zorder=3,
                         label=("estimate and Wilson 95% interval" if first else None))  # fmt: skip
             first = False
             text = f"{p:.3f} [{lo:.3f}, {hi:.3f}]" + (f"  n={int(r['replicates'])}" if vary_n else "")
@@ -564,7 +590,7 @@ def build_counterfactual(points: pd.DataFrame):
         ax.set_xlim(0, xmax)
         ax.set_xlabel("P(escalation) over the scenario")
         ax.grid(axis="x", color="0.9", lw=0.6)
-        ax.legend(loc="lower right", frameon=True, framealpha=0.9, edgecolor="0.8", fontsize=7)
+        fig.legend(loc="outside lower center", ncols=2, frameon=False)
         ax.set_title(
             "Escalation probability by scenario and counterfactual\n"
             f"dot: estimate (open: baseline); line: Wilson 95% interval; {_n_text(pts)}",

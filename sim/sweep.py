@@ -170,7 +170,9 @@ def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[s
     """Write one point's runs, daily summary and (last) point.json, each atomically."""
     out = point_dir(root, point)
     runs = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
-    runs = runs.assign(point_key=point.key, scenario=point.scenario.name, seed=point.seed, **param_columns(point.params))
+    runs = runs.assign(
+        point_key=point.key, scenario=point.scenario.name, seed=point.seed, **param_columns(point.params)
+    )
     days = np.arange(point.scenario.days)
     summary = {"day": days, "date": pd.date_range(point.scenario.start, periods=len(days), freq="D")}
     for v in DAILY_VARS:
@@ -223,7 +225,12 @@ def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
     finished = {i["point_key"] for i in infos}
     unfinished_jobs = [j for j in jobs if j.get("status") != "done"]
     missing = sorted({k for j in jobs for k in j["points"]} - finished)
-    report = {"n_points": len(infos), "n_jobs": len(jobs), "unfinished_jobs": unfinished_jobs, "missing_points": missing}
+    report = {
+        "n_points": len(infos),
+        "n_jobs": len(jobs),
+        "unfinished_jobs": unfinished_jobs,
+        "missing_points": missing,
+    }
     if not infos:
         return report
     rows, runs, daily = [], [], []
@@ -244,9 +251,7 @@ def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
         }  # fmt: skip
         rows.append(row)
         runs.append(r)
-        daily.append(
-            pd.read_parquet(d / "daily.parquet").assign(scenario=info["scenario"], label=info["label"])
-        )
+        daily.append(pd.read_parquet(d / "daily.parquet").assign(scenario=info["scenario"], label=info["label"]))
     out = {
         "points": pd.DataFrame(rows),
         "runs": pd.concat(runs, ignore_index=True),

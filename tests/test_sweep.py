@@ -1,0 +1,157 @@
+"""Sweeps: launcher-, split- and order-independent results; resumable after kill -9; aggregation."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from sim.cli import CONFIG_DIR, run_sweep_job
+from sim.params import MILITIAS, make_militias, make_params
+from sim.scenario import load_scenario
+from sim.sweep import SweepPoint, aggregate, run_points
+
+EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.yaml"))
+TINY = ["replicates=40", "params.cells_per_militia=5", "scenario=attack_and_intervention"]
+
+
+def _sweep(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    res = subprocess.run(
+        [sys.executable, "-m", "sim", "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res
+
+
+def _tables(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    points = pd.read_parquet(root / "aggregate/points.parquet").drop(columns=["experiment"])
+    runs = pd.read_parquet(root / "aggregate/runs.parquet")
+    return points, runs.sort_values(["point_key", "replicate"]).reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_aggregate_independent_of_launcher(tmp_path):
+    """basic, joblib and submitit_local launchers give identical aggregated tables."""
+    args = [*TINY, "params.patron_influence=0.3,0.9", "+grid.militia_independence=[0.2,0.8]"]
+    out = {}
+    for launcher in ("basic", "joblib", "submitit_local"):
+        _sweep(*args, f"launcher={launcher}", f"hydra.sweep.dir={tmp_path / launcher}", cwd=tmp_path)
+        out[launcher] = _tables(tmp_path / launcher)
+    for launcher in ("joblib", "submitit_local"):
+        pd.testing.assert_frame_equal(out["basic"][0], out[launcher][0])
+        pd.testing.assert_frame_equal(out["basic"][1], out[launcher][1])
+    assert len(out["basic"][0]) == 4
+
+
+def test_aggregate_independent_of_how_points_are_split(tmp_path):
+    """The same four points split across jobs differently (and chunked differently) give the same tables."""
+    _sweep(*TINY, "params.patron_influence=0.3,0.9", "+grid.militia_independence=[0.2,0.8]",
+           f"hydra.sweep.dir={tmp_path / 'a'}", cwd=tmp_path)  # fmt: skip
+    _sweep(*TINY, "params.militia_independence=0.8,0.2", "+grid.patron_influence=[0.9,0.3]", "chunk_size=7",
+           f"hydra.sweep.dir={tmp_path / 'b'}", cwd=tmp_path)  # fmt: skip
+    a, b = _tables(tmp_path / "a"), _tables(tmp_path / "b")
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+
+
+def _points(n_points: int, replicates: int = 30) -> list[SweepPoint]:
+    sc = load_scenario("election_loss")
+    return [
+        SweepPoint("t", sc, (), make_params(cells_per_militia=4, patron_influence=0.1 * i), MILITIAS, replicates, 5)
+        for i in range(n_points)
+    ]
+
+
+def test_point_seed_and_key_depend_on_content_only():
+    """A point's seed and key do not change with its position or neighbours; they change with its content."""
+    a, b = _points(3), _points(5)
+    assert [p.seed for p in a] == [p.seed for p in b[:3]]
+    assert len({p.seed for p in b}) == 5
+    moved = SweepPoint("other-study", a[0].scenario, (), a[0].params, MILITIAS, 30, 5)
+    assert moved.seed == a[0].seed  # the study name is a label, not part of the model
+    assert SweepPoint("t", a[0].scenario, (), a[0].params, MILITIAS, 30, 6).seed != a[0].seed
+    changed = make_militias({"kss": {"loyalty": 0.1}})
+    assert SweepPoint("t", a[0].scenario, (), a[0].params, changed, 30, 5).seed != a[0].seed
+    assert SweepPoint("t", a[0].scenario, (), a[0].params, MILITIAS, 60, 5).seed == a[0].seed  # more replicates
+
+
+def test_finished_points_are_not_recomputed(tmp_path):
+    """Running the same points again runs nothing; a point split across blocks equals it run whole."""
+    pts = _points(3)
+    assert len(run_points(pts, tmp_path / "x", chunk_size=1000, progress=False)) == 3
+    stamp = (tmp_path / "x/points" / pts[0].key / "runs.parquet").stat().st_mtime_ns
+    assert run_points(pts, tmp_path / "x", progress=False) == []
+    assert (tmp_path / "x/points" / pts[0].key / "runs.parquet").stat().st_mtime_ns == stamp
+    run_points(pts, tmp_path / "y", chunk_size=7, progress=False)  # points split across blocks
+    ax, ay = aggregate(tmp_path / "x")["tables"], aggregate(tmp_path / "y")["tables"]
+    pd.testing.assert_frame_equal(ax["points"], ay["points"])
+    pd.testing.assert_frame_equal(ax["daily"], ay["daily"])
+
+
+def test_aggregate_reports_unfinished_jobs(tmp_path):
+    """A job that started but never finished is reported, its points listed missing, and the CLI exits 1."""
+    pts = _points(2)
+    run_points(pts[:1], tmp_path, progress=False)
+    (tmp_path / "jobs").mkdir()
+    marker = {"job_key": "deadbeef", "points": [p.key for p in pts], "overrides": ["x=1"], "status": "started"}
+    (tmp_path / "jobs/deadbeef.json").write_text(json.dumps(marker))
+    report = aggregate(tmp_path)
+    assert report["n_points"] == 1 and report["missing_points"] == [pts[1].key]
+    assert [j["job_key"] for j in report["unfinished_jobs"]] == ["deadbeef"]
+    res = subprocess.run([sys.executable, "-m", "sim.aggregate", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 1 and "did not finish" in res.stdout and "x=1" in res.stdout
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_then_resume_equals_uninterrupted(tmp_path):
+    """kill -9 part-way through a sweep; starting it again runs only the missing points, and the final
+    tables equal an uninterrupted sweep's."""
+    args = ["replicates=400", "params.cells_per_militia=10", "scenario=seed_timeline",
+            "params.patron_influence=0.1,0.25,0.4,0.55,0.7,0.85"]  # fmt: skip
+    full = tmp_path / "full"
+    _sweep(*args, f"hydra.sweep.dir={full}", cwd=tmp_path)
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "-m", *args, f"hydra.sweep.dir={cut}"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(cut.glob("points/*/point.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(cut.glob("points/*/point.json")))
+    assert 2 <= done_before < 6, done_before
+    assert aggregate(cut)["n_points"] == done_before  # the partial sweep aggregates
+    res = _sweep(*args, f"hydra.sweep.dir={cut}", cwd=tmp_path)
+    assert res.stdout.count("ran 0,") == done_before  # finished points are not recomputed
+    assert res.stdout.count("ran 1,") == 6 - done_before
+    a, b = _tables(full), _tables(cut)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_composes_and_runs_a_job(name, tmp_path):
+    """Each study composes as a multirun with a documented question, a grid and a sweep; one tiny job runs."""
+    text = (Path(CONFIG_DIR) / "experiment" / f"{name}.yaml").read_text()
+    assert text.startswith("# @package _global_") and "Question:" in text
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=[f"experiment={name}"], return_hydra_config=True)
+    assert cfg.study == name and cfg.grid and cfg.hydra.sweeper.params
+    assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
+    cfg.replicates = 3
+    cfg.params.cells_per_militia = 3
+    from omegaconf import OmegaConf
+
+    scenario = load_scenario(cfg.scenario.name)
+    militias = make_militias(OmegaConf.to_container(cfg.militias))
+    res = run_sweep_job(cfg, scenario, militias, tmp_path, [], quiet=True)
+    assert res["ran"] == res["points"] >= 2
+    assert aggregate(tmp_path)["n_points"] == res["points"]
