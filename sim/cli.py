@@ -45,7 +45,7 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
     runs, daily = simulate(
         scenario, params, militias, seed=int(cfg.seed), replicates=int(cfg.replicates), engine=str(cfg.engine),
         daily_replicates=int(cfg.daily_replicates), chunk_size=cfg.chunk_size,
-        memory_budget_mb=float(cfg.memory_budget_mb), progress=cfg.progress,
+        memory_budget_mb=float(cfg.memory_budget_mb), progress=cfg.progress, workers=cfg.workers,
     )  # fmt: skip
     elapsed = time.perf_counter() - t0
 

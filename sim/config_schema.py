@@ -50,6 +50,7 @@ class RunConfig:
     daily_replicates: int = 1000
     memory_budget_mb: float = 2048.0
     chunk_size: Any = None
+    workers: Any = None
     progress: Any = None
     figure: bool = True
     drop_events: list[str] = field(default_factory=list)

@@ -51,7 +51,9 @@ BOYCOTT_PATRON_ONLY = ("scenario=boycott_mediation", "scenario.events.1.mediator
 TIMELINE_NO_MEDIATION = ("counterfactual=no_mediation",)
 ELECTION = ("scenario=election_loss",)
 LADDER = ("scenario=ladder",)  # docs/exercises/scenario/ladder.yaml, copied into configs/scenario/
+LADDER_WITHOUT = {kind: ("scenario=ladder", f"drop_events=[{kind}]") for kind in ("attack", "deadline", "coalition")}
 STAND_DOWN = ("scenario=stand_down_orders",)
+DAILY = {ATTACK, ATTACK_DROPPED, ATTACK_NO_COOLDOWN, STAND_DOWN}  # keys read daily.parquet of these runs
 
 
 def command(spec: tuple[str, ...]) -> str:
@@ -77,7 +79,8 @@ def run(spec: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return simulate(
         scenario, make_params(OmegaConf.to_container(cfg.params, resolve=True)),
         make_militias(OmegaConf.to_container(cfg.militias, resolve=True)),
-        seed=int(cfg.seed), replicates=int(cfg.replicates), daily_replicates=int(cfg.daily_replicates), progress=False,
+        seed=int(cfg.seed), replicates=int(cfg.replicates), progress=False,
+        daily_replicates=int(cfg.daily_replicates) if spec in DAILY else 0,  # runs are the same either way
     )  # fmt: skip
 
 
@@ -153,9 +156,8 @@ def default(name: str) -> str:
 
 # ----------------------------------------------------------------------------- the keys
 
-QUOTED_DEFAULTS = ("patron_trigger", "patron_cooldown", "patron_attention_cost", "patron_influence",
-                   "militia_independence", "boycott_commitment", "return_threshold", "mediation_effect",
-                   "sadr_discipline", "grievance_half_life")  # fmt: skip
+QUOTED_DEFAULTS = ("patron_trigger", "patron_cooldown", "patron_influence", "boycott_commitment",
+                   "return_threshold", "mediation_effect", "sadr_discipline", "grievance_half_life")  # fmt: skip
 STAND_DOWN_READS = {
     "mobilisation": ("2021-10-24", "2021-10-25", "2021-10-31", "2021-11-07"),
     "share_aah": ("2021-10-24", "2021-10-25", "2021-11-07", "2021-11-08"),
@@ -228,6 +230,10 @@ KEYS: dict[str, Callable[[], str]] = {
     "ladder_interventions_per_run": lambda: runs_mean(LADDER, "interventions", 2),
     "ladder_attacks_us_per_run": lambda: runs_mean(LADDER, "attacks_us", 2),
     "election_attacks_us_per_run": lambda: runs_mean(ELECTION, "attacks_us", 2),
+    **{
+        f"ladder_without_{kind}_p_escalation": (lambda spec=spec: p_escalation(spec))
+        for kind, spec in LADDER_WITHOUT.items()
+    },
     # 06 stand-down orders: (column, date) pairs read from daily.parquet
     **{
         f"stand_down_{col}_{date[5:].replace('-', '')}": (lambda col=col, date=date: daily_mean(STAND_DOWN, col, date))

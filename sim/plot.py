@@ -3,7 +3,7 @@
 ``python -m sim.plot <aggregate_dir> [--out DIR] [--kind heatmap|curve|fan|counterfactual|all] [--x P] [--y P]``
 
 - ``curve``: P(escalation) against one swept parameter, one line per other factor, Wilson 95% bars;
-- ``heatmap``: P(escalation) over two swept parameters, the Wilson interval width as labelled contours;
+- ``heatmap``: P(escalation) over two swept parameters beside the width of its Wilson 95% interval;
 - ``fan``: the daily clash hazard per scenario and counterfactual, bands over replicates, events marked;
 - ``counterfactual``: one dot and Wilson 95% interval per (scenario, counterfactual) point.
 
@@ -294,7 +294,9 @@ def build_curve(points: pd.DataFrame, x: str | None = None):
         title = "bars: Wilson 95% interval"
         if groups[0][0]:
             title = _keys_title(factors, params) + "\n(" + title + ")"
-        fig.legend(title=title, frameon=False, loc="outside lower center", ncols=min(4, len(groups)))
+        longest = max(len(name) for name, _ in groups)
+        ncols = min(len(groups), 4 if longest <= 14 else 2 if longest <= 40 else 1)
+        fig.legend(title=title, frameon=False, loc="outside lower center", ncols=ncols)
         scen = _scenario_text(pts) if "scenario" not in factors else ""
         note = "; points offset sideways for legibility" if dodge else ""
         ax.set_title(
@@ -498,12 +500,12 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
         hs, names = handles or ([], [])
         hs = [*hs, Line2D([], [], color="0.35", lw=0.8, ls="--")]
         names = [*names, "scenario event (numbered, key under each row)"]
-        fig.legend(hs, names, loc="outside lower center", ncols=4, frameon=False)
+        fig.legend(hs, names, loc="outside lower center", ncols=4 if ncols > 2 else 2, frameon=False)
         ntext = _n_text(pinfo) if pinfo is not None and len(pinfo) else "all replicates"
         fig.suptitle(
             "Daily intra-Shi'ite clash hazard by scenario and counterfactual\n"
-            f"line: mean; bands: middle 50% and 90% of replicates (not confidence intervals); {ntext};\n"
-            "each panel has its own y scale",
+            "line: mean; bands: middle 50% and 90% of replicates (not confidence intervals)\n"
+            f"{ntext}; each panel has its own y scale",
             fontsize=10,
         )
     return fig

@@ -1,0 +1,162 @@
+"""Benchmark: agent-steps per second of the Mesa and vector engines on seed_timeline, their ratio,
+a memory-bandwidth reference, and the 40,000-replicate run's time and peak memory.
+
+    python experiments/bench/bench.py                 # prints the table and rewrites docs/PERFORMANCE.md
+    python experiments/bench/bench.py --no-write --replicates 4000 --mesa-replicates 2
+
+A script, not a test: shared machines are noisy, so every figure is measured in the same run and
+compared with a reference measured alongside it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+# Bytes a cell-day must touch at the least: read its offset and risk (float64), write `active` (bool).
+COMPULSORY_BYTES_PER_CELL_DAY = 8 + 8 + 1
+
+VECTOR_CHILD = """
+import json, resource, sys, time
+from sim.params import make_params, MILITIAS
+from sim.scenario import load_scenario
+from sim.simulate import simulate
+R, workers = int(sys.argv[1]), int(sys.argv[2])
+sc = load_scenario("seed_timeline")
+t = time.perf_counter()
+runs, daily = simulate(sc, make_params(), MILITIAS, seed=20211107, replicates=R, daily_replicates=1000,
+                       progress=False, workers=workers)
+sec = time.perf_counter() - t
+print(json.dumps({"seconds": sec, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "p": float(runs["escalated"].mean()), "n": len(runs)}))
+"""
+
+
+def copy_bandwidth(mb: int = 512, repeats: int = 5) -> float:
+    """Best-of-n GB/s of a numpy copy (read + write counted), the machine's practical ceiling."""
+    a = np.ones(mb * 2**20 // 8)
+    b = np.empty_like(a)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t)
+    return 2 * a.nbytes / best / 1e9
+
+
+def mesa_rate(n: int) -> tuple[float, int, int]:
+    """(seconds per replicate, agents, days) of the Mesa engine on seed_timeline at default sizes."""
+    from sim.model import MilitiaModel
+
+    t = time.perf_counter()
+    for rep in range(n):
+        m = MilitiaModel(scenario="seed_timeline", seed=20211107, replicate=rep)
+        while m.running:
+            m.step()
+    sec = (time.perf_counter() - t) / n
+    return sec, len(m.agents), m.scenario.days
+
+
+def vector_run(replicates: int, workers: int) -> dict:
+    """Run the vector engine in a fresh process, so its peak memory is its own."""
+    out = subprocess.run(
+        [sys.executable, "-c", VECTOR_CHILD, str(replicates), str(workers)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--replicates", type=int, default=40_000)
+    ap.add_argument("--mesa-replicates", type=int, default=3)
+    ap.add_argument("--no-write", action="store_true", help="print only; do not rewrite docs/PERFORMANCE.md")
+    args = ap.parse_args()
+    import mesa
+    import scipy
+
+    bw = copy_bandwidth()
+    mesa_sec, agents, days = mesa_rate(args.mesa_replicates)
+    one = vector_run(args.replicates, 1)
+    par = vector_run(args.replicates, os.cpu_count() or 1)
+    cells = agents - 7  # patron, PM, Sadr's bloc, four leaders
+    rows = []
+    mesa_steps = agents * days / mesa_sec
+    rows.append(
+        (
+            "Mesa engine",
+            f"{args.mesa_replicates} replicates",
+            f"{mesa_sec:.2f} s / replicate",
+            f"{mesa_steps:,.0f}",
+            "1x",
+        )
+    )
+    for label, r in (("vector engine, 1 thread", one), (f"vector engine, {os.cpu_count()} threads", par)):
+        steps = agents * days * r["n"] / r["seconds"]
+        rows.append(
+            (label, f"{r['n']:,} replicates", f"{r['seconds']:.1f} s", f"{steps:,.0f}", f"{steps / mesa_steps:,.0f}x")
+        )
+    eff = COMPULSORY_BYTES_PER_CELL_DAY * cells * days * par["n"] / par["seconds"] / 1e9
+    lo, hi = _wilson(par["p"], par["n"])
+    text = "\n".join(
+        [
+            "| engine | work | time | agent-steps per second | ratio to Mesa |",
+            "|---|---|---|---|---|",
+            *[f"| {' | '.join(r)} |" for r in rows],
+            "",
+            f"- {args.replicates:,} replicates of seed_timeline ({days} days, {agents} agents each): "
+            f"**{par['seconds']:.1f} s** with {os.cpu_count()} threads, {one['seconds']:.1f} s with one; "
+            f"peak memory {par['peak_rss_mb']:,.0f} MiB ({one['peak_rss_mb']:,.0f} MiB with one thread).",
+            f"- Escalation probability from that run: {par['p']:.4f} (Wilson 95% [{lo:.4f}, {hi:.4f}]).",
+            f"- Memory-bandwidth reference (numpy copy of 512 MiB, read + write): {bw:.1f} GB/s.",
+            f"- Compulsory traffic of the vector core ({COMPULSORY_BYTES_PER_CELL_DAY} B per cell-day: offset and "
+            f"risk read, activity written): {eff:.2f} GB/s, **{100 * eff / bw:.1f}%** of the reference. The core is "
+            "compute-bound (hashing the keyed random numbers and the logistic), not bandwidth-bound.",
+        ]
+    )
+    print(text)
+    if args.no_write:
+        return
+    header = (
+        "# Performance\n\nWritten by `python experiments/bench/bench.py` (rerun it to refresh; numbers are from one run\n"
+        "on a shared machine, so compare rows with each other, not with another machine's).\n\n"
+        f"- measured: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}\n"
+        f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, mesa {mesa.__version__}\n"
+        f"- command: `python experiments/bench/bench.py --replicates {args.replicates} "
+        f"--mesa-replicates {args.mesa_replicates}`\n\n"
+    )
+    (ROOT / "docs" / "PERFORMANCE.md").write_text(header + text + "\n")
+    print("\nwrote docs/PERFORMANCE.md")
+
+
+def _wilson(p: float, n: int) -> tuple[float, float]:
+    from sim.stats import wilson_interval
+
+    lo, hi = wilson_interval(round(p * n), n)
+    return float(lo), float(hi)
+
+
+if __name__ == "__main__":
+    main()
