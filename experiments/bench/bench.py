@@ -140,10 +140,12 @@ def main() -> None:
     if args.no_write:
         return
     header = (
-        "# Performance\n\nWritten by `python experiments/bench/bench.py` (rerun it to refresh; numbers are from one run\n"
-        "on a shared machine, so compare rows with each other, not with another machine's).\n\n"
+        "# Performance\n\nWritten by `python experiments/bench/bench.py` (rerun it to refresh; numbers are from\n"
+        "one run"
+        " on a shared machine, so compare rows with each other, not with another machine's).\n\n"
         f"- measured: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}\n"
-        f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, mesa {mesa.__version__}\n"
+        f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"mesa {mesa.__version__}\n"
         f"- command: `python experiments/bench/bench.py --replicates {args.replicates} "
         f"--mesa-replicates {args.mesa_replicates}`\n\n"
     )
