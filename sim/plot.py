@@ -32,7 +32,7 @@ from matplotlib.patches import Rectangle
 
 from .params import PARAM_BY_NAME, PARAMS, ParameterError, suggest
 from .plots import STYLE, _wrap, fan, mark_events
-from .scenario import load_scenario
+from .scenario import EVENT_KINDS, load_scenario
 from .stats import wilson_interval
 
 KINDS = ("curve", "heatmap", "fan", "counterfactual")
@@ -51,9 +51,9 @@ FACTOR_TITLES = {
 BASELINE_LABELS = ("", "none", "baseline")
 HAZARD_QUANTILES = ("q05", "q25", "q50", "q75", "q95")
 
-# Okabe-Ito colours (colour-blind safe), black first and yellow last (weak in grayscale); markers and
-# line styles repeat the distinction so the figure reads in grayscale too.
-COLORS = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+# Okabe-Ito colours (colour-blind safe), black first, grey instead of its yellow (too pale in print);
+# markers and line styles repeat the distinction so the figure reads in grayscale too.
+COLORS = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#777777")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 2)), (0, (6, 2)), (0, (3, 1, 1, 1)))
 MAX_LINES = len(MARKERS)
@@ -112,8 +112,29 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def is_derived_label(label: str) -> bool:
+    """True for labels that only restate a point's parameters and dropped events, as sim.sweep writes them
+    ("baseline", "patron_influence=0.9, no mediation"): such labels split nothing beyond the parameters."""
+    label = str(label or "")
+    if label in ("", "baseline"):
+        return True
+    for part in label.split(", "):
+        name, sep, _ = part.partition("=")
+        if sep and name.strip() in PARAM_BY_NAME:
+            continue
+        if part.startswith("no ") and part[3:] in EVENT_KINDS:
+            continue
+        return False
+    return True
+
+
+def _custom_labels(points: pd.DataFrame) -> bool:
+    return "label" in points.columns and not all(is_derived_label(v) for v in points["label"].fillna(""))
+
+
 def _factor_cols(points: pd.DataFrame) -> list[str]:
-    return [c for c in FACTORS if c in points.columns]
+    """The naming columns present; 'label' only where it says more than the parameters do."""
+    return [c for c in FACTORS if c in points.columns and (c != "label" or _custom_labels(points))]
 
 
 def varying_factors(points: pd.DataFrame) -> list[str]:
@@ -133,7 +154,8 @@ def swept_params(points: pd.DataFrame) -> list[str]:
     else:
         varying = [c for c in cols if points[c].nunique(dropna=False) > 1]
     order = {p.name: i for i, p in enumerate(PARAMS)}
-    varying.sort(key=lambda c: (-points[c].nunique(), order.get(_pname(c), len(order)), c))
+    # most values first; on a tie a number before a flag (a flag reads better as lines or panels)
+    varying.sort(key=lambda c: (-points[c].nunique(), points[c].dtype == bool, order.get(_pname(c), len(order)), c))
     return [_pname(c) for c in varying]
 
 
@@ -173,15 +195,23 @@ def _n_text(points: pd.DataFrame, per: str = "point") -> str:
     return f"n = {lo} replicates per {per}" if lo == hi else f"n = {lo}–{hi} replicates per {per}"
 
 
-def point_name(row) -> str:
-    """A point's counterfactual in words: its label, else the events it drops, else 'baseline'."""
-    label = str(row.get("label", "") or "")
+def _drop_name(row) -> str:
     drop = str(row.get("drop_events", "") or "")
-    if label:
+    return "without " + drop.replace(",", ", ") if drop else "all events"
+
+
+def point_name(row, swept: Sequence[str] = ()) -> str:
+    """A point in words: its own label (e.g. 'soleimani'); else, for a label that only restates parameters,
+    the swept parameters' values and any dropped events; else 'baseline'."""
+    label = str(row.get("label", "") or "")
+    if label and not is_derived_label(label):
         return label
-    if drop:
-        return "without " + drop.replace(",", ", ")
-    return "baseline"
+    parts = [f"{s.replace('_', ' ')} = {_fmt(row[_pcol(s)])}" for s in swept if _pcol(s) in row.index]
+    if row.get("drop_events", ""):
+        parts.append(_drop_name(row))
+    if parts:
+        return ", ".join(parts)
+    return label or "baseline"
 
 
 def _scenario_text(points: pd.DataFrame) -> str:
@@ -203,7 +233,7 @@ def _group_keys(points: pd.DataFrame, exclude: Sequence[str]) -> tuple[list[str]
 def _group_name(row, factors: Sequence[str], params: Sequence[str]) -> str:
     parts = []
     for f in factors:
-        parts.append(point_name(row) if f in ("label", "drop_events") else str(row[f]))
+        parts.append(point_name(row) if f == "label" else _drop_name(row) if f == "drop_events" else str(row[f]))
     parts += [f"{_pname(c).replace('_', ' ')} = {_fmt(row[c])}" for c in params]
     return " · ".join(parts)
 
@@ -237,6 +267,12 @@ def _save(fig, out_path: str | Path) -> list[Path]:
         written.append(out)
     plt.close(fig)
     return written
+
+
+def _unclip(container) -> None:
+    """Let markers and bars at P = 0 or 1 draw over the axis line instead of being cut in half."""
+    for artist in container.get_children():
+        artist.set_clip_on(False)
 
 
 def _ticks(ax, axis: str, values: np.ndarray, raw: Sequence) -> None:
@@ -279,11 +315,12 @@ def build_curve(points: pd.DataFrame, x: str | None = None):
             xv = sub[xcol].astype(float).to_numpy() + (i - (len(groups) - 1) / 2) * dodge
             p = sub["p_escalation"].to_numpy(float)
             lo, hi = sub["ci_low"].to_numpy(float), sub["ci_high"].to_numpy(float)
-            ax.errorbar(
+            bars = ax.errorbar(
                 xv, p, yerr=np.clip(np.vstack([p - lo, hi - p]), 0, None), label=name or "P(escalation)",
                 color=COLORS[i % len(COLORS)], marker=MARKERS[i % len(MARKERS)], ls=LINESTYLES[i % len(LINESTYLES)],
                 lw=1.2, ms=4.5, capsize=2.5, elinewidth=0.9, mfc="white" if i % 2 else None,
             )  # fmt: skip
+            _unclip(bars)
         raw = sorted(pts[xcol].unique())
         _ticks(ax, "x", xs_all, raw)
         ax.set_xlim(xs_all[0] - 0.05 * span, xs_all[-1] + 0.05 * span)
@@ -296,6 +333,7 @@ def build_curve(points: pd.DataFrame, x: str | None = None):
             title = _keys_title(factors, params) + "\n(" + title + ")"
         longest = max(len(name) for name, _ in groups)
         ncols = min(len(groups), 4 if longest <= 14 else 2 if longest <= 40 else 1)
+        ncols = -(-len(groups) // -(-len(groups) // ncols))  # balanced rows: 5 entries as 3 + 2, not 4 + 1
         fig.legend(title=title, frameon=False, loc="outside lower center", ncols=ncols)
         scen = _scenario_text(pts) if "scenario" not in factors else ""
         note = "; points offset sideways for legibility" if dodge else ""
@@ -353,7 +391,7 @@ def build_heatmap(points: pd.DataFrame, x: str | None = None, y: str | None = No
     norms = (Normalize(0.0, float(pts["p_escalation"].max()) or 1.0), Normalize(0.0, float(width.max()) or 1.0))
     cmaps = (plt.get_cmap(HEATMAP_CMAP), plt.get_cmap(WIDTH_CMAP))
     cell = 0.62 if max(len(xvals), len(yvals)) <= 8 else 0.4
-    w = max(3.0, cell * len(xvals) + 1.2)
+    w = max(3.8, cell * len(xvals) + 1.2)
     h = max(2.2, cell * len(yvals) + 0.9)
     missing = False
     with plt.rc_context(STYLE):
@@ -379,7 +417,7 @@ def build_heatmap(points: pd.DataFrame, x: str | None = None, y: str | None = No
                 ax.set_yticks(range(len(yvals)), labels=[_fmt(v) for v in yvals])
                 ax.set_xlim(-0.5, len(xvals) - 0.5)
                 ax.set_ylim(-0.5, len(yvals) - 0.5)
-                what = "P(escalation)" if k == 0 else "width of the Wilson 95% interval"
+                what = "P(escalation)" if k == 0 else "Wilson 95% interval width"
                 ax.set_title(f"{name}: {what}" if name else what, fontsize=9)
             row[0].set_ylabel(axis_label(y))
         for ax in axes[-1, :]:
@@ -442,6 +480,7 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
         pinfo = _prepare(points).drop_duplicates("point_key").set_index("point_key")
         pinfo = pinfo[pinfo.index.isin(info.index)]
         swept = swept_params(pinfo.reset_index()) if len(pinfo) else []
+    pinfo_keys = set(pinfo.index) if pinfo is not None else set()
     if len(info) > MAX_PANELS:
         raise PlotError(
             f"{len(info)} points have daily series: too many panels for one fan chart (at most {MAX_PANELS})"
@@ -449,7 +488,10 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
 
     def order(key):
         label = info.loc[key, "label"]
-        return (info.loc[key, "scenario"], label not in BASELINE_LABELS, label, key)
+        values = tuple(float(pinfo.loc[key, _pcol(s)]) for s in swept) if key in pinfo_keys else ()
+        if is_derived_label(label):  # labels restate parameters: order by their values
+            return (info.loc[key, "scenario"], False, "", values, key)
+        return (info.loc[key, "scenario"], label not in BASELINE_LABELS, label, values, key)
 
     keys = sorted(info.index, key=order)
     scenarios = list(dict.fromkeys(info.loc[keys, "scenario"]))
@@ -474,9 +516,11 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
                 if scenario is not None:
                     drop = [k for k in str(row.get("drop_events", "") or "").split(",") if k]
                     _mark_numbered_events(ax, scenario, drop)
-                name = point_name(row)
-                if swept and pinfo is not None and key in pinfo.index:
-                    name += "\n" + ", ".join(f"{s.replace('_', ' ')} = {_fmt(row[_pcol(s)])}" for s in swept)
+                shown = swept if key in pinfo_keys else []
+                if is_derived_label(row.get("label", "")):
+                    name = point_name(row, shown)
+                else:
+                    name = point_name(row) + ("\n" + point_name(row.drop("label"), shown) if shown else "")
                 n = f" (n = {int(row['replicates'])})" if "replicates" in row.index else ""
                 ax.set_title(name + n, fontsize=9)
                 ax.grid(axis="y", color="0.9", lw=0.6)
@@ -543,18 +587,20 @@ def build_counterfactual(points: pd.DataFrame):
     swept = swept_params(pts)
     if "scenario" not in pts.columns:
         pts["scenario"] = ""
-    names = [point_name(r) for _, r in pts.iterrows()]
-    if swept:
-        values = [", ".join(f"{s.replace('_', ' ')} = {_fmt(r[_pcol(s)])}" for s in swept) for _, r in pts.iterrows()]
-        only_base = all(n == "baseline" for n in names)
-        names = [v if only_base else f"{n} ({v})" for n, v in zip(names, values, strict=True)]
+    names = []
+    for _, r in pts.iterrows():
+        if is_derived_label(r.get("label", "")):
+            names.append(point_name(r, swept))
+        else:
+            names.append(point_name(r) + (f" ({point_name(r.drop('label'), swept)})" if swept else ""))
     pts["_name"] = names
+    pts["_custom"] = ["" if is_derived_label(r.get("label", "")) else r["label"] for _, r in pts.iterrows()]
     pts["_base"] = [(r.get("label", "") in BASELINE_LABELS) and not r.get("drop_events", "") for _, r in pts.iterrows()]
     scenarios = list(dict.fromkeys(sorted(pts["scenario"])))
     rows: list[tuple[str, object]] = []  # ("head", scenario) or ("point", row)
     for scen in scenarios:
         sub = pts[pts["scenario"] == scen]
-        sub = sub.assign(_o=~sub["_base"]).sort_values(["_o", "_name", *(_pcol(p) for p in swept)])
+        sub = sub.assign(_o=~sub["_base"]).sort_values(["_o", "_custom", *(_pcol(p) for p in swept), "_name"])
         rows.append(("head", scen))
         rows += [("point", r) for _, r in sub.iterrows()]
     ys = np.arange(len(rows))[::-1].astype(float)
@@ -576,9 +622,10 @@ def build_counterfactual(points: pd.DataFrame):
                 continue
             r = item
             p, lo, hi = float(r["p_escalation"]), float(r["ci_low"]), float(r["ci_high"])
-            ax.errorbar(p, y, xerr=[[max(p - lo, 0.0)], [max(hi - p, 0.0)]], fmt="o", color="black", ms=4.5,
+            bars = ax.errorbar(p, y, xerr=[[max(p - lo, 0.0)], [max(hi - p, 0.0)]], fmt="o", color="black", ms=4.5,
                         capsize=2.5, elinewidth=1.2, mfc="white" if r["_base"] else "black", zorder=3,
                         label=("estimate and Wilson 95% interval" if first else None))  # fmt: skip
+            _unclip(bars)
             first = False
             text = f"{p:.3f} [{lo:.3f}, {hi:.3f}]" + (f"  n={int(r['replicates'])}" if vary_n else "")
             ax.annotate(text, (1.01, y), xycoords=("axes fraction", "data"), va="center", fontsize=7)
@@ -587,7 +634,7 @@ def build_counterfactual(points: pd.DataFrame):
         for t, (kind, _) in zip(ax.get_yticklabels(), rows, strict=True):
             if kind == "head":
                 t.set_fontweight("bold")
-        ax.tick_params(axis="y", length=0)
+        ax.tick_params(axis="y", length=0, pad=6)
         ax.set_ylim(ys.min() - 0.7, ys.max() + 0.7)
         ax.set_xlim(0, xmax)
         ax.set_xlabel("P(escalation) over the scenario")
