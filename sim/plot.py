@@ -31,7 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .params import PARAM_BY_NAME, PARAMS, ParameterError, suggest
-from .plots import STYLE, _wrap, fan, mark_events
+from .plots import STYLE, fan, mark_events, save_figure, wrap
 from .scenario import EVENT_KINDS, load_scenario
 from .stats import wilson_interval
 
@@ -257,18 +257,6 @@ def _keys_title(factors: Sequence[str], params: Sequence[str]) -> str:
     return " · ".join([FACTOR_TITLES.get(k, k) for k in factors] + [_pname(k).replace("_", " ") for k in params])
 
 
-def _save(fig, out_path: str | Path) -> list[Path]:
-    path = Path(out_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for suffix in (".png", ".pdf"):
-        out = path.with_suffix(suffix)
-        fig.savefig(out, bbox_inches="tight")
-        written.append(out)
-    plt.close(fig)
-    return written
-
-
 def _unclip(container) -> None:
     """Let markers and bars at P = 0 or 1 draw over the axis line instead of being cut in half."""
     for artist in container.get_children():
@@ -345,7 +333,7 @@ def build_curve(points: pd.DataFrame, x: str | None = None):
 
 
 def curve_figure(points: pd.DataFrame, out_path: str | Path, x: str | None = None) -> list[Path]:
-    return _save(build_curve(points, x), out_path)
+    return save_figure(build_curve(points, x), out_path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -448,7 +436,7 @@ def _cell_text(ax, data: np.ndarray, cmap, norm, fontsize: float) -> None:
 def heatmap_figure(
     points: pd.DataFrame, out_path: str | Path, x: str | None = None, y: str | None = None
 ) -> list[Path]:
-    return _save(build_heatmap(points, x, y), out_path)
+    return save_figure(build_heatmap(points, x, y), out_path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -539,7 +527,7 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
             if scenario is not None and scenario.events:
                 key_text = "   ".join(f"{i} {ev.date:%d %b %Y}: {ev.label}"
                                        for i, ev in enumerate(scenario.events, start=1))  # fmt: skip
-                sf.supxlabel(_wrap("events (dashed lines): " + key_text, int(48 * ncols)), fontsize=7, x=0.01,
+                sf.supxlabel(wrap("events (dashed lines): " + key_text, int(48 * ncols)), fontsize=7, x=0.01,
                              ha="left")  # fmt: skip
         hs, names = handles or ([], [])
         hs = [*hs, Line2D([], [], color="0.35", lw=0.8, ls="--")]
@@ -572,7 +560,7 @@ def _mark_numbered_events(ax, scenario, drop: Sequence[str] = ()) -> None:
 
 
 def fan_figure(daily: pd.DataFrame, out_path: str | Path, points: pd.DataFrame | None = None) -> list[Path]:
-    return _save(build_fan(daily, points), out_path)
+    return save_figure(build_fan(daily, points), out_path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -648,7 +636,7 @@ def build_counterfactual(points: pd.DataFrame):
 
 
 def counterfactual_figure(points: pd.DataFrame, out_path: str | Path) -> list[Path]:
-    return _save(build_counterfactual(points), out_path)
+    return save_figure(build_counterfactual(points), out_path)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -63,18 +63,24 @@ def timeline_figure(daily: pd.DataFrame, scenario: Scenario, path: Path, n_repli
             fontsize=10,
         )
         if key:
-            fig.text(0.01, -0.01, _wrap(key, 130), fontsize=7, va="top", ha="left")
-        path = Path(path)
-        written = []
-        for suffix in (".png", ".pdf"):
-            out = path.with_suffix(suffix)
-            fig.savefig(out, bbox_inches="tight")
-            written.append(out)
-        plt.close(fig)
+            fig.text(0.01, -0.01, wrap(key, 130), fontsize=7, va="top", ha="left")
+        return save_figure(fig, path)
+
+
+def save_figure(fig, out_path: str | Path) -> list[Path]:
+    """Write ``fig`` as PNG and PDF beside each other, close it, return the paths."""
+    path = Path(out_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix in (".png", ".pdf"):
+        out = path.with_suffix(suffix)
+        fig.savefig(out, bbox_inches="tight")
+        written.append(out)
+    plt.close(fig)
     return written
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap(text: str, width: int) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
