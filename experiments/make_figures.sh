@@ -14,7 +14,7 @@ out=results/figures
 python -m sim.plot results/sweeps/patron_vs_independence/aggregate --kind heatmap --out "$out"
 python -m sim.plot results/sweeps/intervention_effect/aggregate --kind counterfactual --out "$out"
 python -m sim.plot results/sweeps/shock_response/aggregate --kind fan --out "$out"
-python -m sim.plot results/sweeps/patron_vs_independence/aggregate --kind curve --x militia_independence --out "$out"
+python -m sim.plot results/sweeps/shock_response/aggregate --kind curve --x militia_independence --out "$out"
 python -m sim seed=20211107 hydra.run.dir=results/runs/readme
 cp results/runs/readme/timeline.png "$out/timeline.png"
 ls -la "$out"

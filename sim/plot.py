@@ -108,7 +108,7 @@ def _fmt(v) -> str:
     if isinstance(v, bool | np.bool_):
         return "true" if v else "false"
     if isinstance(v, float | np.floating):
-        return f"{float(v):g}"
+        return f"{float(v):.3g}"  # grid values like 1/14 stay readable as tick labels
     return str(v)
 
 
@@ -401,7 +401,8 @@ def build_heatmap(points: pd.DataFrame, x: str | None = None, y: str | None = No
                                    norm=norms[k], interpolation="nearest", zorder=1)  # fmt: skip
                 if len(xvals) * len(yvals) <= 150:
                     _cell_text(ax, data, cmaps[k], norms[k], fontsize=7 if len(xvals) <= 8 else 5.5)
-                ax.set_xticks(range(len(xvals)), labels=[_fmt(v) for v in xvals])
+                ax.set_xticks(range(len(xvals)), labels=[_fmt(v) for v in xvals],
+                              rotation=90 if len(xvals) > 8 else 0)  # fmt: skip
                 ax.set_yticks(range(len(yvals)), labels=[_fmt(v) for v in yvals])
                 ax.set_xlim(-0.5, len(xvals) - 0.5)
                 ax.set_ylim(-0.5, len(yvals) - 0.5)
