@@ -44,7 +44,8 @@ def test_generated_sections_match_declaration(odd_text):
     assert sections["parameters"] == docs.parameter_table()
     assert sections["militias"] == docs.militia_table()
     assert sections["timeline"] == docs.timeline_table()
-    assert set(sections) == {"parameters", "militias", "timeline"}
+    assert sections["calibration"] == docs.calibration_table()  # reruns the model: numbers cannot drift
+    assert set(sections) == {"parameters", "militias", "timeline", "calibration"}
 
 
 def test_render_is_a_fixed_point_of_the_committed_file(odd_text):
@@ -74,6 +75,7 @@ def test_render_replaces_only_between_markers():
         "intro\n<!-- BEGIN GENERATED: parameters -->\nold\n<!-- END GENERATED: parameters -->\nmiddle\n"
         "<!-- BEGIN GENERATED: militias -->\n<!-- END GENERATED: militias -->\nend\n"
         "<!-- BEGIN GENERATED: timeline -->\n<!-- END GENERATED: timeline -->\n"
+        "<!-- BEGIN GENERATED: calibration -->\n<!-- END GENERATED: calibration -->\n"
     )
     out = docs.render(text)
     assert out.startswith("intro\n<!-- BEGIN GENERATED: parameters -->\n")
@@ -83,6 +85,7 @@ def test_render_replaces_only_between_markers():
         "parameters": docs.parameter_table(),
         "militias": docs.militia_table(),
         "timeline": docs.timeline_table(),
+        "calibration": docs.calibration_table(),
     }
     assert docs.render(out) == out
 
