@@ -161,7 +161,7 @@ def calibration_table() -> str:
     for label, over in CALIBRATION_CASES:
         runs, _ = simulate(sc, make_params(over), MILITIAS, seed=CALIBRATION_SEED, replicates=CALIBRATION_REPLICATES,
                            daily_replicates=0, progress=False)  # fmt: skip
-        p, lo, hi, n = escalation_probability(runs)
+        p, lo, hi, _ = escalation_probability(runs)
         change = ", ".join(f"{k} = {_value(v)}" for k, v in over.items()) or "none"
         rows.append((label, change, f"{p:.3f}", f"[{lo:.3f}, {hi:.3f}]"))
     return "\n".join(
