@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the three studies and draw the README's figures into results/figures/ (PNG, committed;
-# PDF beside them, git-ignored). Resumable: finished points are never recomputed.
+# Run the three studies and draw the README's figures into results/figures/ (PNG and PDF, committed;
+# small). Resumable: finished points are never recomputed.
 #   bash experiments/make_figures.sh [launcher=joblib]
 set -euo pipefail
 cd "$(dirname "$0")/.."
