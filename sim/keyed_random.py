@@ -49,14 +49,23 @@ def cell_uid(j, k):
     return CELL_UID_BASE + np.asarray(j, dtype=np.uint64) * CELL_UID_STRIDE + np.asarray(k, dtype=np.uint64)
 
 
-def mix64(x: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: a bijective avalanche hash of uint64 values (wraps on purpose)."""
+def mix64(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """SplitMix64's finaliser: a bijective avalanche hash of uint64 values (wraps on purpose).
+    ``inplace=True`` overwrites an array ``x`` (same bits, no temporaries: the vector core's hot path)."""
     with np.errstate(over="ignore"):
-        x = x ^ (x >> _S30)
-        x = x * _M1
-        x = x ^ (x >> _S27)
-        x = x * _M2
-        return x ^ (x >> _S31)
+        if not (inplace and isinstance(x, np.ndarray) and x.ndim):
+            x = x ^ (x >> _S30)
+            x = x * _M1
+            x = x ^ (x >> _S27)
+            x = x * _M2
+            return x ^ (x >> _S31)
+        t = np.empty_like(x)
+        for shift, mult in ((_S30, _M1), (_S27, _M2), (_S31, None)):
+            np.right_shift(x, shift, out=t)
+            np.bitwise_xor(x, t, out=x)
+            if mult is not None:
+                np.multiply(x, mult, out=x)
+        return x
 
 
 def replicate_key(seed, replicate) -> np.ndarray:
@@ -76,7 +85,11 @@ def step_key(rep_key: np.ndarray, day: int, purpose: int) -> np.ndarray:
 def uniform_from_key(key: np.ndarray, agent) -> np.ndarray:
     """Uniform [0, 1) draws for ``agent`` ids (broadcast against ``key``), 53-bit resolution."""
     with np.errstate(over="ignore"):
-        bits = mix64(key + np.asarray(agent, dtype=np.uint64) * _AGENT)
+        bits = mix64(key + np.asarray(agent, dtype=np.uint64) * _AGENT, inplace=True)
+    if bits.ndim:
+        np.right_shift(bits, _S11, out=bits)
+        u = bits.astype(np.float64)
+        return np.multiply(u, _TO_UNIT, out=u)
     return (bits >> _S11).astype(np.float64) * _TO_UNIT
 
 

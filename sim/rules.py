@@ -9,9 +9,9 @@ from scipy.special import expit
 # ----------------------------------------------------------------------------- helpers
 
 
-def sigmoid(x):
+def sigmoid(x, out=None):
     """Logistic function (scipy's expit: stable for large |x|, elementwise)."""
-    return expit(x)
+    return expit(x, out=out) if out is not None else expit(x)
 
 
 def clip01(x):
@@ -117,8 +117,16 @@ def restraint(contests, discipline, contest_boost):
 
 
 def activation_probability(g_cell, risk, cost, restraint_, threshold, tau):
-    """Smoothed Epstein rule: act with probability sigmoid((G - R P - restraint - T) / tau)."""
-    return sigmoid((g_cell - risk * cost - restraint_ - threshold) / tau)
+    """Smoothed Epstein rule: act with probability sigmoid((G - R P - (restraint + T)) / tau).
+    Written so that only one full-size temporary is made (the vector core's hot path)."""
+    bias = restraint_ + threshold  # per militia: small
+    x = np.multiply(risk, cost)
+    if isinstance(x, np.ndarray) and x.shape == np.broadcast_shapes(np.shape(g_cell), x.shape, np.shape(bias)):
+        np.subtract(g_cell, x, out=x)
+        np.subtract(x, bias, out=x)
+        np.divide(x, tau, out=x)
+        return sigmoid(x, out=x)
+    return sigmoid((g_cell - x - bias) / tau)
 
 
 def active_share(active, axis: int = -1):
