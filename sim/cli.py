@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from .config_schema import register
 from .io import atomic_write_parquet, atomic_write_text, code_version
-from .params import MILITIA_KEYS, make_militias, make_params
-from .scenario import scenario_from_mapping
+from .params import MILITIA_KEYS, ParameterError, make_militias, make_params
+from .scenario import load_scenario, scenario_from_mapping
 from .simulate import param_columns, simulate
 from .stats import escalation_probability, summary_table
 from .sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
@@ -29,7 +30,10 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
     """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers."""
     params = make_params(OmegaConf.to_container(cfg.params, resolve=True))
     militias = make_militias(OmegaConf.to_container(cfg.militias, resolve=True))
-    scenario = scenario_from_mapping(OmegaConf.to_container(cfg.scenario, resolve=True))
+    if cfg.scenario_file:  # a scenario YAML anywhere on disk (students' own), instead of configs/scenario
+        scenario = load_scenario(str(cfg.scenario_file))
+    else:
+        scenario = scenario_from_mapping(OmegaConf.to_container(cfg.scenario, resolve=True))
     if cfg.drop_events:
         scenario = scenario.without(*cfg.drop_events)
     hc = HydraConfig.get() if HydraConfig.initialized() else None
@@ -109,5 +113,10 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> float:
-    """Hydra entry point: returns the escalation probability of a single run (for optimisers)."""
-    return run_job(cfg).get("escalation_probability", float("nan"))
+    """Hydra entry point: returns the escalation probability of a single run (for optimisers).
+    Bad input found only now (a scenario file, an experiment) still gives one line and status 2."""
+    try:
+        return run_job(cfg).get("escalation_probability", float("nan"))
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None  # SystemExit passes through Hydra's traceback printer

@@ -20,7 +20,7 @@ from .params import (
     make_militias,
     suggest,
 )
-from .scenario import list_scenarios
+from .scenario import list_scenarios, load_scenario
 
 ParamsSchema = dataclasses.make_dataclass("ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS])
 
@@ -54,6 +54,7 @@ class RunConfig:
     progress: Any = None
     figure: bool = True
     drop_events: list[str] = field(default_factory=list)
+    scenario_file: Any = None
     study: str = ""
     grid: dict[str, Any] = field(default_factory=dict)
     scenario: Any = MISSING
@@ -118,6 +119,10 @@ def check_overrides(args: list[str]) -> None:
                     raise ParameterError(
                         f"scenario={v} is not a scenario{suggest(str(v), known)}; allowed: {', '.join(known)}"
                     )
+        elif key == "scenario_file":
+            for v in vals:
+                if v is not None:
+                    load_scenario(str(v))  # raises a one-line ParameterError if missing or malformed
         elif key in RUN_LIMITS:
             lo, hi = RUN_LIMITS[key]
             for v in vals:

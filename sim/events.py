@@ -9,21 +9,8 @@ import numpy as np
 
 from . import rules
 from .params import Militia
-from .scenario import Event
+from .scenario import SHOCKABLE, Event
 from .state import Point, State
-
-# Which State field an event's (actor, variable) names, and whether it is per militia.
-SHOCKABLE = {
-    ("patron", "attention"): "attention",
-    ("sadr", "grievance"): "sadr_grievance",
-    ("sadr", "mobilisation"): "mobilisation",
-    ("pm", "capacity"): "capacity",
-    ("world", "rivalry"): "rivalry",
-    ("militia", "grievance"): "grievance",
-    ("militia", "discipline"): "discipline",
-    ("militia", "independence"): "independence",
-    ("militia", "hostility_us"): "hostility_us",
-}
 
 
 def _militia_mask(actor: str | None, militias: Sequence[Militia], bloc: str | None = None) -> np.ndarray:

@@ -36,12 +36,12 @@ class MilitiaModel(mesa.Model):
         replicate: int = 0,
         militias: Mapping[str, Mapping[str, Any]] | None = None,
         shuffle_seed: int | None = None,
-        **params: Any,
+        **kwargs: Any,
     ) -> None:
         # mesa's own rng only shuffles activation order; the rules draw from keyed_random.
         super().__init__(seed=seed if shuffle_seed is None else shuffle_seed)
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.p = make_params(params)
+        self.p = make_params(kwargs)  # every declared parameter, validated (named **kwargs for SolaraViz)
         self.militia_table = make_militias(militias)
         self.pt = point_arrays([self.p], [self.militia_table])
         self.seed_value, self.replicate = int(seed), int(replicate)

@@ -20,6 +20,19 @@ EVENT_KINDS = (
 ACTORS = ("patron", "sadr", "pm", "world", *MILITIA_KEYS)
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "configs" / "scenario"
 
+# Which State field an event's (actor, variable) names, and whether it is per militia.
+SHOCKABLE = {
+    ("patron", "attention"): "attention",
+    ("sadr", "grievance"): "sadr_grievance",
+    ("sadr", "mobilisation"): "mobilisation",
+    ("pm", "capacity"): "capacity",
+    ("world", "rivalry"): "rivalry",
+    ("militia", "grievance"): "grievance",
+    ("militia", "discipline"): "discipline",
+    ("militia", "independence"): "independence",
+    ("militia", "hostility_us"): "hostility_us",
+}
+
 
 @dataclass(frozen=True)
 class Event:
@@ -82,8 +95,13 @@ def _check_event(raw: Mapping[str, Any], i: int, start: dt.date, end: dt.date) -
         raise ParameterError(
             f"{where}.actor={actor!r} is unknown{suggest(str(actor), ACTORS)}; allowed: {', '.join(ACTORS)}, militias"
         )
-    if kind == "shock" and ("variable" not in data or "delta" not in data):
-        raise ParameterError(f"{where}: a shock needs actor, variable and delta")
+    if kind == "shock":
+        if "variable" not in data or "delta" not in data or actor is None:
+            raise ParameterError(f"{where}: a shock needs actor, variable and delta")
+        group = actor if actor in ("patron", "sadr", "pm", "world") else "militia"
+        if (group, data["variable"]) not in SHOCKABLE:
+            allowed = ", ".join(f"{a}.{v}" for a, v in SHOCKABLE)
+            raise ParameterError(f"{where}: {actor}.{data['variable']} cannot be shocked; allowed: {allowed}")
     if kind == "mediation":
         for name, weight in dict(data.get("mediators", {})).items():
             if not 0 <= float(weight) <= 1:
@@ -111,14 +129,24 @@ def scenario_from_mapping(cfg: Mapping[str, Any]) -> Scenario:
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load ``configs/scenario/<name>.yaml`` or any scenario YAML file by path."""
-    path = Path(name_or_path)
+    path = Path(name_or_path).expanduser()
     if not path.suffix:
         path = SCENARIO_DIR / f"{name_or_path}.yaml"
+    if not path.exists() and Path(name_or_path).suffix:
+        raise ParameterError(f"scenario file {name_or_path} does not exist")
     if not path.exists():
         known = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
         raise ParameterError(f"scenario={name_or_path!s} not found; allowed: {', '.join(known)}")
     with open(path) as fh:
-        return scenario_from_mapping(yaml.safe_load(fh))
+        try:
+            raw = yaml.safe_load(fh)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ParameterError(f"scenario file {path}{where} is not valid YAML") from None
+    if not isinstance(raw, dict) or "start" not in raw or "end" not in raw:
+        raise ParameterError(f"scenario file {path} needs at least start, end and events")
+    return scenario_from_mapping(raw)
 
 
 def list_scenarios() -> list[str]:

@@ -88,6 +88,7 @@ def test_main_job_mesa_engine_same_tables(tmp_path):
         ("engine=gpu", ["engine", "vector", "mesa"]),
         ("replicates=0", ["replicates", "0"]),
         ("scenario=seed_timelin", ["scenario", "seed_timeline"]),
+        ("scenario_file=/nonexistent/mine.yaml", ["/nonexistent/mine.yaml", "does not exist"]),
     ],
 )
 def test_bad_input_fails_with_one_line(arg, must_contain, tmp_path):
@@ -99,3 +100,19 @@ def test_bad_input_fails_with_one_line(arg, must_contain, tmp_path):
     for text in must_contain:
         assert text in lines[0], (text, lines[0])
     assert not (tmp_path / "run").exists()  # no work started
+
+
+def test_scenario_file_runs_and_bad_one_fails_in_one_line(tmp_path):
+    """scenario_file= runs a student's own YAML; a malformed event in it fails with one line and status 2."""
+    good = tmp_path / "mine.yaml"
+    event = '  - {date: "2021-10-10", kind: shock, actor: sadr, variable: grievance, delta: 0.3}\n'
+    good.write_text('name: mine\nstart: "2021-10-01"\nend: "2021-10-31"\nevents:\n' + event)
+    res = _sim(f"scenario_file={good}", "replicates=5", "figure=false", f"hydra.run.dir={tmp_path}/g", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "mine: 5 replicates" in res.stdout
+    assert len(pd.read_parquet(tmp_path / "g/daily.parquet").query("replicate == 0")) == 31
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.read_text().replace("grievance", "mood"))
+    res = _sim(f"scenario_file={bad}", f"hydra.run.dir={tmp_path}/b", cwd=tmp_path)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert res.returncode == 2 and len(lines) == 1 and "sadr.mood" in lines[0], res.stderr

@@ -1,0 +1,108 @@
+"""The classroom app in a real browser: start `solara run sim/app.py`, drive it with Playwright and
+Debian's chromium, change a control, step the model and check that the date and a plot change."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "results" / "test-artifacts"  # git-ignored
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+
+sync_api = pytest.importorskip("playwright.sync_api", reason='playwright is not installed: pip install -e ".[browser]"')
+pytest.importorskip("solara", reason='the app needs the app extra: pip install -e ".[app]"')
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`solara run sim/app.py` on a free port; stopped (by its own process id) after the tests."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("app") / "server.log"
+    log = open(log_path, "w")
+    command = ["solara", "run", "sim/app.py", "--host", "127.0.0.1", "--port", str(port), "--production"]
+    proc = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "MPLBACKEND": "Agg"})  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the app did not start (exit status {proc.poll()}):\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url, log_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_change_control_step_and_see_date_and_plot_change(app_url, tmp_path):
+    url, log_path = app_url
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        page.goto(url)
+        date = page.locator(".sim-date")
+        try:
+            date.wait_for()
+        except sync_api.TimeoutError:
+            log = log_path.read_text()
+            hint = ""
+            if "Could not load URL" in log:  # solara fetches its front end from a CDN unless solara-assets has it
+                hint = ("solara could not fetch its front-end assets; offline, the app needs ipyvuetify<3 and "
+                        "solara-assets (the app extra in pyproject.toml)\n")  # fmt: skip
+            pytest.fail(f"the page did not show the app's date\n{hint}{log[-2000:]}")
+        sync_api.expect(date).to_contain_text("Thursday 01 July 2021")  # seed_timeline's first day
+
+        # change two controls: the scenario (a Select) and patron_influence (a slider, by keyboard), then Reset
+        page.locator(".v-select").filter(has_text="seed_timeline").click()
+        page.get_by_role("option", name="attack_and_intervention").click()
+        page.get_by_role("slider", name=re.compile(r"^patron_influence")).press("ArrowRight")
+        page.get_by_role("button", name="Reset").click()
+        sync_api.expect(date).to_contain_text("Friday 01 October 2021")  # attack_and_intervention starts here
+        sync_api.expect(page.get_by_text("patron_influence = 0.56")).to_be_visible()
+
+        plot = page.locator(".sim-plot-grievance img")
+        before = plot.screenshot()
+        step = page.get_by_role("button", name="Step")
+        for day in range(5):
+            step.click()
+            sync_api.expect(date).to_contain_text(f"(day {day} of ")
+        sync_api.expect(date).to_contain_text("Tuesday 05 October 2021")
+        page.wait_for_timeout(300)  # let the last image arrive
+        after = plot.screenshot()
+        assert after != before, "the grievance plot did not change after five steps"
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for folder in (tmp_path, ARTIFACTS):
+            page.screenshot(path=str(folder / "app_after_5_steps.png"))
+        browser.close()
