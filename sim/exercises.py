@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import re
 import shlex
 import sys
@@ -38,7 +39,7 @@ MILITIA = {m.key: m for m in MILITIAS}
 # The commands the exercises print (overrides after ``python -m sim``; COMMON is appended).
 ATTACK = ("scenario=attack_and_intervention",)
 ATTACK_DROPPED = ("scenario=attack_and_intervention", "drop_events=[attack]")
-ATTACK_NO_COOLDOWN = ("scenario=attack_and_intervention", "params.patron_cooldown=0")
+ATTACK_CHEAP = ("scenario=attack_and_intervention", "params.patron_attention_cost=0.2")
 TIMELINE = ()
 SOLEIMANI = ("counterfactual=soleimani",)
 NO_PATRON = ("counterfactual=no_patron",)
@@ -53,7 +54,7 @@ ELECTION = ("scenario=election_loss",)
 LADDER = ("scenario=ladder",)  # docs/exercises/scenario/ladder.yaml, copied into configs/scenario/
 LADDER_WITHOUT = {kind: ("scenario=ladder", f"drop_events=[{kind}]") for kind in ("attack", "deadline", "coalition")}
 STAND_DOWN = ("scenario=stand_down_orders",)
-DAILY = {ATTACK, ATTACK_DROPPED, ATTACK_NO_COOLDOWN, STAND_DOWN}  # keys read daily.parquet of these runs
+DAILY = {ATTACK, ATTACK_DROPPED, ATTACK_CHEAP, STAND_DOWN}  # keys read daily.parquet of these runs
 
 
 def command(spec: tuple[str, ...]) -> str:
@@ -109,13 +110,18 @@ def daily_mean(spec, column: str, date: str) -> str:
     return f"{daily.loc[daily['date'] == pd.Timestamp(date), column].mean():.3f}"
 
 
+def refill_days() -> int:
+    """Days the patron needs to earn back one intervention's attention at the default rates."""
+    p = {name: PARAM_BY_NAME[name].default for name in PARAM_BY_NAME}
+    return math.ceil(p["patron_attention_cost"] / (p["patron_attention_recovery"] * (1 - p["patron_distraction"])))
+
+
 def missed_after_recent_visit(spec, date: str) -> str:
-    """Of the replicates without an intervention on ``date``, the share with one in the cooldown days before."""
+    """Of the replicates without an intervention on ``date``, the share with one in the refill days before."""
     daily = run(spec)[1]
     wide = daily.pivot(index="replicate", columns="date", values="intervened")
     day = pd.Timestamp(date)
-    cooldown = PARAM_BY_NAME["patron_cooldown"].default
-    before = wide.loc[:, day - pd.Timedelta(days=cooldown) : day - pd.Timedelta(days=1)].any(axis=1)
+    before = wide.loc[:, day - pd.Timedelta(days=refill_days()) : day - pd.Timedelta(days=1)].any(axis=1)
     missed = ~wide[day].astype(bool)
     return f"{before[missed].mean():.3f}"
 
@@ -156,7 +162,7 @@ def default(name: str) -> str:
 
 # ----------------------------------------------------------------------------- the keys
 
-QUOTED_DEFAULTS = ("patron_trigger", "patron_cooldown", "patron_influence", "boycott_commitment",
+QUOTED_DEFAULTS = ("patron_trigger", "patron_influence", "boycott_commitment",
                    "return_threshold", "mediation_effect", "sadr_discipline", "grievance_half_life")  # fmt: skip
 STAND_DOWN_READS = {
     "mobilisation": ("2021-10-24", "2021-10-25", "2021-10-31", "2021-11-07"),
@@ -174,7 +180,8 @@ KEYS: dict[str, Callable[[], str]] = {
     "attack_missed_recent_visit": lambda: missed_after_recent_visit(ATTACK, "2021-11-07"),
     "attack_interventions_per_run": lambda: runs_mean(ATTACK, "interventions", 2),
     "attack_dropped_day_intervened": lambda: daily_mean(ATTACK_DROPPED, "intervened", "2021-11-07"),
-    "attack_no_cooldown_day_intervened": lambda: daily_mean(ATTACK_NO_COOLDOWN, "intervened", "2021-11-07"),
+    "attack_cheap_day_intervened": lambda: daily_mean(ATTACK_CHEAP, "intervened", "2021-11-07"),
+    "attack_refill_days": lambda: str(refill_days()),
     # 02 Soleimani
     "timeline_p_escalation": lambda: p_escalation(TIMELINE),
     "timeline_ci_escalation": lambda: ci_escalation(TIMELINE),

@@ -44,10 +44,10 @@ def leverage(present, influence, loyalty, independence_):
 
 def patron_decides(present, intervenes, attention, cooldown, tension, salient, forced, trigger, cost):
     """Intervene today? Forced (replayed) visits always happen while the patron exists and
-    intervenes at all; otherwise it needs attention, no cooldown, and tension above trigger
-    or a salient event."""
-    wants = (tension > trigger) | salient
-    able = (cooldown <= 0) & (attention >= cost)
+    intervenes at all; otherwise it needs attention and either tension above trigger with no
+    cooldown, or a salient event, which overrides the cooldown (¶2: within hours of the attack)."""
+    wants = ((tension > trigger) & (cooldown <= 0)) | salient
+    able = attention >= cost
     return present & intervenes & (forced | (wants & able))
 
 

@@ -337,13 +337,13 @@ def decides(**kw) -> bool:
 
 
 def test_patron_decides_rules():
-    """The patron acts on high tension or a salient event, only with attention and no cooldown, unless forced."""
+    """The patron acts on high tension (not in cooldown) or a salient event (cooldown or not), with attention."""
     assert decides()  # tension above trigger, able
     assert not decides(tension=0.2)  # below trigger
     assert not decides(tension=0.3)  # at trigger: must be above
     assert decides(tension=0.0, salient=True)  # salient event suffices
     assert not decides(cooldown=1)  # cooling down
-    assert not decides(cooldown=3, salient=True)
+    assert decides(cooldown=3, salient=True)  # a salient event overrides the cooldown
     assert not decides(attention=0.2)  # not enough attention
     assert decides(attention=0.35)  # exactly the cost is enough
     assert not decides(attention=0.1, salient=True)
@@ -365,8 +365,8 @@ def test_patron_never_acts_when_absent(attention, cooldown, tension, salient, fo
 @PROPERTY
 @given(attention=UNIT, cooldown=DAYS, tension=UNIT, salient=BOOL, trigger=UNIT, cost=UNIT)
 def test_patron_decides_matches_spec(attention, cooldown, tension, salient, trigger, cost):
-    """Unforced, the patron acts iff (tension > trigger or salient) and cooldown <= 0 and attention >= cost."""
-    want = (tension > trigger or salient) and cooldown <= 0 and attention >= cost
+    """Unforced, the patron acts iff ((tension > trigger and cooldown <= 0) or salient) and attention >= cost."""
+    want = ((tension > trigger and cooldown <= 0) or salient) and attention >= cost
     assert bool(rules.patron_decides(True, True, attention, cooldown, tension, salient, False, trigger, cost)) == want
     assert bool(rules.patron_decides(True, True, attention, cooldown, tension, salient, True, trigger, cost))
 
