@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from .config_schema import register
 from .io import atomic_write_parquet, atomic_write_text, code_version
 from .params import MILITIA_KEYS, ParameterError, make_militias, make_params
-from .scenario import load_scenario, scenario_from_mapping
+from .scenario import Scenario, load_scenario, scenario_from_mapping
 from .simulate import param_columns, simulate
 from .stats import escalation_probability, summary_table
 from .sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
@@ -26,8 +26,8 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 register()
 
 
-def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -> dict[str, Any]:
-    """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers."""
+def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
+    """Validated (params, militias, scenario) of a composed config: what every run starts from."""
     params = make_params(OmegaConf.to_container(cfg.params, resolve=True))
     militias = make_militias(OmegaConf.to_container(cfg.militias, resolve=True))
     if cfg.scenario_file:  # a scenario YAML anywhere on disk (students' own), instead of configs/scenario
@@ -36,6 +36,12 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
         scenario = scenario_from_mapping(OmegaConf.to_container(cfg.scenario, resolve=True))
     if cfg.drop_events:
         scenario = scenario.without(*cfg.drop_events)
+    return params, militias, scenario
+
+
+def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers."""
+    params, militias, scenario = resolve_inputs(cfg)
     hc = HydraConfig.get() if HydraConfig.initialized() else None
     if out_dir is None:
         out_dir = Path(hc.runtime.output_dir)

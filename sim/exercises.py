@@ -25,8 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import rules
-from .params import MILITIAS, PARAM_BY_NAME, make_militias, make_params
-from .scenario import load_scenario, scenario_from_mapping
+from .params import MILITIAS, PARAM_BY_NAME
+from .scenario import load_scenario
 from .simulate import simulate
 from .stats import escalation_probability
 
@@ -51,8 +51,8 @@ BOYCOTT_SISTANI_ONLY = ("scenario=boycott_mediation", "counterfactual=no_patron"
 BOYCOTT_PATRON_ONLY = ("scenario=boycott_mediation", "scenario.events.1.mediators.sistani=0")
 TIMELINE_NO_MEDIATION = ("counterfactual=no_mediation",)
 ELECTION = ("scenario=election_loss",)
-LADDER = ("scenario=ladder",)  # docs/exercises/scenario/ladder.yaml, copied into configs/scenario/
-LADDER_WITHOUT = {kind: ("scenario=ladder", f"drop_events=[{kind}]") for kind in ("attack", "deadline", "coalition")}
+LADDER = ("scenario_file=docs/exercises/scenario/ladder.yaml",)  # a student's file, outside configs/
+LADDER_WITHOUT = {kind: (*LADDER, f"drop_events=[{kind}]") for kind in ("attack", "deadline", "coalition")}
 STAND_DOWN = ("scenario=stand_down_orders",)
 DAILY = {ATTACK, ATTACK_DROPPED, ATTACK_CHEAP, STAND_DOWN}  # keys read daily.parquet of these runs
 
@@ -67,20 +67,13 @@ def run(spec: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs, daily) of ``python -m sim <spec> seed=20211107 replicates=2000``, as the main job computes them."""
     from hydra import compose, initialize_config_dir
 
-    from .cli import CONFIG_DIR
+    from .cli import CONFIG_DIR, resolve_inputs
 
-    overrides = [*spec, *COMMON, f"hydra.searchpath=[file://{EXERCISE_DIR}]"]
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
-    from omegaconf import OmegaConf
-
-    scenario = scenario_from_mapping(OmegaConf.to_container(cfg.scenario, resolve=True))
-    if cfg.drop_events:
-        scenario = scenario.without(*cfg.drop_events)
+        cfg = compose("config", overrides=[*spec, *COMMON])
+    params, militias, scenario = resolve_inputs(cfg)
     return simulate(
-        scenario, make_params(OmegaConf.to_container(cfg.params, resolve=True)),
-        make_militias(OmegaConf.to_container(cfg.militias, resolve=True)),
-        seed=int(cfg.seed), replicates=int(cfg.replicates), progress=False,
+        scenario, params, militias, seed=int(cfg.seed), replicates=int(cfg.replicates), progress=False,
         daily_replicates=int(cfg.daily_replicates) if spec in DAILY else 0,  # runs are the same either way
     )  # fmt: skip
 

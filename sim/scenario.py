@@ -130,6 +130,8 @@ def scenario_from_mapping(cfg: Mapping[str, Any]) -> Scenario:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load ``configs/scenario/<name>.yaml`` or any scenario YAML file by path."""
     path = Path(name_or_path).expanduser()
+    if path.suffix and not path.is_absolute() and not path.exists():
+        path = SCENARIO_DIR.parent.parent / path  # relative to the repository, wherever we run from
     if not path.suffix:
         path = SCENARIO_DIR / f"{name_or_path}.yaml"
     if not path.exists() and Path(name_or_path).suffix:
