@@ -13,8 +13,8 @@ from . import keyed_random as kr
 from . import rules
 from .agents import MilitiaCell, MilitiaLeader, Patron, PrimeMinister, SadrBloc, Stance
 from .events import apply_events
-from .outcomes import accumulate, daily_record, empty_sums, run_record
-from .params import make_militias, make_params
+from .outcomes import DAILY_COLUMNS, MILITIA_DAILY, accumulate, daily_record, empty_sums, run_record
+from .params import MILITIAS, make_militias, make_params
 from .scenario import Scenario, load_scenario
 from .state import FAR_PAST, NO_DAY, State, point_arrays
 
@@ -77,9 +77,6 @@ class MilitiaModel(mesa.Model):
 
     @staticmethod
     def _names() -> list[str]:
-        from .outcomes import DAILY_COLUMNS, MILITIA_DAILY
-        from .params import MILITIAS
-
         return list(DAILY_COLUMNS) + [f"{n}_{j}" for n in MILITIA_DAILY for j in range(len(MILITIAS))]
 
     # ------------------------------------------------------------------ helpers
