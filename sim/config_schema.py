@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -20,7 +21,7 @@ from .params import (
     make_militias,
     suggest,
 )
-from .scenario import list_scenarios, load_scenario
+from .scenario import load_scenario
 
 ParamsSchema = dataclasses.make_dataclass("ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS])
 
@@ -36,6 +37,8 @@ MilitiasSchema = dataclasses.make_dataclass(
 )
 
 ENGINES = ("vector", "mesa")
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_GROUPS = ("scenario", "counterfactual", "experiment", "launcher")
 RUN_LIMITS = {"replicates": (1, 10_000_000), "daily_replicates": (0, 10_000_000), "seed": (0, 2**63 - 1),
               "memory_budget_mb": (16, 1_000_000)}  # fmt: skip
 
@@ -112,13 +115,11 @@ def check_overrides(args: list[str]) -> None:
             for v in vals:
                 if v not in ENGINES:
                     raise ParameterError(f"engine={v!r} is not an engine; allowed: {', '.join(ENGINES)}")
-        elif key == "scenario" and o.value_type is not None:
-            known = list_scenarios()
+        elif key in CONFIG_GROUPS and o.value_type is not None:
+            known = sorted(p.stem for p in (CONFIG_DIR / key).glob("*.yaml"))
             for v in vals:
-                if v not in known:
-                    raise ParameterError(
-                        f"scenario={v} is not a scenario{suggest(str(v), known)}; allowed: {', '.join(known)}"
-                    )
+                if v is not None and v not in known:
+                    raise ParameterError(f"{key}={v} is not a known {key}{suggest(str(v), known)}; allowed: {', '.join(known)}")
         elif key == "scenario_file":
             for v in vals:
                 if v is not None:

@@ -88,6 +88,9 @@ def test_main_job_mesa_engine_same_tables(tmp_path):
         ("engine=gpu", ["engine", "vector", "mesa"]),
         ("replicates=0", ["replicates", "0"]),
         ("scenario=seed_timelin", ["scenario", "seed_timeline"]),
+        ("counterfactual=soleiman", ["counterfactual", "soleimani"]),
+        ("experiment=patron_vs_indep", ["experiment", "patron_vs_independence"]),
+        ("launcher=slurm", ["launcher", "submitit_slurm"]),
         ("scenario_file=/nonexistent/mine.yaml", ["/nonexistent/mine.yaml", "does not exist"]),
     ],
 )
