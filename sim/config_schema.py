@@ -119,7 +119,8 @@ def check_overrides(args: list[str]) -> None:
             known = sorted(p.stem for p in (CONFIG_DIR / key).glob("*.yaml"))
             for v in vals:
                 if v is not None and v not in known:
-                    raise ParameterError(f"{key}={v} is not a known {key}{suggest(str(v), known)}; allowed: {', '.join(known)}")
+                    hint = suggest(str(v), known)
+                    raise ParameterError(f"{key}={v} is not a known {key}{hint}; allowed: {', '.join(known)}")
         elif key == "scenario_file":
             for v in vals:
                 if v is not None:
