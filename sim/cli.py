@@ -103,7 +103,7 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
     t0 = time.perf_counter()
     res = run_job_points(
         points, root, overrides, memory_budget_mb=float(cfg.memory_budget_mb), chunk_size=cfg.chunk_size,
-        progress=cfg.progress,
+        progress=cfg.progress, workers=cfg.workers,
     )  # fmt: skip
     res["seconds"] = time.perf_counter() - t0
     if not quiet:

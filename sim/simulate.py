@@ -60,14 +60,14 @@ def simulate(
 
     ``daily`` keeps the series of replicates 0..daily_replicates-1 only (the runs table has all).
     The vector engine runs chunks of at most ``chunk_size`` replicates (default: what fits in
-    ``memory_budget_mb``) on ``workers`` threads (default: all cores)."""
+    ``memory_budget_mb``) on ``workers`` threads (default: the CPUs this process may use)."""
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
     keep = min(daily_replicates, replicates)
     runs_parts: list[dict[str, np.ndarray]] = []
     daily_parts: list[dict[str, np.ndarray]] = []
     if engine == "vector":
-        workers = max(1, workers or os.cpu_count() or 1)
+        workers = max(1, workers or len(os.sched_getaffinity(0)))  # the CPUs we may use (SLURM, taskset)
         # Each worker holds one chunk, so the budget is shared; chunks never change results.
         size = chunk_size or min(
             chunk_size_for(params, len(militias), memory_budget_mb / workers), -(-replicates // workers)

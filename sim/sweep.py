@@ -8,8 +8,10 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +105,11 @@ def run_points(
     memory_budget_mb: float = 2048,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    workers: int | None = None,
 ) -> list[SweepPoint]:
-    """Run the unfinished ``points`` as vectorised batches and store each one; returns those run."""
+    """Run the unfinished ``points`` as vectorised batches and store each one; returns those run.
+    ``workers`` threads (default: the CPUs this process may use) run the batches' blocks."""
+    workers = max(1, workers or len(os.sched_getaffinity(0)))
     todo = [p for p in points if not is_done(root, p)]
     groups: dict[tuple, list[SweepPoint]] = {}
     for p in todo:  # one array shape per batch
@@ -112,58 +117,61 @@ def run_points(
     total = sum(p.replicates for p in todo)
     with _progress(total, progress, "sweep points") as bar:
         for group in groups.values():
-            _run_group(group, root, memory_budget_mb, chunk_size, bar)
+            _run_group(group, root, memory_budget_mb, chunk_size, workers, bar)
     return todo
 
 
-def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: int | None, bar) -> None:
-    scenario = group[0].scenario
-    rows_per_block = chunk_size or chunk_size_for(group[0].params, len(group[0].militias), budget)
-    # Work items (point index, first replicate, last replicate + 1), packed into blocks of rows.
-    items = []
+def _blocks(group: list[SweepPoint], rows_per_block: int) -> list[list[tuple[int, int, int]]]:
+    """Pack (point index, first replicate, end replicate) items into blocks of at most ``rows_per_block`` rows."""
+    blocks: list[list[tuple[int, int, int]]] = [[]]
+    rows = 0
     for i, p in enumerate(group):
         for lo in range(0, p.replicates, rows_per_block):
-            items.append((i, lo, min(lo + rows_per_block, p.replicates)))
+            hi = min(lo + rows_per_block, p.replicates)
+            if rows + hi - lo > rows_per_block and blocks[-1]:
+                blocks.append([])
+                rows = 0
+            blocks[-1].append((i, lo, hi))
+            rows += hi - lo
+    return [b for b in blocks if b]
+
+
+def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: int | None, workers: int, bar) -> None:
+    scenario = group[0].scenario
+    rows_per_block = chunk_size or chunk_size_for(group[0].params, len(group[0].militias), budget / workers)
     runs_parts: list[list[dict]] = [[] for _ in group]
     daily = [{v: np.empty((scenario.days, p.replicates)) for v in DAILY_VARS} for p in group]
-    block: list[tuple[int, int, int]] = []
+    remaining = [p.replicates for p in group]
 
-    def flush() -> None:
-        if not block:
-            return
+    def run_block(block: list[tuple[int, int, int]]):
         params_rows, militias_rows, seeds, reps = [], [], [], []
         for i, lo, hi in block:
-            n = hi - lo
-            params_rows += [group[i].params] * n
-            militias_rows += [group[i].militias] * n
-            seeds.append(np.full(n, group[i].seed, dtype=np.uint64))
+            params_rows += [group[i].params] * (hi - lo)
+            militias_rows += [group[i].militias] * (hi - lo)
+            seeds.append(np.full(hi - lo, group[i].seed, dtype=np.uint64))
             reps.append(np.arange(lo, hi))
-        res = run_batch(
+        return run_batch(
             scenario, params_rows, militias_rows, np.concatenate(seeds), np.concatenate(reps),
             keep_daily=True, daily_columns=DAILY_VARS,
         )  # fmt: skip
-        at = 0
-        for i, lo, hi in block:
-            sl = slice(at, at + hi - lo)
-            runs_parts[i].append({"replicate": np.arange(lo, hi), **{k: v[sl] for k, v in res.runs.items()}})
-            for v in DAILY_VARS:
-                daily[i][v][:, lo:hi] = res.daily[v][:, sl]
-            at += hi - lo
-        bar.update(at)
-        for i in {i for i, _, _ in block}:
-            if sum(len(part["replicate"]) for part in runs_parts[i]) == group[i].replicates:
-                _store_point(root, group[i], runs_parts[i], daily[i])
-                runs_parts[i], daily[i] = [], {}
-        block.clear()
 
-    rows = 0
-    for item in items:
-        if rows + item[2] - item[1] > rows_per_block:
-            flush()
-            rows = 0
-        block.append(item)
-        rows += item[2] - item[1]
-    flush()
+    blocks = _blocks(group, rows_per_block)
+    # Blocks run on threads (numpy releases the GIL); results are scattered back in block order,
+    # and a point is stored as soon as its last replicate is in.
+    with ThreadPoolExecutor(workers) as ex:
+        for block, res in zip(blocks, ex.map(run_block, blocks), strict=True):
+            at = 0
+            for i, lo, hi in block:
+                sl = slice(at, at + hi - lo)
+                runs_parts[i].append({"replicate": np.arange(lo, hi), **{k: v[sl] for k, v in res.runs.items()}})
+                for v in DAILY_VARS:
+                    daily[i][v][:, lo:hi] = res.daily[v][:, sl]
+                at += hi - lo
+                remaining[i] -= hi - lo
+                if remaining[i] == 0:
+                    _store_point(root, group[i], runs_parts[i], daily[i])
+                    runs_parts[i], daily[i] = [], {}
+            bar.update(at)
 
 
 def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[str, np.ndarray]) -> None:
