@@ -34,7 +34,7 @@ def chunk_size_for(params: Any, n_militias: int, budget_mb: float) -> int:
     return max(1, min(int(budget_mb * 2**20 // per_rep), cache_cap))
 
 
-def _progress(total: int, enabled: bool | None, desc: str):
+def progress_bar(total: int, enabled: bool | None, desc: str):
     from tqdm.auto import tqdm
 
     # Quiet unless on a terminal: logs of cluster jobs stay clean.
@@ -79,7 +79,7 @@ def simulate(
             return reps, run_batch(scenario, [params], [militias], seed, reps, keep_daily=lo < keep)
 
         # numpy releases the GIL inside array operations, so threads use both cores.
-        with _progress(replicates, progress, f"{scenario.name} (vector)") as bar, ThreadPoolExecutor(workers) as ex:
+        with progress_bar(replicates, progress, f"{scenario.name} (vector)") as bar, ThreadPoolExecutor(workers) as ex:
             for lo, (reps, res) in zip(starts, ex.map(one_chunk, starts), strict=True):
                 runs_parts.append({"replicate": reps, **res.runs})
                 if res.daily is not None:
@@ -91,7 +91,7 @@ def simulate(
 
         overrides = {m.key: {f: getattr(m, f) for f in ("loyalty", "independence_offset", "discipline",
                                                          "hostility_us", "grievance")} for m in militias}  # fmt: skip
-        with _progress(replicates, progress, f"{scenario.name} (mesa)") as bar:
+        with progress_bar(replicates, progress, f"{scenario.name} (mesa)") as bar:
             for rep in range(replicates):
                 model = MilitiaModel(scenario=scenario, seed=seed, replicate=rep, militias=overrides, **asdict(params))
                 while model.running:

@@ -23,7 +23,7 @@ from .core import run_batch
 from .io import atomic_write_parquet, atomic_write_text, code_version
 from .params import PARAM_BY_NAME, PARAMS, Militia, make_params
 from .scenario import Scenario
-from .simulate import _progress, chunk_size_for, param_columns
+from .simulate import chunk_size_for, param_columns, progress_bar
 from .stats import wilson_interval
 
 DAILY_VARS = ("hazard", "tension", "violence", "mobilisation")
@@ -115,7 +115,7 @@ def run_points(
     for p in todo:  # one array shape per batch
         groups.setdefault((id(p.scenario), p.params.cells_per_militia), []).append(p)
     total = sum(p.replicates for p in todo)
-    with _progress(total, progress, "sweep points") as bar:
+    with progress_bar(total, progress, "sweep points") as bar:
         for group in groups.values():
             _run_group(group, root, memory_budget_mb, chunk_size, workers, bar)
     return todo
