@@ -1,4 +1,5 @@
 """Militia cohesion and patron intervention: an agent-based model with a Mesa and a vector engine.
-See README.md for the commands and docs/ODD.md for the model description."""
+Layers follow the data flow: model/ -> engines/ -> run/ -> analysis/, with teaching/ beside them;
+the modules at this level are the commands (python -m sim, sim.plot, sim.aggregate, ...)."""
 
 __version__ = "0.1.0"

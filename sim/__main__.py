@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import sys
 
-from .params import ParameterError
+from sim.model.params import ParameterError
 
 
 def entry() -> None:
-    from .config_schema import check_overrides
+    from sim.run.config_schema import check_overrides
 
     try:
         check_overrides(sys.argv[1:])
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    from .cli import main
+    from sim.run.main_job import main
 
     try:
         main()

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .sweep import aggregate, describe
+from sim.run.sweep import aggregate, describe
 
 
 def main(argv: list[str] | None = None) -> int:

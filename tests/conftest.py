@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim.core import run_batch
-from sim.params import MILITIAS, make_params
-from sim.scenario import Event, Scenario, list_scenarios, load_scenario
+from sim.engines.vector import run_batch
+from sim.model.params import MILITIAS, make_params
+from sim.model.scenario import Event, Scenario, list_scenarios, load_scenario
 
 ALL_SCENARIOS = list_scenarios()
 

@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.model import MilitiaModel
-from sim.params import PARAMS
-from sim.scenario import list_scenarios
+from sim.engines.mesa_model import MilitiaModel
+from sim.model import rules
+from sim.model.params import PARAMS
+from sim.model.scenario import list_scenarios
 
 pytest.importorskip("solara", reason='the app needs the app extra: pip install -e ".[app]"')
-app = pytest.importorskip("sim.app")
+app = pytest.importorskip("sim.teaching.app")
 
 
 def defaults(controls: dict) -> dict:

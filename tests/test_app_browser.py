@@ -1,4 +1,4 @@
-"""The classroom app in a real browser: start `solara run sim/app.py`, drive it with Playwright and
+"""The classroom app in a real browser: start `solara run sim/teaching/app.py`, drive it with Playwright and
 Debian's chromium, change a control, step the model and check that the date and a plot change."""
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    """`solara run sim/app.py` on a free port; stopped (by its own process id) after the tests."""
+    """`solara run sim/teaching/app.py` on a free port; stopped (by its own process id) after the tests."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("app") / "server.log"
     log = open(log_path, "w")
-    command = ["solara", "run", "sim/app.py", "--host", "127.0.0.1", "--port", str(port), "--production"]
+    command = ["solara", "run", "sim/teaching/app.py", "--host", "127.0.0.1", "--port", str(port), "--production"]
     proc = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "MPLBACKEND": "Agg"})  # fmt: skip
     url = f"http://127.0.0.1:{port}/"

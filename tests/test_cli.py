@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from sim.cli import CONFIG_DIR, run_job
-from sim.scenario import list_scenarios
+from sim.model.scenario import list_scenarios
+from sim.run.main_job import CONFIG_DIR, run_job
 
 COUNTERFACTUALS = sorted(p.stem for p in (Path(CONFIG_DIR) / "counterfactual").glob("*.yaml"))
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sim import docs, rules
-from sim.params import MILITIA_FIELDS, MILITIAS, PARAMS
-from sim.scenario import load_scenario
+from sim.analysis import odd_tables as docs
+from sim.model import rules
+from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAMS
+from sim.model.scenario import load_scenario
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 
@@ -170,4 +171,4 @@ def test_every_public_rule_is_described_in_submodels(odd_text):
 
 
 def test_rule_reference_pattern():
-    assert RULE_REF.findall("`rules.relax(x)` in sim/rules.py, rules.py and rules.clip01") == ["relax", "clip01"]
+    assert RULE_REF.findall("`rules.relax(x)` in sim/model/rules.py, rules.py and rules.clip01") == ["relax", "clip01"]

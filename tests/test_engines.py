@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.core import run_batch
-from sim.model import MilitiaModel
-from sim.params import MILITIAS, make_militias, make_params
-from sim.scenario import load_scenario
-from sim.simulate import simulate
+from sim.engines.mesa_model import MilitiaModel
+from sim.engines.vector import run_batch
+from sim.model.params import MILITIAS, make_militias, make_params
+from sim.model.scenario import load_scenario
+from sim.run.simulate import simulate
 
 SMALL = {"cells_per_militia": 6}
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from sim import exercises
-from sim.cli import CONFIG_DIR, run_job
+from sim.run.main_job import CONFIG_DIR, run_job
+from sim.teaching import exercises
 
 FILES = exercises.exercise_files()
 INDEX = exercises.EXERCISE_DIR / "README.md"

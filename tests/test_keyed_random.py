@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim import keyed_random as kr
-from sim.keyed_random import Purpose
+from sim.model import keyed_random as kr
+from sim.model.keyed_random import Purpose
 
 SEED = 20211107
 N_REP, N_AGENT = 200, 1_000  # 200k draws

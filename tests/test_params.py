@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from sim.params import (
+from sim.model.params import (
     MILITIA_FIELDS,
     MILITIA_KEYS,
     MILITIAS,

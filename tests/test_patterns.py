@@ -7,7 +7,7 @@ import numpy as np
 from scipy.stats import norm
 
 from conftest import vector_run, with_event
-from sim.scenario import load_scenario
+from sim.model.scenario import load_scenario
 
 
 def _two_proportion_z(k1, n1, k2, n2) -> float:

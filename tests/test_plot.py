@@ -17,10 +17,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.container import ErrorbarContainer
 
-from sim import plot
-from sim.params import PARAM_BY_NAME, PARAMS
-from sim.scenario import load_scenario
-from sim.stats import wilson_interval
+from sim.analysis import sweep_figures as plot
+from sim.analysis.stats import wilson_interval
+from sim.model.params import PARAM_BY_NAME, PARAMS
+from sim.model.scenario import load_scenario
 
 VARS = ("hazard", "tension", "violence", "mobilisation")
 MEANS = (

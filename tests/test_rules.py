@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim import rules
-from sim.params import PARAM_BY_NAME
+from sim.model import rules
+from sim.model.params import PARAM_BY_NAME
 
 PROPERTY = settings(max_examples=200, deadline=None)
 

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from sim.cli import CONFIG_DIR, run_sweep_job
-from sim.params import MILITIAS, make_militias, make_params
-from sim.scenario import load_scenario
-from sim.sweep import SweepPoint, aggregate, run_points
+from sim.model.params import MILITIAS, make_militias, make_params
+from sim.model.scenario import load_scenario
+from sim.run.main_job import CONFIG_DIR, run_sweep_job
+from sim.run.sweep import SweepPoint, aggregate, run_points
 
 EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.yaml"))
 TINY = ["replicates=40", "params.cells_per_militia=5", "scenario=attack_and_intervention"]

@@ -27,9 +27,9 @@ COMPULSORY_BYTES_PER_CELL_DAY = 8 + 8 + 1
 
 VECTOR_CHILD = """
 import json, resource, sys, time
-from sim.params import make_params, MILITIAS
-from sim.scenario import load_scenario
-from sim.simulate import simulate
+from sim.model.params import make_params, MILITIAS
+from sim.model.scenario import load_scenario
+from sim.run.simulate import simulate
 R, workers = int(sys.argv[1]), int(sys.argv[2])
 sc = load_scenario("seed_timeline")
 t = time.perf_counter()
@@ -76,7 +76,7 @@ def copy_bandwidth(mb: int = 512, repeats: int = 5) -> float:
 
 def mesa_rate(n: int) -> tuple[float, int, int]:
     """(seconds per replicate, agents, days) of the Mesa engine on seed_timeline at default sizes."""
-    from sim.model import MilitiaModel
+    from sim.engines.mesa_model import MilitiaModel
 
     t = time.perf_counter()
     for rep in range(n):
@@ -175,7 +175,7 @@ def main() -> None:
 
 
 def _wilson(p: float, n: int) -> tuple[float, float]:
-    from sim.stats import wilson_interval
+    from sim.analysis.stats import wilson_interval
 
     lo, hi = wilson_interval(round(p * n), n)
     return float(lo), float(hi)

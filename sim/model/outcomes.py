@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import rules
-from .params import Militia
-from .state import State
+from sim.model import rules
+from sim.model.params import Militia
+from sim.model.state import State
 
 DAILY_COLUMNS = (
     "tension", "hazard", "violence", "mobilisation", "rivalry", "participating", "attention",

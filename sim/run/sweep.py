@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 from hydra.experimental.callback import Callback
 
-from .core import run_batch
-from .io import atomic_write_parquet, atomic_write_text, code_version
-from .params import PARAM_BY_NAME, PARAMS, Militia, make_params
-from .scenario import Scenario
-from .simulate import chunk_size_for, param_columns, progress_bar
-from .stats import wilson_interval
+from sim.analysis.stats import wilson_interval
+from sim.engines.vector import run_batch
+from sim.model.params import PARAM_BY_NAME, PARAMS, Militia, make_params
+from sim.model.scenario import Scenario
+from sim.run.simulate import chunk_size_for, param_columns, progress_bar
+from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
 
 DAILY_VARS = ("hazard", "tension", "violence", "mobilisation")
 QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q95": 0.95}

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from . import keyed_random as kr
-from . import rules
-from .params import PARAMS, Militia
+from sim.model import keyed_random as kr
+from sim.model import rules
+from sim.model.params import PARAMS, Militia
 
 NO_DAY = -1  # marks "never happened" in day-valued outcomes
 FAR_PAST = -(10**6)

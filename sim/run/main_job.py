@@ -14,15 +14,16 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from .config_schema import register
-from .io import atomic_write_parquet, atomic_write_text, code_version
-from .params import MILITIA_KEYS, ParameterError, make_militias, make_params
-from .scenario import Scenario, load_scenario, scenario_from_mapping
-from .simulate import param_columns, simulate
-from .stats import escalation_probability, summary_table
-from .sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
+from sim import paths
+from sim.analysis.stats import escalation_probability, summary_table
+from sim.model.params import MILITIA_KEYS, ParameterError, make_militias, make_params
+from sim.model.scenario import Scenario, load_scenario, scenario_from_mapping
+from sim.run.config_schema import register
+from sim.run.simulate import param_columns, simulate
+from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
+from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
 
-CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+CONFIG_DIR = str(paths.CONFIG_DIR)
 register()
 
 
@@ -78,7 +79,7 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
     atomic_write_text(out_dir / "summary.txt", table.to_string(index=False) + "\n")
     figures = []
     if cfg.figure and len(daily):
-        from .plots import timeline_figure
+        from sim.analysis.run_figure import timeline_figure
 
         figures = timeline_figure(daily, scenario, out_dir / "timeline", n_replicates=daily["replicate"].nunique())
     if not quiet:

@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from . import keyed_random as kr
-from . import rules
-from .events import apply_events
-from .outcomes import accumulate, daily_record, empty_sums, run_record
-from .params import Militia
-from .scenario import Scenario
-from .state import FAR_PAST, NO_DAY, Point, State, initial_state, point_arrays
+from sim.model import keyed_random as kr
+from sim.model import rules
+from sim.model.events import apply_events
+from sim.model.outcomes import accumulate, daily_record, empty_sums, run_record
+from sim.model.params import Militia
+from sim.model.scenario import Scenario
+from sim.model.state import FAR_PAST, NO_DAY, Point, State, initial_state, point_arrays
 
 
 @dataclass

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
+from sim import __version__
+from sim.paths import REPO_ROOT
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -58,7 +59,7 @@ def atomic_write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any] 
 
 def code_version() -> str:
     """Package version plus the git commit (and '-dirty') when run from a checkout."""
-    here = Path(__file__).resolve().parent.parent
+    here = REPO_ROOT
     try:
         rev = subprocess.run(
             ["git", "-C", str(here), "describe", "--always", "--dirty", "--abbrev=12"],

@@ -12,8 +12,8 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .scenario import Scenario
-from .stats import band
+from sim.analysis.stats import band
+from sim.model.scenario import Scenario
 
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8, "figure.dpi": 150}
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from .params import (
+from sim import paths
+from sim.model.params import (
     MILITIA_FIELDS,
     MILITIA_KEYS,
     MILITIAS,
@@ -21,7 +21,7 @@ from .params import (
     make_militias,
     suggest,
 )
-from .scenario import load_scenario
+from sim.model.scenario import load_scenario
 
 ParamsSchema = dataclasses.make_dataclass("ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS])
 
@@ -37,7 +37,7 @@ MilitiasSchema = dataclasses.make_dataclass(
 )
 
 ENGINES = ("vector", "mesa")
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = paths.CONFIG_DIR
 CONFIG_GROUPS = ("scenario", "counterfactual", "experiment", "launcher")
 RUN_LIMITS = {"replicates": (1, 10_000_000), "daily_replicates": (0, 10_000_000), "seed": (0, 2**63 - 1),
               "memory_budget_mb": (16, 1_000_000)}  # fmt: skip

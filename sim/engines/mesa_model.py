@@ -9,14 +9,14 @@ from typing import Any
 import mesa
 import numpy as np
 
-from . import keyed_random as kr
-from . import rules
-from .agents import MilitiaCell, MilitiaLeader, Patron, PrimeMinister, SadrBloc, Stance
-from .events import apply_events
-from .outcomes import DAILY_COLUMNS, MILITIA_DAILY, accumulate, daily_record, empty_sums, run_record
-from .params import MILITIAS, make_militias, make_params
-from .scenario import Scenario, load_scenario
-from .state import FAR_PAST, NO_DAY, State, point_arrays
+from sim.engines.mesa_agents import MilitiaCell, MilitiaLeader, Patron, PrimeMinister, SadrBloc, Stance
+from sim.model import keyed_random as kr
+from sim.model import rules
+from sim.model.events import apply_events
+from sim.model.outcomes import DAILY_COLUMNS, MILITIA_DAILY, accumulate, daily_record, empty_sums, run_record
+from sim.model.params import MILITIAS, make_militias, make_params
+from sim.model.scenario import Scenario, load_scenario
+from sim.model.state import FAR_PAST, NO_DAY, State, point_arrays
 
 
 class MilitiaModel(mesa.Model):

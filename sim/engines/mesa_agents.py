@@ -1,21 +1,38 @@
 """Mesa agents: the patron, the militia leaders and their cells, Sadr's bloc and the prime minister.
-Each agent holds its own state and calls the shared rules in sim.rules on its own scalars."""
+Each agent holds its own state and calls the shared rules in sim.model.rules on its own scalars."""
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import mesa
 import numpy as np
 
-from . import keyed_random as kr
-from . import rules
-from .params import Militia
-from .state import cell_traits
+from sim.model import keyed_random as kr
+from sim.model import rules
+from sim.model.params import Militia
+from sim.model.state import cell_traits
 
-if TYPE_CHECKING:
-    from .model import MilitiaModel
+
+class World(Protocol):
+    """What the agents read from their model (sim.engines.mesa_model.MilitiaModel provides it).
+    A protocol rather than an import, so this module does not depend on the model that builds it."""
+
+    p: Any
+    seed_value: int
+    replicate: int
+    militia_table: tuple[Militia, ...]
+    leaders: list[MilitiaLeader]
+    patron: Patron
+    pm: PrimeMinister
+    tension: Any
+    salient: bool
+    forced_intervention: bool
+    attacks_today: int
+    clash: bool
+
+    def draw(self, purpose: kr.Purpose, uid: Any) -> np.ndarray: ...
 
 
 class Stance(Enum):
@@ -26,10 +43,10 @@ class Stance(Enum):
 class Patron(mesa.Agent):
     """The IRGC / Quds Force: decides whether to intervene and on which militias (MODEL.md step 2)."""
 
-    model: MilitiaModel
+    model: World
     uid = kr.PATRON_UID
 
-    def __init__(self, model: MilitiaModel) -> None:
+    def __init__(self, model: World) -> None:
         super().__init__(model)
         self.attention = np.float64(1.0)
         self.cooldown = np.int64(0)
@@ -66,9 +83,9 @@ class Patron(mesa.Agent):
 class MilitiaLeader(mesa.Agent):
     """A militia's leadership (Amiri, Khazali, ...): grievance, discipline, independence, stance."""
 
-    model: MilitiaModel
+    model: World
 
-    def __init__(self, model: MilitiaModel, index: int, spec: Militia) -> None:
+    def __init__(self, model: World, index: int, spec: Militia) -> None:
         super().__init__(model)
         p = model.p
         self.index, self.spec, self.key = index, spec, spec.key
@@ -154,9 +171,9 @@ class MilitiaLeader(mesa.Agent):
 class MilitiaCell(mesa.Agent):
     """A sub-unit or supporter group of one militia: acts or not each day (Epstein 2002, adapted)."""
 
-    model: MilitiaModel
+    model: World
 
-    def __init__(self, model: MilitiaModel, leader: MilitiaLeader, index: int) -> None:
+    def __init__(self, model: World, leader: MilitiaLeader, index: int) -> None:
         super().__init__(model)
         self.leader, self.index = leader, index
         self.uid = kr.cell_uid(leader.index, index)
@@ -185,10 +202,10 @@ class MilitiaCell(mesa.Agent):
 class SadrBloc(mesa.Agent):
     """Sadr's movement and its armed wing: grievance, boycott or participation, mobilisation."""
 
-    model: MilitiaModel
+    model: World
     uid = kr.SADR_UID
 
-    def __init__(self, model: MilitiaModel) -> None:
+    def __init__(self, model: World) -> None:
         super().__init__(model)
         p = model.p
         self.grievance = np.float64(p.sadr_grievance_base)
@@ -234,10 +251,10 @@ class SadrBloc(mesa.Agent):
 class PrimeMinister(mesa.Agent):
     """The prime minister and the state's security forces: their capacity deters cells."""
 
-    model: MilitiaModel
+    model: World
     uid = kr.PM_UID
 
-    def __init__(self, model: MilitiaModel) -> None:
+    def __init__(self, model: World) -> None:
         super().__init__(model)
         self.capacity = np.float64(model.p.state_capacity)
         self.aligned_with_sadr = True  # ¶5

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .core import run_batch
-from .outcomes import DAILY_COLUMNS
-from .params import PARAMS, Militia
-from .scenario import Scenario
+from sim.engines.vector import run_batch
+from sim.model.outcomes import DAILY_COLUMNS
+from sim.model.params import PARAMS, Militia
+from sim.model.scenario import Scenario
 
 ENGINES = ("vector", "mesa")
 BYTES_PER_CELL_DAY = 8 * 12  # float64 temporaries per cell in one day's step (measured, rounded up)
@@ -87,7 +87,7 @@ def simulate(
                     daily_parts.append({"replicate": reps[:n_keep], **{k: v[:, :n_keep] for k, v in res.daily.items()}})
                 bar.update(len(reps))
     else:
-        from .model import MilitiaModel
+        from sim.engines.mesa_model import MilitiaModel
 
         overrides = {m.key: {f: getattr(m, f) for f in ("loyalty", "independence_offset", "discipline",
                                                          "hostility_us", "grievance")} for m in militias}  # fmt: skip

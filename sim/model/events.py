@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import rules
-from .params import Militia
-from .scenario import SHOCKABLE, Event
-from .state import Point, State
+from sim.model import rules
+from sim.model.params import Militia
+from sim.model.scenario import SHOCKABLE, Event
+from sim.model.state import Point, State
 
 
 def _militia_mask(actor: str | None, militias: Sequence[Militia], bloc: str | None = None) -> np.ndarray:

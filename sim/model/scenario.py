@@ -11,14 +11,14 @@ from typing import Any
 
 import yaml
 
-from .params import MILITIA_KEYS, ParameterError, suggest
+from sim.model.params import MILITIA_KEYS, ParameterError, suggest
+from sim.paths import REPO_ROOT, SCENARIO_DIR
 
 EVENT_KINDS = (
     "election", "boycott", "mediation", "attack", "intervention",
     "ratification", "coalition", "deadline", "order", "shock",
 )  # fmt: skip
 ACTORS = ("patron", "sadr", "pm", "world", *MILITIA_KEYS)
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "configs" / "scenario"
 
 # Which State field an event's (actor, variable) names, and whether it is per militia.
 SHOCKABLE = {
@@ -131,7 +131,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load ``configs/scenario/<name>.yaml`` or any scenario YAML file by path."""
     path = Path(name_or_path).expanduser()
     if path.suffix and not path.is_absolute() and not path.exists():
-        path = SCENARIO_DIR.parent.parent / path  # relative to the repository, wherever we run from
+        path = REPO_ROOT / path  # relative to the repository, wherever we run from
     if not path.suffix:
         path = SCENARIO_DIR / f"{name_or_path}.yaml"
     if not path.exists() and Path(name_or_path).suffix:
