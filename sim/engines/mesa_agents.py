@@ -12,7 +12,7 @@ import numpy as np
 from sim.model import keyed_random as kr
 from sim.model import rules
 from sim.model.params import Militia
-from sim.model.state import cell_traits
+from sim.model.state import cell_traits, sadr_traits
 
 
 class World(Protocol):
@@ -48,7 +48,7 @@ class Patron(mesa.Agent):
 
     def __init__(self, model: World) -> None:
         super().__init__(model)
-        self.attention = np.float64(1.0)
+        self.attention = np.float64(model.p.patron_attention_initial)
         self.cooldown = np.int64(0)
         self.interventions = np.int64(0)
         self.intervened = False
@@ -126,8 +126,9 @@ class MilitiaLeader(mesa.Agent):
         """Step 3: contest or restrain."""
         p = self.model.p
         prob = rules.contest_probability(
-            self.grievance, self.leverage(), self.pressure, p.stance_threshold, p.stance_tau
-        )
+            self.grievance, self.leverage(), self.pressure, p.standing_leverage, self.contests,
+            p.stance_threshold, p.stance_tau, p.stance_hysteresis,
+        )  # fmt: skip
         contests = rules.leader_contests(self.model.draw(kr.Purpose.STANCE, self.uid), prob, self.order_days)
         self.stance = Stance.CONTEST if bool(contests) else Stance.RESTRAIN
 
@@ -154,8 +155,7 @@ class MilitiaLeader(mesa.Agent):
 
     def suffer_clash(self) -> None:
         """Step 7: a clash raises every militia's grievance."""
-        if self.model.clash:
-            self.grievance = rules.clip01(self.grievance + self.model.p.clash_grievance)
+        self.grievance = rules.after_clash(self.grievance, self.model.clash, self.model.p.clash_grievance)
 
     def drift(self) -> None:
         """Step 8: back towards baselines; independence creeps up."""
@@ -186,9 +186,8 @@ class MilitiaCell(mesa.Agent):
     def decide(self) -> None:
         """Stage: read the leader's committed state, compute tomorrow's activity."""
         p, ld = self.model.p, self.leader
-        cost = rules.expected_cost(
-            p.arrest_k, self.model.pm.capacity, ld.share
-        )  # still yesterday's: leaders count after cells act
+        # ld.share is still yesterday's: leaders count after their cells act
+        cost = rules.expected_cost(p.arrest_k, self.model.pm.capacity, ld.share, len(ld.cells))
         restraint = rules.restraint(ld.contests, ld.discipline, p.contest_boost)
         prob = rules.activation_probability(
             rules.cell_grievance(ld.grievance, self.offset), self.risk, cost, restraint, p.cell_threshold, p.cell_tau
@@ -210,39 +209,41 @@ class SadrBloc(mesa.Agent):
         p = model.p
         self.grievance = np.float64(p.sadr_grievance_base)
         self.participating = True
-        self.mobilisation = rules.mobilisation_target(np.float64(p.sadr_grievance_base), p.sadr_discipline)
+        self.commitment = np.float64(0.0)
+        self.u_walk, self.u_return = sadr_traits(model.seed_value, model.replicate)
+        self.mobilisation = rules.mobilisation_target(np.float64(p.sadr_grievance_base), p.mobilisation_threshold)
         self.boycott_days = np.int64(0)
         self.boycott_ended = False
+        self.boycott_clash_days = np.int64(0)
         self.order_days = np.int64(0)
         self._was_participating = True
 
     def react(self) -> None:
         """Step 6: attacks on the state (the PM is its ally) anger it; boycott or return; mobilise."""
         p, m = self.model.p, self.model
-        self.grievance = rules.clip01(self.grievance + p.attack_sadr_grievance * m.attacks_today)
+        self.grievance = rules.after_attacks(self.grievance, m.attacks_today, p.attack_sadr_grievance)
         self._was_participating = self.participating
         self.participating = bool(
             rules.participation_after(
-                self.participating,
-                m.draw(kr.Purpose.BOYCOTT, self.uid),
-                self.grievance,
-                p.boycott_threshold,
-                p.return_threshold,
-                p.sadr_tau,
+                self.participating, self.u_walk, self.u_return, self.grievance, self.commitment,
+                p.boycott_threshold, p.return_threshold, p.sadr_tau,
             )
+        )  # fmt: skip
+        self.commitment = rules.commitment_after(
+            self._was_participating, self.participating, self.commitment, p.boycott_commitment
         )
         self.mobilisation = rules.mobilisation_after(
-            self.mobilisation, self.grievance, p.sadr_discipline, p.mobilisation_rate, self.order_days
+            self.mobilisation, self.grievance, p.mobilisation_threshold, p.mobilisation_rate, self.order_days
         )
 
     def suffer_clash(self) -> None:
+        self.grievance = rules.after_clash(self.grievance, self.model.clash, self.model.p.clash_grievance)
         if self.model.clash:
-            self.grievance = rules.clip01(self.grievance + self.model.p.clash_grievance)
+            self.boycott_clash_days = self.boycott_clash_days + (not self.participating)
 
     def drift(self) -> None:
         p = self.model.p
-        base = rules.sadr_baseline(self.participating, p.sadr_grievance_base, p.boycott_commitment)
-        self.grievance = rules.relax(self.grievance, base, p.grievance_half_life)
+        self.grievance = rules.relax(self.grievance, np.float64(p.sadr_grievance_base), p.grievance_half_life)
         self.boycott_ended = self.boycott_ended or (not self._was_participating and self.participating)
         self.boycott_days = self.boycott_days + (not self.participating)
         self.order_days = np.maximum(self.order_days - 1, 0)

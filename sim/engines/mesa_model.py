@@ -58,7 +58,7 @@ class MilitiaModel(mesa.Model):
 
         # the house: model-level state shared by the camps
         self.rivalry = np.float64(self.p.rivalry_base)
-        self.tension = rules.tension(0.0, self.sadr.mobilisation, self.rivalry)
+        self.tension = rules.tension(0.0, self.sadr.mobilisation, self.rivalry, *self._weights())
         self.hazard = np.float64(0.0)
         self.clash = False
         self.salient = False
@@ -80,6 +80,10 @@ class MilitiaModel(mesa.Model):
         return list(DAILY_COLUMNS) + [f"{n}_{j}" for n in MILITIA_DAILY for j in range(len(MILITIAS))]
 
     # ------------------------------------------------------------------ helpers
+    def _weights(self) -> tuple:
+        p = self.p
+        return p.tension_weight_violence, p.tension_weight_mobilisation, p.tension_weight_rivalry
+
     def draw(self, purpose: kr.Purpose, uid) -> np.ndarray:
         """This agent's keyed uniform for today: (seed, replicate, day, agent, purpose)."""
         return kr.uniform_from_key(kr.step_key(self._rep_key, self.day, purpose), uid)
@@ -110,6 +114,7 @@ class MilitiaModel(mesa.Model):
             targeted=self.patron.targets.reshape(1, -1, 1).copy(),
             offset=np.zeros_like(active, dtype=np.float64), risk=np.zeros_like(active, dtype=np.float64), active=active,
             sadr_grievance=one(self.sadr.grievance), participating=one(self.sadr.participating, bool),
+            commitment=one(self.sadr.commitment), sadr_u_walk=one(self.sadr.u_walk), sadr_u_return=one(self.sadr.u_return), boycott_clash_days=one(self.sadr.boycott_clash_days, np.int64),
             mobilisation=one(self.sadr.mobilisation), boycott_days=one(self.sadr.boycott_days, np.int64),
             boycott_ended=one(self.sadr.boycott_ended, bool),
             sadr_order_days=one(self.sadr.order_days, np.int64), capacity=one(self.pm.capacity),
@@ -130,6 +135,7 @@ class MilitiaModel(mesa.Model):
             ld.attacks_us = s.attacks_us[0, j, 0]
         self.sadr.grievance, self.sadr.mobilisation = s.sadr_grievance[0, 0, 0], s.mobilisation[0, 0, 0]
         self.sadr.participating = bool(s.participating[0, 0, 0])
+        self.sadr.commitment = s.commitment[0, 0, 0]
         self.sadr.order_days = s.sadr_order_days[0, 0, 0]
         self.pm.capacity, self.rivalry = s.capacity[0, 0, 0], s.rivalry[0, 0, 0]
         self.salient = bool(s.salient[0, 0, 0])
@@ -162,17 +168,17 @@ class MilitiaModel(mesa.Model):
         self._phase(leaders, "act")
         self.attacks_today = int(sum(ld.attacked_state_today for ld in self.leaders))
         # 6. Sadr's bloc reacts; attacks on the state also sharpen the rivalry
-        self.rivalry = rules.clip01(self.rivalry + self.p.attack_rivalry * self.attacks_today)
+        self.rivalry = rules.after_attacks(self.rivalry, self.attacks_today, self.p.attack_rivalry)
         self.sadr.react()
         # 7. clash between the camps
         active = np.array([[c.active for c in ld.cells] for ld in self.leaders], dtype=bool)[None]
         v = rules.camp_violence(active)[0, 0, 0]
         self.hazard = rules.clash_hazard(self.p.clash_kappa, v, self.sadr.mobilisation)
         self.clash = bool(self.draw(kr.Purpose.CLASH, kr.PATRON_UID) < self.hazard)
+        self.rivalry = rules.after_clash(self.rivalry, self.clash, self.p.clash_rivalry)
         self._phase(leaders, "suffer_clash")
         self.sadr.suffer_clash()
         if self.clash:
-            self.rivalry = rules.clip01(self.rivalry + self.p.clash_rivalry)
             self.clashes += 1
             self.clash_days.append(t)
             if self.first_clash_day == NO_DAY:
@@ -185,7 +191,7 @@ class MilitiaModel(mesa.Model):
         self.sadr.drift()
         self.rivalry = rules.relax(self.rivalry, self.p.rivalry_base, self.p.rivalry_half_life)
         # the house's reading for tomorrow
-        self.tension = rules.tension(v, self.sadr.mobilisation, self.rivalry)
+        self.tension = rules.tension(v, self.sadr.mobilisation, self.rivalry, *self._weights())
         self.salient = self.attacks_today > 0
         self.forced_intervention = False
 

@@ -26,6 +26,10 @@ class BatchResult:
     daily: dict[str, np.ndarray] | None
 
 
+def _weights(pt: Point) -> tuple:
+    return pt.tension_weight_violence, pt.tension_weight_mobilisation, pt.tension_weight_rivalry
+
+
 def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Militia], rep_key: np.ndarray) -> dict:
     """Advance every replicate by one day (MODEL.md steps 1-8); returns the day's record."""
     M, n = s.active.shape[1], s.active.shape[2]
@@ -56,11 +60,13 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     s.intervened, s.targeted = intervened, targeted
 
     # 3. leaders choose a stance
-    p_contest = rules.contest_probability(g, lam, p, pt.stance_threshold, pt.stance_tau)
+    p_contest = rules.contest_probability(
+        g, lam, p, pt.standing_leverage, s.contests, pt.stance_threshold, pt.stance_tau, pt.stance_hysteresis
+    )
     contests = rules.leader_contests(draw(kr.Purpose.STANCE, leaders), p_contest, s.order_days)
 
     # 4. cells act (Epstein)
-    cost = rules.expected_cost(pt.arrest_k, s.capacity, s.share)
+    cost = rules.expected_cost(pt.arrest_k, s.capacity, s.share, n)
     restraint = rules.restraint(contests, d, pt.contest_boost)
     p_active = rules.activation_probability(
         rules.cell_grievance(g, s.offset), s.risk, cost, restraint, pt.cell_threshold, pt.cell_tau
@@ -78,21 +84,22 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     n_att = np.count_nonzero(att_state, axis=1, keepdims=True)
 
     # 6. Sadr's bloc
-    gs = rules.clip01(s.sadr_grievance + pt.attack_sadr_grievance * n_att)
-    rivalry = rules.clip01(s.rivalry + pt.attack_rivalry * n_att)
+    gs = rules.after_attacks(s.sadr_grievance, n_att, pt.attack_sadr_grievance)
+    rivalry = rules.after_attacks(s.rivalry, n_att, pt.attack_rivalry)
     part = rules.participation_after(
-        s.participating, draw(kr.Purpose.BOYCOTT, kr.SADR_UID), gs,
+        s.participating, s.sadr_u_walk, s.sadr_u_return, gs, s.commitment,
         pt.boycott_threshold, pt.return_threshold, pt.sadr_tau,
     )  # fmt: skip
-    m = rules.mobilisation_after(s.mobilisation, gs, pt.sadr_discipline, pt.mobilisation_rate, s.sadr_order_days)
+    commitment = rules.commitment_after(s.participating, part, s.commitment, pt.boycott_commitment)
+    m = rules.mobilisation_after(s.mobilisation, gs, pt.mobilisation_threshold, pt.mobilisation_rate, s.sadr_order_days)
 
     # 7. intra-Shi'ite clash and escalation
     v = rules.camp_violence(active)
     hazard = rules.clash_hazard(pt.clash_kappa, v, m)
     clash = draw(kr.Purpose.CLASH, kr.PATRON_UID) < hazard
-    g = np.where(clash, rules.clip01(g + pt.clash_grievance), g)
-    gs = np.where(clash, rules.clip01(gs + pt.clash_grievance), gs)
-    rivalry = np.where(clash, rules.clip01(rivalry + pt.clash_rivalry), rivalry)
+    g = rules.after_clash(g, clash, pt.clash_grievance)
+    gs = rules.after_clash(gs, clash, pt.clash_grievance)
+    rivalry = rules.after_clash(rivalry, clash, pt.clash_rivalry)
     W = s.clash_ring.shape[2]
     s.clash_ring[:, :, t % W] = np.where(clash, t, FAR_PAST)[:, :, 0]
     recent = np.count_nonzero((t - s.clash_ring) < pt.escalation_window, axis=2, keepdims=True)
@@ -108,16 +115,15 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     s.hostility_us = rules.relax(h, pt.hostility_us, pt.grievance_half_life)
     s.pressure = rules.relax(p, 0.0, pt.pressure_half_life)
     s.independence = rules.drift_independence(s.independence, pt.independence_drift)
-    s.sadr_grievance = rules.relax(
-        gs, rules.sadr_baseline(part, pt.sadr_grievance_base, pt.boycott_commitment), pt.grievance_half_life
-    )
+    s.sadr_grievance = rules.relax(gs, pt.sadr_grievance_base, pt.grievance_half_life)
     s.rivalry = rules.relax(rivalry, pt.rivalry_base, pt.rivalry_half_life)
     s.order_days = np.maximum(s.order_days - 1, 0)
     s.sadr_order_days = np.maximum(s.sadr_order_days - 1, 0)
 
     # bookkeeping for the record and for tomorrow
     s.boycott_ended = s.boycott_ended | (~s.participating & part)
-    s.participating = part
+    s.boycott_clash_days = s.boycott_clash_days + (clash & ~part)
+    s.participating, s.commitment = part, commitment
     s.boycott_days = s.boycott_days + ~part
     s.mobilisation = m
     s.contests, s.active, s.share = contests, active, share
@@ -125,7 +131,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     s.attacks_us = s.attacks_us + att_us
     s.retaliations = s.retaliations + retaliated
     s.hazard, s.clash = hazard, clash
-    s.tension = rules.tension(v, m, s.rivalry)
+    s.tension = rules.tension(v, m, s.rivalry, *_weights(pt))
     s.salient = n_att > 0
     s.forced_intervention = np.zeros_like(s.forced_intervention)
     return daily_record(s, n_att)
@@ -154,7 +160,7 @@ def run_batch(
         raise ValueError("cells_per_militia must be equal within one batch (array shape); split the batch")
     window = int(np.max(pt.escalation_window))
     s = initial_state(pt, seed, replicates, n_cells, window)
-    s.tension = rules.tension(0.0, s.mobilisation, s.rivalry)
+    s.tension = rules.tension(0.0, s.mobilisation, s.rivalry, *_weights(pt))
     rep_key = kr.replicate_key(seed, replicates.astype(np.uint64).reshape(R, 1, 1))
     sums = empty_sums(R)
     daily: dict[str, np.ndarray] | None = None

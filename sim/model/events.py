@@ -4,12 +4,13 @@ Both engines call apply_events: the vector core on its batch, the Mesa model on 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from sim.model import rules
 from sim.model.params import Militia
-from sim.model.scenario import SHOCKABLE, Event
+from sim.model.scenario import FIELD_BY_KIND, MEDIATORS, SHOCKABLE, Event
 from sim.model.state import Point, State
 
 
@@ -28,31 +29,50 @@ def _add(arr: np.ndarray, delta, mask=True) -> None:
     arr[...] = np.where(mask, rules.clip01(arr + delta), arr)
 
 
+def field_value(ev: Event, name: str, pt: Point) -> Any:
+    """An event's field: the scenario's value if it gives one, else the declared default, which for
+    magnitudes is a declared parameter (so it is swept, sampled and documented like any other)."""
+    if name in ev.data:
+        return ev.data[name]
+    spec = FIELD_BY_KIND[ev.kind][name]
+    return getattr(pt, spec.param) if spec.param else spec.default
+
+
+def mediation_credibility(ev: Event, pt: Point):
+    """The mediation's credibility with Sadr: its mediators' involvement and credibility, combined."""
+    involvement = field_value(ev, "mediators", pt)
+    if not isinstance(involvement, dict):
+        involvement = {name: 1.0 for name in involvement}
+    credibility = {"patron": pt.patron_present * pt.patron_credibility_sadr, "sistani": pt.sistani_credibility}
+    assert set(credibility) == set(MEDIATORS)
+    names = list(involvement)
+    return rules.mediator_credibility([float(involvement[n]) for n in names], [credibility[n] for n in names])
+
+
 def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Sequence[Militia]) -> None:
     """Apply today's events in the scenario's order (each event sees the previous one's effects)."""
     for ev in events:
-        d = ev.data
+        def f(name: str, ev: Event = ev) -> Any:
+            return field_value(ev, name, pt)
+
         if ev.kind == "election":
-            for bloc, (before, after) in dict(d["seats"]).items():
-                delta = pt.election_shock * rules.election_grievance(float(before), float(after), 1.0)
-                if bloc == d.get("sadr_bloc", "sadrist"):
+            for bloc, (before, after) in dict(f("seats")).items():
+                change = rules.election_grievance(float(before), float(after), 1.0, pt.election_gain_relief)
+                delta = pt.election_shock * change
+                if bloc == f("sadr_bloc"):
                     _add(state.sadr_grievance, delta)
                 else:
                     _add(state.grievance, delta, _militia_mask(None, militias, bloc))
-            _add(state.rivalry, float(d.get("rivalry", 0.0)))
+            _add(state.rivalry, f("rivalry"))
         elif ev.kind == "boycott":
+            # A political act: Sadr withdraws and commits to it publicly; nobody is armed by it.
+            state.commitment[...] = np.where(state.participating, pt.boycott_commitment, state.commitment)
             state.participating[...] = False
-            state.sadr_grievance[...] = np.maximum(state.sadr_grievance, pt.boycott_commitment)
         elif ev.kind == "mediation":
-            weights = dict(d.get("mediators", {"patron": 1.0}))
-            credibility = sum(
-                float(w) * (pt.patron_present * pt.patron_influence if name == "patron" else 1.0)
-                for name, w in weights.items()
-            )
-            state.sadr_grievance[...] = rules.mediated(state.sadr_grievance, credibility, pt.mediation_effect)
+            state.sadr_grievance[...] = rules.mediated(state.sadr_grievance, mediation_credibility(ev, pt),
+                                                       pt.mediation_effect)  # fmt: skip
         elif ev.kind == "attack":
-            target = d.get("target", "pm")
-            by = d.get("actor")
+            target, by = f("target"), f("actor")
             if target == "us":
                 if by in (m.key for m in militias):
                     state.attacks_us[...] += _militia_mask(by, militias)
@@ -60,36 +80,33 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
                 if by in (m.key for m in militias):
                     state.attacks_state[...] += _militia_mask(by, militias)
                 state.salient[...] = True
-                _add(state.sadr_grievance, pt.attack_sadr_grievance)
-                _add(state.rivalry, pt.attack_rivalry)
+                state.sadr_grievance[...] = rules.after_attacks(state.sadr_grievance, 1, pt.attack_sadr_grievance)
+                state.rivalry[...] = rules.after_attacks(state.rivalry, 1, pt.attack_rivalry)
         elif ev.kind == "intervention":
             state.forced_intervention[...] = True
         elif ev.kind in ("ratification", "coalition"):
             # A named militia (actor) wins over a bloc; with neither, the losing Fatah bloc.
-            bloc = None if d.get("actor") else d.get("bloc", "fatah")
-            mask = _militia_mask(d.get("actor"), militias, bloc)
-            _add(state.grievance, float(d.get("grievance", 0.1)), mask)
-            _add(state.rivalry, float(d.get("rivalry", 0.0)))
+            bloc = None if f("actor") else f("bloc")
+            mask = _militia_mask(f("actor"), militias, bloc)
+            _add(state.grievance, f("grievance"), mask)
+            _add(state.rivalry, f("rivalry"))
         elif ev.kind == "deadline":
-            mask = _militia_mask(d.get("actor"), militias)
-            _add(state.hostility_us, float(d.get("hostility_us", 0.2)), mask)
-            _add(state.grievance, float(d.get("grievance", 0.0)), mask)
+            mask = _militia_mask(f("actor"), militias)
+            _add(state.hostility_us, f("hostility_us"), mask)
+            _add(state.grievance, f("grievance"), mask)
         elif ev.kind == "order":
-            actor = d.get("actor", "sadr")
+            actor, days = f("actor"), f("days")
             if actor == "sadr":
                 # A single leader's order: the armed wing stands down in proportion to discipline.
-                state.mobilisation[...] = state.mobilisation * (1.0 - pt.sadr_discipline)
-                state.sadr_order_days[...] = int(d.get("days", 7))
+                state.mobilisation[...] = rules.stood_down(state.mobilisation, pt.sadr_discipline)
+                state.sadr_order_days[...] = days
             else:
                 mask = _militia_mask(actor, militias)
-                state.order_days[...] = np.where(mask, int(d.get("days", 7)), state.order_days)
-                _add(state.discipline, float(d.get("discipline", 0.0)), mask)
+                state.order_days[...] = np.where(mask, days, state.order_days)
+                _add(state.discipline, f("discipline"), mask)
         elif ev.kind == "shock":
-            actor, variable = d["actor"], d["variable"]
+            actor, variable = f("actor"), f("variable")
             group = "militia" if actor not in ("patron", "sadr", "pm", "world") else actor
-            name = SHOCKABLE.get((group, variable))
-            if name is None:
-                allowed = ", ".join(f"{a}.{v}" for a, v in SHOCKABLE)
-                raise ValueError(f"shock {actor}.{variable} is not shockable; allowed: {allowed}")
+            name = SHOCKABLE[(group, variable)]  # checked when the scenario was loaded
             mask = _militia_mask(actor, militias) if group == "militia" else True
-            _add(getattr(state, name), float(d["delta"]), mask)
+            _add(getattr(state, name), float(f("delta")), mask)

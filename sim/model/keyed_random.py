@@ -28,8 +28,9 @@ class Purpose(IntEnum):
     ATTACK_STATE = 5
     ATTACK_US = 6
     RETALIATION = 7
-    BOYCOTT = 8
+    BOYCOTT = 8  # Sadr's walk-out threshold (day -1: a trait of the run's Sadr)
     CLASH = 9
+    RETURN = 10  # Sadr's return threshold (day -1)
 
 
 # Agent ids are fixed by role, never by creation order, so both engines key draws alike.

@@ -12,7 +12,7 @@ from sim.model.params import Militia
 from sim.model.state import State
 
 DAILY_COLUMNS = (
-    "tension", "hazard", "violence", "mobilisation", "rivalry", "participating", "attention",
+    "tension", "hazard", "violence", "mobilisation", "sadr_grievance", "rivalry", "participating", "attention",
     "intervened", "clash", "attacks_state_today", "cohesion_within", "cohesion_house",
     "grievance_mean", "discipline_mean",
 )  # fmt: skip
@@ -29,6 +29,7 @@ def daily_record(s: State, attacks_today: np.ndarray) -> dict[str, np.ndarray]:
         "hazard": s.hazard,
         "violence": rules.camp_violence(s.active),
         "mobilisation": s.mobilisation,
+        "sadr_grievance": s.sadr_grievance,
         "rivalry": s.rivalry,
         "participating": s.participating,
         "attention": s.attention,
@@ -70,6 +71,7 @@ def run_record(s: State, sums: dict[str, np.ndarray], days: int, militias: Seque
         "retaliations": s.retaliations.sum(axis=(1, 2)),
         "boycott_days": s.boycott_days.reshape(R),
         "boycott_ended": s.boycott_ended.reshape(R),
+        "boycott_clash_days": s.boycott_clash_days.reshape(R),
         "participating_final": s.participating.reshape(R),
         "cohesion_within": sums["cohesion_within"] / days,
         "cohesion_house": sums["cohesion_house"] / days,

@@ -28,6 +28,7 @@ class Param:
     description: str
     evidence: str
     kind: type = float
+    role: str = "uncertain"  # uncertain (has a prior) | switch | definition | resolution (no prior)
 
     def check(self, value: Any, prefix: str = "") -> float | int | bool:
         """Return ``value`` converted to this parameter's kind, or raise a one-line ParameterError."""
@@ -61,65 +62,85 @@ P = Param
 # fmt: off
 PARAMS: tuple[Param, ...] = (
     # --- patron: IRGC / Quds Force -------------------------------------------------------
-    P("patron_present", True, 0, 1, "flag", "patron", "Whether the patron exists and acts at all (false: the no-patron counterfactual).", "counterfactual switch (¶1, ¶12: Iran is the actor whose absence is asked about)", bool),
-    P("patron_intervenes", True, 0, 1, "flag", "patron", "Whether the patron intervenes with the militias (false: it still mediates with Sadr where a scenario says so).", "counterfactual switch for the intervention_effect study (¶2-8: the visit after the attack)", bool),
-    P("patron_influence", 0.55, 0.0, 1.0, "index 0-1", "patron", "Commander's personal authority over clients (Ghaani about 0.55, Soleimani about 0.9).", "¶16, ¶18: militia commanders find the successor less commanding and less fluent than Soleimani; steering proxies got harder after 2020"),
-    P("patron_attention_cost", 0.35, 0.0, 1.0, "attention per intervention", "patron", "Attention an intervention uses up.", "¶39: about three crisis visits in a year; assumed"),
-    P("patron_attention_recovery", 0.03, 0.0, 0.2, "attention per day", "patron", "Daily refill of attention before distraction.", "assumed: about a month to recover fully"),
-    P("patron_distraction", 0.2, 0.0, 1.0, "share", "patron", "Share of attention recovery lost to other priorities.", "¶14: nuclear talks with Washington compete for Tehran's attention"),
-    P("patron_trigger", 0.30, 0.0, 1.0, "tension index 0-1", "patron", "Tension above which the patron intervenes unprompted.", "¶12, ¶33: Iran steps in to stop spiralling intra-Shi'ite violence; level assumed"),
-    P("patron_cooldown", 5, 0, 60, "days", "patron", "Days after an intervention during which no unforced one starts (the next comes after cooldown + 1 days at the earliest).", "assumed; ¶2 visit within hours shows no long lag after a salient event", int),
-    P("patron_targets", 3, 1, 4, "militias", "patron", "How many of the most active militias one intervention reaches.", "¶6, ¶19: two militia leaders; ¶29: the PMF chief", int),
-    P("intervention_grievance_effect", 0.25, 0.0, 1.0, "grievance per unit leverage", "patron", "Grievance removed by an intervention at full leverage.", "¶3: the message was to accept the result; magnitude assumed"),
-    P("intervention_discipline_effect", 0.5, 0.0, 1.0, "discipline per unit leverage", "patron", "Discipline added by an intervention at full leverage.", "¶4, ¶6: the leaders were told to rein in their followers; magnitude assumed"),
-    P("pressure_half_life", 10.0, 1.0, 120.0, "days", "patron", "Half-life of the patron's pressure on a leader's stance.", "Beardsley 2008 (AJPS 52(4)): mediated calm lasts while leverage is applied; assumed"),
+    P("patron_present", True, 0, 1, "flag", "patron", "Whether the patron exists and acts at all (false: the no-patron counterfactual).", "counterfactual switch (¶1, ¶12: Iran is the actor whose absence is asked about)", bool, "switch"),
+    P("patron_intervenes", True, 0, 1, "flag", "patron", "Whether the patron intervenes with the militias (false: it still mediates with Sadr and keeps its standing leverage).", "counterfactual switch for the intervention_effect study (¶2-8: the visit after the attack)", bool, "switch"),
+    P("patron_influence", 0.5, 0.0, 1.0, "index 0-1", "patron", "Commander's personal authority over clients (Ghaani about 0.5, Soleimani about 0.85).", "¶16, ¶18: militia commanders find the successor less commanding and less fluent than Soleimani; ¶26: harder to steer allies"),
+    P("standing_leverage", 0.3, 0.0, 1.0, "visit-pressure equivalents", "patron", "Everyday restraint the patron's leverage puts on a leader's stance between visits, as a share of a fresh visit's pressure.", "Salehyan 2010, Berman & Lake 2019: funding and arms steer clients all the time; ¶17: Iran funded and trained the groups"),
+    P("patron_attention_initial", 1.0, 0.0, 1.0, "attention", "patron", "The patron's attention at the start of a scenario.", "¶39: the year's two other crisis visits are undated; most of the year leaves attention refilled"),
+    P("patron_attention_cost", 0.4, 0.0, 1.0, "attention per intervention", "patron", "Attention an intervention uses up.", "¶15, ¶39: the commander's personal interventions are occasional, about three crisis visits in a year"),
+    P("patron_attention_recovery", 0.015, 0.0, 0.2, "attention per day", "patron", "Daily refill of attention before distraction.", "¶33, ¶37, ¶39: about four major interventions a year: a full refill in 60-90 days"),
+    P("patron_distraction", 0.2, 0.0, 1.0, "share", "patron", "Share of attention recovery lost to other priorities.", "¶1, ¶14: nuclear talks with Washington compete for Tehran's attention"),
+    P("patron_trigger", 0.5, 0.0, 1.0, "tension index 0-1", "patron", "Tension above which the patron intervenes unprompted.", "¶3, ¶5: the election's anger alone brought no top-level visit; ¶33-37: Iran acted before any bloodshed"),
+    P("patron_cooldown", 7, 0, 60, "days", "patron", "Days after an intervention during which no unforced one starts (the next comes after cooldown + 1 days at the earliest).", "¶6, ¶29, ¶39: several meetings within one trip, separate trips months apart", int),
+    P("patron_targets", 3, 1, 4, "militias", "patron", "How many of the most pressing militias one intervention reaches.", "¶4, ¶6, ¶19: two militia leaders; ¶29: the PMF chief", int),
+    P("intervention_grievance_effect", 0.2, 0.0, 1.0, "grievance per unit leverage", "patron", "Grievance removed by an intervention at full leverage.", "¶3-4: the message was to accept the result; ¶22: tensions kept simmering"),
+    P("intervention_discipline_effect", 0.3, 0.0, 1.0, "discipline per unit leverage", "patron", "Discipline added by an intervention at full leverage.", "¶6, ¶8, ¶29: every leader met was told to rein in their followers"),
+    P("pressure_half_life", 14.0, 1.0, 120.0, "days", "patron", "Half-life of a visit's pressure on a leader's stance.", "¶22; Beardsley 2008 (AJPS 52(4)): mediated calm lasts while leverage is applied"),
+    P("tension_weight_violence", 1.0, 0.1, 10.0, "relative weight", "patron", "Weight of the pro-Iran camp's violence in the patron's reading of tension.", "¶7, ¶12: fear of spiralling intra-Shi'ite violence; relative weights assumed"),
+    P("tension_weight_mobilisation", 1.0, 0.1, 10.0, "relative weight", "patron", "Weight of Sadr's armed mobilisation in the patron's reading of tension.", "¶7, ¶36: a Sadrist challenge worried Iran; relative weights assumed"),
+    P("tension_weight_rivalry", 1.0, 0.1, 10.0, "relative weight", "patron", "Weight of the rivalry between the camps in the patron's reading of tension.", "¶24, ¶28: two camps, tensions flaring; relative weights assumed"),
+    P("patron_credibility_sadr", 0.35, 0.0, 1.0, "probability", "patron", "Credibility of the patron's envoys as mediators with Sadr, whom it opposes.", "Kydd 2003 (AJPS 47(4)): a mediator biased against a party is less credible with it; ¶38, ¶40: yet the Iranian mediation is credited"),
     # --- militias ------------------------------------------------------------------------
-    P("militia_independence", 0.5, 0.0, 1.0, "index 0-1", "militia", "Mean independence of the militias from the patron (each militia adds its own offset).", "¶17-18, ¶26: own revenue and state posts make them harder to control; Salehyan 2010 agency slack"),
-    P("independence_drift", 0.0005, 0.0, 0.01, "per day", "militia", "Slow daily growth of independence towards 1.", "¶18: economic control has emboldened leaders over time; assumed rate"),
-    P("grievance_half_life", 45.0, 1.0, 365.0, "days", "militia", "Half-life of a grievance shock (towards each actor's baseline).", "pattern: post-election anger lasts weeks to months (¶22, ¶28); assumed"),
-    P("discipline_half_life", 20.0, 1.0, 365.0, "days", "militia", "Half-life of added discipline (towards the militia's baseline).", "assumed"),
-    P("stance_threshold", 0.5, 0.0, 1.0, "grievance", "militia", "Grievance at which a leader is equally likely to contest or restrain.", "assumed; ¶3 refusal of the results as the contest stance"),
-    P("stance_tau", 0.1, 0.01, 1.0, "grievance", "militia", "Noise (logistic scale) of the leader's stance choice.", "assumed"),
-    P("contest_boost", 0.10, 0.0, 1.0, "grievance", "militia", "How much a contesting leader eggs its cells on (negative restraint).", "assumed"),
+    P("militia_independence", 0.45, 0.0, 1.0, "index 0-1", "militia", "Mean independence of the militias from the patron (each militia adds its own offset).", "¶17-18, ¶26: own revenue and state posts make them harder to control; Salehyan 2010 agency slack"),
+    P("independence_drift", 0.0005, 0.0, 0.01, "share of the remaining dependence per day", "militia", "Slow daily growth of independence towards 1.", "¶16-18: harder to direct since 2020 as their economic power grew"),
+    P("grievance_half_life", 60.0, 1.0, 365.0, "days", "militia", "Half-life of a grievance shock (towards each actor's baseline).", "¶22, ¶28: anger kept simmering two months after the vote"),
+    P("discipline_half_life", 10.0, 1.0, 365.0, "days", "militia", "Half-life of added discipline (towards the militia's baseline).", "assumed: a visit's boost fades over one to three weeks"),
+    P("stance_threshold", 0.5, 0.0, 1.0, "grievance", "militia", "Grievance at which a restraining leader is equally likely to start contesting.", "¶3, ¶6: the losers refused the results after the vote; quiet leaders restrain"),
+    P("stance_tau", 0.075, 0.01, 1.0, "grievance", "militia", "Noise (logistic scale) of the leader's stance choice.", "assumed: a fairly sharp switch, rare contests at low grievance"),
+    P("stance_hysteresis", 0.1, 0.0, 0.5, "grievance", "militia", "How far below the threshold a contesting leader's grievance must fall before it backs down.", "¶3, ¶22: the refusal of the results was held for weeks"),
+    P("contest_boost", 0.10, 0.0, 1.0, "grievance", "militia", "How much a contesting leader eggs its cells on (negative restraint).", "¶2, ¶5-6: the refusal period ended in the drone strike"),
     # --- cells (Epstein 2002, adapted) ------------------------------------------------------
-    P("cells_per_militia", 30, 1, 2000, "cells", "cells", "Number of cells (sub-units, supporters) per militia.", "¶4, ¶6: leaders answer for many armed followers; size assumed (tens to thousands)", int),
-    P("cell_grievance_sd", 0.15, 0.0, 0.5, "grievance", "cells", "Spread of cells' grievance around their leader's.", "assumed; Staniland 2014: loose ties let sub-units diverge"),
+    P("cells_per_militia", 30, 1, 2000, "cells", "cells", "Number of cells (sub-units, supporters) per militia; each cell sees its whole militia.", "¶4, ¶6: leaders answer for many armed followers; a resolution choice (see departures)", int, "resolution"),
+    P("cell_grievance_sd", 0.15, 0.0, 0.5, "grievance", "cells", "Spread of cells' grievance around their leader's.", "¶18, ¶20: commanders differ; Staniland 2014: loose ties let sub-units diverge"),
     P("cell_threshold", 0.10, 0.0, 1.0, "grievance", "cells", "Net grievance a cell needs to act (Epstein's T).", "Epstein 2002 (PNAS 99 suppl. 3): T = 0.1"),
-    P("arrest_k", 2.3, 0.0, 10.0, "dimensionless", "cells", "Steepness of the expected cost of acting (Epstein's k).", "Epstein 2002: k = 2.3"),
+    P("arrest_k", 2.3, 0.0, 10.0, "dimensionless", "cells", "Steepness of the expected cost of acting (Epstein's k).", "Epstein 2002: k = 2.3, so P is about 0.9 where forces equal actives"),
     P("cell_tau", 0.05, 0.005, 1.0, "grievance", "cells", "Noise (logistic scale) of a cell's decision to act.", "assumed; a smooth version of Epstein's threshold"),
-    P("state_capacity", 0.5, 0.0, 1.0, "index 0-1", "state", "Deterrence of the state's security forces (Epstein's cop density).", "¶2, ¶5: the state could not prevent a drone attack on the PM; assumed"),
+    P("state_capacity", 0.35, 0.0, 1.0, "state forces per cell", "state", "Deterrence of the state's security forces: their strength per militia cell (Epstein's cops per agent).", "¶2, ¶5: a drone reached the PM's home; ¶17-18, ¶29: the coercive arm is partly the militias' own"),
     # --- outcomes ---------------------------------------------------------------------------
-    P("attack_rate_state", 0.03, 0.0, 1.0, "attacks per day at full activity", "outcomes", "Hazard of an attack on the state or PM by a fully active militia.", "¶2, ¶5: drone attack on the PM; rate assumed"),
-    P("attack_rate_us", 0.06, 0.0, 1.0, "attacks per day at full activity", "outcomes", "Hazard of an attack on US assets by a fully active, fully hostile militia.", "¶12, ¶22: militias have attacked US assets; rate assumed"),
-    P("us_retaliation_prob", 0.3, 0.0, 1.0, "probability", "outcomes", "Chance the US answers an attack on its assets.", "¶22: the US reserves the right to respond; assumed"),
-    P("retaliation_grievance", 0.15, 0.0, 1.0, "grievance", "outcomes", "Grievance a US strike adds to the militia it hits.", "assumed"),
-    P("retaliation_hostility", 0.1, 0.0, 1.0, "hostility", "outcomes", "US hostility a US strike adds to the militia it hits.", "Richardson-style reaction; assumed"),
+    P("attack_rate_state", 0.0077, 0.0, 1.0, "attacks per day at full activity", "outcomes", "Hazard of an attack on the state or PM by a fully active militia.", "¶2, ¶5: a major attack on the state is a sharp step up, about once in several months"),
+    P("attack_rate_us", 0.0245, 0.0, 1.0, "attacks per day at full activity", "outcomes", "Hazard of an attack on US assets by a fully active, fully hostile militia.", "¶12, ¶22: militias attack US assets, more often than the state"),
+    P("us_retaliation_prob", 0.2, 0.0, 1.0, "probability", "outcomes", "Chance the US answers an attack on its assets.", "¶22: the US reserves the right to respond to deadly attacks; two strikes in 2021 (outside_seed)"),
+    P("retaliation_grievance", 0.15, 0.0, 1.0, "grievance", "outcomes", "Grievance a US strike adds to the militia it hits.", "¶16, ¶22: the 2020 strike frames the militias' anti-US posture"),
+    P("retaliation_hostility", 0.1, 0.0, 1.0, "hostility", "outcomes", "US hostility a US strike adds to the militia it hits.", "¶22: a struck group calls for confrontation; Richardson-style reaction"),
     # --- Sadr's bloc ------------------------------------------------------------------------
-    P("sadr_grievance_base", 0.35, 0.0, 1.0, "grievance", "sadr", "Baseline grievance of Sadr's bloc while it takes part in politics.", "¶3, ¶25: top vote-winner, opposed to Iranian influence; assumed"),
-    P("sadr_discipline", 0.85, 0.0, 1.0, "index 0-1", "sadr", "Single-leader control of the armed wing: it stays home until grievance passes discipline/2, and this share of it stands down at once on an order.", "¶34-38: one leader decides the boycott and the return; assumed"),
-    P("boycott_threshold", 0.7, 0.0, 1.0, "grievance", "sadr", "Grievance at which a participating Sadr is equally likely to walk out on a given day.", "¶34: boycott announced over perceived enemies; assumed"),
-    P("boycott_commitment", 0.6, 0.0, 1.0, "grievance", "sadr", "Grievance baseline while boycotting (the cost of climbing down).", "¶36: Sadr had always taken part; a boycott is a costly public commitment; assumed"),
-    P("return_threshold", 0.3, 0.0, 1.0, "grievance", "sadr", "Grievance below which a boycotting Sadr is more likely than not to return.", "¶38: came back to avoid escalation once mediation worked; assumed"),
-    P("sadr_tau", 0.03, 0.005, 1.0, "grievance", "sadr", "Noise (logistic scale) of boycott and return decisions.", "assumed"),
-    P("mobilisation_rate", 0.2, 0.0, 1.0, "per day", "sadr", "Speed at which the armed wing's mobilisation follows grievance.", "assumed"),
-    P("mediation_effect", 0.5, 0.0, 1.0, "grievance per unit credibility", "sadr", "Grievance a fully credible mediation removes from Sadr's bloc.", "¶37-38, ¶40: Iranian officials and Sistani's advice ended the boycott; Kydd 2003"),
-    P("attack_sadr_grievance", 0.1, 0.0, 1.0, "grievance per attack", "sadr", "Grievance an attack on the state or PM adds to Sadr's bloc (aligned with the PM).", "¶5: Kadhimi has aligned himself with Sadr"),
+    P("sadr_grievance_base", 0.25, 0.0, 1.0, "grievance", "sadr", "Baseline grievance of Sadr's bloc.", "¶34: perceived enemies plotting against him; ¶3, ¶25: yet first in seats"),
+    P("sadr_discipline", 0.85, 0.0, 1.0, "index 0-1", "sadr", "Single-leader control of the armed wing: the share of it that stands down at once on an order.", "¶34-38: one leader decides the boycott and the return; Staniland 2014"),
+    P("mobilisation_threshold", 0.5, 0.0, 0.95, "grievance", "sadr", "Grievance above which Sadr's armed wing starts to mobilise.", "¶34-38: a threatened but disciplined movement; no fighting reported during the boycott"),
+    P("boycott_threshold", 0.55, 0.0, 1.0, "grievance", "sadr", "Grievance at which a participating Sadr is equally likely to walk out on a given day.", "¶34: boycott announced over perceived enemies"),
+    P("boycott_commitment", 0.225, 0.0, 1.0, "grievance", "sadr", "Public commitment of a walk-out: added to grievance in the decision to return (the cost of climbing down).", "¶34, ¶36: Sadr had always taken part, so a boycott was a costly signal"),
+    P("return_threshold", 0.35, 0.0, 1.0, "grievance", "sadr", "Grievance plus commitment below which a boycotting Sadr is more likely than not to return.", "¶38: came back to avoid escalation once mediation worked"),
+    P("sadr_tau", 0.05, 0.005, 1.0, "grievance", "sadr", "Noise (logistic scale) of boycott and return decisions.", "assumed: near-deterministic decisions by a single leader"),
+    P("mobilisation_rate", 0.125, 0.0, 1.0, "per day", "sadr", "Speed at which the armed wing's mobilisation follows its target.", "¶24: most parties have armed wings; follows grievance over days to weeks (assumed)"),
+    P("mediation_effect", 0.3, 0.0, 1.0, "grievance per unit credibility", "sadr", "Grievance a fully credible mediation removes from Sadr's bloc.", "¶37-38, ¶40: Iranian officials and Sistani's advice ended the boycott; Kydd 2003"),
+    P("sistani_credibility", 0.75, 0.0, 1.0, "probability", "sadr", "Credibility of Grand Ayatollah Sistani's advice with Sadr.", "¶38: Sadr sought his advice before returning; Kydd 2003"),
+    P("attack_sadr_grievance", 0.15, 0.0, 1.0, "grievance per attack", "sadr", "Grievance an attack on the state or PM adds to Sadr's bloc (aligned with the PM).", "¶2, ¶5: the PM, Sadr's ally, was attacked; pro-Iran groups were blamed"),
     # --- intra-Shi'ite clash and escalation ---------------------------------------------------
-    P("clash_kappa", 1.0, 0.0, 5.0, "per day", "clash", "Scale of the daily clash hazard 1 - exp(-kappa * v * m).", "¶7: fear of a Shi'ite civil war; assumed"),
-    P("clash_grievance", 0.05, 0.0, 1.0, "grievance per clash", "clash", "Grievance each clash adds to both sides (the spiral).", "¶7, ¶12: spiralling violence; Richardson; assumed"),
-    P("rivalry_base", 0.3, 0.0, 1.0, "hostility 0-1", "clash", "Baseline hostility between the pro-Iran camp and Sadr's bloc.", "¶24: two camps, pro- and anti-Iran"),
-    P("rivalry_half_life", 60.0, 1.0, 365.0, "days", "clash", "Half-life of rivalry shocks.", "assumed"),
-    P("clash_rivalry", 0.1, 0.0, 1.0, "hostility per clash", "clash", "Rivalry each clash adds.", "assumed"),
-    P("attack_rivalry", 0.05, 0.0, 1.0, "hostility per attack", "clash", "Rivalry an attack on the state or PM adds.", "¶5: the attack on the PM marked a dramatic escalation between Shi'ite groups"),
-    P("election_shock", 0.35, 0.0, 1.0, "grievance per seat share lost", "clash", "Grievance a bloc gains per share of its seats lost (and loses, halved, per share gained).", "¶3, ¶5: Fatah lost dozens of seats and its militias refused the results"),
-    P("escalation_clashes", 3, 1, 30, "clash-days", "clash", "Clash-days within the window that count as escalation.", "MODEL.md: 3 clash-days within 14 days", int),
-    P("escalation_window", 14, 1, 90, "days", "clash", "Window for the escalation criterion.", "MODEL.md", int),
+    P("clash_kappa", 1.0, 0.0, 5.0, "per day", "clash", "Scale of the daily clash hazard 1 - exp(-kappa * v * m).", "¶7, ¶12, ¶22: a feared civil war that did not come; assumed"),
+    P("clash_grievance", 0.1, 0.0, 1.0, "grievance per clash", "clash", "Grievance each clash adds to both sides (the spiral).", "¶7, ¶12: spiralling violence; Richardson"),
+    P("rivalry_base", 0.3, 0.0, 1.0, "hostility 0-1", "clash", "Baseline hostility between the pro-Iran camp and Sadr's bloc.", "¶24, ¶28: two camps, pro- and anti-Iran"),
+    P("rivalry_half_life", 120.0, 1.0, 365.0, "days", "clash", "Half-life of rivalry shocks.", "¶5, ¶22, ¶28: tensions built over months and simmered for weeks"),
+    P("clash_rivalry", 0.1, 0.0, 1.0, "hostility per clash", "clash", "Rivalry each clash adds.", "¶7: fear of civil war among Shi'a; assumed"),
+    P("attack_rivalry", 0.15, 0.0, 1.0, "hostility per attack", "clash", "Rivalry an attack on the state or PM adds.", "¶2, ¶5: the attack on the PM marked a sharp rise in rivalry"),
+    P("election_shock", 0.465, 0.0, 1.0, "grievance per seat share lost", "clash", "Grievance a bloc gains per share of its seats lost.", "¶3, ¶5, ¶28: Fatah lost dozens of seats and its militias refused the results"),
+    P("election_gain_relief", 0.44, 0.0, 1.0, "share of the loss effect", "clash", "Grievance a bloc loses per share of seats gained, as a share of election_shock.", "Tversky & Kahneman 1992: losses loom about 2.25 times larger than gains"),
+    P("election_rivalry", 0.1, 0.0, 1.0, "hostility", "clash", "Rivalry an election adds (a scenario's election event may set its own).", "¶5, ¶28: tensions were highest around the vote"),
+    P("escalation_clashes", 3, 1, 30, "clash-days", "clash", "Clash-days within the window that count as escalation.", "definition (MODEL.md): 3 clash-days within 14 days", int, "definition"),
+    P("escalation_window", 14, 1, 90, "days", "clash", "Window for the escalation criterion.", "definition (MODEL.md)", int, "definition"),
+    # --- event magnitudes: the defaults of scenario events' fields -----------------------------
+    P("ratification_grievance", 0.1, 0.0, 1.0, "grievance", "events", "Grievance the ratification of the results adds to the losing bloc's militias.", "¶22: ratification could fuel resentment"),
+    P("deadline_hostility", 0.2, 0.0, 1.0, "hostility", "events", "Hostility to US forces a deadline (a militia's call to confront them) adds.", "¶22: KSS called on opponents of the US presence to prepare for confrontation after 31 December"),
+    P("deadline_grievance", 0.05, 0.0, 1.0, "grievance", "events", "Grievance a deadline adds to the militia that set it.", "¶22; assumed small: the call targets US forces, not rivals"),
+    P("coalition_grievance", 0.1, 0.0, 1.0, "grievance", "events", "Grievance coalition talks that exclude a bloc add to its militias.", "¶25: Sadr may exclude some Iran-backed groups"),
+    P("coalition_rivalry", 0.05, 0.0, 1.0, "hostility", "events", "Rivalry coalition talks add.", "¶25; assumed"),
+    P("order_days", 9, 1, 90, "days", "events", "How long a stand-down order binds when an order event does not say.", "assumed: an order holds for days, not months", int),
 )
 # fmt: on
 del P
 
 PARAM_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 assert len(PARAM_BY_NAME) == len(PARAMS), "duplicate parameter name"
+ROLES = ("uncertain", "switch", "definition", "resolution")
+assert all(p.role in ROLES for p in PARAMS), "unknown parameter role"
 
 
 @dataclass(frozen=True)
@@ -168,8 +189,8 @@ class Militia:
 MILITIAS: tuple[Militia, ...] = (
     # Values are the midpoints of the judged ranges in seeds/evidence.yaml (militias: <key>).
     Militia("badr", "Badr Organisation", "Hadi al-Amiri", "fatah", 0.90, -0.15, 0.65, 0.40, 0.30, "¶19: Iran's oldest paramilitary partner among them; ¶20: denounced the strike"),
-    Militia("aah", "Asa'ib Ahl al-Haq", "Qais al-Khazali", "fatah", 0.65, 0.15, 0.55, 0.55, 0.30, "¶18: leaders emboldened by their own power base; ¶20: pointed at unnamed culprits"),
-    Militia("kss", "Kataib Sayyid al-Shuhada", "(leadership)", "fatah", 0.75, 0.00, 0.55, 0.85, 0.30, "¶22: urged its followers to ready for a fight with US forces after 31 Dec"),
+    Militia("aah", "Asa'ib Ahl al-Haq", "Qais al-Khazali", "fatah", 0.675, 0.15, 0.55, 0.55, 0.30, "¶18: leaders emboldened by their own power base; ¶20: pointed at unnamed culprits"),
+    Militia("kss", "Kataib Sayyid al-Shuhada", "(leadership)", "fatah", 0.775, 0.00, 0.55, 0.85, 0.30, "¶22: urged its followers to ready for a fight with US forces after 31 Dec"),
     Militia("pmf", "PMF command", "Abdul Aziz al-Mohammedawi", "fatah", 0.80, 0.05, 0.45, 0.50, 0.30, "¶29: umbrella body dominated by proxy groups; its chief is Iran's man of long standing"),
 )
 # fmt: on

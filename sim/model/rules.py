@@ -89,9 +89,14 @@ def cooldown_after(cooldown, intervened, cooldown_days):
 # ----------------------------------------------------------------------------- leaders (step 3)
 
 
-def contest_probability(grievance, lam, pressure, threshold, tau):
-    """Leader contests with probability sigmoid((g - lambda * pressure - c) / tau)."""
-    return sigmoid((grievance - lam * pressure - threshold) / tau)
+def contest_probability(grievance, lam, pressure, standing, contested, threshold, tau, hysteresis):
+    """Leader contests with probability sigmoid((g - lambda (standing + pressure) - c + h contested) / tau).
+
+    Leverage restrains every day (``standing``: funding, arms, advisers; Salehyan 2010) and more so
+    while a visit's ``pressure`` lasts (Beardsley 2008). A leader already refusing the results needs
+    its grievance to fall ``hysteresis`` below the threshold to back down: a refusal is a position
+    held for days (¶3, ¶22), not a daily coin toss."""
+    return sigmoid((grievance - lam * (standing + pressure) - threshold + hysteresis * contested) / tau)
 
 
 def leader_contests(u, p_contest, order_days):
@@ -106,9 +111,12 @@ def cell_grievance(leader_grievance, offset):
     return clip01(leader_grievance + offset)
 
 
-def expected_cost(k, capacity, active_share_prev):
-    """Epstein's arrest probability P = 1 - exp(-k C / A), with A = 1 + yesterday's active share."""
-    return -np.expm1(-k * capacity / (1.0 + active_share_prev))
+def expected_cost(k, capacity, active_share_prev, n_cells):
+    """Epstein's arrest probability P = 1 - exp(-k C / A) for a cell that sees its whole militia:
+    C = capacity x n cells' worth of state forces, A = 1 + the n x yesterday's-share active cells
+    (the cell itself included), so C / A = capacity / (1 / n + share). Safety in numbers: the more
+    acted yesterday, the lower today's cost (P is about 0.9 where forces equal actives, at k = 2.3)."""
+    return -np.expm1(-k * capacity / (1.0 / n_cells + active_share_prev))
 
 
 def restraint(contests, discipline, contest_boost):
@@ -155,6 +163,11 @@ def after_retaliation(grievance, hostility, retaliated, grievance_effect, hostil
     return g, h
 
 
+def after_attacks(x, n_attacks, per_attack):
+    """Sadr's grievance or the rivalry after today's attacks on the state (the PM is Sadr's ally, ¶5)."""
+    return clip01(x + per_attack * n_attacks)
+
+
 # ----------------------------------------------------------------------------- Sadr's bloc (step 6)
 
 
@@ -166,30 +179,51 @@ def return_probability(grievance, threshold, tau):
     return sigmoid((threshold - grievance) / tau)
 
 
-def participation_after(participating, u, grievance, boycott_threshold, return_threshold, tau):
-    """Participating blocs may walk out when grievance is high; boycotting ones return when it is low."""
-    walks_out = u < boycott_probability(grievance, boycott_threshold, tau)
-    returns = u < return_probability(grievance, return_threshold, tau)
+def participation_after(participating, u_walk, u_return, grievance, commitment, boycott_threshold,
+                        return_threshold, tau):
+    """Participating blocs walk out when grievance is high; boycotting ones return when grievance
+    plus the commitment they made in walking out (the cost of climbing down, ¶34, ¶36) is low.
+    ``u_walk`` and ``u_return`` are the run's fixed draws: with them the decision is deterministic
+    (u < sigmoid((g - c) / tau) is g > c + tau logit(u): a threshold drawn once per run)."""
+    walks_out = u_walk < boycott_probability(grievance, boycott_threshold, tau)
+    returns = u_return < return_probability(grievance + commitment, return_threshold, tau)
     return np.where(participating, ~walks_out, returns)
 
 
-def mobilisation_target(grievance, discipline):
-    """Where a bloc's armed wing heads: a disciplined single leader keeps it home until grievance
-    passes discipline / 2, then it rises linearly to full mobilisation at grievance 1 (¶38)."""
-    floor = discipline / 2.0
-    return clip01((grievance - floor) / (1.0 - floor))
+def commitment_after(participating_before, participating_after, commitment, boycott_commitment):
+    """A walk-out commits the bloc publicly (the commitment is set); a return ends the commitment."""
+    walked_out = participating_before & ~participating_after
+    returned = ~participating_before & participating_after
+    return np.where(walked_out, boycott_commitment, np.where(returned, 0.0, commitment))
 
 
-def mobilisation_after(mobilisation, grievance, discipline, rate, order_days=0):
+def mobilisation_target(grievance, threshold):
+    """Where a bloc's armed wing heads: home until grievance passes ``threshold``, then rising
+    linearly to full mobilisation at grievance 1. A boycott is a political act: its commitment
+    does not arm anyone (¶34-38: no fighting is reported during the boycott)."""
+    return clip01((grievance - threshold) / (1.0 - threshold))
+
+
+def mobilisation_after(mobilisation, grievance, threshold, rate, order_days=0):
     """The armed wing's mobilisation moves towards its target at a daily rate; while the
     leader's stand-down order holds, the target is zero."""
-    target = np.where(order_days > 0, 0.0, mobilisation_target(grievance, discipline))
+    target = np.where(order_days > 0, 0.0, mobilisation_target(grievance, threshold))
     return mobilisation + rate * (target - mobilisation)
 
 
-def sadr_baseline(participating, base, commitment):
-    """Grievance baseline: ordinary while in politics, the (higher) commitment while boycotting."""
-    return np.where(participating, base, np.maximum(base, commitment))
+def stood_down(mobilisation, discipline):
+    """A single leader's stand-down order: the disciplined share of the armed wing goes home at once."""
+    return mobilisation * (1.0 - discipline)
+
+
+def mediator_credibility(involvements, credibilities):
+    """How credible a mediation is with its addressee: each mediator persuades independently with
+    probability involvement x credibility ("noisy or"), so two channels beat one and the result
+    stays in [0, 1]. Kydd (2003): a mediator biased against the addressee has low credibility."""
+    doubt = 1.0
+    for w, c in zip(involvements, credibilities, strict=True):
+        doubt = doubt * (1.0 - clip01(w) * clip01(c))
+    return 1.0 - doubt
 
 
 def mediated(grievance, credibility, effect):
@@ -205,12 +239,20 @@ def clash_hazard(kappa, violence, mobilisation):
     return daily_hazard(kappa, violence * mobilisation)
 
 
-def tension(violence, mobilisation, rivalry):
-    """The patron's reading of the house: mean of pro-Iran violence, Sadrist mobilisation, rivalry."""
-    return (violence + mobilisation + rivalry) / 3.0
+def after_clash(x, clash, rise):
+    """A clash feeds the spiral (¶7, ¶12; Richardson): grievance or rivalry rises on a clash day."""
+    return np.where(clash, clip01(x + rise), x)
 
 
-def election_grievance(seats_before, seats_after, shock):
-    """Grievance change from an election: + shock x share lost; - shock/2 x share gained."""
+def tension(violence, mobilisation, rivalry, w_violence, w_mobilisation, w_rivalry):
+    """The patron's reading of the house: a weighted mean of pro-Iran violence, Sadrist mobilisation
+    and rivalry, each something the patron is said to fear (¶7, ¶12, ¶24, ¶36)."""
+    total = w_violence + w_mobilisation + w_rivalry
+    return (w_violence * violence + w_mobilisation * mobilisation + w_rivalry * rivalry) / total
+
+
+def election_grievance(seats_before, seats_after, shock, gain_relief):
+    """Grievance change from an election: + shock x share of seats lost; a gain removes only
+    ``gain_relief`` as much per share gained (losses loom larger than gains: loss aversion)."""
     change = (seats_after - seats_before) / max(seats_before, 1)
-    return -shock * change if change < 0 else -0.5 * shock * change
+    return -shock * change if change < 0 else -gain_relief * shock * change

@@ -89,9 +89,13 @@ class State:
     # Sadr's bloc and the PM (R, 1, 1)
     sadr_grievance: np.ndarray
     participating: np.ndarray
+    commitment: np.ndarray
+    sadr_u_walk: np.ndarray
+    sadr_u_return: np.ndarray
     mobilisation: np.ndarray
     boycott_days: np.ndarray
     boycott_ended: np.ndarray
+    boycott_clash_days: np.ndarray
     sadr_order_days: np.ndarray
     capacity: np.ndarray
     # the house
@@ -120,6 +124,16 @@ def cell_traits(seed: int, replicate, militia, cell, sd):
     return sd * kr.normal_from_uniform(u_off), u_risk
 
 
+def sadr_traits(seed, replicate):
+    """Sadr's fixed decision draws for a run: where his walk-out and return thresholds fall in their
+    spread (sadr_tau). A single leader decides deterministically given his thresholds; what is
+    uncertain is where they lie, so they are drawn once per run, not every day."""
+    rep_key = kr.replicate_key(seed, replicate)
+    u_walk = kr.uniform_from_key(kr.step_key(rep_key, -1, kr.Purpose.BOYCOTT), kr.SADR_UID)
+    u_return = kr.uniform_from_key(kr.step_key(rep_key, -1, kr.Purpose.RETURN), kr.SADR_UID)
+    return u_walk, u_return
+
+
 def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window: int) -> State:
     """Day -1: baselines from the declaration, cell traits from keyed draws."""
     R = len(replicates)
@@ -133,8 +147,9 @@ def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window:
     offset, risk = cell_traits(
         seed, reps, np.arange(M).reshape(1, M, 1), np.arange(n_cells).reshape(1, 1, n_cells), pt.cell_grievance_sd
     )
+    u_walk, u_return = sadr_traits(seed, reps)
     return State(
-        attention=full(1.0, r1),
+        attention=full(pt.patron_attention_initial, r1),
         cooldown=full(0, r1, np.int64),
         interventions=full(0, r1, np.int64),
         intervened=full(False, r1, bool),
@@ -155,9 +170,13 @@ def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window:
         active=full(False, rc, bool),
         sadr_grievance=full(pt.sadr_grievance_base, r1),
         participating=full(True, r1, bool),
-        mobilisation=full(rules.mobilisation_target(pt.sadr_grievance_base, pt.sadr_discipline), r1),
+        commitment=full(0.0, r1),
+        sadr_u_walk=full(u_walk, r1),
+        sadr_u_return=full(u_return, r1),
+        mobilisation=full(rules.mobilisation_target(pt.sadr_grievance_base, pt.mobilisation_threshold), r1),
         boycott_days=full(0, r1, np.int64),
         boycott_ended=full(False, r1, bool),
+        boycott_clash_days=full(0, r1, np.int64),
         sadr_order_days=full(0, r1, np.int64),
         capacity=full(pt.state_capacity, r1),
         rivalry=full(pt.rivalry_base, r1),
