@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.model.params import PARAM_BY_NAME
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "results" / "test-artifacts"  # git-ignored
@@ -89,7 +91,8 @@ def test_change_control_step_and_see_date_and_plot_change(app_url, tmp_path):
         page.get_by_role("slider", name=re.compile(r"^patron_influence")).press("ArrowRight")
         page.get_by_role("button", name="Reset").click()
         sync_api.expect(date).to_contain_text("Friday 01 October 2021")  # attack_and_intervention starts here
-        sync_api.expect(page.get_by_text("patron_influence = 0.56")).to_be_visible()
+        nudged = PARAM_BY_NAME["patron_influence"].default + 0.01  # one slider step up from the default
+        sync_api.expect(page.get_by_text(f"patron_influence = {nudged:g}")).to_be_visible()
 
         plot = page.locator(".sim-plot-grievance img")
         before = plot.screenshot()

@@ -1,8 +1,7 @@
-"""Tests of sim.rules: known values, bounds and scalar/vector agreement (hypothesis), monotonicity."""
+"""Tests of sim.model.rules: invariants and monotonicity (hypothesis), anchors from the literature, and
+exact scalar/array agreement (what makes the two engines bit-identical). No test restates a formula."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -89,23 +88,39 @@ def assert_vectorised_equals_scalar(fn, args: list, vec: set[int], n: int) -> No
             assert np.asarray(fi).dtype.kind == np.asarray(s).dtype.kind
 
 
+CELLS = st.integers(1, 2000)
+WEIGHT = st.floats(0.1, 10.0)
+
 # Probability-returning rules, with arguments from valid state and declared parameter ranges.
 PROBABILITY_RULES = {
     "contest_probability": (
         rules.contest_probability,
-        [V(), V(), V(), S(prm("stance_threshold")), S(prm("stance_tau"))],
+        [
+            V(),
+            V(),
+            V(),
+            S(prm("standing_leverage")),
+            V(BOOL),
+            S(prm("stance_threshold")),
+            S(prm("stance_tau")),
+            S(prm("stance_hysteresis")),
+        ],
     ),
     "activation_probability": (
         rules.activation_probability,
         [V(), V(), V(), V(st.floats(-1.0, 1.0)), S(prm("cell_threshold")), S(prm("cell_tau"))],
     ),
-    "expected_cost": (rules.expected_cost, [S(prm("arrest_k")), S(prm("state_capacity")), V()]),
-    "expected_cost_capacity_vec": (rules.expected_cost, [S(prm("arrest_k")), V(), V()]),
+    "expected_cost": (rules.expected_cost, [S(prm("arrest_k")), S(prm("state_capacity")), V(), S(CELLS)]),
+    "expected_cost_capacity_vec": (rules.expected_cost, [S(prm("arrest_k")), V(), V(), S(CELLS)]),
     "daily_hazard_state": (rules.daily_hazard, [S(prm("attack_rate_state")), V()]),
     "daily_hazard_us": (rules.daily_hazard, [S(prm("attack_rate_us")), V()]),
     "clash_hazard": (rules.clash_hazard, [S(prm("clash_kappa")), V(), V()]),
     "boycott_probability": (rules.boycott_probability, [V(), S(prm("boycott_threshold")), S(prm("sadr_tau"))]),
     "return_probability": (rules.return_probability, [V(), S(prm("return_threshold")), S(prm("sadr_tau"))]),
+    "mediator_credibility": (
+        lambda w1, c1, w2, c2: rules.mediator_credibility([w1, w2], [c1, c2]),
+        [V(), V(), V(), S(UNIT)],
+    ),
 }
 
 # State-updating rules: every output is a state variable that must stay in [0, 1].
@@ -133,9 +148,10 @@ STATE_RULES = {
     "relax_rivalry": (rules.relax, [V(), S(prm("rivalry_base")), S(prm("rivalry_half_life"))]),
     "mobilisation_after": (
         rules.mobilisation_after,
-        [V(), V(), S(prm("sadr_discipline")), S(prm("mobilisation_rate"))],
+        [V(), V(), S(prm("mobilisation_threshold")), S(prm("mobilisation_rate")), V(DAYS)],
     ),
-    "mobilisation_target": (rules.mobilisation_target, [V(), S(prm("sadr_discipline"))]),
+    "mobilisation_target": (rules.mobilisation_target, [V(), S(prm("mobilisation_threshold"))]),
+    "stood_down": (rules.stood_down, [V(), S(prm("sadr_discipline"))]),
     "drift_independence": (rules.drift_independence, [V(), S(prm("independence_drift"))]),
     "attention_after": (
         rules.attention_after,
@@ -149,17 +165,17 @@ STATE_RULES = {
     ),
     "independence": (rules.independence, [S(prm("militia_independence")), V(st.floats(-1.0, 1.0))]),
     "cell_grievance": (rules.cell_grievance, [V(), V(st.floats(-2.0, 2.0))]),
-    "leverage": (
-        rules.leverage,
-        [S(prm("patron_present")), S(prm("patron_influence")), V(), V()],
-    ),
-    "tension": (rules.tension, [V(), V(), V()]),
-    "sadr_baseline": (rules.sadr_baseline, [V(BOOL), S(prm("sadr_grievance_base")), S(prm("boycott_commitment"))]),
+    "leverage": (rules.leverage, [S(prm("patron_present")), S(prm("patron_influence")), V(), V()]),
+    "tension": (rules.tension, [V(), V(), V(), S(WEIGHT), S(WEIGHT), S(WEIGHT)]),
+    "after_clash": (rules.after_clash, [V(), V(BOOL), S(prm("clash_grievance"))]),
+    "after_attacks": (rules.after_attacks, [V(), V(st.integers(0, 4)), S(prm("attack_sadr_grievance"))]),
+    "commitment_after": (rules.commitment_after, [V(BOOL), V(BOOL), V(), S(prm("boycott_commitment"))]),
 }
 
-# Other rules both engines call: only the scalar/vector agreement is checked for these.
+# Other rules both engines call: only the scalar/array agreement is checked for these.
 OTHER_RULES = {
     "restraint": (rules.restraint, [V(BOOL), V(), S(prm("contest_boost"))]),
+    "relayed_restraint": (rules.relayed_restraint, [V(st.floats(-1.0, 1.0)), V(st.floats(-1.0, 1.0)), V()]),
     "leader_contests": (rules.leader_contests, [V(), V(), V(DAYS)]),
     "cooldown_after": (rules.cooldown_after, [V(DAYS), V(BOOL), S(prm("patron_cooldown"))]),
     "patron_decides": (
@@ -178,278 +194,11 @@ OTHER_RULES = {
     ),
     "participation_after": (
         rules.participation_after,
-        [V(BOOL), V(), V(), S(prm("boycott_threshold")), S(prm("return_threshold")), S(prm("sadr_tau"))],
+        [V(BOOL), V(), V(), V(), V(), S(prm("boycott_threshold")), S(prm("return_threshold")), S(prm("sadr_tau"))],
     ),
     "militia_score": (rules.militia_score, [V(), V()]),
     "within_cohesion": (rules.within_cohesion, [V(BOOL), V()]),
 }
-
-
-# ----------------------------------------------------------------------------- known values
-
-
-def test_sigmoid_known_values():
-    """sigmoid(0) is exactly 0.5, is symmetric, and saturates without overflow or NaN."""
-    assert rules.sigmoid(0.0) == 0.5
-    assert rules.sigmoid(2.0) + rules.sigmoid(-2.0) == pytest.approx(1.0, abs=1e-15)
-    assert rules.sigmoid(1.0) == pytest.approx(1.0 / (1.0 + math.e**-1), abs=1e-15)
-    big = rules.sigmoid(np.array([-1e6, 1e6]))
-    assert big[0] == 0.0 and big[1] == 1.0
-
-
-@pytest.mark.parametrize("half_life", [1, 2, 7, 45, 120, 365])
-@pytest.mark.parametrize(("x", "base"), [(1.0, 0.0), (0.0, 1.0), (0.9, 0.3), (0.2, 0.35)])
-def test_relax_halves_distance_after_half_life_steps(half_life, x, base):
-    """relax halves the distance to base after ``half_life`` one-day steps (within 1e-12)."""
-    y = x
-    for _ in range(half_life):
-        y = rules.relax(y, base, float(half_life))
-    assert abs((y - base) - 0.5 * (x - base)) < 1e-12
-    # and it does not get there earlier: one step short is still further away
-    z = x
-    for _ in range(half_life - 1):
-        z = rules.relax(z, base, float(half_life))
-    assert abs(z - base) > abs(y - base)
-
-
-def test_relax_at_base_stays():
-    """A variable already at its baseline does not move."""
-    assert rules.relax(0.4, 0.4, 10.0) == 0.4
-
-
-def test_leverage_known_values():
-    """leverage(1,1,1,0)=1; it is 0 with full independence or an absent patron, and multiplies its terms."""
-    assert rules.leverage(1, 1.0, 1.0, 0.0) == 1.0
-    assert rules.leverage(True, 1.0, 1.0, 0.0) == 1.0
-    assert rules.leverage(1, 1.0, 1.0, 1.0) == 0.0
-    assert rules.leverage(False, 0.9, 0.85, 0.2) == 0.0
-    assert rules.leverage(0, 0.9, 0.85, 0.2) == 0.0
-    assert rules.leverage(True, 0.5, 0.8, 0.25) == pytest.approx(0.5 * 0.8 * 0.75, abs=1e-15)
-
-
-@PROPERTY
-@given(capacity=UNIT, share=UNIT)
-def test_expected_cost_matches_epstein(capacity, share):
-    """expected_cost equals Epstein's 1 - exp(-k C / (1 + a)) with k = 2.3."""
-    k = 2.3
-    want = 1.0 - math.exp(-k * capacity / (1.0 + share))
-    assert rules.expected_cost(k, capacity, share) == pytest.approx(want, abs=1e-12)
-
-
-def test_expected_cost_known_values():
-    """No capacity means no cost; more activity (a larger crowd) lowers the cost."""
-    assert rules.expected_cost(2.3, 0.0, 0.5) == 0.0
-    assert rules.expected_cost(2.3, 0.5, 0.0) == pytest.approx(1.0 - math.exp(-1.15), abs=1e-15)
-    assert rules.expected_cost(2.3, 0.5, 1.0) < rules.expected_cost(2.3, 0.5, 0.0)
-
-
-@PROPERTY
-@given(kappa=prm("clash_kappa"), mobilisation=UNIT)
-def test_clash_hazard_zero_without_violence(kappa, mobilisation):
-    """clash_hazard(kappa, 0, m) == 0: no pro-Iran violence, no clash."""
-    assert rules.clash_hazard(kappa, 0.0, mobilisation) == 0
-    assert rules.clash_hazard(kappa, mobilisation, 0.0) == 0
-
-
-def test_clash_hazard_known_value():
-    """clash_hazard is 1 - exp(-kappa v m)."""
-    assert rules.clash_hazard(0.6, 0.5, 0.8) == pytest.approx(1.0 - math.exp(-0.6 * 0.5 * 0.8), abs=1e-15)
-
-
-def test_daily_hazard_known_value():
-    """daily_hazard is the Poisson probability of at least one event, 1 - exp(-rate x exposure)."""
-    assert rules.daily_hazard(0.05, 1.0) == pytest.approx(1.0 - math.exp(-0.05), abs=1e-15)
-    assert rules.daily_hazard(0.05, 0.0) == 0
-
-
-def test_election_grievance_loss_and_gain():
-    """A loss of 31 of 48 seats adds shock x 31/48; a gain of the same share subtracts half as much."""
-    assert rules.election_grievance(48, 17, 0.5) == pytest.approx(0.5 * 31 / 48, abs=1e-15)
-    loss = rules.election_grievance(40, 30, 0.5)
-    gain = rules.election_grievance(40, 50, 0.5)
-    assert loss == pytest.approx(0.5 * 0.25, abs=1e-15)
-    assert gain < 0
-    assert gain == pytest.approx(-0.5 * loss, abs=1e-15)
-    assert rules.election_grievance(54, 73, 0.5) == pytest.approx(-0.25 * 19 / 54, abs=1e-15)
-    assert rules.election_grievance(30, 30, 0.5) == 0
-
-
-def test_election_grievance_from_no_seats():
-    """A bloc that had no seats gains by its new seat count per one seat (no division by zero)."""
-    assert rules.election_grievance(0, 2, 0.5) == pytest.approx(-0.25 * 2, abs=1e-15)
-
-
-def test_target_mask_picks_k_largest():
-    """target_mask marks the k highest scores along the militia axis."""
-    score = np.array([[0.1, 0.9, 0.5, 0.7], [0.8, 0.2, 0.3, 0.1]])
-    got = rules.target_mask(score, 2, axis=1)
-    np.testing.assert_array_equal(got, [[False, True, False, True], [True, False, True, False]])
-    np.testing.assert_array_equal(rules.target_mask(np.array([0.3, 0.1, 0.2]), 1, axis=0), [True, False, False])
-    assert rules.target_mask(score, 4, axis=1).all()
-    assert rules.target_mask(np.array([0.3, 0.1, 0.2]), 3, axis=0).sum() == 3
-
-
-def test_target_mask_ties_go_to_lower_index():
-    """Among equal scores, the lower militia index is targeted first."""
-    np.testing.assert_array_equal(rules.target_mask(np.zeros(4), 2, axis=0), [True, True, False, False])
-    np.testing.assert_array_equal(
-        rules.target_mask(np.array([0.2, 0.5, 0.5, 0.5]), 2, axis=0), [False, True, True, False]
-    )
-    np.testing.assert_array_equal(
-        rules.target_mask(np.array([[0.5, 0.1, 0.5, 0.5]]), 2, axis=1), [[True, False, True, False]]
-    )
-
-
-@PROPERTY
-@given(score=arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 6)), elements=st.floats(0, 2)),
-       k=st.integers(1, 6))  # fmt: skip
-def test_target_mask_property(score, k):
-    """target_mask picks min(k, M) per row, and every picked score is >= every unpicked one."""
-    mask = rules.target_mask(score, k, axis=1)
-    assert (mask.sum(axis=1) == min(k, score.shape[1])).all()
-    for row, m in zip(score, mask, strict=True):
-        if m.any() and (~m).any():
-            assert row[m].min() >= row[~m].max()
-            # ties at the boundary: an unpicked equal score must have a higher index than every picked equal one
-            edge = row[m].min()
-            picked_edge = np.flatnonzero(m & (row == edge))
-            unpicked_edge = np.flatnonzero(~m & (row == edge))
-            if unpicked_edge.size:
-                assert picked_edge.max() < unpicked_edge.min()
-
-
-BASE = dict(
-    present=True,
-    intervenes=True,
-    attention=1.0,
-    cooldown=0,
-    tension=0.5,
-    salient=False,
-    forced=False,
-    trigger=0.3,
-    cost=0.35,
-)
-
-
-def decides(**kw) -> bool:
-    args = {**BASE, **kw}
-    return bool(rules.patron_decides(**args))
-
-
-def test_patron_decides_rules():
-    """The patron acts on high tension (not in cooldown) or a salient event (cooldown or not), with attention."""
-    assert decides()  # tension above trigger, able
-    assert not decides(tension=0.2)  # below trigger
-    assert not decides(tension=0.3)  # at trigger: must be above
-    assert decides(tension=0.0, salient=True)  # salient event suffices
-    assert not decides(cooldown=1)  # cooling down
-    assert decides(cooldown=3, salient=True)  # a salient event overrides the cooldown
-    assert not decides(attention=0.2)  # not enough attention
-    assert decides(attention=0.35)  # exactly the cost is enough
-    assert not decides(attention=0.1, salient=True)
-    assert decides(forced=True, tension=0.0, attention=0.0, cooldown=10)  # forced always happens
-    assert not decides(present=False)
-    assert not decides(present=False, forced=True)
-    assert not decides(present=False, salient=True)
-    assert not decides(intervenes=False)
-    assert not decides(intervenes=False, forced=True, salient=True)
-
-
-@PROPERTY
-@given(attention=UNIT, cooldown=DAYS, tension=UNIT, salient=BOOL, forced=BOOL, trigger=UNIT, cost=UNIT)
-def test_patron_never_acts_when_absent(attention, cooldown, tension, salient, forced, trigger, cost):
-    """With present=False, patron_decides is False whatever the other inputs."""
-    assert not rules.patron_decides(False, True, attention, cooldown, tension, salient, forced, trigger, cost)
-
-
-@PROPERTY
-@given(attention=UNIT, cooldown=DAYS, tension=UNIT, salient=BOOL, trigger=UNIT, cost=UNIT)
-def test_patron_decides_matches_spec(attention, cooldown, tension, salient, trigger, cost):
-    """Unforced, the patron acts iff ((tension > trigger and cooldown <= 0) or salient) and attention >= cost."""
-    want = ((tension > trigger and cooldown <= 0) or salient) and attention >= cost
-    assert bool(rules.patron_decides(True, True, attention, cooldown, tension, salient, False, trigger, cost)) == want
-    assert bool(rules.patron_decides(True, True, attention, cooldown, tension, salient, True, trigger, cost))
-
-
-def test_cooldown_after():
-    """An intervention starts the cooldown; otherwise it counts down to zero and stays there."""
-    np.testing.assert_array_equal(
-        rules.cooldown_after(np.array([0, 3, 1, 0]), np.array([True, False, False, False]), 5), [5, 2, 0, 0]
-    )
-
-
-def test_attention_after_known_values():
-    """Attention drops by the cost (not below 0), then refills by recovery x (1 - distraction), capped at 1."""
-    assert rules.attention_after(1.0, True, 0.35, 0.03, 0.2) == pytest.approx(0.65 + 0.024, abs=1e-15)
-    assert rules.attention_after(0.1, True, 0.35, 0.03, 0.0) == pytest.approx(0.03, abs=1e-15)
-    assert rules.attention_after(0.99, False, 0.35, 0.03, 0.0) == 1.0
-    assert rules.attention_after(0.5, False, 0.35, 0.03, 1.0) == 0.5
-
-
-def test_intervene_known_values():
-    """Targeted militias lose lam*e_g grievance, gain lam*e_d discipline, get pressure 1; others unchanged."""
-    g, d, p = rules.intervene(
-        np.array([0.5, 0.5]), np.array([0.4, 0.4]), np.array([0.1, 0.1]), np.array([0.5, 0.5]),
-        np.array([True, False]), 0.6, 0.5,
-    )  # fmt: skip
-    np.testing.assert_allclose(g, [0.2, 0.5], atol=1e-15)
-    np.testing.assert_allclose(d, [0.65, 0.4], atol=1e-15)
-    np.testing.assert_array_equal(p, [1.0, 0.1])
-
-
-def test_leader_contests_order_overrides():
-    """A leader contests iff u < p, except under a stand-down order, when it never contests."""
-    assert rules.leader_contests(0.2, 0.5, 0)
-    assert not rules.leader_contests(0.6, 0.5, 0)
-    assert not rules.leader_contests(0.0, 1.0, 3)
-
-
-def test_restraint_and_cohesion():
-    """Restraint is discipline when restraining, -boost when contesting; cohesion follows the stance."""
-    np.testing.assert_array_equal(rules.restraint(np.array([True, False]), np.array([0.6, 0.6]), 0.1), [-0.1, 0.6])
-    np.testing.assert_allclose(rules.within_cohesion(np.array([True, False]), np.array([0.7, 0.7])), [0.7, 0.3])
-
-
-def test_active_share_and_camp_violence():
-    """Shares are exact counts over cells (per militia) and over the whole camp."""
-    active = np.array([[[True, False, True, True], [False, False, False, False]]])
-    np.testing.assert_array_equal(rules.active_share(active), [[[0.75], [0.0]]])
-    np.testing.assert_array_equal(rules.camp_violence(active), [[[3 / 8]]])
-
-
-@pytest.mark.parametrize("u", [0.05, 0.2, 0.5, 0.8, 0.95])
-def test_participation_hysteresis(u):
-    """Between the return and boycott thresholds the bloc keeps whatever it is doing (for u in the middle)."""
-    bt, rt, tau = 0.7, 0.3, 0.03
-    # a participating bloc with low grievance stays in
-    assert rules.participation_after(True, u, 0.1, bt, rt, tau)
-    assert rules.participation_after(True, u, 0.5, bt, rt, tau)
-    # a boycotting bloc with grievance far above the return threshold stays out
-    assert not rules.participation_after(False, u, 0.6, bt, rt, tau)
-    assert not rules.participation_after(False, u, 0.5, bt, rt, tau)
-    # and the rule does switch at the extremes: high grievance walks out, low grievance returns
-    assert not rules.participation_after(True, u, 0.95, bt, rt, tau)
-    assert rules.participation_after(False, u, 0.05, bt, rt, tau)
-
-
-def test_mobilisation_known_values():
-    """Mobilisation moves rate x (target - mobilisation); the target is 0 up to discipline/2, then linear to 1."""
-    assert rules.mobilisation_target(0.8, 0.0) == pytest.approx(0.8, abs=1e-15)
-    assert rules.mobilisation_target(0.4, 0.85) == 0.0
-    assert rules.mobilisation_target(0.425, 0.85) == 0.0
-    assert rules.mobilisation_target(1.0, 0.85) == pytest.approx(1.0, abs=1e-15)
-    assert rules.mobilisation_target(0.8, 0.85) == pytest.approx((0.8 - 0.425) / 0.575, abs=1e-15)
-    assert rules.mobilisation_after(0.2, 0.8, 0.0, 0.25) == pytest.approx(0.35, abs=1e-15)
-    assert rules.mobilisation_after(0.3, 0.2, 0.85, 0.5) == pytest.approx(0.15, abs=1e-15)
-    assert rules.mobilisation_after(0.3, 0.9, 0.5, 0.0) == 0.3
-
-
-def test_mediation_and_drift_known_values():
-    """Mediation removes effect x credibility (clipped); independence moves rate x (1 - independence)."""
-    assert rules.mediated(0.5, 0.5, 0.4) == pytest.approx(0.3, abs=1e-15)
-    assert rules.mediated(0.5, 2.0, 0.4) == pytest.approx(0.1, abs=1e-15)  # credibility clipped to 1
-    assert rules.mediated(0.1, 1.0, 0.4) == 0.0
-    assert rules.drift_independence(0.5, 0.01) == pytest.approx(0.505, abs=1e-15)
 
 
 # ----------------------------------------------------------------------------- bounds and vectorisation (hypothesis)
@@ -499,84 +248,397 @@ def test_other_rules_vectorised_equals_scalar(name, data):
     offset=arrays(np.float64, (2, 4, 3), elements=st.floats(-0.5, 0.5)),
     risk=arrays(np.float64, (2, 4, 3), elements=UNIT),
     share=arrays(np.float64, (2, 4, 1), elements=UNIT),
-    discipline=arrays(np.float64, (1, 4, 1), elements=UNIT),
-    contests=arrays(np.bool_, (2, 4, 1)),
+    restraint=arrays(np.float64, (2, 4, 1), elements=st.floats(-1.0, 1.0)),
 )
-def test_broadcast_shapes_match_scalars(g, offset, risk, share, discipline, contests):
-    """With the core's (R, M, n) broadcasting, each cell's activation probability equals the scalar computation."""
-    cost = rules.expected_cost(2.3, 0.5, share)
-    restr = rules.restraint(contests, discipline, 0.1)
-    p = rules.activation_probability(rules.cell_grievance(g, offset), risk, cost, restr, 0.1, 0.05)
+def test_broadcast_shapes_match_scalars(g, offset, risk, share, restraint):
+    """With the vector engine's (R, M, n) broadcasting, each cell's activation probability equals the
+    scalar computation a Mesa cell makes."""
+    cost = rules.expected_cost(2.3, 0.35, share, 3)
+    p = rules.activation_probability(rules.cell_grievance(g, offset), risk, cost, restraint, 0.1, 0.05)
     assert p.shape == (2, 4, 3)
     for r, j, k in np.ndindex(p.shape):
-        c = rules.expected_cost(2.3, 0.5, share[r, j, 0])
-        rs = rules.restraint(bool(contests[r, j, 0]), discipline[0, j, 0], 0.1)
+        c = rules.expected_cost(2.3, 0.35, share[r, j, 0], 3)
         gk = rules.cell_grievance(g[r, j, k], offset[r, j, k])
-        want = rules.activation_probability(gk, risk[r, j, k], c, rs, 0.1, 0.05)
-        assert p[r, j, k] == want
+        assert p[r, j, k] == rules.activation_probability(gk, risk[r, j, k], c, restraint[r, j, 0], 0.1, 0.05)
 
 
-# ----------------------------------------------------------------------------- monotonicity
+# ----------------------------------------------------------------------------- anchors from the literature
+
+
+def test_sigmoid_is_the_logistic_function():
+    """sigmoid(0) is exactly 0.5, it is symmetric, and it saturates without overflow or NaN."""
+    assert rules.sigmoid(0.0) == 0.5
+    assert rules.sigmoid(2.0) + rules.sigmoid(-2.0) == pytest.approx(1.0, abs=1e-15)
+    big = rules.sigmoid(np.array([-1e6, 1e6]))
+    assert big[0] == 0.0 and big[1] == 1.0
+
+
+@pytest.mark.parametrize("half_life", [1, 2, 7, 45, 120, 365])
+@pytest.mark.parametrize(("x", "base"), [(1.0, 0.0), (0.0, 1.0), (0.9, 0.3), (0.2, 0.35)])
+def test_relax_halves_distance_after_half_life_steps(half_life, x, base):
+    """What a half-life means: after ``half_life`` one-day steps half the distance to base is left."""
+    y = x
+    for _ in range(half_life):
+        y = rules.relax(y, base, float(half_life))
+    assert abs((y - base) - 0.5 * (x - base)) < 1e-12
+    z = x
+    for _ in range(half_life - 1):
+        z = rules.relax(z, base, float(half_life))
+    assert abs(z - base) > abs(y - base)
+
+
+@pytest.mark.parametrize("n", [10, 30, 100, 1000])
+def test_epstein_arrest_probability_is_about_090_where_forces_equal_actives(n):
+    """Epstein (2002) chose k = 2.3 so that the arrest probability is about 0.9 when cops and actives
+    (the agent itself included) are equal: capacity x n = 1 + n x share."""
+    share = 0.3
+    capacity = (1.0 + n * share) / n
+    assert rules.expected_cost(2.3, capacity, share, n) == pytest.approx(0.9, abs=0.005)
+
+
+def test_epstein_safety_in_numbers_spans_most_of_the_range():
+    """At the default capacity a lone actor is almost surely caught, a militia all of whose 30 cells acted
+    yesterday much less so: the cost spans more than 0.4 (the old capacity / (1 + share) spanned 0.24)."""
+    cost = rules.expected_cost(2.3, 0.35, np.array([0.0, 1.0]), 30)
+    assert cost[0] > 0.99
+    assert cost[0] - cost[1] > 0.4
 
 
 @PROPERTY
-@given(g1=UNIT, g2=UNIT, lam=UNIT, pressure=UNIT, threshold=prm("stance_threshold"), tau=prm("stance_tau"))
-def test_contest_probability_increases_with_grievance(g1, g2, lam, pressure, threshold, tau):
+@given(k=prm("arrest_k"), capacity=prm("state_capacity"), s1=UNIT, s2=UNIT, n=CELLS)
+def test_expected_cost_falls_with_yesterdays_crowd(k, capacity, s1, s2, n):
+    """Safety in numbers: the more of its militia acted yesterday, the lower a cell's expected cost."""
+    lo, hi = sorted((s1, s2))
+    assert rules.expected_cost(k, capacity, hi, n) <= rules.expected_cost(k, capacity, lo, n)
+
+
+@PROPERTY
+@given(rate=prm("attack_rate_us"), a=UNIT, b=UNIT)
+def test_daily_hazard_composes_like_independent_exposures(rate, a, b):
+    """Poisson events: surviving exposure a + b is surviving a and then b (so the day's split is immaterial)."""
+    whole = 1.0 - rules.daily_hazard(rate, a + b)
+    parts = (1.0 - rules.daily_hazard(rate, a)) * (1.0 - rules.daily_hazard(rate, b))
+    assert whole == pytest.approx(parts, rel=1e-12, abs=1e-15)
+
+
+@PROPERTY
+@given(kappa=prm("clash_kappa"), v1=UNIT, v2=UNIT, m1=UNIT, m2=UNIT)
+def test_clash_needs_both_camps_and_rises_with_each(kappa, v1, v2, m1, m2):
+    """No clash without pro-Iran violence or Sadrist mobilisation, and more of either never lowers the hazard."""
+    assert rules.clash_hazard(kappa, 0.0, m1) == 0 and rules.clash_hazard(kappa, v1, 0.0) == 0
+    (vl, vh), (ml, mh) = sorted((v1, v2)), sorted((m1, m2))
+    assert rules.clash_hazard(kappa, vl, ml) <= rules.clash_hazard(kappa, vh, ml) <= rules.clash_hazard(kappa, vh, mh)
+
+
+@PROPERTY
+@given(before=st.integers(1, 329), lost=st.integers(0, 329), shock=prm("election_shock"),
+       relief=prm("election_gain_relief"))  # fmt: skip
+def test_election_losses_loom_larger_than_gains(before, lost, shock, relief):
+    """A loss angers, a gain calms, no change does nothing; a gain of the same share calms exactly
+    ``gain_relief`` times as much as the loss angers (Tversky & Kahneman's loss aversion)."""
+    lost = min(lost, before)
+    loss = rules.election_grievance(before, before - lost, shock, relief)
+    gain = rules.election_grievance(before, before + lost, shock, relief)
+    assert loss >= 0 >= gain
+    assert rules.election_grievance(before, before, shock, relief) == 0
+    assert -gain == pytest.approx(relief * loss, rel=1e-12, abs=1e-15)
+
+
+def test_election_grievance_from_no_seats_is_finite():
+    """A bloc that had no seats gains per seat won (no division by zero)."""
+    assert np.isfinite(rules.election_grievance(0, 2, 0.5, 0.5))
+
+
+# ----------------------------------------------------------------------------- the patron
+
+
+@PROPERTY
+@given(score=arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 6)), elements=st.floats(0, 2)),
+       k=st.integers(1, 6))  # fmt: skip
+def test_target_mask_picks_the_k_most_pressing(score, k):
+    """target_mask picks min(k, M) per row, every picked score is >= every unpicked one, and ties go to
+    the militia declared first."""
+    mask = rules.target_mask(score, k, axis=1)
+    assert (mask.sum(axis=1) == min(k, score.shape[1])).all()
+    for row, m in zip(score, mask, strict=True):
+        if m.any() and (~m).any():
+            assert row[m].min() >= row[~m].max()
+            edge = row[m].min()
+            picked_edge = np.flatnonzero(m & (row == edge))
+            unpicked_edge = np.flatnonzero(~m & (row == edge))
+            if unpicked_edge.size:
+                assert picked_edge.max() < unpicked_edge.min()
+
+
+PATRON = dict(attention=UNIT, cooldown=DAYS, tension=UNIT, salient=BOOL, forced=BOOL, trigger=UNIT, cost=UNIT)
+
+
+@PROPERTY
+@given(**PATRON)
+def test_patron_acts_only_when_it_exists_and_intervenes(attention, cooldown, tension, salient, forced, trigger, cost):
+    """No patron, or a patron that does not intervene, never acts; a forced visit always happens otherwise."""
+    args = (attention, cooldown, tension, salient, forced, trigger, cost)
+    assert not rules.patron_decides(False, True, *args)
+    assert not rules.patron_decides(True, False, *args)
+    assert rules.patron_decides(True, True, *args) or not forced
+
+
+@PROPERTY
+@given(**PATRON, more=UNIT)
+def test_patron_is_monotone_in_tension_and_needs_attention(attention, cooldown, tension, salient, forced, trigger,
+                                                          cost, more):  # fmt: skip
+    """If the patron acts at some tension it acts at any higher one; unforced, it never acts without the
+    attention an intervention costs, and below its trigger only a salient day moves it."""
+    acts = bool(rules.patron_decides(True, True, attention, cooldown, tension, salient, forced, trigger, cost))
+    higher = bool(rules.patron_decides(True, True, attention, cooldown, max(tension, more), salient, forced, trigger,
+                                       cost))  # fmt: skip
+    assert higher or not acts
+    unforced = bool(rules.patron_decides(True, True, attention, cooldown, tension, salient, False, trigger, cost))
+    assert not unforced or attention >= cost
+    if tension <= trigger and not salient:
+        assert not unforced
+
+
+def test_salient_day_overrides_the_cooldown_but_not_attention():
+    """¶2: the commander came within hours of the attack although Iran had intervened weeks before."""
+    assert rules.patron_decides(True, True, 1.0, 5, 0.0, True, False, 0.5, 0.4)
+    assert not rules.patron_decides(True, True, 1.0, 5, 0.9, False, False, 0.5, 0.4)
+    assert not rules.patron_decides(True, True, 0.3, 0, 0.0, True, False, 0.5, 0.4)
+
+
+@PROPERTY
+@given(days=st.integers(0, 30), steps=st.integers(1, 40))
+def test_cooldown_counts_down_and_stays_at_zero(days, steps):
+    """After an intervention the cooldown is set, then falls by one a day to zero and stays there."""
+    c = rules.cooldown_after(np.int64(0), True, days)
+    for _ in range(steps):
+        c = rules.cooldown_after(c, False, days)
+    assert c == max(days - steps, 0)
+
+
+@PROPERTY
+@given(attention=UNIT, cost=prm("patron_attention_cost"), recovery=prm("patron_attention_recovery"),
+       distraction=prm("patron_distraction"))  # fmt: skip
+def test_attention_is_spent_by_interventions_and_cut_by_distraction(attention, cost, recovery, distraction):
+    """An intervention never leaves more attention than none; full distraction stops the refill."""
+    spent = rules.attention_after(attention, True, cost, recovery, distraction)
+    kept = rules.attention_after(attention, False, cost, recovery, distraction)
+    assert spent <= kept
+    assert rules.attention_after(attention, False, cost, recovery, 1.0) == attention
+
+
+@PROPERTY
+@given(g=UNIT, d=UNIT, p=UNIT, lam1=UNIT, lam2=UNIT, eg=prm("intervention_grievance_effect"),
+       ed=prm("intervention_discipline_effect"))  # fmt: skip
+def test_intervention_calms_targets_only_and_more_with_leverage(g, d, p, lam1, lam2, eg, ed):
+    """An intervention never raises a target's grievance or lowers its discipline, does more with more
+    leverage, resets the pressure, and leaves untargeted militias alone."""
+    lo, hi = sorted((lam1, lam2))
+    g_lo, d_lo, p_lo = rules.intervene(g, d, p, lo, True, eg, ed)
+    g_hi, d_hi, _ = rules.intervene(g, d, p, hi, True, eg, ed)
+    assert g_hi <= g_lo <= g and d <= d_lo <= d_hi and p_lo == 1.0
+    assert rules.intervene(g, d, p, hi, False, eg, ed) == (g, d, p)
+
+
+# ----------------------------------------------------------------------------- leaders and cells
+
+
+STANCE = dict(lam=UNIT, pressure=UNIT, standing=prm("standing_leverage"), threshold=prm("stance_threshold"),
+              tau=prm("stance_tau"), hysteresis=prm("stance_hysteresis"))  # fmt: skip
+
+
+@PROPERTY
+@given(g1=UNIT, g2=UNIT, contested=BOOL, **STANCE)
+def test_contest_rises_with_grievance(g1, g2, contested, lam, pressure, standing, threshold, tau, hysteresis):
     """More grievance never lowers the chance that a leader contests."""
     lo, hi = sorted((g1, g2))
-    assert rules.contest_probability(lo, lam, pressure, threshold, tau) <= rules.contest_probability(
-        hi, lam, pressure, threshold, tau
+    args = (contested, threshold, tau, hysteresis)
+    assert rules.contest_probability(lo, lam, pressure, standing, *args) <= rules.contest_probability(
+        hi, lam, pressure, standing, *args
     )
 
 
 @PROPERTY
-@given(g=UNIT, lp1=UNIT, lp2=UNIT, threshold=prm("stance_threshold"), tau=prm("stance_tau"))
-def test_contest_probability_decreases_with_leverage_pressure(g, lp1, lp2, threshold, tau):
-    """More pressure x leverage never raises the chance that a leader contests."""
-    lo, hi = sorted((lp1, lp2))
-    assert rules.contest_probability(g, hi, 1.0, threshold, tau) <= rules.contest_probability(
-        g, lo, 1.0, threshold, tau
-    )
-    assert rules.contest_probability(g, 1.0, hi, threshold, tau) <= rules.contest_probability(
-        g, 1.0, lo, threshold, tau
-    )
-
-
-def test_contest_probability_strictly_monotone_near_threshold():
-    """Near the stance threshold the dependence is strict in both directions."""
-    g = np.linspace(0.3, 0.6, 31)
-    p = rules.contest_probability(g, 0.5, 0.2, 0.45, 0.08)
-    assert (np.diff(p) > 0).all()
-    lam = np.linspace(0.0, 1.0, 21)
-    q = rules.contest_probability(0.5, lam, 0.5, 0.45, 0.08)
-    assert (np.diff(q) < 0).all()
+@given(g=UNIT, x1=UNIT, x2=UNIT, contested=BOOL, **STANCE)
+def test_leverage_restrains_between_and_during_visits(g, x1, x2, contested, lam, pressure, standing, threshold, tau,
+                                                      hysteresis):  # fmt: skip
+    """More leverage, standing leverage or visit pressure never raises the chance that a leader contests,
+    and with any leverage the standing term restrains even with no visit's pressure left (Salehyan)."""
+    lo, hi = sorted((x1, x2))
+    rest = (contested, threshold, tau, hysteresis)
+    assert rules.contest_probability(g, hi, pressure, standing, *rest) <= rules.contest_probability(
+        g, lo, pressure, standing, *rest)  # fmt: skip
+    assert rules.contest_probability(g, lam, hi, standing, *rest) <= rules.contest_probability(
+        g, lam, lo, standing, *rest)  # fmt: skip
+    assert rules.contest_probability(g, lam, 0.0, standing, *rest) <= rules.contest_probability(
+        g, lam, 0.0, 0.0, *rest)  # fmt: skip
 
 
 @PROPERTY
-@given(g=UNIT, risk=UNIT, cost=UNIT, r1=st.floats(-1, 1), r2=st.floats(-1, 1),
+@given(g=UNIT, **STANCE)
+def test_a_refusal_is_held(g, lam, pressure, standing, threshold, tau, hysteresis):
+    """Hysteresis: a leader already contesting is at least as likely to go on contesting as a
+    restraining one is to start, at the same grievance and leverage."""
+    start = rules.contest_probability(g, lam, pressure, standing, False, threshold, tau, hysteresis)
+    go_on = rules.contest_probability(g, lam, pressure, standing, True, threshold, tau, hysteresis)
+    assert go_on >= start
+
+
+def test_stance_hysteresis_makes_a_band_where_either_stance_persists():
+    """Between threshold - hysteresis and threshold, a restraining leader rarely starts and a contesting
+    one rarely stops (tau small): the position held depends on yesterday's."""
+    g = 0.45
+    start = rules.contest_probability(g, 0.0, 0.0, 0.0, False, 0.5, 0.01, 0.1)
+    go_on = rules.contest_probability(g, 0.0, 0.0, 0.0, True, 0.5, 0.01, 0.1)
+    assert start < 0.01 and go_on > 0.99
+
+
+@PROPERTY
+@given(u=UNIT, p=UNIT, days=st.integers(1, 60))
+def test_a_leader_under_orders_never_contests(u, p, days):
+    assert not rules.leader_contests(u, p, days)
+    assert bool(rules.leader_contests(u, p, 0)) == (u < p)
+
+
+@PROPERTY
+@given(felt=st.floats(-1, 1), target=st.floats(-1, 1), discipline=UNIT)
+def test_restraint_reaches_cells_gradually_and_never_overshoots(felt, target, discipline):
+    """The restraint cells feel moves from what they felt towards what the leader asks, never past it;
+    a perfectly disciplined militia gets there at once, one with no discipline never."""
+    new = rules.relayed_restraint(felt, target, discipline)
+    assert min(felt, target) - 1e-12 <= new <= max(felt, target) + 1e-12
+    assert rules.relayed_restraint(felt, target, 1.0) == pytest.approx(target, abs=1e-15)
+    assert rules.relayed_restraint(felt, target, 0.0) == felt
+
+
+def test_restraint_and_cohesion():
+    """Restraint is discipline when restraining, -boost when contesting; cohesion follows the stance."""
+    np.testing.assert_array_equal(rules.restraint(np.array([True, False]), np.array([0.6, 0.6]), 0.1), [-0.1, 0.6])
+    np.testing.assert_allclose(rules.within_cohesion(np.array([True, False]), np.array([0.7, 0.7])), [0.7, 0.3])
+
+
+def test_active_share_and_camp_violence_are_exact_counts():
+    active = np.array([[[True, False, True, True], [False, False, False, False]]])
+    np.testing.assert_array_equal(rules.active_share(active), [[[0.75], [0.0]]])
+    np.testing.assert_array_equal(rules.camp_violence(active), [[[3 / 8]]])
+
+
+@PROPERTY
+@given(g=UNIT, risk1=UNIT, risk2=UNIT, cost=UNIT, r1=st.floats(-1, 1), r2=st.floats(-1, 1),
        threshold=prm("cell_threshold"), tau=prm("cell_tau"))  # fmt: skip
-def test_activation_probability_decreases_with_restraint(g, risk, cost, r1, r2, threshold, tau):
-    """More restraint from the leader never raises a cell's chance to act."""
-    lo, hi = sorted((r1, r2))
-    assert rules.activation_probability(g, risk, cost, hi, threshold, tau) <= rules.activation_probability(
-        g, risk, cost, lo, threshold, tau
-    )
+def test_cells_act_less_with_restraint_and_risk_aversion(g, risk1, risk2, cost, r1, r2, threshold, tau):
+    """More restraint from the leader, or more risk aversion, never raises a cell's chance to act."""
+    (lo, hi), (rlo, rhi) = sorted((r1, r2)), sorted((risk1, risk2))
+    assert rules.activation_probability(g, risk1, cost, hi, threshold, tau) <= rules.activation_probability(
+        g, risk1, cost, lo, threshold, tau)  # fmt: skip
+    assert rules.activation_probability(g, rhi, cost, r1, threshold, tau) <= rules.activation_probability(
+        g, rlo, cost, r1, threshold, tau)  # fmt: skip
+
+
+def test_smoothed_rule_tends_to_epsteins_hard_threshold():
+    """As cell_tau goes to 0 the smoothed rule becomes Epstein's: act iff G - R P > T (+ restraint)."""
+    net = np.array([-0.05, -0.01, 0.01, 0.05])  # G - R P - restraint - T
+    p = rules.activation_probability(0.5 + net, 0.0, 0.0, 0.0, 0.5, 1e-4)
+    np.testing.assert_array_equal(p > 0.5, net > 0)
+    assert (np.abs(p - (net > 0)) < 1e-6).all()
+
+
+# ----------------------------------------------------------------------------- Sadr's bloc, mediation, the house
 
 
 @PROPERTY
-@given(g=UNIT, risk1=UNIT, risk2=UNIT, cost=UNIT, restraint=st.floats(-1, 1),
-       threshold=prm("cell_threshold"), tau=prm("cell_tau"))  # fmt: skip
-def test_activation_probability_decreases_with_risk(g, risk1, risk2, cost, restraint, threshold, tau):
-    """More risk aversion never raises a cell's chance to act (cost >= 0)."""
-    lo, hi = sorted((risk1, risk2))
-    assert rules.activation_probability(g, hi, cost, restraint, threshold, tau) <= rules.activation_probability(
-        g, lo, cost, restraint, threshold, tau
-    )
+@given(part=BOOL, uw=UNIT, ur=UNIT, g1=UNIT, g2=UNIT, k=prm("boycott_commitment"), bt=prm("boycott_threshold"),
+       rt=prm("return_threshold"), tau=prm("sadr_tau"))  # fmt: skip
+def test_sadr_decides_by_thresholds_fixed_for_the_run(part, uw, ur, g1, g2, k, bt, rt, tau):
+    """With the run's draws fixed, more grievance never brings Sadr in and less never takes him out, and
+    the commitment of a walk-out makes returning harder than staying."""
+    lo, hi = sorted((g1, g2))
+    assert rules.participation_after(part, uw, ur, hi, k, bt, rt, tau) <= rules.participation_after(
+        part, uw, ur, lo, k, bt, rt, tau)  # fmt: skip
+    assert rules.participation_after(False, uw, ur, lo, k, bt, rt, tau) <= rules.participation_after(
+        False, uw, ur, lo, 0.0, bt, rt, tau)  # fmt: skip
 
 
-def test_activation_probability_strictly_monotone_in_the_middle():
-    """Away from saturation, restraint and risk strictly lower the activation probability."""
-    r = np.linspace(-0.1, 0.3, 21)
-    assert (np.diff(rules.activation_probability(0.5, 0.5, 0.5, r, 0.1, 0.05)) < 0).all()
-    risk = np.linspace(0.0, 1.0, 21)
-    assert (np.diff(rules.activation_probability(0.5, risk, 0.5, 0.1, 0.1, 0.05)) < 0).all()
+@PROPERTY
+@given(before=BOOL, after=BOOL, k=UNIT, c=prm("boycott_commitment"))
+def test_commitment_is_made_by_walking_out_and_ended_by_returning(before, after, k, c):
+    new = rules.commitment_after(before, after, k, c)
+    want = c if (before and not after) else 0.0 if (after and not before) else k
+    assert new == want
+
+
+@PROPERTY
+@given(g=UNIT, threshold=prm("mobilisation_threshold"), m=UNIT, rate=prm("mobilisation_rate"), days=DAYS)
+def test_mobilisation_follows_threat_without_overshooting(g, threshold, m, rate, days):
+    """The armed wing stays home below its threshold, heads for full mobilisation as grievance nears 1,
+    moves towards its target (towards 0 under an order) without passing it."""
+    target = rules.mobilisation_target(g, threshold)
+    assert target == 0 or g > threshold
+    assert rules.mobilisation_target(1.0, threshold) == pytest.approx(1.0)
+    goal = 0.0 if days > 0 else target
+    new = rules.mobilisation_after(m, g, threshold, rate, days)
+    assert min(m, goal) - 1e-12 <= new <= max(m, goal) + 1e-12
+
+
+@PROPERTY
+@given(m=UNIT, d1=UNIT, d2=UNIT)
+def test_more_discipline_stands_more_of_the_wing_down(m, d1, d2):
+    lo, hi = sorted((d1, d2))
+    assert rules.stood_down(m, hi) <= rules.stood_down(m, lo) <= m
+    assert rules.stood_down(m, 1.0) == 0 and rules.stood_down(m, 0.0) == m
+
+
+@PROPERTY
+@given(w=st.lists(UNIT, min_size=1, max_size=4), c=st.lists(UNIT, min_size=4, max_size=4), extra=UNIT)
+def test_two_mediators_persuade_at_least_as_well_as_one(w, c, extra):
+    """Kydd: credibility is per mediator. Adding a mediator never lowers the combined credibility; a
+    mediator not involved adds nothing; one mediator alone counts involvement x credibility."""
+    c = c[: len(w)]
+    one = rules.mediator_credibility(w, c)
+    more = rules.mediator_credibility([*w, extra], [*c, 0.5])
+    assert more >= one - 1e-15
+    assert rules.mediator_credibility([*w, 0.0], [*c, 1.0]) == pytest.approx(one, abs=1e-15)
+    assert rules.mediator_credibility(w[:1], c[:1]) == pytest.approx(w[0] * c[0], abs=1e-15)
+
+
+@PROPERTY
+@given(g=UNIT, c1=UNIT, c2=UNIT, effect=prm("mediation_effect"))
+def test_mediation_never_angers_and_credibility_helps(g, c1, c2, effect):
+    lo, hi = sorted((c1, c2))
+    assert rules.mediated(g, hi, effect) <= rules.mediated(g, lo, effect) <= g
+
+
+@PROPERTY
+@given(x=UNIT, rise=UNIT, clash=BOOL, n=st.integers(0, 4))
+def test_clashes_and_attacks_only_ever_raise_hostility(x, rise, clash, n):
+    assert rules.after_clash(x, clash, rise) >= x and (clash or rules.after_clash(x, clash, rise) == x)
+    assert rules.after_attacks(x, n, rise) >= x
+
+
+@PROPERTY
+@given(v=UNIT, m=UNIT, r=UNIT, wv=WEIGHT, wm=WEIGHT, wr=WEIGHT, scale=st.floats(0.1, 10))
+def test_tension_is_a_weighted_mean(v, m, r, wv, wm, wr, scale):
+    """Tension lies between the smallest and largest of its parts, does not depend on the weights' scale,
+    and with equal weights is the plain mean."""
+    t = rules.tension(v, m, r, wv, wm, wr)
+    assert min(v, m, r) - 1e-12 <= t <= max(v, m, r) + 1e-12
+    assert rules.tension(v, m, r, wv * scale, wm * scale, wr * scale) == pytest.approx(t, abs=1e-12)
+    assert rules.tension(v, m, r, 1.0, 1.0, 1.0) == pytest.approx((v + m + r) / 3, abs=1e-15)
+
+
+@PROPERTY
+@given(ind=UNIT, rate=prm("independence_drift"))
+def test_independence_creeps_up_but_never_past_one(ind, rate):
+    new = rules.drift_independence(ind, rate)
+    assert ind <= new <= 1.0
+
+
+@PROPERTY
+@given(present=BOOL, influence=UNIT, loyalty=UNIT, i1=UNIT, i2=UNIT)
+def test_leverage_is_agency_slack(present, influence, loyalty, i1, i2):
+    """Salehyan: leverage falls as the client's independence rises, vanishes without a patron or with
+    full independence, and never exceeds the patron's influence."""
+    lo, hi = sorted((i1, i2))
+    assert rules.leverage(present, influence, loyalty, hi) <= rules.leverage(present, influence, loyalty, lo)
+    assert rules.leverage(False, influence, loyalty, lo) == 0 and rules.leverage(present, influence, loyalty, 1.0) == 0
+    assert rules.leverage(present, influence, loyalty, lo) <= influence

@@ -96,6 +96,7 @@ class MilitiaLeader(mesa.Agent):
         self.hostility_us = np.float64(spec.hostility_us)
         self.pressure = np.float64(0.0)
         self.stance = Stance.RESTRAIN
+        self.restraint = np.float64(spec.discipline)  # what its cells feel: restraint, relayed (7.7)
         self.share = np.float64(0.0)
         self.order_days = np.int64(0)
         self.attacks_state = np.int64(0)
@@ -131,6 +132,8 @@ class MilitiaLeader(mesa.Agent):
         )  # fmt: skip
         contests = rules.leader_contests(self.model.draw(kr.Purpose.STANCE, self.uid), prob, self.order_days)
         self.stance = Stance.CONTEST if bool(contests) else Stance.RESTRAIN
+        target = rules.restraint(self.contests, self.discipline, p.contest_boost)
+        self.restraint = rules.relayed_restraint(self.restraint, target, self.discipline)
 
     def count_cells(self) -> None:
         """Step 4, end: the share of this militia's cells active today."""
@@ -188,9 +191,8 @@ class MilitiaCell(mesa.Agent):
         p, ld = self.model.p, self.leader
         # ld.share is still yesterday's: leaders count after their cells act
         cost = rules.expected_cost(p.arrest_k, self.model.pm.capacity, ld.share, len(ld.cells))
-        restraint = rules.restraint(ld.contests, ld.discipline, p.contest_boost)
         prob = rules.activation_probability(
-            rules.cell_grievance(ld.grievance, self.offset), self.risk, cost, restraint, p.cell_threshold, p.cell_tau
+            rules.cell_grievance(ld.grievance, self.offset), self.risk, cost, ld.restraint, p.cell_threshold, p.cell_tau
         )
         self._next_active = bool(self.model.draw(kr.Purpose.CELL_ACTIVE, self.uid) < prob)
 

@@ -109,6 +109,7 @@ class MilitiaModel(mesa.Model):
             interventions=one(self.patron.interventions, np.int64), intervened=one(self.patron.intervened, bool),
             grievance=col("grievance"), discipline=col("discipline"), independence=col("independence"),
             hostility_us=col("hostility_us"), pressure=col("pressure"), contests=col("contests", bool),
+            restraint=col("restraint"),
             share=col("share"), order_days=col("order_days", np.int64), attacks_state=col("attacks_state", np.int64),
             attacks_us=col("attacks_us", np.int64), retaliations=col("retaliations", np.int64),
             targeted=self.patron.targets.reshape(1, -1, 1).copy(),

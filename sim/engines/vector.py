@@ -67,7 +67,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
 
     # 4. cells act (Epstein)
     cost = rules.expected_cost(pt.arrest_k, s.capacity, s.share, n)
-    restraint = rules.restraint(contests, d, pt.contest_boost)
+    restraint = rules.relayed_restraint(s.restraint, rules.restraint(contests, d, pt.contest_boost), d)
     p_active = rules.activation_probability(
         rules.cell_grievance(g, s.offset), s.risk, cost, restraint, pt.cell_threshold, pt.cell_tau
     )
@@ -126,7 +126,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     s.participating, s.commitment = part, commitment
     s.boycott_days = s.boycott_days + ~part
     s.mobilisation = m
-    s.contests, s.active, s.share = contests, active, share
+    s.contests, s.restraint, s.active, s.share = contests, restraint, active, share
     s.attacks_state = s.attacks_state + att_state
     s.attacks_us = s.attacks_us + att_us
     s.retaliations = s.retaliations + retaliated

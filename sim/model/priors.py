@@ -195,3 +195,32 @@ def check_declaration() -> list[str]:
         if spec is not None and not (spec.low <= prior.low and prior.high <= spec.high):
             problems.append(f"{name}: prior {prior.describe()} reaches outside the declared range")
     return problems
+
+
+def sample(n: int, seed: int, names: list[str] | None = None) -> list[dict[str, float]]:
+    """``n`` Latin-hypercube draws from the priors of ``names`` (default: every uncertain parameter and
+    militia field), as {name: value}; the same (n, seed, names) always gives the same draws."""
+    from scipy.stats import qmc
+
+    table = priors()
+    names = list(table) if names is None else list(names)
+    u = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed)).random(n)
+    columns = {name: table[name].ppf(u[:, i]) for i, name in enumerate(names)}
+    return [{name: _plain(columns[name][k], table[name]) for name in names} for k in range(n)]
+
+
+def _plain(x: Any, prior: Prior) -> float | int:
+    return int(x) if prior.dist == "integer" else float(x)
+
+
+def split_factors(draw: dict[str, float]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """A draw as (parameter overrides, militia overrides), the form make_params/make_militias take."""
+    params: dict[str, float] = {}
+    militias: dict[str, dict[str, float]] = {}
+    for name, value in draw.items():
+        if name.startswith("militias."):
+            _, key, field = name.split(".")
+            militias.setdefault(key, {})[field] = value
+        else:
+            params[name] = value
+    return params, militias

@@ -124,6 +124,13 @@ def restraint(contests, discipline, contest_boost):
     return np.where(contests, -contest_boost, discipline)
 
 
+def relayed_restraint(felt, target, discipline):
+    """The restraint a militia's cells feel moves towards what their leader's stance asks by the share
+    ``discipline`` each day: the word reaches tightly tied cells first (Staniland 2014, vertical ties),
+    so a fragmented militia takes days to stand down or to rise, where Sadr's wing does so at once."""
+    return felt + discipline * (target - felt)
+
+
 def activation_probability(g_cell, risk, cost, restraint_, threshold, tau):
     """Smoothed Epstein rule: act with probability sigmoid((G - R P - (restraint + T)) / tau).
     Written so that only one full-size temporary is made (the vector core's hot path)."""

@@ -76,6 +76,7 @@ class State:
     hostility_us: np.ndarray
     pressure: np.ndarray
     contests: np.ndarray
+    restraint: np.ndarray
     share: np.ndarray
     order_days: np.ndarray
     attacks_state: np.ndarray
@@ -159,6 +160,7 @@ def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window:
         hostility_us=full(pt.hostility_us, rm),
         pressure=full(0.0, rm),
         contests=full(False, rm, bool),
+        restraint=full(pt.discipline, rm),
         share=full(0.0, rm),
         order_days=full(0, rm, np.int64),
         attacks_state=full(0, rm, np.int64),

@@ -38,9 +38,13 @@ COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
 # ----------------------------------------------------------------------------- controls
 
 
-def _step(low: float, high: float) -> float:
-    """A slider step of about a hundredth of the range, rounded down to a power of ten."""
-    return 10.0 ** math.floor(math.log10((high - low) / 100))
+def _step(low: float, high: float, default: float) -> float:
+    """A slider step of about a hundredth of the range, rounded down to a power of ten, and finer if
+    the declared default would otherwise fall between two steps."""
+    step = 10.0 ** math.floor(math.log10((high - low) / 100))
+    while step > 1e-6 and not math.isclose((default - low) / step, round((default - low) / step), abs_tol=1e-6):
+        step /= 10
+    return step
 
 
 def model_params_from_declaration(groups: tuple[str, ...] | None = None) -> dict:
@@ -62,7 +66,7 @@ def model_params_from_declaration(groups: tuple[str, ...] | None = None) -> dict
                                 "min": int(p.low), "max": int(p.high), "step": 1}  # fmt: skip
         else:
             controls[p.name] = {"type": "SliderFloat", "value": p.default, "label": f"{p.name} ({p.unit})",
-                                "min": p.low, "max": p.high, "step": _step(p.low, p.high)}  # fmt: skip
+                                "min": p.low, "max": p.high, "step": _step(p.low, p.high, p.default)}  # fmt: skip
     return controls
 
 
