@@ -135,3 +135,16 @@ def test_mesa_batch_run_over_replicates_matches_vector():
         assert row["tension"] == vec.daily["tension"][-1, rep]
         assert row["grievance_mean"] == vec.daily["grievance_mean"][-1, rep]
     assert len({row["tension"] for row in out}) > 1
+
+
+def test_escalation_under_another_definition_is_read_off_the_clash_series():
+    """outcomes.escalated_by, given the engine's own threshold and window, reproduces `escalated` exactly
+    (no patron, so that escalations happen), and a lower threshold never escalates less."""
+    from sim.model.outcomes import escalated_by
+
+    res = run_batch(load_scenario("seed_timeline"), [make_params(patron_present=False)], [MILITIAS], 11,
+                    np.arange(400), daily_columns=("clash",))  # fmt: skip
+    clash = res.daily["clash"]
+    assert res.runs["escalated"].sum() > 20
+    np.testing.assert_array_equal(escalated_by(clash, 3, 14), res.runs["escalated"])
+    assert (escalated_by(clash, 2, 14) >= escalated_by(clash, 3, 14)).all()

@@ -1,12 +1,15 @@
-"""Tests of sim.params: declared defaults and ranges, one-line validation errors, frozen Params."""
+"""Tests of sim.model.params and sim.model.priors: declared defaults, ranges and priors from the evidence,
+one-line validation errors, frozen Params."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 
+from sim.model import priors
 from sim.model.params import (
     MILITIA_FIELDS,
     MILITIA_KEYS,
@@ -256,3 +259,50 @@ def test_militia_frozen():
     """Militia records are frozen too."""
     with pytest.raises(dataclasses.FrozenInstanceError):
         MILITIAS[0].loyalty = 0.1
+
+
+# ----------------------------------------------------------------------------- priors from the evidence
+
+
+def test_declaration_agrees_with_its_evidence():
+    """Every default is its evidence's point judgement or range centre, or a listed, reasoned departure;
+    every uncertain parameter (and no other) has a prior, inside its declared range."""
+    assert priors.check_declaration() == []
+    uncertain = {p.name for p in PARAMS if p.role == "uncertain"}
+    factors = {priors.militia_factor(m.key, f.name) for m in MILITIAS for f in MILITIA_FIELDS}
+    assert set(priors.priors()) == uncertain | factors
+
+
+def test_departures_check_catches_a_tuned_default(monkeypatch):
+    """A default moved off its evidence without a reason is reported (the check can fail)."""
+    import sim.model.priors as pr
+
+    j = pr.judgements()["patron_trigger"]
+    tuned = dict(pr.judgements(), patron_trigger=dataclasses.replace(j, default=0.3))
+    monkeypatch.setattr(pr, "judgements", lambda: tuned)
+    problems = pr.check_declaration()
+    assert any(line.startswith("patron_trigger=0.3 is outside the judged range") for line in problems), problems
+
+
+@pytest.mark.parametrize("name", list(priors.priors()))
+def test_prior_maps_the_unit_interval_onto_its_judged_range(name):
+    """The quantile function covers the judged range monotonically; the density is finite inside and
+    zero outside; the centre lies inside."""
+    prior = priors.priors()[name]
+    u = np.linspace(0.0, 0.999999, 101)
+    x = prior.ppf(u)
+    assert (np.diff(x) >= 0).all() and prior.low <= x[0] and x[-1] <= prior.high
+    assert np.isfinite(prior.logpdf(x)).all()
+    assert np.isneginf(prior.logpdf(np.array([prior.low - 1.0, prior.high + 1.0]))).all()
+    assert prior.contains(prior.centre)
+
+
+def test_prior_samples_are_reproducible_and_cover_the_ranges():
+    a, b = priors.sample(64, seed=3), priors.sample(64, seed=3)
+    assert a == b and a != priors.sample(64, seed=4)
+    for name, prior in priors.priors().items():
+        values = np.array([d[name] for d in a])
+        assert prior.low <= values.min() and values.max() <= prior.high
+        assert values.max() - values.min() > 0.5 * (prior.high - prior.low), name  # a Latin hypercube spreads out
+    params, militias = priors.split_factors(a[0])
+    make_params(params), make_militias(militias)  # every draw is a valid parameter set

@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from sim.model import rules
+from sim.model import priors
 from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAM_BY_NAME, PARAMS, Param
-from sim.model.scenario import load_scenario
+from sim.model.scenario import EVENT_FIELDS, load_scenario
 from sim.paths import DOCS_DIR
 
 ODD_PATH = DOCS_DIR / "ODD.md"
@@ -66,17 +67,32 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]], align: Seque
     return [_row(header), "|" + "|".join(rule) + "|", *(_row(r) for r in rows)]
 
 
+def _prior_cells(name: str, role: str = "uncertain") -> tuple[str, str]:
+    """(prior, basis) cells: the prior over the judged range, or why there is none."""
+    j = priors.judgements()[name]
+    if j.prior is None:
+        judged = f"; judged {_number(j.judged[0])}-{_number(j.judged[1])}" if j.judged else ""
+        return f"none: a {role}{judged}", "-"
+    return j.prior.describe(), j.prior.basis
+
+
 def parameter_table() -> str:
-    """Markdown: every declared parameter, one sub-heading and table per group, in declaration order."""
+    """Markdown: every declared parameter, one sub-heading and table per group, in declaration order,
+    with its prior (from the judged range in seeds/evidence.yaml) and that range's basis."""
     groups: dict[str, list[Param]] = {}
     for p in PARAMS:
         groups.setdefault(p.group, []).append(p)
-    header = ("parameter", "default", "range", "unit", "meaning", "evidence")
-    align = ("---", "--:", "---", "---", "---", "---")
-    lines = [f"{len(PARAMS)} parameters in {len(groups)} groups, generated from `sim/model/params.py` (`PARAMS`)."]
+    header = ("parameter", "default", "range", "unit", "meaning", "evidence", "prior", "basis")
+    align = ("---", "--:", "---", "---", "---", "---", "---", "---")
+    uncertain = sum(p.role == "uncertain" for p in PARAMS)
+    lines = [f"{len(PARAMS)} parameters in {len(groups)} groups, generated from `sim/model/params.py` (`PARAMS`) "
+             f"and, for the {uncertain} uncertain ones, their priors from `seeds/evidence.yaml` "
+             "(`sim/model/priors.py`). Basis: *judged* (the range is stated in the evidence), *derived* (computed "
+             "from a stated judgement), *assumed* (our own range, with its reason in `seeds/evidence.yaml`)."]  # fmt: skip
     for group, params in groups.items():
         lines += ["", f"#### {_cell(GROUP_TITLES.get(group, group))}: group `{group}`", ""]
-        rows = [(f"`{p.name}`", _number(p.default), _range(p), p.unit, p.description, p.evidence) for p in params]
+        rows = [(f"`{p.name}`", _number(p.default), _range(p), p.unit, p.description, p.evidence,
+                 *_prior_cells(p.name, p.role)) for p in params]  # fmt: skip
         lines += _table(header, rows, align)
     return "\n".join(lines)
 
@@ -89,12 +105,16 @@ def militia_table() -> str:
     align = ("---", "---", "---", *("--:" for _ in MILITIA_FIELDS), "--:", "---")
     rows = []
     for m in MILITIAS:
-        values = [_number(getattr(m, f.name)) for f in MILITIA_FIELDS]
+        values = []
+        for f in MILITIA_FIELDS:
+            prior = priors.priors()[priors.militia_factor(m.key, f.name)]
+            values.append(f"{_number(getattr(m, f.name))} ({_number(prior.low)} to {_number(prior.high)})")
         independence = float(rules.independence(mean, m.independence_offset))
         rows.append((f"{m.name} (`{m.key}`)", m.leader, m.bloc, *values, f"{independence:.2f}", m.evidence))
     lines = [
         f"{len(MILITIAS)} militias, generated from `sim/model/params.py` (`MILITIAS`, `MILITIA_FIELDS`). "
-        f"'Independence at default' is `militia_independence` ({_number(mean)}) plus the offset, clipped to [0, 1].",
+        f"'Independence at default' is `militia_independence` ({_number(mean)}) plus the offset, clipped to [0, 1]. "
+        "In brackets, each value's judged range in `seeds/evidence.yaml`: its prior is uniform over it.",
         "",
         *_table(header, rows, align),
         "",
@@ -138,50 +158,125 @@ def timeline_table(scenario: str = TIMELINE_SCENARIO) -> str:
     return "\n".join(lines)
 
 
-CALIBRATION_SEED, CALIBRATION_REPLICATES = 20211107, 2000
-CALIBRATION_CASES = (
-    ("Ghaani-strength patron (defaults)", {}),
-    ("Soleimani-strength patron", {"patron_influence": 0.9}),
+def departures_table() -> str:
+    """Markdown: every default that is not its evidence's centre (point judgement or middle of the judged
+    range), with the reason from sim.model.priors.DEPARTURES."""
+    rows = [(f"`{j.name}`", _number(j.default), f"{_number(j.judged[0])}-{_number(j.judged[1])}", how, reason)
+            for j, how, reason in priors.departures()]  # fmt: skip
+    intro = (f"{len(rows)} of {len(priors.judgements())} declared values depart from their evidence, generated from "
+             "`sim/model/priors.py` (`departures`, `DEPARTURES`); every other default is its evidence's point "
+             "judgement or the centre of its judged range.")  # fmt: skip
+    if not rows:
+        return intro
+    return "\n".join([intro, "", *_table(("value", "default", "judged", "how it departs", "why"), rows)])
+
+
+def event_fields_table() -> str:
+    """Markdown: each event kind's fields, their type and range, and their default (a declared parameter for
+    every magnitude), from sim.model.scenario.EVENT_FIELDS."""
+    rows = []
+    for kind, fields in EVENT_FIELDS.items():
+        if not fields:
+            rows.append((f"`{kind}`", "(none)", "", "", "", ""))
+        for f in fields:
+            limits = f"[{_number(f.low)}, {_number(f.high)}]" if f.low is not None else ", ".join(f.choices) or ""
+            if f.required:
+                default = "required"
+            elif f.param:
+                default = f"`{f.param}` ({_number(PARAM_BY_NAME[f.param].default)})"
+            elif f.default is None:
+                default = "none"
+            else:
+                default = _value(f.default)
+            rows.append((f"`{kind}`", f"`{f.name}`", f.kind, limits, default, f.description))
+    return "\n".join([
+        f"{len(EVENT_FIELDS)} event kinds, generated from `sim/model/scenario.py` (`EVENT_FIELDS`). Every event also "
+        "takes `date` (inside the scenario), `kind`, `label` and `ref`; any other field is an error.",
+        "",
+        *_table(("kind", "field", "type", "allowed", "default", "meaning"), rows),
+    ])  # fmt: skip
+
+
+HEADLINE_SEED, HEADLINE_REPLICATES = 20211107, 5000
+HEADLINE_CASES = (
+    ("defaults (Ghaani-strength patron)", {}),
+    ("every judged value at the middle of its range", "midpoints"),
+    ("Soleimani-strength patron", {"patron_influence": 0.85}),
     ("distracted patron", {"patron_distraction": 0.8}),
     ("more independent militias", {"militia_independence": 0.8}),
     ("patron never intervenes with militias", {"patron_intervenes": False}),
     ("no patron", {"patron_present": False}),
 )
+THRESHOLDS = (2, 3, 5)
+
+
+def midpoints() -> tuple[dict, dict]:
+    """Every uncertain parameter and militia field at the middle of its judged range (rounded for whole
+    numbers), as (parameter overrides, militia overrides)."""
+    mids = {}
+    for name, prior in priors.priors().items():
+        mid = (prior.low + prior.high) / 2
+        mids[name] = int(mid + 0.5) if prior.dist == "integer" else mid
+    return priors.split_factors(mids)
+
+
+def _headline_runs(over):
+    from sim.model.params import make_militias, make_params
+    from sim.run.simulate import simulate
+
+    params, militias = midpoints() if over == "midpoints" else (dict(over), {})
+    return simulate(load_scenario("seed_timeline"), make_params(params), make_militias(militias), seed=HEADLINE_SEED,
+                    replicates=HEADLINE_REPLICATES, daily_replicates=HEADLINE_REPLICATES, daily_columns=("clash",),
+                    progress=False)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1)
-def calibration_table() -> str:
-    """Markdown: P(escalation) over seed_timeline for the defaults and the counterfactuals, recomputed
-    with the vector engine (so the ODD's numbers cannot drift from the model)."""
-    from sim.analysis.stats import escalation_probability
-    from sim.model.params import MILITIAS, make_params
-    from sim.run.simulate import simulate
+def headline_table() -> str:
+    """Markdown: P(escalation) over seed_timeline at the defaults, at the evidence midpoints and for the
+    counterfactuals, and how it moves with the escalation threshold; recomputed by `python -m sim.docs`,
+    so the ODD's numbers cannot drift from the model."""
+    from sim.analysis.stats import escalation_probability, wilson_interval
+    from sim.model.outcomes import escalated_by
 
-    sc = load_scenario("seed_timeline")
-    rows = []
-    for label, over in CALIBRATION_CASES:
-        runs, _ = simulate(sc, make_params(over), MILITIAS, seed=CALIBRATION_SEED, replicates=CALIBRATION_REPLICATES,
-                           daily_replicates=0, progress=False)  # fmt: skip
+    days = load_scenario("seed_timeline").days
+    window = PARAM_BY_NAME["escalation_window"].default
+    rows, by_threshold = [], []
+    for label, over in HEADLINE_CASES:
+        runs, daily = _headline_runs(over)
         p, lo, hi, _ = escalation_probability(runs)
-        change = ", ".join(f"{k} = {_value(v)}" for k, v in over.items()) or "none"
-        rows.append((label, change, f"{p:.3f}", f"[{lo:.3f}, {hi:.3f}]"))
-    return "\n".join(
-        [
-            f"`seed_timeline`, {CALIBRATION_REPLICATES} replicates, seed {CALIBRATION_SEED}, vector engine; "
-            "generated by `python -m sim.docs`.",
-            "",
-            *_table(
-                ("case", "change from defaults", "P(escalation)", "Wilson 95%"), rows, ("---", "---", "--:", "---")
-            ),
-        ]
-    )
+        change = "see the text" if over == "midpoints" else ", ".join(f"{k} = {_value(v)}" for k, v in over.items())
+        clash = (runs["first_clash_day"] >= 0).mean()
+        per_year = runs["interventions"].mean() * 365 / days
+        rows.append((label, change or "none", f"{p:.4f}", f"[{lo:.4f}, {hi:.4f}]", f"{clash:.3f}", f"{per_year:.1f}"))
+        series = daily.pivot(index="day", columns="replicate", values="clash").to_numpy()
+        cells = []
+        for k in THRESHOLDS:
+            n_esc = int(escalated_by(series, k, window).sum())
+            lo_k, hi_k = wilson_interval(n_esc, HEADLINE_REPLICATES)
+            cells.append(f"{n_esc / HEADLINE_REPLICATES:.4f} [{float(lo_k):.4f}, {float(hi_k):.4f}]")
+        by_threshold.append((label, *cells))
+    return "\n".join([
+        f"`seed_timeline`, {HEADLINE_REPLICATES} replicates each, seed {HEADLINE_SEED}, vector engine; generated by "
+        "`python -m sim.docs`. Intervals are Wilson 95% over replicates (Monte Carlo error only).",
+        "",
+        *_table(("case", "change from defaults", "P(escalation)", "Wilson 95%", "P(any clash)", "interventions a year"),
+                rows, ("---", "---", "--:", "---", "--:", "--:")),
+        "",
+        f"How the headline moves with the escalation definition: P(escalation) [Wilson 95%] when escalation needs "
+        f"{', '.join(map(str, THRESHOLDS))} clash-days within {window} days (`escalation_clashes`, "
+        "`escalation_window`), read off the same runs:",
+        "",
+        *_table(("case", *(f"{k} clash-days" for k in THRESHOLDS)), by_threshold),
+    ])  # fmt: skip
 
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "parameters": parameter_table,
     "militias": militia_table,
     "timeline": timeline_table,
-    "calibration": calibration_table,
+    "departures": departures_table,
+    "event_fields": event_fields_table,
+    "headline": headline_table,
 }
 
 

@@ -92,3 +92,14 @@ def accumulate(sums: dict[str, np.ndarray], rec: dict[str, np.ndarray]) -> None:
 
 def empty_sums(R: int) -> dict[str, np.ndarray]:
     return {"cohesion_within": np.zeros(R), "cohesion_house": np.zeros(R), "peak_tension": np.zeros(R)}
+
+
+def escalated_by(clash: np.ndarray, clashes_needed: int, window: int) -> np.ndarray:
+    """Whether each run escalated under another definition, from its daily clash series (days, R): at
+    some day, at least ``clashes_needed`` clash-days within the last ``window`` days (today included).
+    The definition feeds nothing back into the dynamics, so any threshold can be read off one run."""
+    clash = np.asarray(clash, dtype=np.int64)
+    counts = np.cumsum(clash, axis=0)
+    lagged = np.zeros_like(counts)
+    lagged[window:] = counts[:-window]
+    return ((counts - lagged) >= clashes_needed).any(axis=0)

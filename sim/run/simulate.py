@@ -51,6 +51,7 @@ def simulate(
     replicates: int,
     engine: str = "vector",
     daily_replicates: int = 1000,
+    daily_columns: Sequence[str] | None = None,
     chunk_size: int | None = None,
     memory_budget_mb: float = 2048,
     progress: bool | None = None,
@@ -58,7 +59,8 @@ def simulate(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run ``replicates`` replicates (indices 0..n-1) and return (runs, daily) DataFrames.
 
-    ``daily`` keeps the series of replicates 0..daily_replicates-1 only (the runs table has all).
+    ``daily`` keeps the series of replicates 0..daily_replicates-1 only (the runs table has all), and
+    only ``daily_columns`` of them if given (e.g. ("clash",) to recount escalation cheaply).
     The vector engine runs chunks of at most ``chunk_size`` replicates (default: what fits in
     ``memory_budget_mb``) on ``workers`` threads (default: the CPUs this process may use)."""
     if engine not in ENGINES:
@@ -76,7 +78,8 @@ def simulate(
 
         def one_chunk(lo: int):
             reps = np.arange(lo, min(lo + size, replicates))
-            return reps, run_batch(scenario, [params], [militias], seed, reps, keep_daily=lo < keep)
+            return reps, run_batch(scenario, [params], [militias], seed, reps, keep_daily=lo < keep,
+                                   daily_columns=daily_columns)  # fmt: skip
 
         # numpy releases the GIL inside array operations, so threads use both cores.
         with progress_bar(replicates, progress, f"{scenario.name} (vector)") as bar, ThreadPoolExecutor(workers) as ex:
