@@ -34,7 +34,8 @@ def row_for(outcomes: dict[str, Outcome]) -> dict[str, str]:
 def render(rows: dict[str, dict[str, str]]) -> str:
     names = list(PATTERNS)
     lines = [HEADER.rstrip(), "", "Patterns: " + ", ".join(f"({i}) `{n}`" for i, n in enumerate(names, 1)), ""]
-    lines.append("| variant | what is broken | " + " | ".join(f"({i})" for i in range(1, len(names) + 1)) + " | kills |")
+    numbers = " | ".join(f"({i})" for i in range(1, len(names) + 1))
+    lines.append(f"| variant | what is broken | {numbers} | kills |")
     lines.append("|---|---|" + "---|" * len(names) + "--:|")
     for m in MUTANTS:
         row = rows[m.name]

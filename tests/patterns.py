@@ -225,8 +225,9 @@ def single_leader_stands_down_faster(r: Runner) -> Outcome:
     by 80% on the day, while the camp's violence has not yet fallen 80% of the way to where it settles."""
     base = load_scenario("stand_down_orders")
     o = day_of(base, "order", actor="sadr")
-    sc = dataclasses.replace(base, events=tuple(e for e in base.events if not (e.kind == "order" and e.data.get("actor") == "aah")))
-    sc = with_event(sc, day=o, kind="order", label="every militia told to stand down", data={"actor": "militias"})
+    kept = tuple(e for e in base.events if not (e.kind == "order" and e.data.get("actor") == "aah"))
+    sc = with_event(dataclasses.replace(base, events=kept), day=o, kind="order",
+                    label="every militia told to stand down", data={"actor": "militias"})  # fmt: skip
     d = r.run(sc, 500).daily
     m, v = d["mobilisation"].mean(axis=1), d["violence"].mean(axis=1)
     sadr_day = m[o] <= 0.2 * m[o - 1]
@@ -245,15 +246,16 @@ def reining_in_lowers_the_risk(r: Runner) -> Outcome:
     base = load_scenario("stand_down_orders")
     o = day_of(base, "order", actor="sadr")
     quiet = dataclasses.replace(base, events=tuple(e for e in base.events if e.kind != "order"))
-    ordered = with_event(quiet, day=o, kind="order", label="every militia told to stand down", data={"actor": "militias"})
+    ordered = with_event(quiet, day=o, kind="order", label="every militia told to stand down",
+                         data={"actor": "militias"})  # fmt: skip
     w = slice(o, o + 7)
     without = r.run(quiet, 1000).daily
     with_order = r.run(ordered, 1000).daily
     h_without, h_with = without["hazard"][w].mean(axis=0), with_order["hazard"][w].mean(axis=0)
     falls, z = greater(h_without, 1.5 * h_with)
     mob = with_order["mobilisation"][w].mean()
-    return Outcome(falls and mob > 0.1, f"clash hazard {without['hazard'][w].mean():.4f} without the order, "
-                                        f"{with_order['hazard'][w].mean():.4f} with it; Sadr's mobilisation {mob:.2f} (z {z:.1f})")  # fmt: skip
+    return Outcome(falls and mob > 0.1, f"clash hazard {h_without.mean():.4f} without the order, {h_with.mean():.4f} "
+                                        f"with it; Sadr's mobilisation {mob:.2f} (z {z:.1f})")  # fmt: skip
 
 
 def independence_matters_without_visits(r: Runner) -> Outcome:

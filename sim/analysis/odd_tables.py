@@ -10,8 +10,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from sim.model import rules
-from sim.model import priors
+from sim.model import priors, rules
 from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAM_BY_NAME, PARAMS, Param
 from sim.model.scenario import EVENT_FIELDS, load_scenario
 from sim.paths import DOCS_DIR
@@ -88,7 +87,8 @@ def parameter_table() -> str:
     lines = [f"{len(PARAMS)} parameters in {len(groups)} groups, generated from `sim/model/params.py` (`PARAMS`) "
              f"and, for the {uncertain} uncertain ones, their priors from `seeds/evidence.yaml` "
              "(`sim/model/priors.py`). Basis: *judged* (the range is stated in the evidence), *derived* (computed "
-             "from a stated judgement), *assumed* (our own range, with its reason in `seeds/evidence.yaml`)."]  # fmt: skip
+             "from a stated judgement), *assumed* (our own range, with its reason in "
+             "`seeds/evidence.yaml`)."]  # fmt: skip
     for group, params in groups.items():
         lines += ["", f"#### {_cell(GROUP_TITLES.get(group, group))}: group `{group}`", ""]
         rows = [(f"`{p.name}`", _number(p.default), _range(p), p.unit, p.description, p.evidence,

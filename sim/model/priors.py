@@ -115,8 +115,9 @@ def _prior(name: str, entry: dict[str, Any], where: str) -> Prior | None:
     try:
         low, high = (float(v) for v in entry["judged"])
         point = entry.get("point")
-        return Prior(name, entry["prior"], low, high, entry["basis"],
-                     None if point is None else float(point), " ".join(str(entry.get("derivation", "")).split()))  # fmt: skip
+        derivation = " ".join(str(entry.get("derivation", "")).split())
+        point = None if point is None else float(point)
+        return Prior(name, entry["prior"], low, high, entry["basis"], point, derivation)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{where}: a prior needs judged: [low, high], prior and basis ({exc})") from None
 
@@ -133,7 +134,8 @@ def judgements() -> dict[str, Judgement]:
         judged = tuple(float(v) for v in entry["judged"]) if "judged" in entry else None
         prior = _prior(p.name, entry, f"{EVIDENCE_PATH.name}: parameters.{p.name}")
         if (prior is None) != (p.role != "uncertain"):
-            raise ValueError(f"{p.name}: role {p.role!r} but the evidence {'has no' if prior is None else 'has a'} prior")
+            has = "has no" if prior is None else "has a"
+            raise ValueError(f"{p.name}: role {p.role!r} but the evidence {has} prior")
         out[p.name] = Judgement(p.name, p.default, judged, prior)
     for m in MILITIAS:
         for f in MILITIA_FIELDS:
