@@ -60,6 +60,7 @@ class RunConfig:
     scenario_file: Any = None
     study: str = ""
     grid: dict[str, Any] = field(default_factory=dict)
+    design: dict[str, Any] = field(default_factory=dict)
     scenario: Any = MISSING
     params: Any = field(default_factory=ParamsSchema)
     militias: Any = field(default_factory=MilitiasSchema)

@@ -18,7 +18,9 @@ from sim import paths
 from sim.analysis.stats import escalation_probability, summary_table
 from sim.model.params import MILITIA_KEYS, ParameterError, make_militias, make_params
 from sim.model.scenario import Scenario, load_scenario, scenario_from_mapping
+from sim.run import designs
 from sim.run.config_schema import register
+from sim.run.designs import DesignSpec
 from sim.run.simulate import param_columns, simulate
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
 from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
@@ -94,12 +96,23 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
 
 
 def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:
-    """A sweep job: the grid's points (on top of this job's params) as one vectorised batch."""
+    """A sweep job: the grid's points, or one block of a design's rows (on top of this job's params), as
+    one vectorised batch."""
     base = OmegaConf.to_container(cfg.params, resolve=True)
     grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
+    design = OmegaConf.to_container(cfg.design, resolve=True) or {}
+    if design:
+        spec = DesignSpec.from_config(design)
+        rows = designs.unit_rows(spec).shape[0]
+        block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
+        base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
+        sets = designs.design_points(spec, block, base, base_militias)
+        designs.write_design(root, spec, rows)
+    else:
+        sets = [(p, militias) for p in expand_grid(base, grid)]
     points = [
-        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, militias, int(cfg.replicates), int(cfg.seed))
-        for p in expand_grid(base, grid)
+        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
+        for p, m in sets
     ]
     t0 = time.perf_counter()
     res = run_job_points(

@@ -21,7 +21,7 @@ from hydra.experimental.callback import Callback
 
 from sim.analysis.stats import wilson_interval
 from sim.engines.vector import run_batch
-from sim.model.params import PARAM_BY_NAME, PARAMS, Militia, make_params
+from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
 from sim.run.simulate import chunk_size_for, param_columns, progress_bar
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
@@ -251,10 +251,13 @@ def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
             "point_key": info["point_key"], "experiment": info["study"], "scenario": info["scenario"],
             "label": info["label"], "drop_events": info["drop_events"],
             **{f"param.{name}": value for name, value in info["params"].items()},
+            **{f"militia.{m['key']}.{f}": m[f] for m in info["militias"] for f in MILITIA_FIELD_NAMES},
             "replicates": n, "escalated": k, "p_escalation": k / n, "ci_low": float(lo), "ci_high": float(hi),
+            "p_any_clash": (r["first_clash_day"] >= 0).mean(),
             "mean_clashes": r["clashes"].mean(), "mean_interventions": r["interventions"].mean(),
             "mean_attacks_state": r["attacks_state"].mean(), "mean_attacks_us": r["attacks_us"].mean(),
-            "p_boycott_ended": r["boycott_ended"].mean(), "mean_cohesion_within": r["cohesion_within"].mean(),
+            "p_boycott_ended": r["boycott_ended"].mean(), "mean_boycott_days": r["boycott_days"].mean(),
+            "mean_cohesion_within": r["cohesion_within"].mean(),
             "mean_cohesion_house": r["cohesion_house"].mean(), "seed": info["seed"],
         }  # fmt: skip
         rows.append(row)
@@ -271,6 +274,20 @@ def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
         atomic_write_text(root / "aggregate" / "report.json", json.dumps(report, indent=1, default=str))
     report["tables"] = out
     return report
+
+
+def analyse_design(root: Path) -> None:
+    """After a complete design sweep: its indices (Morris, Sobol) or PRIM boxes (Latin hypercube)."""
+    from sim.analysis import discovery, sensitivity
+    from sim.run.designs import read_design
+
+    try:
+        if read_design(root).method == "lhs":
+            print(discovery.describe(discovery.discover(root)))
+        else:
+            print(sensitivity.describe(sensitivity.analyse(root)))
+    except sensitivity.SensitivityError as exc:
+        print(f"not analysed: {exc}")
 
 
 def describe(report: Mapping[str, Any]) -> str:
@@ -291,5 +308,8 @@ class AggregateCallback(Callback):
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         root = Path(str(config.hydra.sweep.dir))
         if (root / "points").exists():
-            print(describe(aggregate(root)))
+            report = aggregate(root)
+            print(describe(report))
             print(f"tables in {root / 'aggregate'}")
+            if (root / "design.json").exists() and not report["missing_points"] and not report["unfinished_jobs"]:
+                analyse_design(root)

@@ -1,0 +1,240 @@
+"""Global sensitivity of a design sweep (Morris screening, Sobol indices) with SALib's analysers,
+with the Monte Carlo noise share and a convergence check; ``python -m sim.sensitivity <sweep dir>``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from sim.model.params import ParameterError
+from sim.run import designs
+from sim.run.designs import DesignSpec
+from sim.run.storage import atomic_write_parquet, atomic_write_text
+
+# Outcome columns of aggregate/points.parquet (one value per point) and how to say them.
+OUTCOMES = {
+    "p_escalation": "P(escalation)",
+    "p_any_clash": "P(any clash)",
+    "mean_clashes": "clash-days per run",
+    "mean_attacks_state": "attacks on the state/PM per run",
+    "mean_attacks_us": "attacks on US assets per run",
+    "mean_interventions": "patron interventions per run",
+    "mean_boycott_days": "days Sadr boycotts per run",
+}
+RUN_COLUMN = {"p_escalation": "escalated", "p_any_clash": "any_clash", "mean_clashes": "clashes",
+              "mean_attacks_state": "attacks_state", "mean_attacks_us": "attacks_us",
+              "mean_interventions": "interventions", "mean_boycott_days": "boycott_days"}  # fmt: skip
+GROUP_COLUMNS = ("experiment", "scenario", "drop_events")
+RESAMPLES, CONF_LEVEL, ANALYSIS_SEED = 1000, 0.95, 12345
+TOP_PAIRS = 5  # second-order indices are reported for pairs among the top factors by total order
+
+
+class SensitivityError(ValueError):
+    """A sweep cannot be analysed (one line)."""
+
+
+def outcome_rows(spec: DesignSpec, points: pd.DataFrame) -> np.ndarray:
+    """The aggregated points of one group, in the design's row order: index of the point for each row.
+    Rows are matched by their factor values, which the design rebuilds exactly (same quantile maps)."""
+    cols = designs.factor_columns(spec.factors)
+    missing = [c for c in cols if c not in points.columns]
+    if missing:
+        raise SensitivityError(f"the aggregated points lack the design's factors {missing[:3]}: not this design's sweep")
+    lookup = {tuple(row): i for i, row in enumerate(points[cols].itertuples(index=False, name=None))}
+    rows = designs.values(spec, designs.unit_rows(spec))
+    idx = np.array([lookup.get(tuple(r[n] for n in spec.factors), -1) for r in rows])
+    if (idx < 0).any():
+        raise SensitivityError(f"{int((idx < 0).sum())} of {len(idx)} design rows have no finished point: "
+                               "rerun the sweep to finish it, then analyse")  # fmt: skip
+    return idx
+
+
+def noise_share(runs: pd.DataFrame, points: pd.DataFrame, outcome: str) -> float:
+    """Share of the across-point variance of an outcome's point estimates that is Monte Carlo noise:
+    mean over points of (within-point variance / replicates), over the variance of the point means."""
+    col = RUN_COLUMN[outcome]
+    values = runs.assign(any_clash=runs["first_clash_day"] >= 0)[["point_key", col]].astype({col: float})
+    per_point = values.groupby("point_key")[col].agg(["var", "count"])
+    noise = float((per_point["var"] / per_point["count"]).mean())
+    total = float(points[outcome].var())
+    return noise / total if total > 0 else float("nan")
+
+
+def _morris(spec: DesignSpec, unit: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    from SALib.analyze import morris
+
+    res = morris.analyze(spec.problem(), unit, y, num_levels=designs.MORRIS_LEVELS, num_resamples=RESAMPLES,
+                         conf_level=CONF_LEVEL, seed=ANALYSIS_SEED)  # fmt: skip
+    return pd.DataFrame({"factor": spec.factors, "mu": res["mu"], "mu_star": res["mu_star"], "sigma": res["sigma"],
+                         "mu_star_conf": res["mu_star_conf"]})  # fmt: skip
+
+
+def _sobol(spec: DesignSpec, y: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from SALib.analyze import sobol
+
+    res = sobol.analyze(spec.problem(), y, calc_second_order=spec.second_order, num_resamples=RESAMPLES,
+                        conf_level=CONF_LEVEL, seed=ANALYSIS_SEED)  # fmt: skip
+    first = pd.DataFrame({"factor": spec.factors, "S1": res["S1"], "S1_conf": res["S1_conf"], "ST": res["ST"],
+                          "ST_conf": res["ST_conf"]})  # fmt: skip
+    pairs = []
+    if spec.second_order:
+        top = list(first.sort_values("ST", ascending=False)["factor"][:TOP_PAIRS])
+        for a in range(len(spec.factors)):
+            for b in range(a + 1, len(spec.factors)):
+                if spec.factors[a] in top and spec.factors[b] in top:
+                    pairs.append({"factor": spec.factors[a], "other": spec.factors[b], "S2": res["S2"][a, b],
+                                  "S2_conf": res["S2_conf"][a, b]})  # fmt: skip
+    return first, pd.DataFrame(pairs, columns=["factor", "other", "S2", "S2_conf"])
+
+
+def _convergence(spec: DesignSpec, unit: np.ndarray, y: np.ndarray, key: str) -> dict[str, Any]:
+    """Indices from the first half of the design against the whole: does the ranking hold when the
+    sample size doubles? (Sobol: the first N/2 base samples; Morris: the first r/2 trajectories.)"""
+    half_size = spec.size // 2
+    if half_size < 2:
+        return {}
+    if spec.method == "sobol":
+        half = DesignSpec(spec.method, half_size, spec.seed, spec.factors, spec.second_order)
+        rows = designs.sobol_prefix(spec, half_size)
+        small, _ = _sobol(half, y[rows])
+        big, _ = _sobol(spec, y)
+    else:
+        rows = slice(0, half_size * (len(spec.factors) + 1))
+        small = _morris(spec, unit[rows], y[rows])
+        big = _morris(spec, unit, y)
+    a, b = small.set_index("factor")[key], big.set_index("factor")[key]
+    top = 5
+    rho = spearmanr(a, b).statistic if len(a) > 2 else float("nan")
+    return {"index": key, "size": spec.size, "half": half_size, "spearman": float(rho),
+            "top_same": sorted(a.nlargest(top).index) == sorted(b.nlargest(top).index),
+            "max_change": float((a - b).abs().max()), "top_half": list(a.nlargest(top).index),
+            "top_full": list(b.nlargest(top).index)}  # fmt: skip
+
+
+def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, Any]:
+    """Indices of every outcome for every group of a design sweep's aggregated points; written to
+    aggregate/sensitivity.parquet (tidy) and aggregate/sensitivity.json (ranking, convergence, noise)."""
+    root = Path(root)
+    if not (root / "design.json").exists():
+        raise SensitivityError(f"{root} has no design.json: not a design sweep (experiment=morris or sobol)")
+    spec = designs.read_design(root)
+    agg = root / "aggregate"
+    try:
+        points = pd.read_parquet(agg / "points.parquet")
+        runs = pd.read_parquet(agg / "runs.parquet", columns=["point_key", "first_clash_day",
+                                                               *{c for c in RUN_COLUMN.values() if c != "any_clash"}])
+    except (OSError, ValueError) as exc:
+        raise SensitivityError(f"{agg} has no readable points.parquet and runs.parquet: aggregate first "
+                               f"(python -m sim.aggregate {root}) ({type(exc).__name__})") from None  # fmt: skip
+    unit = designs.unit_rows(spec)
+    tidy, summary = [], {"design": {"method": spec.method, "size": spec.size, "seed": spec.seed,
+                                    "factors": len(spec.factors), "rows": int(unit.shape[0])}, "groups": []}  # fmt: skip
+    group_cols = [c for c in GROUP_COLUMNS if c in points.columns]
+    for group, pts in points.groupby(group_cols, dropna=False, sort=True):
+        pts = pts.reset_index(drop=True)
+        idx = outcome_rows(spec, pts)
+        label = dict(zip(group_cols, group if isinstance(group, tuple) else (group,), strict=True))
+        info: dict[str, Any] = {**label, "replicates": int(pts["replicates"].min()), "outcomes": {}}
+        for outcome in outcomes:
+            y = pts[outcome].to_numpy(dtype=float)[idx]
+            keyed = runs[runs["point_key"].isin(pts["point_key"])]
+            entry = {"noise_share": noise_share(keyed, pts, outcome), "variance": float(np.var(y))}
+            if np.var(y) == 0:
+                entry["constant"] = True
+                info["outcomes"][outcome] = entry
+                continue
+            if spec.method == "morris":
+                table = _morris(spec, unit, y)
+                key, rank = "mu_star", table.sort_values("mu_star", ascending=False)
+                for r in table.itertuples(index=False):
+                    tidy += [{**label, "outcome": outcome, "factor": r.factor, "index": i, "value": getattr(r, i),
+                              "conf": r.mu_star_conf if i == "mu_star" else np.nan}
+                             for i in ("mu", "mu_star", "sigma")]  # fmt: skip
+            elif spec.method == "sobol":
+                table, pairs = _sobol(spec, y)
+                key, rank = "ST", table.sort_values("ST", ascending=False)
+                for r in table.itertuples(index=False):
+                    tidy += [{**label, "outcome": outcome, "factor": r.factor, "index": "S1", "value": r.S1,
+                              "conf": r.S1_conf},
+                             {**label, "outcome": outcome, "factor": r.factor, "index": "ST", "value": r.ST,
+                              "conf": r.ST_conf}]  # fmt: skip
+                for r in pairs.itertuples(index=False):
+                    tidy.append({**label, "outcome": outcome, "factor": f"{r.factor} x {r.other}",
+                                 "index": "S2", "value": r.S2, "conf": r.S2_conf})  # fmt: skip
+            else:
+                raise SensitivityError(f"design.method={spec.method} has no variance decomposition: use PRIM "
+                                       "(python -m sim.discovery) on a Latin-hypercube sweep")  # fmt: skip
+            entry["ranking"] = list(rank["factor"])
+            entry["convergence"] = _convergence(spec, unit, y, key)
+            info["outcomes"][outcome] = entry
+        summary["groups"].append(info)
+    table = pd.DataFrame(tidy, columns=[*group_cols, "outcome", "factor", "index", "value", "conf"])
+    atomic_write_parquet(table, agg / "sensitivity.parquet", {"design": summary["design"]})
+    atomic_write_text(agg / "sensitivity.json", json.dumps(summary, indent=1, default=float))
+    return {"table": table, **summary}
+
+
+def latest_ranking(results: Path = Path("results/sweeps"), outcome: str = "p_escalation", top: int = 3
+                   ) -> tuple[str, list[tuple[str, float, float]]] | None:
+    """The ``top`` factors by Sobol total-order index in the newest analysed Sobol sweep under
+    ``results``, as (sweep folder, [(factor, ST, conf)]), or None if there is none."""
+    found = sorted(Path(results).glob("*/aggregate/sensitivity.parquet"), key=lambda p: p.stat().st_mtime)
+    for path in reversed(found):
+        try:
+            table = pd.read_parquet(path)
+        except (OSError, ValueError):
+            continue
+        st = table[(table["index"] == "ST") & (table["outcome"] == outcome)]
+        if st.empty:
+            continue
+        first_group = st.groupby([c for c in GROUP_COLUMNS if c in st.columns], dropna=False).ngroup() == 0
+        best = st[first_group].nlargest(top, "value")
+        return str(path.parent.parent), [(r.factor, float(r.value), float(r.conf)) for r in best.itertuples()]
+    return None
+
+
+def describe(result: dict[str, Any], top: int = 10) -> str:
+    """A terminal summary: per group and outcome, the top factors, convergence and the noise share."""
+    lines = [f"{result['design']['method']} design, size {result['design']['size']}, "
+             f"{result['design']['factors']} factors, {result['design']['rows']} points"]  # fmt: skip
+    table = result["table"]
+    for info in result["groups"]:
+        where = ", ".join(f"{k}={v}" for k, v in info.items() if k in GROUP_COLUMNS)
+        lines.append(f"\n[{where}] {info['replicates']} replicates per point")
+        for outcome, entry in info["outcomes"].items():
+            if entry.get("constant"):
+                lines.append(f"  {OUTCOMES[outcome]}: constant over the design (nothing to decompose)")
+                continue
+            key = "mu_star" if result["design"]["method"] == "morris" else "ST"
+            sub = table[(table["outcome"] == outcome) & (table["index"] == key)].set_index("factor")
+            best = ", ".join(f"{f} {sub.loc[f, 'value']:.3g}±{sub.loc[f, 'conf']:.2g}" for f in entry["ranking"][:top])
+            conv = entry.get("convergence") or {}
+            lines.append(f"  {OUTCOMES[outcome]}: noise share {entry['noise_share']:.3f}; top by {key}: {best}")
+            if conv:
+                lines.append(f"    size {conv['half']} -> {conv['size']}: Spearman {conv['spearman']:.2f}, "
+                             f"top 5 {'unchanged' if conv['top_same'] else 'changed'}, "
+                             f"largest change {conv['max_change']:.3g}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.sensitivity", description=__doc__.splitlines()[0])
+    ap.add_argument("sweep_dir", type=Path, help="a design sweep folder (experiment=morris or experiment=sobol)")
+    ap.add_argument("--top", type=int, default=10, help="factors to list per outcome (default 10)")
+    args = ap.parse_args(argv)
+    try:
+        result = analyse(args.sweep_dir)
+    except (SensitivityError, ParameterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(describe(result, args.top))
+    print(f"\nwrote {args.sweep_dir / 'aggregate' / 'sensitivity.parquet'} and sensitivity.json")
+    return 0
