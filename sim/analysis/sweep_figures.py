@@ -664,24 +664,75 @@ def make_figure(kind: str, points, daily, out: Path, x=None, y=None) -> list[Pat
     return counterfactual_figure(points, path)
 
 
+STUDY_KINDS = ("sobol", "morris", "prim", "uncertainty")
+
+
+def study_kinds(folder: Path) -> list[str]:
+    """The study figures a folder's tables support (for --kind all)."""
+    kinds = []
+    if (folder / "sensitivity.parquet").exists():
+        kinds += ["sobol", "morris"]
+    if (folder / "prim_boxes.parquet").exists():
+        kinds.append("prim")
+    if (folder / "sets.parquet").exists():
+        kinds.append("uncertainty")
+    return kinds
+
+
+def make_study_figure(kind: str, folder: Path, out: Path, outcome: str) -> list[Path]:
+    from sim.analysis import study_figures as sf
+
+    if kind == "sobol":
+        return sf.sobol_figure(folder, out, outcome)
+    if kind == "morris":
+        return sf.morris_figure(folder, out, outcome)
+    if kind == "prim":
+        return sf.prim_figure(folder, out)
+    return sf.uncertainty_figure_from_run(folder, out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.plot", description="Figures of an aggregated sweep (PNG and PDF).")
-    ap.add_argument("aggregate_dir", type=Path, help="folder with points.parquet (and daily.parquet)")
+    from sim.analysis.sensitivity import OUTCOMES
+    from sim.analysis.study_figures import FigureError
+
+    ap = argparse.ArgumentParser(prog="python -m sim.plot", description="Figures of a sweep's aggregated tables, "
+                                 "a study's analysis, or a run under parameter uncertainty (PNG and PDF).")  # fmt: skip
+    ap.add_argument("aggregate_dir", type=Path, help="a sweep's aggregate folder (points.parquet, and for studies "
+                    "sensitivity.parquet or prim_*.parquet), or a run folder with sets.parquet")  # fmt: skip
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: <aggregate_dir>/figures)")
-    ap.add_argument("--kind", choices=(*KINDS, "all"), default="all")
+    ap.add_argument("--kind", choices=(*KINDS, *STUDY_KINDS, "all"), default="all")
     ap.add_argument("--x", default=None, help="parameter on the x axis (curve, heatmap)")
     ap.add_argument("--y", default=None, help="parameter on the y axis (heatmap)")
+    ap.add_argument("--outcome", choices=tuple(OUTCOMES), default="p_escalation", help="outcome (sobol, morris)")
     args = ap.parse_args(argv)
+    folder: Path = args.aggregate_dir
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder", file=sys.stderr)
+        return 2
+    out = args.out or folder / "figures"
+    studies = study_kinds(folder)
+    if args.kind in STUDY_KINDS or (args.kind == "all" and studies):
+        written: list[Path] = []
+        for kind in (studies if args.kind == "all" else [args.kind]):
+            try:
+                written += make_study_figure(kind, folder, out, args.outcome)
+            except FigureError as exc:
+                if args.kind != "all":
+                    print(f"error: {kind}: {exc}", file=sys.stderr)
+                    return 2
+                print(f"skipped {kind}: {exc}")
+        for path in written:
+            print(f"wrote {path}")
+        return 0 if written else 2
     try:
-        points = load_points(args.aggregate_dir)
-        daily = load_daily(args.aggregate_dir)
+        points = load_points(folder)
+        daily = load_daily(folder)
     except PlotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = args.out or args.aggregate_dir / "figures"
     out.mkdir(parents=True, exist_ok=True)
     kinds = KINDS if args.kind == "all" else (args.kind,)
-    written: list[Path] = []
+    written = []
     for kind in kinds:
         try:
             if args.kind == "all":
@@ -698,4 +749,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: no figure fits these tables", file=sys.stderr)
         return 2
     return 0
-

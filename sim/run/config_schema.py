@@ -61,6 +61,8 @@ class RunConfig:
     study: str = ""
     grid: dict[str, Any] = field(default_factory=dict)
     design: dict[str, Any] = field(default_factory=dict)
+    params_from: Any = None
+    draws: int = 200
     scenario: Any = MISSING
     params: Any = field(default_factory=ParamsSchema)
     militias: Any = field(default_factory=MilitiasSchema)

@@ -18,7 +18,7 @@ from sim import paths
 from sim.analysis.stats import escalation_probability, summary_table
 from sim.model.params import MILITIA_KEYS, ParameterError, make_militias, make_params
 from sim.model.scenario import Scenario, load_scenario, scenario_from_mapping
-from sim.run import designs
+from sim.run import designs, uncertainty
 from sim.run.config_schema import register
 from sim.run.designs import DesignSpec
 from sim.run.simulate import param_columns, simulate
@@ -53,6 +53,8 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
     if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid:
         root = Path(hc.sweep.dir) if hc is not None and hc.mode == RunMode.MULTIRUN else out_dir
         return run_sweep_job(cfg, scenario, militias, root, list(hc.overrides.task) if hc else [], quiet)
+    if cfg.params_from:
+        return run_uncertainty_job(cfg, scenario, out_dir, quiet)
 
     t0 = time.perf_counter()
     runs, daily = simulate(
@@ -93,6 +95,70 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
             print(f"wrote {f}")
     return {"escalation_probability": p, "ci_low": lo, "ci_high": hi, "replicates": n, "seconds": elapsed,
             "out_dir": str(out_dir)}  # fmt: skip
+
+
+def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quiet: bool) -> dict[str, Any]:
+    """The main job under parameter uncertainty (params_from=prior or a file of parameter sets): every set
+    for `replicates` replicates; the summary adds the spread of P(escalation) across sets."""
+    if str(cfg.engine) != "vector":
+        raise ParameterError("params_from needs engine=vector (thousands of runs)")
+    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
+    sets = uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
+    t0 = time.perf_counter()
+    runs = uncertainty.run_sets(scenario, sets, int(cfg.seed), int(cfg.replicates),
+                                memory_budget_mb=float(cfg.memory_budget_mb), workers=cfg.workers,
+                                progress=cfg.progress)  # fmt: skip
+    elapsed = time.perf_counter() - t0
+    table = uncertainty.set_table(runs, sets)
+    spread = uncertainty.summary(table)
+    meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": "vector", "replicates": int(cfg.replicates),
+            "params_from": str(cfg.params_from), "parameter_sets": len(table), "code_version": code_version(),
+            "seconds": round(elapsed, 3), **{f"uncertainty_{k}": v for k, v in spread.items()}}  # fmt: skip
+    runs = uncertainty.set_columns(sets, runs).assign(scenario=scenario.name, seed=int(cfg.seed))
+    atomic_write_parquet(runs, out_dir / "runs.parquet", meta)
+    atomic_write_parquet(table, out_dir / "sets.parquet", meta)
+    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2))
+    text = uncertainty_summary(runs, spread, str(cfg.params_from))
+    atomic_write_text(out_dir / "summary.txt", text + "\n")
+    figures = []
+    if cfg.figure:
+        from sim.analysis.study_figures import uncertainty_fan
+
+        figures = uncertainty_fan(runs, table, scenario, out_dir / "uncertainty")
+    if not quiet:
+        print(f"\n{scenario.name}: {len(table)} parameter sets ({cfg.params_from}) x {cfg.replicates} replicates, "
+              f"seed={cfg.seed}, {elapsed:.1f} s")  # fmt: skip
+        print(text)
+        print(f"\nwrote {out_dir}/runs.parquet, sets.parquet, config.yaml, meta.json, summary.txt")
+        for f in figures:
+            print(f"wrote {f}")
+    p, lo, hi, n = escalation_probability(runs)
+    return {"escalation_probability": spread["pooled"], "ci_low": lo, "ci_high": hi, "replicates": n,
+            "seconds": elapsed, "out_dir": str(out_dir), **spread}  # fmt: skip
+
+
+def uncertainty_summary(runs, spread: dict, source: str) -> str:
+    """The summary table over all runs, then the headline's spread across parameter sets and, if a
+    Sobol study has been analysed, the three parameters that explain most of its variance."""
+    from sim.analysis.sensitivity import latest_ranking
+
+    lines = [summary_table(runs, MILITIA_KEYS).to_string(index=False), "",
+             f"under parameter uncertainty ({spread['sets']} parameter sets from {source}; "
+             f"effective number {spread['effective_sets']:.0f}):",
+             f"  P(escalation) pooled over sets           {spread['pooled']:.4f}",
+             f"  P(escalation) across sets: median        {spread['median']:.4f}",
+             f"  P(escalation) across sets: 90% interval  [{spread['q05']:.4f}, {spread['q95']:.4f}]",
+             f"  share of that spread from Monte Carlo noise  {spread['noise_share']:.3f}"]  # fmt: skip
+    ranking = latest_ranking()
+    if ranking:
+        where, top = ranking
+        lines.append(f"  most influential (Sobol total order, {where}): "
+                     + ", ".join(f"{f} {st:.2f}±{c:.2f}" for f, st, c in top))  # fmt: skip
+    else:
+        lines.append("  most influential: no Sobol study yet (python -m sim experiment=sobol)")
+    return "\n".join(lines)
 
 
 def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:

@@ -1,0 +1,198 @@
+"""Figures of the sensitivity, scenario-discovery and uncertainty studies, in plain matplotlib, legible
+in grayscale: sorted index bars with intervals, Morris mu*-sigma, PRIM trade-off and box limits, fans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.analysis.run_figure import STYLE, mark_events, save_figure, wrap
+from sim.analysis.sensitivity import OUTCOMES
+from sim.model.scenario import Scenario
+
+TOP = 15  # factors shown in an index chart
+
+
+class FigureError(ValueError):
+    """A study's tables cannot make this figure (one line)."""
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError):
+        raise FigureError(f"{path} is missing or unreadable: run the study and its analysis first") from None
+
+
+def _first_group(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The first group (experiment, scenario, dropped events) of a study's table, and how to name it."""
+    cols = [c for c in ("experiment", "scenario", "drop_events") if c in table.columns]
+    if not cols:
+        return table, ""
+    key = table[cols].astype(str).agg("|".join, axis=1)
+    first = sorted(key.unique())[0]
+    sub = table[key == first]
+    return sub, ", ".join(f"{c} {sub[c].iloc[0]}" for c in cols if str(sub[c].iloc[0]))
+
+
+def sobol_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> list[Path]:
+    """First-order and total-order Sobol indices of one outcome, sorted by total order, with their 95%
+    bootstrap intervals (SALib); one pair of bars per factor."""
+    table, where = _first_group(_read(Path(aggregate) / "sensitivity.parquet"))
+    st = table[(table["outcome"] == outcome) & (table["index"] == "ST")].set_index("factor")
+    s1 = table[(table["outcome"] == outcome) & (table["index"] == "S1")].set_index("factor")
+    if st.empty:
+        raise FigureError(f"no Sobol total-order indices for {outcome} in {aggregate}: is it a Sobol study?")
+    order = st["value"].sort_values(ascending=True).index[-TOP:]
+    y = np.arange(len(order))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.0, 0.32 * len(order) + 1.6), constrained_layout=True)
+        ax.barh(y + 0.2, st.loc[order, "value"], height=0.38, color="0.25", label="total order (ST)",
+                xerr=st.loc[order, "conf"], error_kw={"ecolor": "0.0", "lw": 0.8, "capsize": 2})  # fmt: skip
+        ax.barh(y - 0.2, s1.loc[order, "value"], height=0.38, color="0.75", edgecolor="0.25", hatch="//",
+                label="first order (S1)", xerr=s1.loc[order, "conf"], error_kw={"ecolor": "0.3", "lw": 0.8,
+                                                                                 "capsize": 2})  # fmt: skip
+        ax.set_yticks(y, order)
+        ax.axvline(0, color="0.3", lw=0.6)
+        ax.set_xlabel(f"share of the variance of {OUTCOMES[outcome]} (Sobol index; bars: 95% bootstrap interval)")
+        ax.legend(loc="lower right", frameon=False)
+        ax.set_title(wrap(f"What drives {OUTCOMES[outcome]} across the judged parameter space: Sobol indices "
+                          f"over the priors ({where})", 90))  # fmt: skip
+        ax.grid(axis="x", color="0.9", lw=0.6)
+        return save_figure(fig, Path(out) / f"sobol_{outcome}")
+
+
+def morris_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> list[Path]:
+    """Morris screening: mu* (mean absolute elementary effect) against sigma (their spread: interaction
+    or non-linearity), the top factors labelled; factors near the origin can be fixed."""
+    table, where = _first_group(_read(Path(aggregate) / "sensitivity.parquet"))
+    sub = table[table["outcome"] == outcome].pivot_table(index="factor", columns="index", values="value")
+    if "mu_star" not in sub.columns:
+        raise FigureError(f"no Morris indices for {outcome} in {aggregate}: is it a Morris study?")
+    sub = sub.sort_values("mu_star", ascending=False)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.0, 5.2), constrained_layout=True)
+        ax.scatter(sub["mu_star"], sub["sigma"], s=14, color="0.2", zorder=3)
+        for name, row in sub.head(10).iterrows():
+            ax.annotate(name, (row["mu_star"], row["sigma"]), xytext=(4, 2), textcoords="offset points", fontsize=7)
+        lim = max(sub["mu_star"].max(), sub["sigma"].max()) * 1.08 or 1.0
+        ax.plot([0, lim], [0, lim], color="0.5", lw=0.8, ls="--", label="sigma = mu*")
+        ax.set_xlim(0, lim)
+        ax.set_ylim(0, lim)
+        ax.set_xlabel(f"mu*: mean absolute elementary effect on {OUTCOMES[outcome]}\n(per full prior range)")
+        ax.set_ylabel("sigma: spread of the elementary effects")
+        ax.legend(loc="upper left", frameon=False)
+        ax.set_title(wrap(f"Morris screening of {len(sub)} uncertain values for {OUTCOMES[outcome]} ({where}); "
+                          "the 10 largest mu* labelled", 90))  # fmt: skip
+        ax.grid(color="0.92", lw=0.6)
+        return save_figure(fig, Path(out) / f"morris_{outcome}")
+
+
+def prim_figure(aggregate: Path, out: Path) -> list[Path]:
+    """PRIM: the peeling trajectory (coverage against density, restricted dimensions marked, the chosen
+    box circled) and the chosen box's limits as shares of each parameter's prior range."""
+    agg = Path(aggregate)
+    traj, lims = _read(agg / "prim_trajectory.parquet"), _read(agg / "prim_boxes.parquet")
+    if traj.empty or lims.empty:
+        raise FigureError(f"{agg} has no PRIM box (no point, or every point, is of interest)")
+    info = json.loads((agg / "prim.json").read_text())
+    t1 = traj[traj["box"] == 1]
+    box = lims[lims["box"] == 1]
+    with plt.rc_context(STYLE):
+        fig, (a, b) = plt.subplots(1, 2, figsize=(10.0, 4.4), constrained_layout=True,
+                                   gridspec_kw={"width_ratios": [1.1, 1]})  # fmt: skip
+        for dims, marker in zip(sorted(t1["res dim"].unique()), "os^Dvx*P", strict=False):
+            part = t1[t1["res dim"] == dims]
+            a.scatter(part["coverage"], part["density"], marker=marker, s=16, color="0.25",
+                      label=f"{int(dims)} restricted")  # fmt: skip
+        chosen = t1[t1["chosen"]]
+        a.scatter(chosen["coverage"], chosen["density"], s=140, facecolors="none", edgecolors="0.0", lw=1.4,
+                  label="chosen box")  # fmt: skip
+        a.set_xlabel("coverage: share of the escalating points inside the box")
+        a.set_ylabel("density: share of the box's points that escalate")
+        a.set_xlim(0, 1.02)
+        a.set_ylim(0, 1.02)
+        a.legend(loc="lower left", frameon=False, fontsize=7)
+        a.grid(color="0.92", lw=0.6)
+        a.set_title("peeling trajectory of the first box")
+        y = np.arange(len(box))
+        lo = (box["min"] - box["prior_low"]) / (box["prior_high"] - box["prior_low"])
+        hi = (box["max"] - box["prior_low"]) / (box["prior_high"] - box["prior_low"])
+        b.barh(y, hi - lo, left=lo, color="0.35", height=0.5)
+        b.barh(y, 1.0, left=0.0, color="none", edgecolor="0.5", height=0.5, ls="--")
+        b.set_yticks(y, box["factor"])
+        for k, row in enumerate(box.itertuples()):
+            b.annotate(f"{row.min:.3g} to {row.max:.3g}", (1.02, k), va="center", fontsize=7, annotation_clip=False)
+        b.set_xlim(0, 1)
+        b.set_xlabel("position within the prior's range (dashed: the whole range)")
+        b.set_title("limits of the chosen box")
+        fig.suptitle(wrap(f"Where escalation is likely: PRIM on {info['outcome']} > {info['threshold']} over the "
+                          "priors' Latin hypercube", 110), fontsize=10)  # fmt: skip
+        return save_figure(fig, Path(out) / "prim")
+
+
+def uncertainty_fan(runs: pd.DataFrame, sets: pd.DataFrame, scenario: Scenario, path: Path) -> list[Path]:
+    """The probability of having escalated by each date, per parameter set (bands across sets: middle 50%
+    and 90%; weighted for a posterior) beside the pooled probability; the headline under uncertainty."""
+    days = scenario.days
+    esc = runs[["set", "escalation_day"]].assign(day=lambda d: d["escalation_day"].where(d["escalation_day"] >= 0))
+    counts = np.zeros((len(sets), days))
+    for k, group in esc.groupby("set"):
+        hit = group["day"].dropna().astype(int).to_numpy()
+        counts[k] = np.cumsum(np.bincount(hit, minlength=days)[:days]) / len(group)
+    w = sets["weight"].to_numpy(dtype=float)
+    from sim.run.uncertainty import weighted_quantiles
+
+    qs = np.array([weighted_quantiles(counts[:, t], w, (0.05, 0.25, 0.5, 0.75, 0.95)) for t in range(days)])
+    pooled = (counts * w[:, None]).sum(axis=0) / w.sum()
+    dates = pd.date_range(scenario.start, periods=days, freq="D")
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 3.8), constrained_layout=True)
+        ax.fill_between(dates, qs[:, 0], qs[:, 4], color="0.15", alpha=0.15, lw=0, label="90% of parameter sets")
+        ax.fill_between(dates, qs[:, 1], qs[:, 3], color="0.15", alpha=0.30, lw=0, label="50% of parameter sets")
+        ax.plot(dates, qs[:, 2], color="0.15", lw=1.0, ls="--", label="median set")
+        ax.plot(dates, pooled, color="0.0", lw=1.6, label="pooled over sets")
+        mark_events(ax, scenario)
+        ax.set_ylabel("P(escalated by this date)")
+        ax.set_ylim(0, max(0.05, float(qs[:, 4].max()) * 1.1))
+        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+        ax.set_xlabel("date (one model step = one day)")
+        ax.legend(loc="upper left", frameon=False)
+        key = "   ".join(f"{i} {ev.date:%d %b}: {ev.label}" for i, ev in enumerate(scenario.events, start=1))
+        if key:
+            fig.text(0.01, -0.01, wrap(key, 130), fontsize=7, va="top", ha="left")
+        ax.grid(axis="y", color="0.9", lw=0.6)
+        ax.set_title(wrap(f"{scenario.name}: escalation under parameter uncertainty, {len(sets)} parameter sets x "
+                          f"{int(sets['replicates'].iloc[0])} replicates (dashed lines: scenario events)", 95))  # fmt: skip
+        return save_figure(fig, path)
+
+
+
+
+def uncertainty_figure_from_run(folder: Path, out: Path) -> list[Path]:
+    """The uncertainty fan of a main-job run made with params_from (runs.parquet, sets.parquet)."""
+    from sim.model.scenario import scenario_from_mapping
+
+    folder = Path(folder)
+    runs, sets = _read(folder / "runs.parquet"), _read(folder / "sets.parquet")
+    try:
+        import yaml
+
+        cfg = yaml.safe_load((folder / "config.yaml").read_text())
+        scenario = scenario_from_mapping(cfg["scenario"]) if not cfg.get("scenario_file") else None
+    except (OSError, KeyError, ValueError):
+        raise FigureError(f"{folder}/config.yaml is missing or unreadable: not a main-job run folder") from None
+    if scenario is None:
+        from sim.model.scenario import load_scenario
+
+        scenario = load_scenario(cfg["scenario_file"])
+    return uncertainty_fan(runs, sets, scenario, Path(out) / "uncertainty")
