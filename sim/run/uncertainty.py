@@ -75,21 +75,45 @@ def from_file(path: str | Path) -> pd.DataFrame:
 
 def parameter_sets(source: str, draws: int, seed: int, base_params: Mapping[str, Any],
                    base_militias: Mapping[str, Mapping[str, Any]]) -> ParameterSets:
-    """The sets a run under uncertainty uses: each row's values on top of the run's own parameters,
+    """The sets a run under uncertainty uses: each row's values on top of the run's own parameters, except
+    that a value the run sets away from its declared default (an override, a counterfactual) stays fixed;
     every value validated like an override (one-line error naming the set and the field)."""
     table = from_prior(draws, seed) if source == "prior" else from_file(source)
     if source != "prior" and draws < len(table):
         table = table.iloc[:draws]
+    return sets_from_table(table, base_params, base_militias, source, fixed=fixed_values(base_params, base_militias))
+
+
+def fixed_values(params: Mapping[str, Any], militias: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The values a run sets away from their declared defaults, as factor names: these are held fixed
+    rather than drawn (a counterfactual under parameter uncertainty keeps its counterfactual value)."""
+    from sim.model.params import MILITIAS
+
+    out = {k: v for k, v in params.items() if k in PARAM_BY_NAME and v != PARAM_BY_NAME[k].default}
+    for m in MILITIAS:
+        for f, v in dict(militias.get(m.key, {})).items():
+            if v != getattr(m, f):
+                out[priors.militia_factor(m.key, f)] = v
+    return out
+
+
+def sets_from_table(table: pd.DataFrame, base_params: Mapping[str, Any],
+                    base_militias: Mapping[str, Mapping[str, Any]], source: str,
+                    fixed: Mapping[str, Any] | None = None) -> ParameterSets:
+    """ParameterSets from a table of factor values (and an optional ``weight`` column); ``fixed`` factor
+    values win over the table's."""
+    weights = table["weight"].to_numpy(dtype=float) if "weight" in table.columns else np.ones(len(table))
+    values = table.drop(columns=[c for c in ("weight",) if c in table.columns])
     params, militias = [], []
-    for i, row in enumerate(table.drop(columns="weight").to_dict("records")):
-        p, m = priors.split_factors(row)
+    for i, row in enumerate(values.to_dict("records")):
+        p, m = priors.split_factors({**row, **dict(fixed or {})})
         try:
             merged = {k: {**dict(base_militias.get(k, {})), **v} for k, v in m.items()}
             params.append(make_params({**base_params, **p}))
             militias.append(make_militias({**base_militias, **merged}))
         except ParameterError as exc:
             raise ParameterError(f"params_from={source}, set {i}: {exc}") from None
-    return ParameterSets(params, militias, table["weight"].to_numpy(dtype=float), table.drop(columns="weight"), source)
+    return ParameterSets(params, militias, weights, values.reset_index(drop=True), source)
 
 
 def run_sets(scenario: Scenario, sets: ParameterSets, seed: int, replicates: int, *, memory_budget_mb: float = 2048,

@@ -1,0 +1,335 @@
+"""Calibration to the record: approximate Bayesian computation with the vector engine (thousands of
+parameter sets per batch), posterior-predictive checks and escalation probabilities, prior beside posterior.
+
+The targets (seeds/targets.yaml) are conditions the observed history meets (no civil war, Sadr back by
+the vote, ...). The data are discrete, so the ABC kernel is exact: a parameter set's weight is the share
+of its simulated runs that meet every target, an unbiased estimate of the likelihood of the record
+(rejection ABC with R trials per draw; tolerance 0 on the discrete summaries, one generation)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.engines.vector import run_batch
+from sim.model import priors
+from sim.model.params import ParameterError
+from sim.model.scenario import Scenario, load_scenario
+from sim.paths import CONFIG_DIR, SEEDS_DIR
+from sim.run import uncertainty
+from sim.run.simulate import chunk_size_for, progress_bar
+from sim.run.storage import atomic_write_parquet, atomic_write_text
+
+TARGETS_PATH = SEEDS_DIR / "targets.yaml"
+SCENARIO = "seed_timeline"
+CONDITIONS = ("equals", "at_least", "between")
+DAILY = ("intervened", "participating")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One condition the record meets, with its evidence."""
+
+    id: str
+    statistic: str
+    condition: str
+    value: Any
+    paragraphs: tuple[int, ...]
+    certainty: str
+    claim: str
+    tolerance: str
+
+    def met(self, x: np.ndarray) -> np.ndarray:
+        if self.condition == "equals":
+            return np.asarray(x) == self.value
+        if self.condition == "at_least":
+            return np.asarray(x) >= self.value
+        lo, hi = self.value
+        return (np.asarray(x) >= lo) & (np.asarray(x) <= hi)
+
+    def describe(self) -> str:
+        if self.condition == "equals":
+            return f"{self.statistic} = {str(self.value).lower()}"
+        if self.condition == "at_least":
+            return f"{self.statistic} >= {self.value}"
+        return f"{self.value[0]} <= {self.statistic} <= {self.value[1]}"
+
+
+def _day(scenario: Scenario, kind: str) -> int:
+    return next(e.day for e in scenario.events if e.kind == kind)
+
+
+# Per-run statistics the targets may name: (runs dict, daily dict of (days, R) arrays, scenario) -> (R,)
+STATISTICS: dict[str, Callable[[Mapping, Mapping, Scenario], np.ndarray]] = {
+    "escalated": lambda runs, daily, sc: np.asarray(runs["escalated"], dtype=bool),
+    "interventions": lambda runs, daily, sc: np.asarray(runs["interventions"]),
+    "attacks_us": lambda runs, daily, sc: np.asarray(runs["attacks_us"]),
+    "participating_on_election_day": lambda runs, daily, sc: daily["participating"][_day(sc, "election")].astype(bool),
+    "intervened_within_a_day_of_attack": lambda runs, daily, sc: (
+        daily["intervened"][_day(sc, "attack")] | daily["intervened"][_day(sc, "attack") + 1]).astype(bool),
+}  # fmt: skip
+
+
+def load_targets(path: Path = TARGETS_PATH) -> list[Target]:
+    """The targets, checked: known statistic, a condition of a known kind, evidence given."""
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    out = []
+    for i, raw in enumerate(doc["targets"]):
+        where = f"{Path(path).name}: targets[{i}]"
+        if raw.get("statistic") not in STATISTICS:
+            raise ParameterError(f"{where}.statistic={raw.get('statistic')!r}; allowed: {', '.join(STATISTICS)}")
+        cond = raw.get("condition") or {}
+        if len(cond) != 1 or next(iter(cond)) not in CONDITIONS:
+            raise ParameterError(f"{where}.condition must be one of {', '.join(CONDITIONS)}")
+        kind, value = next(iter(cond.items()))
+        if not raw.get("paragraphs") or not raw.get("claim") or not raw.get("tolerance"):
+            raise ParameterError(f"{where}: a target needs paragraphs, claim and tolerance")
+        out.append(Target(raw["id"], raw["statistic"], kind, tuple(value) if kind == "between" else value,
+                          tuple(raw["paragraphs"]), raw.get("certainty", "reported"), " ".join(raw["claim"].split()),
+                          " ".join(raw["tolerance"].split())))  # fmt: skip
+    return out
+
+
+def statistics(runs: Mapping, daily: Mapping, scenario: Scenario, targets: Sequence[Target]) -> dict[str, np.ndarray]:
+    """Each target's statistic per run, and whether the run meets it."""
+    out = {}
+    for t in targets:
+        x = STATISTICS[t.statistic](runs, daily, scenario)
+        out[t.statistic] = x
+        out[f"met_{t.id}"] = t.met(x)
+    met = [out[f"met_{t.id}"] for t in targets]
+    out["met_all"] = np.logical_and.reduce(met) if met else np.ones(len(np.asarray(runs["escalated"])), dtype=bool)
+    return out
+
+
+def simulate_sets(scenario: Scenario, sets: uncertainty.ParameterSets, seed: int, replicates: int,
+                  targets: Sequence[Target], workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
+    """Runs of every set (replicates 0..R-1, one seed: common random numbers across sets), batched, with
+    the target statistics per run: one row per run (set, replicate, escalated, ..., met_*)."""
+    workers = max(1, workers or len(os.sched_getaffinity(0)))
+    n = len(sets.params)
+    per_block = max(1, chunk_size_for(sets.params[0], len(sets.militias[0]), 1024 / workers) // replicates)
+    blocks = [range(lo, min(lo + per_block, n)) for lo in range(0, n, per_block)]
+
+    def one(block: range) -> pd.DataFrame:
+        reps = np.tile(np.arange(replicates), len(block))
+        res = run_batch(scenario, [sets.params[k] for k in block for _ in range(replicates)],
+                        [sets.militias[k] for k in block for _ in range(replicates)], seed, reps,
+                        daily_columns=DAILY)  # fmt: skip
+        stats = statistics(res.runs, res.daily, scenario, targets)
+        keep = {k: res.runs[k] for k in ("escalated", "clashes", "interventions", "attacks_us", "attacks_state")}
+        return pd.DataFrame({"set": np.repeat(np.asarray(block), replicates), "replicate": reps, **keep, **stats})
+
+    parts = []
+    with progress_bar(n * replicates, progress, f"{scenario.name} ({n} sets)") as bar, ThreadPoolExecutor(workers) as ex:
+        for part in ex.map(one, blocks):
+            parts.append(part)
+            bar.update(len(part))
+    return pd.concat(parts, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- the bank and the posterior
+
+
+@dataclass(frozen=True)
+class Settings:
+    draws: int = 20_000
+    replicates: int = 5
+    seed: int = 20211107
+    block: int = 2000  # draws per stored block (a crash loses at most one block)
+    predictive_sets: int = 300
+    predictive_replicates: int = 20
+
+
+def prior_draws(settings: Settings) -> pd.DataFrame:
+    """The prior draws of the bank: a Latin hypercube over every prior, fixed by the seed."""
+    return pd.DataFrame(priors.sample(settings.draws, settings.seed))
+
+
+def run_bank(out: Path, settings: Settings, targets: Sequence[Target], progress: bool | None = None) -> pd.DataFrame:
+    """Simulate the prior bank in blocks of draws, each stored atomically under out/bank; a rerun
+    recomputes only the missing or incomplete blocks. Returns one row per draw: factor values and the
+    share of its runs meeting each target."""
+    out = Path(out)
+    draws = prior_draws(settings)
+    scenario = load_scenario(SCENARIO)
+    record = {"draws": settings.draws, "replicates": settings.replicates, "seed": settings.seed,
+              "block": settings.block, "targets": [t.id for t in targets]}  # fmt: skip
+    spec_path = out / "bank" / "settings.json"
+    if spec_path.exists() and json.loads(spec_path.read_text()) != record:
+        raise ParameterError(f"{out} holds a bank made with other settings: use another --out")
+    atomic_write_text(spec_path, json.dumps(record, indent=1))
+    shares = []
+    for lo in range(0, settings.draws, settings.block):
+        hi = min(lo + settings.block, settings.draws)
+        path = out / "bank" / f"block_{lo // settings.block:04d}.parquet"
+        part = _read_block(path, (hi - lo) * settings.replicates)
+        if part is None:
+            sets = uncertainty.sets_from_table(draws.iloc[lo:hi], {}, {}, "prior")
+            part = simulate_sets(scenario, sets, settings.seed, settings.replicates, targets, progress=progress)
+            part["set"] += lo
+            atomic_write_parquet(part, path)
+        shares.append(part.groupby("set")[[c for c in part.columns if c.startswith("met_")]].mean())
+    met = pd.concat(shares).sort_index()
+    return pd.concat([draws, met.reset_index(drop=True)], axis=1)
+
+
+def _read_block(path: Path, rows: int) -> pd.DataFrame | None:
+    """A stored block if it is whole and readable; None means: compute it (again)."""
+    if not path.exists():
+        return None
+    try:
+        part = pd.read_parquet(path)
+    except (OSError, ValueError):
+        return None
+    return part if len(part) == rows else None
+
+
+def diagnostics(bank: pd.DataFrame, settings: Settings) -> dict[str, Any]:
+    w = bank["met_all"].to_numpy()
+    ess = float(w.sum() ** 2 / np.sum(w**2)) if w.sum() > 0 else 0.0
+    per_target = {c[4:]: float(bank[c].mean()) for c in bank.columns if c.startswith("met_") and c != "met_all"}
+    return {"method": "rejection ABC, exact match on discrete summaries, R trials per draw (importance weights)",
+            "generations": [{"generation": 0, "threshold": 0.0, "draws": settings.draws,
+                             "replicates": settings.replicates, "acceptance_rate": float(w.mean()),
+                             "effective_sample_size": ess}],
+            "prior_share_meeting": per_target}  # fmt: skip
+
+
+def posterior(bank: pd.DataFrame) -> pd.DataFrame:
+    """The posterior: every prior draw with weight = share of its runs meeting every target (zero-weight
+    draws dropped), normalised to sum 1."""
+    post = bank[bank["met_all"] > 0]
+    factors = [c for c in post.columns if not c.startswith("met_")]
+    return post[factors].assign(weight=post["met_all"] / post["met_all"].sum()).reset_index(drop=True)
+
+
+def informed(post: pd.DataFrame, bins: int = 10, permutations: int = 200, seed: int = 1) -> pd.DataFrame:
+    """Which parameters the record informs: the total-variation distance between each factor's
+    posterior and its prior, in prior-quantile space (the prior is uniform there), against the same
+    distance under weights shuffled across draws (what weight noise alone gives); informed if above the
+    99th percentile of that null."""
+    table = priors.priors()
+    rng = np.random.default_rng(seed)
+    w = post["weight"].to_numpy()
+    rows = []
+    for name in [c for c in post.columns if c in table]:
+        p = table[name]
+        u = _quantile(p, post[name].to_numpy())
+        # bins in prior-quantile space, where the prior is flat; a whole number's bins are its values
+        k = int(p.high) - int(p.low) + 1 if p.dist == "integer" else bins
+        idx = (post[name].to_numpy() - p.low).astype(int) if p.dist == "integer" else np.minimum((u * k).astype(int), k - 1)
+
+        def tv(weights: np.ndarray, idx=idx, k=k) -> float:
+            h = np.bincount(idx, weights=weights, minlength=k) / weights.sum()
+            return 0.5 * float(np.abs(h - 1 / k).sum())
+
+        observed = tv(w)
+        null = np.array([tv(rng.permutation(w)) for _ in range(permutations)])
+        mean_u = float(np.average(u, weights=w))
+        rows.append({"factor": name, "tv_distance": observed, "null_99": float(np.quantile(null, 0.99)),
+                     "informed": observed > np.quantile(null, 0.99), "posterior_mean": float(np.average(post[name], weights=w)),
+                     "prior_centre": p.centre, "posterior_quantile_mean": mean_u})  # fmt: skip
+    return pd.DataFrame(rows).sort_values("tv_distance", ascending=False).reset_index(drop=True)
+
+
+def _quantile(prior: priors.Prior, x: np.ndarray) -> np.ndarray:
+    """The prior's CDF (the inverse of ppf)."""
+    x = np.asarray(x, dtype=float)
+    if prior.dist == "loguniform":
+        return (np.log(x) - np.log(prior.low)) / (np.log(prior.high) - np.log(prior.low))
+    if prior.dist == "integer":
+        n = int(prior.high) - int(prior.low) + 1
+        return (x - prior.low + 0.5) / n
+    return (x - prior.low) / (prior.high - prior.low)
+
+
+def resample(post: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` parameter sets drawn from the posterior by weight (systematic resampling: low variance)."""
+    w = post["weight"].to_numpy()
+    positions = (np.random.default_rng(seed).random() + np.arange(n)) / n
+    idx = np.minimum(np.searchsorted(np.cumsum(w), positions), len(w) - 1)
+    return post.iloc[idx].drop(columns="weight").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- what the posterior says
+
+
+def counterfactuals() -> dict[str, tuple[dict, tuple[str, ...]]]:
+    """configs/counterfactual/*.yaml as {name: (parameter overrides, dropped event kinds)}."""
+    out = {}
+    for path in sorted((CONFIG_DIR / "counterfactual").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text()) or {}
+        out[path.stem] = (dict(doc.get("params") or {}), tuple(doc.get("drop_events") or ()))
+    return out
+
+
+def predictive(post: pd.DataFrame, settings: Settings, targets: Sequence[Target],
+               scenarios: Sequence[str] | None = None, progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prior and posterior side by side: (checks, escalation). Checks: how often each target is met on
+    the seed timeline by runs of parameter sets drawn from each. Escalation: P(escalation) for every
+    scenario and counterfactual, pooled and across sets (median, 90% interval)."""
+    from sim.model.scenario import list_scenarios
+
+    n, r = settings.predictive_sets, settings.predictive_replicates
+    draws = {"prior": pd.DataFrame(priors.sample(n, settings.seed + 1)), "posterior": resample(post, n, settings.seed + 2)}
+    checks, esc = [], []
+    for scenario_name in scenarios or list_scenarios():
+        base = load_scenario(scenario_name)
+        for cf, (over, drop) in counterfactuals().items():
+            sc = base.without(*drop) if drop else base
+            for which, table in draws.items():
+                sets = uncertainty.sets_from_table(table, {}, {}, which, fixed=over)
+                runs = simulate_sets(sc, sets, settings.seed, r, targets if scenario_name == SCENARIO else [],
+                                     progress=progress)  # fmt: skip
+                per_set = runs.groupby("set")["escalated"].mean().to_numpy()
+                q05, q50, q95 = np.quantile(per_set, (0.05, 0.5, 0.95))
+                esc.append({"scenario": scenario_name, "counterfactual": cf, "distribution": which,
+                            "p_escalation": float(runs["escalated"].mean()), "median": float(q50),
+                            "q05": float(q05), "q95": float(q95), "sets": n, "replicates": r})  # fmt: skip
+                if scenario_name == SCENARIO and cf == "none":
+                    for t in targets:
+                        checks.append({"target": t.id, "condition": t.describe(), "distribution": which,
+                                       "share_met": float(runs[f"met_{t.id}"].mean())})  # fmt: skip
+                    checks.append({"target": "all", "condition": "every target", "distribution": which,
+                                   "share_met": float(runs["met_all"].mean())})  # fmt: skip
+    return pd.DataFrame(checks), pd.DataFrame(esc)
+
+
+def calibrate(out: Path, settings: Settings, progress: bool | None = None,
+              scenarios: Sequence[str] | None = None) -> dict[str, Any]:
+    """The whole calibration, each stage stored atomically in ``out`` (a rerun resumes): the prior bank,
+    the posterior and its diagnostics, which parameters the record informs, and the predictive tables."""
+    out = Path(out)
+    targets = load_targets()
+    bank = run_bank(out, settings, targets, progress)
+    post = posterior(bank)
+    if post.empty:
+        raise ParameterError("no prior draw meets every target: more draws or replicates needed")
+    diag = diagnostics(bank, settings)
+    info = informed(post)
+    from sim.model.scenario import list_scenarios
+
+    meta = {"settings": settings.__dict__, "targets": [t.id for t in targets],
+            "scenarios": list(scenarios or list_scenarios())}  # fmt: skip
+    atomic_write_parquet(post, out / "posterior.parquet", meta)
+    atomic_write_parquet(info, out / "informed.parquet", meta)
+    atomic_write_text(out / "diagnostics.json", json.dumps({**diag, **meta}, indent=1))
+    checks_path, esc_path = out / "checks.parquet", out / "escalation.parquet"
+    if not (checks_path.exists() and esc_path.exists()) or json.loads(
+            (out / "predictive.json").read_text() if (out / "predictive.json").exists() else "{}") != meta:  # fmt: skip
+        checks, esc = predictive(post, settings, targets, scenarios, progress)
+        atomic_write_parquet(checks, checks_path, meta)
+        atomic_write_parquet(esc, esc_path, meta)
+        atomic_write_text(out / "predictive.json", json.dumps(meta, indent=1))
+    return {"posterior": post, "diagnostics": diag, "informed": info, "checks": pd.read_parquet(checks_path),
+            "escalation": pd.read_parquet(esc_path), "targets": targets}
