@@ -178,9 +178,24 @@ def run_bank(out: Path, settings: Settings, targets: Sequence[Target], progress:
             part = simulate_sets(scenario, sets, settings.seed, settings.replicates, targets, progress=progress)
             part["set"] += lo
             atomic_write_parquet(part, path)
-        shares.append(part.groupby("set")[[c for c in part.columns if c.startswith("met_")]].mean())
+        shares.append(met_shares(part, targets))
     met = pd.concat(shares).sort_index()
     return pd.concat([draws, met.reset_index(drop=True)], axis=1)
+
+
+def met_shares(runs: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
+    """Per set, the share of its runs meeting each target and all of them (from the runs' statistics, so
+    one bank serves any set of targets on the same statistics)."""
+    met = {f"met_{t.id}": t.met(runs[t.statistic].to_numpy()) for t in targets}
+    met["met_all"] = np.logical_and.reduce(list(met.values()))
+    return pd.DataFrame(met).assign(set=runs["set"].to_numpy()).groupby("set").mean()
+
+
+def observed_targets(observation: Mapping[str, Any]) -> list[Target]:
+    """Targets that a simulated "observed" run meets exactly (for recovery tests): each statistic equal
+    to its observed value."""
+    return [Target(f"observed_{name}", name, "equals", value, (), "simulated", "a simulated record", "exact")
+            for name, value in observation.items()]  # fmt: skip
 
 
 def _read_block(path: Path, rows: int) -> pd.DataFrame | None:
@@ -238,8 +253,14 @@ def informed(post: pd.DataFrame, bins: int = 10, permutations: int = 200, seed: 
         mean_u = float(np.average(u, weights=w))
         rows.append({"factor": name, "tv_distance": observed, "null_99": float(np.quantile(null, 0.99)),
                      "informed": observed > np.quantile(null, 0.99), "posterior_mean": float(np.average(post[name], weights=w)),
-                     "prior_centre": p.centre, "posterior_quantile_mean": mean_u})  # fmt: skip
+                     "prior_mean": _prior_mean(p), "posterior_quantile_mean": mean_u})  # fmt: skip
     return pd.DataFrame(rows).sort_values("tv_distance", ascending=False).reset_index(drop=True)
+
+
+def _prior_mean(p: priors.Prior) -> float:
+    if p.dist == "loguniform":
+        return (p.high - p.low) / np.log(p.high / p.low)
+    return (p.low + p.high) / 2
 
 
 def _quantile(prior: priors.Prior, x: np.ndarray) -> np.ndarray:
@@ -283,25 +304,26 @@ def predictive(post: pd.DataFrame, settings: Settings, targets: Sequence[Target]
     n, r = settings.predictive_sets, settings.predictive_replicates
     draws = {"prior": pd.DataFrame(priors.sample(n, settings.seed + 1)), "posterior": resample(post, n, settings.seed + 2)}
     checks, esc = [], []
+    for which, table in draws.items():  # the checks: the targets re-simulated on their own scenario
+        sets = uncertainty.sets_from_table(table, {}, {}, which)
+        runs = simulate_sets(load_scenario(SCENARIO), sets, settings.seed, r, targets, progress=progress)
+        for t in targets:
+            checks.append({"target": t.id, "condition": t.describe(), "distribution": which,
+                           "share_met": float(runs[f"met_{t.id}"].mean())})  # fmt: skip
+        checks.append({"target": "all", "condition": "every target", "distribution": which,
+                       "share_met": float(runs["met_all"].mean())})  # fmt: skip
     for scenario_name in scenarios or list_scenarios():
         base = load_scenario(scenario_name)
         for cf, (over, drop) in counterfactuals().items():
             sc = base.without(*drop) if drop else base
             for which, table in draws.items():
                 sets = uncertainty.sets_from_table(table, {}, {}, which, fixed=over)
-                runs = simulate_sets(sc, sets, settings.seed, r, targets if scenario_name == SCENARIO else [],
-                                     progress=progress)  # fmt: skip
+                runs = simulate_sets(sc, sets, settings.seed, r, [], progress=progress)
                 per_set = runs.groupby("set")["escalated"].mean().to_numpy()
                 q05, q50, q95 = np.quantile(per_set, (0.05, 0.5, 0.95))
                 esc.append({"scenario": scenario_name, "counterfactual": cf, "distribution": which,
                             "p_escalation": float(runs["escalated"].mean()), "median": float(q50),
                             "q05": float(q05), "q95": float(q95), "sets": n, "replicates": r})  # fmt: skip
-                if scenario_name == SCENARIO and cf == "none":
-                    for t in targets:
-                        checks.append({"target": t.id, "condition": t.describe(), "distribution": which,
-                                       "share_met": float(runs[f"met_{t.id}"].mean())})  # fmt: skip
-                    checks.append({"target": "all", "condition": "every target", "distribution": which,
-                                   "share_met": float(runs["met_all"].mean())})  # fmt: skip
     return pd.DataFrame(checks), pd.DataFrame(esc)
 
 
@@ -333,3 +355,76 @@ def calibrate(out: Path, settings: Settings, progress: bool | None = None,
         atomic_write_text(out / "predictive.json", json.dumps(meta, indent=1))
     return {"posterior": post, "diagnostics": diag, "informed": info, "checks": pd.read_parquet(checks_path),
             "escalation": pd.read_parquet(esc_path), "targets": targets}
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def describe(res: dict[str, Any]) -> str:
+    d = res["diagnostics"]["generations"][0]
+    info = res["informed"]
+    lines = [f"targets ({len(res['targets'])}, seeds/targets.yaml):"]
+    lines += [f"  {t.id}: {t.describe()}  (¶{', ¶'.join(map(str, t.paragraphs))})" for t in res["targets"]]
+    lines += ["", f"rejection ABC: {d['draws']} prior draws x {d['replicates']} runs, tolerance {d['threshold']:g} "
+              f"(exact match); acceptance {d['acceptance_rate']:.3f}, effective sample size {d['effective_sample_size']:.0f}",
+              "", "posterior-predictive checks (share of runs meeting each target, seed timeline):"]  # fmt: skip
+    checks = res["checks"].pivot(index="target", columns="distribution", values="share_met")
+    for target, row in checks.iterrows():
+        lines.append(f"  {target:34s} prior {row['prior']:.3f}   posterior {row['posterior']:.3f}")
+    esc = res["escalation"]
+    lines += ["", "P(escalation), pooled [90% interval across parameter sets]:"]
+    for (scenario, cf), g in esc.groupby(["scenario", "counterfactual"], sort=False):
+        cells = {r.distribution: f"{r.p_escalation:.3f} [{r.q05:.2f}, {r.q95:.2f}]" for r in g.itertuples()}
+        lines.append(f"  {scenario:24s} {cf:18s} prior {cells['prior']:22s} posterior {cells['posterior']}")
+    told = info[info["informed"]]
+    lines += ["", f"the record informs {len(told)} of {len(info)} values: "
+              + (", ".join(f"{r.factor} (mean {r.prior_mean:.3g} -> {r.posterior_mean:.3g})"
+                           for r in told.itertuples()) or "none")]  # fmt: skip
+    lines.append("the others' posteriors equal their priors within the weights' noise")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+    import sys
+    import time
+
+    defaults = Settings()
+    ap = argparse.ArgumentParser(prog="python -m sim.calibrate", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("results/calibration"), help="folder (default results/calibration)")
+    ap.add_argument("--draws", type=int, default=defaults.draws, help=f"prior draws ({defaults.draws})")
+    ap.add_argument("--replicates", type=int, default=defaults.replicates, help=f"runs per draw ({defaults.replicates})")
+    ap.add_argument("--seed", type=int, default=defaults.seed, help=f"seed ({defaults.seed})")
+    ap.add_argument("--predictive-sets", type=int, default=defaults.predictive_sets,
+                    help=f"parameter sets per predictive run ({defaults.predictive_sets})")  # fmt: skip
+    ap.add_argument("--predictive-replicates", type=int, default=defaults.predictive_replicates,
+                    help=f"runs per predictive set ({defaults.predictive_replicates})")  # fmt: skip
+    ap.add_argument("--scenario", action="append", default=None, help="predictive scenarios (default: every one)")
+    ap.add_argument("--no-figures", action="store_true")
+    args = ap.parse_args(argv)
+    for name in ("draws", "replicates", "predictive_sets", "predictive_replicates"):
+        value = getattr(args, name)
+        if not 1 <= value <= 10_000_000:
+            print(f"error: --{name.replace('_', '-')}={value} is out of range: allowed [1, 10000000]", file=sys.stderr)
+            return 2
+    if not 0 <= args.seed < 2**63:
+        print(f"error: --seed={args.seed} is out of range: allowed [0, 2**63)", file=sys.stderr)
+        return 2
+    settings = Settings(args.draws, args.replicates, args.seed, min(Settings.block, args.draws), args.predictive_sets,
+                        args.predictive_replicates)  # fmt: skip
+    t0 = time.perf_counter()
+    try:
+        res = calibrate(args.out, settings, scenarios=args.scenario)
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(describe(res))
+    print(f"\n{time.perf_counter() - t0:.0f} s; wrote {args.out}/posterior.parquet (parameter sets with weights), "
+          "diagnostics.json, informed.parquet, checks.parquet, escalation.parquet")  # fmt: skip
+    if not args.no_figures:
+        from sim.analysis import study_figures
+
+        for path in study_figures.calibration_figures(args.out, args.out / "figures"):
+            print(f"wrote {path}")
+    print(f"use it: python -m sim params_from={args.out}/posterior.parquet")
+    return 0

@@ -196,3 +196,86 @@ def uncertainty_figure_from_run(folder: Path, out: Path) -> list[Path]:
 
         scenario = load_scenario(cfg["scenario_file"])
     return uncertainty_fan(runs, sets, scenario, Path(out) / "uncertainty")
+
+
+def calibration_figures(folder: Path, out: Path) -> list[Path]:
+    """The calibration's figures: P(escalation) by scenario and counterfactual (prior beside posterior),
+    and the posterior marginals and pairs of the parameters the record informs."""
+    folder = Path(folder)
+    esc, info, post = (_read(folder / f) for f in ("escalation.parquet", "informed.parquet", "posterior.parquet"))
+    return [*escalation_dots(esc, Path(out) / "calibration_escalation"),
+            *posterior_marginals(post, info, Path(out) / "calibration_marginals"),
+            *posterior_pairs(post, info, Path(out) / "calibration_pairs")]  # fmt: skip
+
+
+def escalation_dots(esc: pd.DataFrame, path: Path) -> list[Path]:
+    """Dot-interval chart: pooled P(escalation) (dot) and the 90% interval across parameter sets (line),
+    prior (open) beside posterior (filled), one row per scenario and counterfactual."""
+    rows = list(esc.groupby(["scenario", "counterfactual"], sort=True).groups)
+    y = np.arange(len(rows))[::-1]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 0.26 * len(rows) + 1.8), constrained_layout=True)
+        for offset, which, face in ((0.17, "prior", "white"), (-0.17, "posterior", "0.1")):
+            sub = esc[esc["distribution"] == which].set_index(["scenario", "counterfactual"]).loc[rows]
+            ax.hlines(y + offset, sub["q05"], sub["q95"], color="0.45" if which == "prior" else "0.1", lw=1.2)
+            ax.scatter(sub["p_escalation"], y + offset, s=22, facecolors=face, edgecolors="0.1", zorder=3,
+                       label=f"{which}: pooled (dot), 90% of parameter sets (line)")  # fmt: skip
+        ax.set_yticks(y, [f"{s}, {c}" for s, c in rows], fontsize=7)
+        ax.set_xlabel("P(escalation) over the scenario")
+        ax.set_xlim(-0.01, 1.0)
+        ax.grid(axis="x", color="0.9", lw=0.6)
+        ax.legend(loc="lower right", frameon=False, fontsize=7)
+        ax.set_title(wrap("Escalation probability before and after calibrating to the record of July 2021 to "
+                          "January 2022 (prior: open; posterior: filled)", 95))  # fmt: skip
+        return save_figure(fig, path)
+
+
+def _weighted_hist(ax, x, w, bins, **kw):
+    h, edges = np.histogram(x, bins=bins, weights=w)
+    h = h / h.sum()
+    ax.stairs(h, edges, **kw)
+
+
+def posterior_marginals(post: pd.DataFrame, info: pd.DataFrame, path: Path, top: int = 9) -> list[Path]:
+    """Posterior marginals (weighted histograms) of the values the record informs, over their flat or
+    log-flat prior (dashed), in the parameters' own units."""
+    from sim.model import priors as pr
+
+    names = list(info[info["informed"]]["factor"])[:top] or list(info["factor"])[:3]
+    cols = min(3, len(names))
+    rows_ = -(-len(names) // cols)
+    w = post["weight"].to_numpy()
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows_, cols, figsize=(3.0 * cols, 2.3 * rows_), constrained_layout=True, squeeze=False)
+        for ax, name in zip(axes.flat, names, strict=False):
+            p = pr.priors()[name]
+            edges = p.ppf(np.linspace(0, 1, 13)) if p.dist != "integer" else np.arange(p.low, p.high + 2) - 0.5
+            _weighted_hist(ax, post[name], w, edges, color="0.1", lw=1.4, label="posterior")
+            prior_mass = np.full(len(edges) - 1, 1 / (len(edges) - 1))
+            ax.stairs(prior_mass, edges, color="0.5", ls="--", lw=1.0, label="prior")
+            ax.set_xlabel(name, fontsize=8)
+            ax.set_ylabel("probability per bin", fontsize=7)
+        for ax in list(axes.flat)[len(names):]:
+            ax.set_visible(False)
+        axes.flat[0].legend(frameon=False, fontsize=7)
+        fig.suptitle("What the record says about the parameters it informs: posterior (solid) against prior (dashed)",
+                     fontsize=10)  # fmt: skip
+        return save_figure(fig, path)
+
+
+def posterior_pairs(post: pd.DataFrame, info: pd.DataFrame, path: Path, top: int = 4) -> list[Path]:
+    """Weighted 2-d histograms of the posterior for pairs of the most informed values."""
+    names = list(info[info["informed"]]["factor"])[:top] or list(info["factor"])[:2]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]] or [(names[0], names[0])]
+    cols = min(3, len(pairs))
+    rows_ = -(-len(pairs) // cols)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows_, cols, figsize=(3.0 * cols, 2.7 * rows_), constrained_layout=True, squeeze=False)
+        for ax, (a, b) in zip(axes.flat, pairs, strict=False):
+            ax.hist2d(post[a], post[b], bins=12, weights=post["weight"], cmap="Greys")
+            ax.set_xlabel(a, fontsize=8)
+            ax.set_ylabel(b, fontsize=8)
+        for ax in list(axes.flat)[len(pairs):]:
+            ax.set_visible(False)
+        fig.suptitle("Posterior pairs of the most informed values (darker: more posterior weight)", fontsize=10)
+        return save_figure(fig, path)
