@@ -29,9 +29,10 @@ fail() { echo "local_cluster: cannot start the local SLURM cluster: $*" >&2; exi
 
 pidfile() { echo "$STATE/pids/$1.pid"; }
 
-running() {  # is the daemon we recorded still alive (same PID, same executable)?
-  local pf; pf=$(pidfile "$1")
-  [ -f "$pf" ] && start-stop-daemon --status --pidfile "$pf" --exec "${EXE[$1]}" 2>/dev/null
+running() {  # is the daemon we recorded still alive: same PID, same name, not a zombie? (readable by anyone)
+  local pf pid; pf=$(pidfile "$1")
+  [ -f "$pf" ] && pid=$(cat "$pf") && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] \
+    && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
 }
 
 wait_for() {  # wait_for SECONDS WHAT COMMAND...: poll until COMMAND succeeds
