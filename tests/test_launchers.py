@@ -112,10 +112,23 @@ class FakeJob:
         return [f"result {self.job_id}"]
 
 
+class FakeClock:
+    """Time that passes only when slept through."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 def no_waiting(monkeypatch):
     monkeypatch.setattr(launchers, "RESULT_GRACE_S", 0.0)
-    monkeypatch.setattr(launchers.time, "sleep", lambda s: None)
+    monkeypatch.setattr(launchers, "time", FakeClock())
 
 
 def test_collect_returns_results_in_order(tmp_path, no_waiting):

@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 log = logging.getLogger(__name__)
 
 RESULT_GRACE_S = 15.0  # submitit's own wait for a finished job's result on a slow shared filesystem
-POLL_MAX_S = 30.0  # the longest pause between two looks at the queue
+QUEUE_POLL_MAX_S = 30.0  # the longest pause between two looks at the scheduler's queue
 UNFINISHED = {"READY", "PENDING", "RUNNING", "UNKNOWN", "REQUEUED", "COMPLETING", "PREEMPTED"}  # submitit's list
 
 
@@ -97,19 +97,24 @@ def wait_all(jobs: Sequence[Any], queue: Callable[[], set[str] | None] | None = 
     """Return when every job has ended: it has a result, its state (sacct) is final, or it has left the
     scheduler's queue without a result. The last case matters: SLURM keeps no accounting record of an
     array task cancelled while pending, so sacct alone would leave such a task "PENDING" forever."""
-    pending, absent, t0 = list(jobs), dict.fromkeys((j.job_id for j in jobs), 0), time.monotonic()
+    pending, absent = list(jobs), dict.fromkeys((j.job_id for j in jobs), 0)
+    t0 = next_look = time.monotonic()
     while pending:
-        held = queue() if queue is not None else None
+        held = None
+        if queue is not None and time.monotonic() >= next_look:  # squeue is costly on a big cluster: seldom
+            held = queue()
+            next_look = time.monotonic() + min(QUEUE_POLL_MAX_S, 2.0 + (time.monotonic() - t0) / 20)
         still = []
         for job in pending:
-            if job.done():
+            if job.done():  # a result file, or a final state from sacct (submitit paces those calls)
                 continue
-            absent[job.job_id] = absent[job.job_id] + 1 if held is not None and job.job_id not in held else 0
-            if absent[job.job_id] < 2:  # twice in a row: never on one odd answer
+            if held is not None:
+                absent[job.job_id] = absent[job.job_id] + 1 if job.job_id not in held else 0
+            if absent[job.job_id] < 2:  # gone from two answers in a row: never on one odd answer
                 still.append(job)
         pending = still
         if pending:
-            time.sleep(min(POLL_MAX_S, 1.0 + (time.monotonic() - t0) / 20))  # gentle on a big cluster's squeue
+            time.sleep(1.0)
 
 
 def _ended_state(job: Any) -> str:
