@@ -120,7 +120,7 @@ def wait_all(jobs: Sequence[Any], queue: Callable[[], set[str] | None] | None = 
 def _ended_state(job: Any) -> str:
     state = str(job.state)
     if state.split(" ")[0].upper() in UNFINISHED:
-        return "left the queue without a result: cancelled while pending?"
+        return "left the queue without a result; sacct has no record of why"
     return state
 
 
