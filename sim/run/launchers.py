@@ -1,0 +1,142 @@
+"""The project's submitit launching: wait for every job of a sweep, then end a failed sweep with one line
+naming the jobs that did not finish (finished points stay, see sweep.py). Hydra instantiates launchers
+only from the ``hydra_plugins`` package: ``hydra_plugins/sim_launchers`` holds the two concrete classes."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, filter_overrides
+from hydra_plugins.hydra_submitit_launcher import submitit_launcher
+from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+from omegaconf import OmegaConf
+
+log = logging.getLogger(__name__)
+
+RESULT_GRACE_S = 15.0  # submitit's own wait for a finished job's result on a slow shared filesystem
+QUEUE_POLL_MAX_S = 30.0  # the longest pause between two looks at the scheduler's queue
+UNFINISHED = {"READY", "PENDING", "RUNNING", "UNKNOWN", "REQUEUED", "COMPLETING", "PREEMPTED"}  # submitit's list
+
+
+class SweepJobsFailed(SystemExit):
+    """Some jobs of a sweep did not finish. A SystemExit, because this is raised inside Hydra's
+    ``run_and_report``, which turns any Exception into a traceback (or, for its compact ones, a message
+    plus a hint); a SystemExit passes through it and Python prints its message: one line, status 1."""
+
+
+class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
+    """``launch`` as in hydra-submitit-launcher 1.2.0, except for the end: the stock launcher waits for
+    the jobs in order and raises submitit's multi-line error at the first failed one, leaving the rest
+    running unobserved. Here every job is waited for, then all failures are reported in one line."""
+
+    def launch(self, job_overrides: Any, initial_job_idx: int) -> list[JobReturn]:
+        import submitit
+
+        assert self.config is not None and len(job_overrides) > 0
+        init_keys = {"submitit_folder", "max_num_timeout"}
+        executor = submitit.AutoExecutor(
+            cluster=self._EXECUTOR, folder=self.params["submitit_folder"],
+            **{f"{self._EXECUTOR}_max_num_timeout": v for k, v in self.params.items() if k == "max_num_timeout"},
+        )  # fmt: skip
+        base = set(OmegaConf.structured(BaseQueueConf).keys())
+        executor.update_parameters(
+            **{k if k in base else f"{self._EXECUTOR}_{k}": v for k, v in self.params.items() if k not in init_keys}
+        )
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        if "mode" in self.config.hydra.sweep:
+            os.chmod(sweep_dir, mode=int(str(self.config.hydra.sweep.mode), 8))
+        log.info(f"Submitit '{self._EXECUTOR}' sweep output dir : {sweep_dir}")
+        job_params = []
+        for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
+            log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+            job_params.append((list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
+        jobs = executor.map_array(self, *zip(*job_params, strict=True))
+        return collect(jobs, sweep_dir, self._EXECUTOR, self._queue)
+
+    _queue: Callable[[], set[str] | None] | None = None  # the scheduler's queue, where there is one
+
+
+def collect(
+    jobs: Sequence[Any], sweep_dir: Path, executor: str = "slurm", queue: Callable[[], set[str] | None] | None = None
+) -> list[JobReturn]:
+    """Wait for every submitit job, then return their results, or raise SweepJobsFailed naming each job
+    that produced no result (with its scheduler state) or raised. ``queue`` lists the job ids the
+    scheduler still holds (None when it cannot tell)."""
+    wait_all(jobs, queue)
+    deadline = time.monotonic() + RESULT_GRACE_S
+    while any(not j.paths.result_pickle.exists() for j in jobs) and time.monotonic() < deadline:
+        time.sleep(1)  # once for the whole sweep, not per failed job as submitit's results() would
+    results, failed = [], []
+    for job in jobs:
+        if not job.paths.result_pickle.exists():
+            failed.append(f"{job.job_id} ({_ended_state(job)})")
+            continue
+        try:
+            results.append(job.results()[0])
+        except Exception as exc:  # the job's own exception, re-raised by submitit with its traceback
+            failed.append(f"{job.job_id} (raised {_last_line(str(exc))})")
+    if failed:
+        raise SweepJobsFailed(
+            f"error: {len(failed)} of {len(jobs)} {executor} jobs did not finish: {', '.join(failed)}; "
+            f"finished points are kept in {sweep_dir}; run the same command again to run only the missing "
+            f"points (job logs in {sweep_dir}/.submitit/)"
+        )
+    return results
+
+
+def wait_all(jobs: Sequence[Any], queue: Callable[[], set[str] | None] | None = None) -> None:
+    """Return when every job has ended: it has a result, its state (sacct) is final, or it has left the
+    scheduler's queue without a result. The last case matters: SLURM keeps no accounting record of an
+    array task cancelled while pending, so sacct alone would leave such a task "PENDING" forever."""
+    pending, absent = list(jobs), dict.fromkeys((j.job_id for j in jobs), 0)
+    t0 = next_look = time.monotonic()
+    while pending:
+        held = None
+        if queue is not None and time.monotonic() >= next_look:  # squeue is costly on a big cluster: seldom
+            held = queue()
+            next_look = time.monotonic() + min(QUEUE_POLL_MAX_S, 2.0 + (time.monotonic() - t0) / 20)
+        still = []
+        for job in pending:
+            if job.done():  # a result file, or a final state from sacct (submitit paces those calls)
+                continue
+            if held is not None:
+                absent[job.job_id] = absent[job.job_id] + 1 if job.job_id not in held else 0
+            if absent[job.job_id] < 2:  # gone from two answers in a row: never on one odd answer
+                still.append(job)
+        pending = still
+        if pending:
+            time.sleep(1.0)
+
+
+def _ended_state(job: Any) -> str:
+    state = str(job.state)
+    if state.split(" ")[0].upper() in UNFINISHED:
+        return "left the queue without a result; sacct has no record of why"
+    return state
+
+
+def _last_line(trace: str) -> str:
+    """The exception line of a traceback that submitit framed with dashed lines."""
+    lines = [ln.strip() for ln in trace.splitlines() if ln.strip() and not ln.startswith("---")]
+    tb = [ln for ln in lines if not ln.startswith(("You can check", "or at paths", "- "))]
+    return tb[-1] if tb else "an exception"
+
+
+def slurm_queue() -> set[str] | None:
+    """Ids of this user's jobs that SLURM still holds (array tasks one by one); None if squeue fails."""
+    try:
+        res = subprocess.run(
+            ["squeue", "-h", "-r", "-o", "%i", "-u", getpass.getuser()], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return set(res.stdout.split()) if res.returncode == 0 else None
