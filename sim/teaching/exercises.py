@@ -3,9 +3,11 @@
 Every number an instructor's key quotes sits between markers, ``<!-- key:NAME -->0.019<!-- /key -->``,
 and ``KEYS[NAME]`` computes it from the very command the exercise prints (``python -m sim`` plus the
 same overrides, seed 20211107 and 2000 replicates, composed by Hydra as the main job composes them).
+A sentence whose truth depends on the numbers (``fewer``, ``below the trigger``, ``in no replicate``)
+carries ``<!-- claim:NAME -->``, and ``CLAIMS[NAME]`` checks it on the same runs.
 
     python -m sim.exercises             # check the Markdown against the model (exit 1 if a key is stale)
-    python -m sim.exercises --write     # rewrite the keys after a model change
+    python -m sim.exercises --write     # rewrite the keys after a model change (claims are only checked)
     python -m sim.exercises read attack_and_intervention intervened 2021-11-07
                                         # students: a column's mean in the newest run of a scenario
 
@@ -14,7 +16,9 @@ tests/test_exercises.py runs the same check."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import functools
+import json
 import math
 import re
 import shlex
@@ -22,10 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+from scipy.stats import binomtest
 
 from sim.analysis.stats import escalation_probability
 from sim.model import rules
-from sim.model.params import MILITIAS, PARAM_BY_NAME
+from sim.model.events import mediation_credibility
+from sim.model.params import MILITIAS, PARAM_BY_NAME, make_params
 from sim.model.scenario import load_scenario
 from sim.paths import REPO_ROOT
 from sim.run.simulate import simulate
@@ -33,6 +39,7 @@ from sim.run.simulate import simulate
 ROOT = REPO_ROOT
 EXERCISE_DIR = ROOT / "docs" / "exercises"
 MARKER = re.compile(r"<!-- key:(?P<name>[a-z0-9_]+) -->(?P<value>.*?)<!-- /key -->")
+CLAIM = re.compile(r"<!-- claim:(?P<name>[a-z0-9_]+) -->")
 COMMON = ("seed=20211107", "replicates=2000")  # every exercise command states both
 MILITIA = {m.key: m for m in MILITIAS}
 
@@ -43,18 +50,33 @@ ATTACK_CHEAP = ("scenario=attack_and_intervention", "params.patron_attention_cos
 TIMELINE = ()
 SOLEIMANI = ("counterfactual=soleimani",)
 NO_PATRON = ("counterfactual=no_patron",)
-INDEPENDENCE = {x: (f"params.militia_independence={x}",) for x in (0.2, 0.8)}
-INDEPENDENT_SOLEIMANI = ("params.militia_independence=0.8", "params.patron_influence=0.9")
+NO_VISITS = ("params.patron_intervenes=false",)
+INDEPENDENCE = {x: (f"params.militia_independence={x}",) for x in (0.2, 0.8)}  # the default is TIMELINE
+INDEPENDENT_SOLEIMANI = ("counterfactual=soleimani", "params.militia_independence=0.8")
+NO_VISITS_INDEPENDENCE = {x: ("params.patron_intervenes=false", f"params.militia_independence={x}") for x in (0.2, 0.8)}
 BOYCOTT = ("scenario=boycott_mediation",)
 BOYCOTT_NO_MEDIATION = ("scenario=boycott_mediation", "counterfactual=no_mediation")
-BOYCOTT_SISTANI_ONLY = ("scenario=boycott_mediation", "counterfactual=no_patron")
-BOYCOTT_PATRON_ONLY = ("scenario=boycott_mediation", "scenario.events.1.mediators.sistani=0")
+BOYCOTT_SISTANI_ONLY = ("scenario=boycott_mediation", "scenario.events.1.mediators=[sistani]")
+BOYCOTT_PATRON_ONLY = ("scenario=boycott_mediation", "scenario.events.1.mediators=[patron]")
 TIMELINE_NO_MEDIATION = ("counterfactual=no_mediation",)
 ELECTION = ("scenario=election_loss",)
 LADDER = ("scenario_file=docs/exercises/scenario/ladder.yaml",)  # a student's file, outside configs/
 LADDER_WITHOUT = {kind: (*LADDER, f"drop_events=[{kind}]") for kind in ("attack", "deadline", "coalition")}
+ELECTION_INDEPENDENT = ("scenario=election_loss", "counterfactual=high_independence")
+LADDER_INDEPENDENT = (*LADDER, "counterfactual=high_independence")
 STAND_DOWN = ("scenario=stand_down_orders",)
-DAILY = {ATTACK, ATTACK_DROPPED, ATTACK_CHEAP, STAND_DOWN}  # keys read daily.parquet of these runs
+STAND_DOWN_ALL = ("scenario=stand_down_orders", "scenario.events.3.actor=militias")  # AAH's order to every militia
+STAND_DOWN_NONE = ("scenario=stand_down_orders", "drop_events=[order]")
+DAILY = {
+    ATTACK,
+    ATTACK_DROPPED,
+    ATTACK_CHEAP,
+    BOYCOTT,
+    TIMELINE,
+    TIMELINE_NO_MEDIATION,
+    STAND_DOWN,
+    STAND_DOWN_ALL,
+}  # keys read daily.parquet of these runs
 
 
 def command(spec: tuple[str, ...]) -> str:
@@ -63,22 +85,56 @@ def command(spec: tuple[str, ...]) -> str:
 
 
 @functools.cache
-def run(spec: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(runs, daily) of ``python -m sim <spec> seed=20211107 replicates=2000``, as the main job computes them."""
+def config(spec: tuple[str, ...]):
+    """The composed config of ``python -m sim <spec> seed=20211107 replicates=2000``."""
     from hydra import compose, initialize_config_dir
 
-    from sim.run.main_job import CONFIG_DIR, resolve_inputs
+    from sim.run.main_job import CONFIG_DIR
 
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("config", overrides=[*spec, *COMMON])
+        return compose("config", overrides=[*spec, *COMMON])
+
+
+@functools.cache
+def run(spec: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, daily) of ``python -m sim <spec> seed=20211107 replicates=2000``, as the main job computes them."""
+    from sim.run.main_job import resolve_inputs
+
+    cfg = config(spec)
     params, militias, scenario = resolve_inputs(cfg)
     return simulate(
-        scenario, params, militias, seed=int(cfg.seed), replicates=int(cfg.replicates), progress=False,
+        scenario,
+        params,
+        militias,
+        seed=int(cfg.seed),
+        replicates=int(cfg.replicates),
+        progress=False,
         daily_replicates=int(cfg.daily_replicates) if spec in DAILY else 0,  # runs are the same either way
-    )  # fmt: skip
+    )
 
 
 # ----------------------------------------------------------------------------- what students read
+
+
+def daily_values(daily: pd.DataFrame, column: str, date: str, among: tuple[str, str] | None = None) -> pd.Series:
+    """A daily column on ``date``, one value per replicate kept; with ``among = ("col=value", day)``
+    only the replicates whose ``col`` equals ``value`` on ``day`` (``read ... --among``)."""
+    on_day = daily.loc[daily["date"] == pd.Timestamp(date)].set_index("replicate")[column]
+    if among is None:
+        return on_day
+    condition, day = among
+    col, sep, value = condition.partition("=")
+    if not sep:
+        raise SystemExit(f"error: --among takes COLUMN=VALUE DATE, not {condition!r}")
+    other = daily.loc[daily["date"] == pd.Timestamp(day)].set_index("replicate")[col]
+    return on_day[other.astype(float) == float(value)]
+
+
+def describe(values: pd.Series, unit: str) -> str:
+    """'mean 0.996 over 1000 replicates (min 0.000, max 1.000)': what ``read`` prints."""
+    if len(values) == 0:
+        return f"no {unit}"
+    return f"mean {values.mean():.3f} over {len(values)} {unit} (min {values.min():.3f}, max {values.max():.3f})"
 
 
 def p_escalation(spec) -> str:
@@ -92,154 +148,497 @@ def ci_escalation(spec) -> str:
     return f"[{lo:.3f}, {hi:.3f}]"
 
 
+def any_clash(spec) -> pd.Series:
+    return run(spec)[0]["first_clash_day"] >= 0
+
+
+def p_any_clash(spec) -> str:
+    """summary.txt, line 'any clash': the share of runs with at least one clash."""
+    return f"{any_clash(spec).mean():.3f}"
+
+
 def runs_mean(spec, column: str, digits: int) -> str:
     """summary.txt: a per-run mean ('patron interventions per run', 'boycott ended (share of runs)', ...)."""
     return f"{run(spec)[0][column].mean():.{digits}f}"
 
 
-def daily_mean(spec, column: str, date: str) -> str:
+def runs_max(spec, column: str) -> str:
+    """``read <scenario> <column>`` (no date): the largest value over the runs."""
+    return f"{run(spec)[0][column].max():.3f}"
+
+
+def daily_mean(spec, column: str, date: str, among: tuple[str, str] | None = None) -> float:
     """Mean of a daily column on a date over the replicates kept in daily.parquet (``read`` below)."""
-    daily = run(spec)[1]
-    return f"{daily.loc[daily['date'] == pd.Timestamp(date), column].mean():.3f}"
+    return float(daily_values(run(spec)[1], column, date, among).mean())
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    return f"{x:.{digits}f}"
+
+
+def paired(a, b, column: str) -> int:
+    """Replicates whose ``column`` is larger under ``a`` than under ``b`` (same seed: common random
+    numbers), as the exercises' ``python -c`` line counts them."""
+    ra, rb = run(a)[0][column], run(b)[0][column]
+    return int((ra > rb).sum())
+
+
+def sign_test(a, b, column: str) -> str:
+    """Two-sided sign test on the pairs that differ (binomial, p = 1/2)."""
+    up, down = paired(a, b, column), paired(b, a, column)
+    if up + down == 0:
+        return "1"
+    p = binomtest(up, up + down, 0.5).pvalue
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def intervals_overlap(a, b) -> bool:
+    _, lo_a, hi_a, _ = escalation_probability(run(a)[0])
+    _, lo_b, hi_b, _ = escalation_probability(run(b)[0])
+    return lo_a <= hi_b and lo_b <= hi_a
+
+
+def default(name: str) -> float:
+    return PARAM_BY_NAME[name].default
+
+
+def default_text(name: str) -> str:
+    return f"{default(name):g}"
 
 
 def refill_days() -> int:
     """Days the patron needs to earn back one intervention's attention at the default rates."""
-    p = {name: PARAM_BY_NAME[name].default for name in PARAM_BY_NAME}
-    return math.ceil(p["patron_attention_cost"] / (p["patron_attention_recovery"] * (1 - p["patron_distraction"])))
+    return math.ceil(
+        default("patron_attention_cost") / (default("patron_attention_recovery") * (1 - default("patron_distraction")))
+    )
 
 
-def missed_after_recent_visit(spec, date: str) -> str:
-    """Of the replicates without an intervention on ``date``, the share with one in the refill days before."""
-    daily = run(spec)[1]
-    wide = daily.pivot(index="replicate", columns="date", values="intervened")
-    day = pd.Timestamp(date)
-    before = wide.loc[:, day - pd.Timedelta(days=refill_days()) : day - pd.Timedelta(days=1)].any(axis=1)
-    missed = ~wide[day].astype(bool)
-    return f"{before[missed].mean():.3f}"
+def soleimani_influence() -> float:
+    """patron_influence under counterfactual=soleimani (configs/counterfactual/soleimani.yaml)."""
+    return float(config(SOLEIMANI).params.patron_influence)
 
 
-def paired_escalations(a, b) -> str:
-    """Replicates that escalate under ``a`` but not under ``b`` (same seed: common random numbers)."""
-    ra, rb = run(a)[0], run(b)[0]
-    return str(int((ra["escalated"] & ~rb["escalated"]).sum()))
+def independence_of(key: str, mean_independence: float) -> float:
+    return float(rules.independence(mean_independence, MILITIA[key].independence_offset))
 
 
-def leverage(key: str, independence: float, influence: float) -> str:
+def leverage(key: str, independence: float, influence: float) -> float:
     """rules.leverage for a militia at a mean independence (its offset added, clipped to [0, 1])."""
-    m = MILITIA[key]
-    ind = rules.independence(independence, m.independence_offset)
-    return f"{rules.leverage(True, influence, m.loyalty, ind):.3f}"
+    return float(rules.leverage(True, influence, MILITIA[key].loyalty, independence_of(key, independence)))
 
 
-def mediators() -> dict[str, float]:
-    """The mediators' weights in boycott_mediation.yaml's mediation event."""
+LEVELS = {"02": 0.2, "default": None, "08": 0.8}  # militia_independence of exercise 3's table
+
+
+def level(tag: str) -> float:
+    return default("militia_independence") if LEVELS[tag] is None else LEVELS[tag]
+
+
+def credibility(mediators) -> float:
+    """A mediation's credibility with Sadr (ODD 7.1), as sim.model.events computes it at the defaults;
+    ``mediators`` as a scenario gives them (a list of names, or a mapping name -> involvement)."""
+    from sim.model.scenario import Event
+
+    event = Event(day=0, date=dt.date(2021, 8, 20), kind="mediation", label="", data={"mediators": mediators})
+    return float(mediation_credibility(event, make_params()))  # the declared defaults
+
+
+def relief(mediators) -> float:
+    """Grievance a mediation by ``mediators`` removes from Sadr's bloc (rules.mediated)."""
+    return default("mediation_effect") * credibility(mediators)
+
+
+def boycott_mediators():
+    """The mediators of boycott_mediation.yaml's mediation event, as the file gives them."""
     event = next(e for e in load_scenario("boycott_mediation").events if e.kind == "mediation")
-    return {name: float(w) for name, w in event.data["mediators"].items()}
+    return event.data["mediators"]
 
 
-def credibility(patron: bool = True, sistani: bool = True) -> float:
-    """A mediation's credibility (ODD 7.1): the patron's weight counts times its influence, Sistani's fully."""
-    w = mediators()
-    return w["patron"] * patron * PARAM_BY_NAME["patron_influence"].default + w["sistani"] * sistani
+BOYCOTT_EVE = "2021-08-19"  # the day before the mediation
 
 
-def relief(cred: float) -> str:
-    """Grievance a mediation of this credibility removes from Sadr's bloc (rules.mediated)."""
-    return f"{PARAM_BY_NAME['mediation_effect'].default * min(max(cred, 0.0), 1.0):.3f}"
+def return_grievance() -> float:
+    """Grievance below which a boycotting Sadr returns at the median of his thresholds."""
+    return default("return_threshold") - default("boycott_commitment")
 
 
-def default(name: str) -> str:
-    return f"{PARAM_BY_NAME[name].default:g}"
+def order_last_day() -> str:
+    """The last day the stand-down orders of stand_down_orders.yaml bind (ODD 7.15)."""
+    events = [e for e in load_scenario("stand_down_orders").events if e.kind == "order"]
+    last = {e.date + dt.timedelta(days=int(e.data.get("days", default("order_days"))) - 1) for e in events}
+    assert len(last) == 1, "the exercise reads one end date for both orders"
+    return last.pop().isoformat()
+
+
+ORDER_LAST, ORDER_AFTER = "2021-11-02", "2021-11-03"  # the read dates exercise 6 prints (checked by a claim)
 
 
 # ----------------------------------------------------------------------------- the keys
 
-QUOTED_DEFAULTS = ("patron_trigger", "patron_influence", "boycott_commitment",
-                   "return_threshold", "mediation_effect", "sadr_discipline", "grievance_half_life")  # fmt: skip
+QUOTED_DEFAULTS = (
+    "patron_trigger",
+    "patron_attention_cost",
+    "patron_influence",
+    "militia_independence",
+    "standing_leverage",
+    "mobilisation_threshold",
+    "state_capacity",
+    "grievance_half_life",
+    "sadr_grievance_base",
+    "boycott_commitment",
+    "return_threshold",
+    "mediation_effect",
+    "patron_credibility_sadr",
+    "sistani_credibility",
+    "sadr_discipline",
+    "order_days",
+    "escalation_clashes",
+    "escalation_window",
+)
 STAND_DOWN_READS = {
-    "mobilisation": ("2021-10-24", "2021-10-25", "2021-10-31", "2021-11-07"),
-    "share_aah": ("2021-10-24", "2021-10-25", "2021-11-07", "2021-11-08"),
+    "mobilisation": ("2021-10-24", "2021-10-25", ORDER_LAST, ORDER_AFTER, "2021-11-07"),
+    "share_aah": ("2021-10-24", "2021-10-25", "2021-10-26", "2021-10-27", ORDER_LAST, ORDER_AFTER, "2021-11-07"),
     "share_badr": ("2021-10-24", "2021-10-25"),
-    "violence": ("2021-10-24", "2021-10-25"),
+    "violence": ("2021-10-24", "2021-10-25", "2021-10-26"),
+    "sadr_grievance": (ORDER_LAST,),
+    "hazard": ("2021-10-24", "2021-10-25"),
 }
+
+
+def mmdd(date: str) -> str:
+    return date[5:].replace("-", "")
+
+
 KEYS: dict[str, Callable[[], str]] = {
     # declared defaults an exercise quotes
-    **{f"default_{name}": (lambda name=name: default(name)) for name in QUOTED_DEFAULTS},
+    **{f"default_{name}": (lambda name=name: default_text(name)) for name in QUOTED_DEFAULTS},
     # 01 attack and intervention
-    "attack_day_intervened": lambda: daily_mean(ATTACK, "intervened", "2021-11-07"),
-    "attack_day_before_intervened": lambda: daily_mean(ATTACK, "intervened", "2021-11-06"),
-    "attack_day_before_tension": lambda: daily_mean(ATTACK, "tension", "2021-11-06"),
-    "attack_missed_recent_visit": lambda: missed_after_recent_visit(ATTACK, "2021-11-07"),
+    "attack_day_intervened": lambda: fmt(daily_mean(ATTACK, "intervened", "2021-11-07")),
+    "attack_day_before_intervened": lambda: fmt(daily_mean(ATTACK, "intervened", "2021-11-06")),
+    "attack_day_before_tension": lambda: fmt(daily_mean(ATTACK, "tension", "2021-11-06")),
     "attack_interventions_per_run": lambda: runs_mean(ATTACK, "interventions", 2),
-    "attack_dropped_day_intervened": lambda: daily_mean(ATTACK_DROPPED, "intervened", "2021-11-07"),
-    "attack_cheap_day_intervened": lambda: daily_mean(ATTACK_CHEAP, "intervened", "2021-11-07"),
+    "attack_dropped_day_intervened": lambda: fmt(daily_mean(ATTACK_DROPPED, "intervened", "2021-11-07")),
+    "attack_dropped_interventions_per_run": lambda: runs_mean(ATTACK_DROPPED, "interventions", 2),
+    "attack_dropped_peak_tension_max": lambda: runs_max(ATTACK_DROPPED, "peak_tension"),
+    "attack_missed_replicates": lambda: str(
+        len(daily_values(run(ATTACK)[1], "attention", "2021-11-06", ("intervened=0", "2021-11-07")))
+    ),
+    "attack_missed_attention_max": lambda: fmt(
+        daily_values(run(ATTACK)[1], "attention", "2021-11-06", ("intervened=0", "2021-11-07")).max()
+    ),
+    "attack_cheap_day_intervened": lambda: fmt(daily_mean(ATTACK_CHEAP, "intervened", "2021-11-07")),
     "attack_refill_days": lambda: str(refill_days()),
     # 02 Soleimani
+    "soleimani_influence": lambda: f"{soleimani_influence():g}",
     "timeline_p_escalation": lambda: p_escalation(TIMELINE),
     "timeline_ci_escalation": lambda: ci_escalation(TIMELINE),
     "timeline_interventions_per_run": lambda: runs_mean(TIMELINE, "interventions", 2),
+    "timeline_attacks_state_per_run": lambda: runs_mean(TIMELINE, "attacks_state", 2),
     "soleimani_p_escalation": lambda: p_escalation(SOLEIMANI),
     "soleimani_ci_escalation": lambda: ci_escalation(SOLEIMANI),
     "soleimani_interventions_per_run": lambda: runs_mean(SOLEIMANI, "interventions", 2),
-    "soleimani_only_ghaani_escalates": lambda: paired_escalations(TIMELINE, SOLEIMANI),
-    "soleimani_only_soleimani_escalates": lambda: paired_escalations(SOLEIMANI, TIMELINE),
-    "no_patron_p_escalation": lambda: p_escalation(NO_PATRON),
-    "no_patron_ci_escalation": lambda: ci_escalation(NO_PATRON),
-    # 03 leverage and independence
-    **{
-        f"leverage_{m.key}_{int(x * 10):02d}": (lambda m=m, x=x: leverage(m.key, x, 0.55))
-        for m in MILITIAS
-        for x in (0.2, 0.5, 0.8)
-    },
-    **{f"leverage_{m.key}_08_soleimani": (lambda m=m: leverage(m.key, 0.8, 0.9)) for m in MILITIAS},
-    "militia_aah_loyalty": lambda: f"{MILITIA['aah'].loyalty:g}",
-    "militia_aah_independence_offset": lambda: f"{MILITIA['aah'].independence_offset:+g}",
-    "independence_aah_08": lambda: f"{rules.independence(0.8, MILITIA['aah'].independence_offset):.2f}",
-    "independence_02_p_escalation": lambda: p_escalation(INDEPENDENCE[0.2]),
+    "soleimani_attacks_state_per_run": lambda: runs_mean(SOLEIMANI, "attacks_state", 2),
+    "paired_escalated_ghaani_only": lambda: str(paired(TIMELINE, SOLEIMANI, "escalated")),
+    "paired_escalated_soleimani_only": lambda: str(paired(SOLEIMANI, TIMELINE, "escalated")),
+    "paired_escalated_sign_p": lambda: sign_test(TIMELINE, SOLEIMANI, "escalated"),
+    "paired_attacks_ghaani_more": lambda: str(paired(TIMELINE, SOLEIMANI, "attacks_state")),
+    "paired_attacks_soleimani_more": lambda: str(paired(SOLEIMANI, TIMELINE, "attacks_state")),
+    "paired_attacks_sign_p": lambda: sign_test(TIMELINE, SOLEIMANI, "attacks_state"),
     "independence_08_p_escalation": lambda: p_escalation(INDEPENDENCE[0.8]),
     "independence_08_ci_escalation": lambda: ci_escalation(INDEPENDENCE[0.8]),
-    "independence_08_interventions_per_run": lambda: runs_mean(INDEPENDENCE[0.8], "interventions", 2),
     "independence_08_soleimani_p_escalation": lambda: p_escalation(INDEPENDENT_SOLEIMANI),
+    "independence_08_soleimani_ci_escalation": lambda: ci_escalation(INDEPENDENT_SOLEIMANI),
+    "paired_independent_ghaani_only": lambda: str(paired(INDEPENDENCE[0.8], INDEPENDENT_SOLEIMANI, "escalated")),
+    "paired_independent_soleimani_only": lambda: str(paired(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8], "escalated")),
+    "paired_independent_sign_p": lambda: sign_test(INDEPENDENCE[0.8], INDEPENDENT_SOLEIMANI, "escalated"),
+    "no_patron_p_escalation": lambda: p_escalation(NO_PATRON),
+    "no_patron_ci_escalation": lambda: ci_escalation(NO_PATRON),
+    "no_visits_p_escalation": lambda: p_escalation(NO_VISITS),
+    "no_visits_ci_escalation": lambda: ci_escalation(NO_VISITS),
+    # 03 leverage and independence
+    **{
+        f"leverage_{m.key}_{tag}": (lambda m=m, tag=tag: fmt(leverage(m.key, level(tag), default("patron_influence"))))
+        for m in MILITIAS
+        for tag in LEVELS
+    },
+    **{
+        f"leverage_{m.key}_08_soleimani": (lambda m=m: fmt(leverage(m.key, 0.8, soleimani_influence())))
+        for m in MILITIAS
+    },
+    "militia_aah_loyalty": lambda: f"{MILITIA['aah'].loyalty:g}",
+    "militia_aah_independence_offset": lambda: f"{MILITIA['aah'].independence_offset:+g}",
+    "independence_aah_08": lambda: f"{independence_of('aah', 0.8):.2f}",
+    "independence_02_p_escalation": lambda: p_escalation(INDEPENDENCE[0.2]),
+    "independence_02_attacks_state_per_run": lambda: runs_mean(INDEPENDENCE[0.2], "attacks_state", 2),
+    "independence_08_attacks_state_per_run": lambda: runs_mean(INDEPENDENCE[0.8], "attacks_state", 2),
+    "independence_08_interventions_per_run": lambda: runs_mean(INDEPENDENCE[0.8], "interventions", 2),
+    "no_visits_independence_02_p_escalation": lambda: p_escalation(NO_VISITS_INDEPENDENCE[0.2]),
+    "no_visits_independence_08_p_escalation": lambda: p_escalation(NO_VISITS_INDEPENDENCE[0.8]),
     # 04 boycott and mediators
     "boycott_ended": lambda: runs_mean(BOYCOTT, "boycott_ended", 3),
     "boycott_days": lambda: runs_mean(BOYCOTT, "boycott_days", 1),
-    "boycott_p_escalation": lambda: p_escalation(BOYCOTT),
     "no_mediation_boycott_ended": lambda: runs_mean(BOYCOTT_NO_MEDIATION, "boycott_ended", 3),
     "no_mediation_boycott_days": lambda: runs_mean(BOYCOTT_NO_MEDIATION, "boycott_days", 1),
-    "no_mediation_p_escalation": lambda: p_escalation(BOYCOTT_NO_MEDIATION),
-    "boycott_ci_escalation": lambda: ci_escalation(BOYCOTT),
-    "no_mediation_ci_escalation": lambda: ci_escalation(BOYCOTT_NO_MEDIATION),
-    "timeline_no_mediation_p_escalation": lambda: p_escalation(TIMELINE_NO_MEDIATION),
-    "timeline_no_mediation_ci_escalation": lambda: ci_escalation(TIMELINE_NO_MEDIATION),
+    "credibility_both": lambda: fmt(credibility(boycott_mediators())),
+    "credibility_sistani_only": lambda: fmt(credibility(["sistani"])),
+    "credibility_patron_only": lambda: fmt(credibility(["patron"])),
+    "relief_both": lambda: fmt(relief(boycott_mediators())),
+    "relief_sistani_only": lambda: fmt(relief(["sistani"])),
+    "relief_patron_only": lambda: fmt(relief(["patron"])),
+    "boycott_eve_sadr_grievance": lambda: fmt(daily_mean(BOYCOTT, "sadr_grievance", BOYCOTT_EVE)),
+    "return_grievance": lambda: fmt(return_grievance()),
     "sistani_only_boycott_ended": lambda: runs_mean(BOYCOTT_SISTANI_ONLY, "boycott_ended", 3),
     "patron_only_boycott_ended": lambda: runs_mean(BOYCOTT_PATRON_ONLY, "boycott_ended", 3),
-    "mediator_weight_patron": lambda: f"{mediators()['patron']:g}",
-    "mediator_weight_sistani": lambda: f"{mediators()['sistani']:g}",
-    "credibility_both": lambda: f"{credibility():.2f}",
-    "credibility_sistani_only": lambda: f"{credibility(patron=False):.2f}",
-    "credibility_patron_only": lambda: f"{credibility(sistani=False):.2f}",
-    "relief_both": lambda: relief(credibility()),
-    "relief_sistani_only": lambda: relief(credibility(patron=False)),
-    "relief_patron_only": lambda: relief(credibility(sistani=False)),
+    "boycott_p_any_clash": lambda: p_any_clash(BOYCOTT),
+    "no_mediation_p_any_clash": lambda: p_any_clash(BOYCOTT_NO_MEDIATION),
+    "timeline_p_any_clash": lambda: p_any_clash(TIMELINE),
+    "timeline_no_mediation_p_escalation": lambda: p_escalation(TIMELINE_NO_MEDIATION),
+    "timeline_no_mediation_ci_escalation": lambda: ci_escalation(TIMELINE_NO_MEDIATION),
+    "timeline_no_mediation_p_any_clash": lambda: p_any_clash(TIMELINE_NO_MEDIATION),
+    "paired_mediation_escalated_without_only": lambda: str(paired(TIMELINE_NO_MEDIATION, TIMELINE, "escalated")),
+    "paired_mediation_escalated_with_only": lambda: str(paired(TIMELINE, TIMELINE_NO_MEDIATION, "escalated")),
+    "paired_mediation_sign_p": lambda: sign_test(TIMELINE_NO_MEDIATION, TIMELINE, "escalated"),
+    "timeline_attack_day_sadr_grievance": lambda: fmt(daily_mean(TIMELINE, "sadr_grievance", "2021-11-07")),
+    "timeline_no_mediation_attack_day_sadr_grievance": lambda: fmt(
+        daily_mean(TIMELINE_NO_MEDIATION, "sadr_grievance", "2021-11-07")
+    ),
     # 05 design your own scenario
     "election_p_escalation": lambda: p_escalation(ELECTION),
+    "election_ci_escalation": lambda: ci_escalation(ELECTION),
+    "election_p_any_clash": lambda: p_any_clash(ELECTION),
     "election_interventions_per_run": lambda: runs_mean(ELECTION, "interventions", 2),
+    "election_attacks_state_per_run": lambda: runs_mean(ELECTION, "attacks_state", 2),
     "ladder_p_escalation": lambda: p_escalation(LADDER),
     "ladder_ci_escalation": lambda: ci_escalation(LADDER),
+    "ladder_p_any_clash": lambda: p_any_clash(LADDER),
     "ladder_interventions_per_run": lambda: runs_mean(LADDER, "interventions", 2),
-    "ladder_attacks_us_per_run": lambda: runs_mean(LADDER, "attacks_us", 2),
-    "election_attacks_us_per_run": lambda: runs_mean(ELECTION, "attacks_us", 2),
+    "ladder_attacks_state_per_run": lambda: runs_mean(LADDER, "attacks_state", 2),
     **{
-        f"ladder_without_{kind}_p_escalation": (lambda spec=spec: p_escalation(spec))
+        f"ladder_without_{kind}_p_any_clash": (lambda spec=spec: p_any_clash(spec))
         for kind, spec in LADDER_WITHOUT.items()
     },
+    "ladder_rise_any_clash": lambda: fmt(any_clash(LADDER).mean() - any_clash(ELECTION).mean()),
+    "ladder_drops_any_clash": lambda: fmt(
+        sum(any_clash(LADDER).mean() - any_clash(s).mean() for s in LADDER_WITHOUT.values())
+    ),
+    "election_independent_p_escalation": lambda: p_escalation(ELECTION_INDEPENDENT),
+    "election_independent_ci_escalation": lambda: ci_escalation(ELECTION_INDEPENDENT),
+    "ladder_independent_p_escalation": lambda: p_escalation(LADDER_INDEPENDENT),
+    "ladder_independent_ci_escalation": lambda: ci_escalation(LADDER_INDEPENDENT),
     # 06 stand-down orders: (column, date) pairs read from daily.parquet
+    "stand_down_order_last_day": order_last_day,
+    "militia_aah_discipline": lambda: f"{MILITIA['aah'].discipline:g}",
     **{
-        f"stand_down_{col}_{date[5:].replace('-', '')}": (lambda col=col, date=date: daily_mean(STAND_DOWN, col, date))
+        f"stand_down_{col}_{mmdd(date)}": (lambda col=col, date=date: fmt(daily_mean(STAND_DOWN, col, date)))
         for col, dates in STAND_DOWN_READS.items()
         for date in dates
     },
+    "stand_down_all_violence_1025": lambda: fmt(daily_mean(STAND_DOWN_ALL, "violence", "2021-10-25")),
+    "stand_down_all_violence_1026": lambda: fmt(daily_mean(STAND_DOWN_ALL, "violence", "2021-10-26")),
+    "stand_down_p_escalation": lambda: p_escalation(STAND_DOWN),
+    "stand_down_ci_escalation": lambda: ci_escalation(STAND_DOWN),
+    "stand_down_all_p_escalation": lambda: p_escalation(STAND_DOWN_ALL),
+    "stand_down_all_ci_escalation": lambda: ci_escalation(STAND_DOWN_ALL),
+    "stand_down_none_p_escalation": lambda: p_escalation(STAND_DOWN_NONE),
+    "stand_down_none_ci_escalation": lambda: ci_escalation(STAND_DOWN_NONE),
+}
+
+
+def _mean(spec, column: str) -> float:
+    return float(run(spec)[0][column].mean())
+
+
+def _sd(col: str, date: str, spec=STAND_DOWN) -> float:
+    return daily_mean(spec, col, date)
+
+
+def salient_share(spec) -> float:
+    """Share of the interventions (in the replicates kept daily) made on a salient day: the day of a
+    scheduled attack on the state or PM, or the day after an emergent one (ODD 7.3, 7.16)."""
+    daily = run(spec)[1].sort_values(["replicate", "day"])
+    scenario = load_scenario(str(config(spec).scenario_file or config(spec).scenario.name))
+    attack_days = {e.day for e in scenario.events if e.kind == "attack" and e.data.get("target", "pm") != "us"}
+    after_attack = daily.groupby("replicate")["attacks_state_today"].shift(1).fillna(0) > 0
+    salient = after_attack | daily["day"].isin(attack_days)
+    visits = daily["intervened"].astype(bool)
+    return float((visits & salient).sum() / visits.sum())
+
+
+def _ladder_sharper_than_defaults() -> bool:
+    """ladder.yaml's deadline and coalition events set larger magnitudes than the declared defaults."""
+    from sim.model.scenario import FIELD_BY_KIND
+
+    events = {e.kind: e for e in load_scenario(LADDER[0].split("=", 1)[1]).events}
+    return all(
+        events[kind].data[name] > default(FIELD_BY_KIND[kind][name].param)
+        for kind, names in (("deadline", ("hostility_us", "grievance")), ("coalition", ("grievance", "rivalry")))
+        for name in names
+    )
+
+
+def _leverage_lower_everywhere() -> bool:
+    """Asa'ib Ahl al-Haq has the least leverage and Badr the most at every level of the table."""
+    for tag in LEVELS:
+        lev = {m.key: leverage(m.key, level(tag), default("patron_influence")) for m in MILITIAS}
+        if min(lev, key=lev.get) != "aah" or max(lev, key=lev.get) != "badr":
+            return False
+    return True
+
+
+# Sentences whose truth depends on the numbers: each marked <!-- claim:NAME --> in the Markdown.
+CLAIMS: dict[str, Callable[[], bool]] = {
+    # 01: tension on the eve is below the trigger; without the attack no run's tension ever reaches it,
+    # so every routine visit answered a salient day; every missed replicate lacked the attention
+    "attack_eve_tension_below_trigger": lambda: daily_mean(ATTACK, "tension", "2021-11-06") < default("patron_trigger"),
+    "attack_dropped_tension_never_triggers": lambda: (
+        run(ATTACK_DROPPED)[0]["peak_tension"].max() <= default("patron_trigger")
+    ),
+    "attack_missed_all_lacked_attention": lambda: bool(
+        (
+            daily_values(run(ATTACK)[1], "attention", "2021-11-06", ("intervened=0", "2021-11-07"))
+            < default("patron_attention_cost")
+        ).all()
+    ),
+    "attack_some_missed": lambda: (
+        0 < len(daily_values(run(ATTACK)[1], "attention", "2021-11-06", ("intervened=0", "2021-11-07")))
+    ),
+    # 02
+    "timeline_escalation_rare": lambda: escalation_probability(run(TIMELINE)[0])[0] < 0.005,
+    "escalation_near_zero_at_defaults": lambda: (
+        max(escalation_probability(run(s)[0])[0] for s in (TIMELINE, SOLEIMANI)) < 0.005
+    ),
+    "soleimani_intervals_overlap": lambda: intervals_overlap(TIMELINE, SOLEIMANI),
+    "timeline_visits_answer_salient_days": lambda: salient_share(TIMELINE) > 0.95,
+    "soleimani_fewer_attacks_and_visits": lambda: (
+        _mean(SOLEIMANI, "attacks_state") < _mean(TIMELINE, "attacks_state")
+        and _mean(SOLEIMANI, "interventions") < _mean(TIMELINE, "interventions")
+    ),
+    "paired_escalated_too_few": lambda: (
+        paired(TIMELINE, SOLEIMANI, "escalated") + paired(SOLEIMANI, TIMELINE, "escalated") < 6
+    ),
+    "paired_attacks_one_sided": lambda: (
+        paired(TIMELINE, SOLEIMANI, "attacks_state") > 10 * paired(SOLEIMANI, TIMELINE, "attacks_state")
+    ),
+    "soleimani_never_worse_when_independent": lambda: (
+        paired(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8], "escalated") == 0
+    ),
+    "no_patron_worse_than_no_visits_worse_than_defaults": lambda: (
+        escalation_probability(run(NO_PATRON)[0])[1] > escalation_probability(run(NO_VISITS)[0])[2]
+        and escalation_probability(run(NO_VISITS)[0])[1] > escalation_probability(run(TIMELINE)[0])[2]
+        and escalation_probability(run(NO_PATRON)[0])[0] < 0.5
+    ),
+    # 03
+    "aah_least_badr_most_leverage": _leverage_lower_everywhere,
+    "attacks_rise_steadily_escalation_jumps": lambda: (
+        _mean(INDEPENDENCE[0.2], "attacks_state")
+        < _mean(TIMELINE, "attacks_state")
+        < _mean(INDEPENDENCE[0.8], "attacks_state")
+        and max(_mean(INDEPENDENCE[0.2], "escalated"), _mean(TIMELINE, "escalated")) < 0.005
+        and _mean(INDEPENDENCE[0.8], "escalated") > 0.02
+    ),
+    "independent_patron_busier": lambda: _mean(INDEPENDENCE[0.8], "interventions") > _mean(TIMELINE, "interventions"),
+    "soleimani_cannot_make_up": lambda: (
+        escalation_probability(run(INDEPENDENT_SOLEIMANI)[0])[1] > escalation_probability(run(TIMELINE)[0])[2]
+    ),
+    "soleimani_leverage_below_ghaani_default": lambda: all(
+        leverage(m.key, 0.8, soleimani_influence()) < leverage(m.key, level("default"), default("patron_influence"))
+        for m in MILITIAS
+    ),
+    "independence_matters_without_visits": lambda: (
+        _mean(NO_VISITS_INDEPENDENCE[0.2], "escalated")
+        < _mean(NO_VISITS, "escalated")
+        < _mean(NO_VISITS_INDEPENDENCE[0.8], "escalated")
+    ),
+    "visits_lower_risk_at_every_level": lambda: all(
+        _mean(with_visits, "escalated") < _mean(without, "escalated")
+        for with_visits, without in (
+            (INDEPENDENCE[0.2], NO_VISITS_INDEPENDENCE[0.2]),
+            (TIMELINE, NO_VISITS),
+            (INDEPENDENCE[0.8], NO_VISITS_INDEPENDENCE[0.8]),
+        )
+    ),
+    # 04
+    "boycott_arms_no_one": lambda: (
+        daily_mean(BOYCOTT, "sadr_grievance", BOYCOTT_EVE) < default("sadr_grievance_base") + 0.01
+    ),
+    "sistani_enough_patron_not": lambda: (
+        daily_mean(BOYCOTT, "sadr_grievance", BOYCOTT_EVE) - relief(["sistani"])
+        < return_grievance()
+        < daily_mean(BOYCOTT, "sadr_grievance", BOYCOTT_EVE) - relief(["patron"])
+        and _mean(BOYCOTT_SISTANI_ONLY, "boycott_ended") > _mean(BOYCOTT_PATRON_ONLY, "boycott_ended")
+    ),
+    "boycott_mostly_ends_at_mediation": lambda: (
+        (run(BOYCOTT)[0]["boycott_days"] == (dt.date(2021, 8, 20) - dt.date(2021, 7, 15)).days).mean() > 0.5
+    ),
+    "boycott_wing_stays_home": lambda: run(BOYCOTT)[1]["mobilisation"].max() == 0,
+    "both_mediators_beat_either": lambda: relief(boycott_mediators()) > max(relief(["sistani"]), relief(["patron"])),
+    "no_clash_before_election": lambda: not any_clash(BOYCOTT).any() and not any_clash(BOYCOTT_NO_MEDIATION).any(),
+    "mediation_never_worse_over_timeline": lambda: paired(TIMELINE, TIMELINE_NO_MEDIATION, "escalated") == 0,
+    "mediation_lowers_grievance_at_attack": lambda: (
+        daily_mean(TIMELINE, "sadr_grievance", "2021-11-07")
+        < daily_mean(TIMELINE_NO_MEDIATION, "sadr_grievance", "2021-11-07")
+        < default("mobilisation_threshold")
+    ),
+    # 05
+    "ladder_sharper_than_defaults": _ladder_sharper_than_defaults,
+    "election_never_clashes": lambda: not any_clash(ELECTION).any(),
+    "ladder_more_than_election": lambda: (
+        all(_mean(LADDER, c) > _mean(ELECTION, c) for c in ("interventions", "attacks_state"))
+        and any_clash(LADDER).mean() > any_clash(ELECTION).mean()
+    ),
+    "ladder_events_interact": lambda: (
+        sum(any_clash(LADDER).mean() - any_clash(s).mean() for s in LADDER_WITHOUT.values())
+        > any_clash(LADDER).mean() - any_clash(ELECTION).mean()
+    ),
+    "ladder_deadline_matters_least": lambda: (
+        any_clash(LADDER_WITHOUT["deadline"]).mean()
+        > max(any_clash(LADDER_WITHOUT[k]).mean() for k in ("attack", "coalition"))
+    ),
+    "ladder_attack_and_coalition_each_needed": lambda: all(
+        any_clash(LADDER_WITHOUT[k]).mean() < any_clash(LADDER).mean() / 3 for k in ("attack", "coalition")
+    ),
+    "ladder_escalation_rare_at_defaults": lambda: max(_mean(LADDER, "escalated"), _mean(ELECTION, "escalated")) < 0.05,
+    "ladder_order_holds_where_common": lambda: (
+        escalation_probability(run(LADDER_INDEPENDENT)[0])[1] > escalation_probability(run(ELECTION_INDEPENDENT)[0])[2]
+    ),
+    # 06
+    "order_read_dates": lambda: (
+        order_last_day() == ORDER_LAST
+        and dt.date.fromisoformat(ORDER_AFTER) - dt.date.fromisoformat(ORDER_LAST) == dt.timedelta(days=1)
+    ),
+    "sadr_stands_down_at_once": lambda: (
+        _sd("mobilisation", "2021-10-25") <= (1 - default("sadr_discipline")) * _sd("mobilisation", "2021-10-24")
+    ),
+    "aah_stands_down_over_days": lambda: (
+        _sd("share_aah", "2021-10-25") / _sd("share_aah", "2021-10-24")
+        > _sd("mobilisation", "2021-10-25") / _sd("mobilisation", "2021-10-24")
+        and _sd("share_aah", "2021-10-27") < 0.5 * _sd("share_aah", "2021-10-25")
+    ),
+    "both_rise_again_after_orders": lambda: (
+        _sd("mobilisation", ORDER_LAST) < _sd("mobilisation", ORDER_AFTER) < _sd("mobilisation", "2021-11-07")
+        and _sd("share_aah", ORDER_LAST) < _sd("share_aah", ORDER_AFTER) < _sd("share_aah", "2021-11-07")
+    ),
+    "badr_barely_moves": lambda: all(
+        _sd(f"share_{key}", "2021-10-25") > 0.9 * _sd(f"share_{key}", "2021-10-24") for key in ("badr", "kss", "pmf")
+    ),
+    "orders_expire_before_grievance": lambda: (
+        min(_sd("sadr_grievance", "2021-10-24"), _sd("sadr_grievance", ORDER_LAST)) > default("mobilisation_threshold")
+    ),
+    "all_militias_adds_little": lambda: (
+        _mean(STAND_DOWN, "escalated") - _mean(STAND_DOWN_ALL, "escalated")
+        < 0.5 * (_mean(STAND_DOWN_NONE, "escalated") - _mean(STAND_DOWN, "escalated"))
+    ),
+    "hazard_falls_more_than_violence": lambda: (
+        _sd("hazard", "2021-10-25") / _sd("hazard", "2021-10-24")
+        < 0.5 * _sd("violence", "2021-10-25") / _sd("violence", "2021-10-24")
+    ),
+    "all_militias_order_calms_camp": lambda: (
+        _sd("violence", "2021-10-26", STAND_DOWN_ALL) < 0.5 * _sd("violence", "2021-10-26")
+    ),
+    "orders_lower_risk_but_not_remove": lambda: (
+        escalation_probability(run(STAND_DOWN)[0])[2] < escalation_probability(run(STAND_DOWN_NONE)[0])[1]
+        and escalation_probability(run(STAND_DOWN_ALL)[0])[0] > 0.1
+    ),
 }
 
 
@@ -255,12 +654,29 @@ def quoted(path: Path) -> list[tuple[str, str]]:
     return [(m["name"], m["value"]) for m in MARKER.finditer(path.read_text())]
 
 
+def claimed(path: Path) -> list[str]:
+    """The name of every claim marker in a Markdown file."""
+    return [m["name"] for m in CLAIM.finditer(path.read_text())]
+
+
 def compute(names=None) -> dict[str, str]:
     return {name: KEYS[name]() for name in (names if names is not None else KEYS)}
 
 
+def false_claims(path: Path) -> list[str]:
+    """One line per claim marker in ``path`` that is unknown or no longer holds."""
+    problems = []
+    for name in claimed(path):
+        if name not in CLAIMS:
+            problems.append(f"{path.name}: claim {name} is not in sim.exercises.CLAIMS")
+        elif not CLAIMS[name]():
+            problems.append(f"{path.name}: claim {name} no longer holds: reword the sentence it marks")
+    return problems
+
+
 def stale() -> list[str]:
-    """One line per key whose printed value differs from the model's (or that is unknown)."""
+    """One line per key whose printed value differs from the model's (or that is unknown), and per
+    claim that no longer holds."""
     problems = []
     for path in exercise_files():
         for name, printed in quoted(path):
@@ -268,6 +684,7 @@ def stale() -> list[str]:
                 problems.append(f"{path.name}: key {name} is not in sim.exercises.KEYS")
             elif printed != (value := compute([name])[name]):
                 problems.append(f"{path.name}: key {name} prints {printed}, the model gives {value}")
+        problems += false_claims(path)
     return problems
 
 
@@ -283,20 +700,37 @@ def write() -> list[Path]:
     return changed
 
 
-def read(where: str, column: str, date: str | None = None) -> str:
-    """Mean of ``column`` in the newest run of a scenario (or a run folder): daily on ``date``, else per run."""
+def newest_run(where: str) -> Path:
+    """The newest run folder of a scenario (by the name in its meta.json, so that a scenario_file
+    run is found by its own name), or ``where`` itself if it is a folder."""
     folder = Path(where)
-    if not folder.is_dir():
-        runs = sorted((ROOT / "results" / "runs" / where).glob("*/runs.parquet"))
-        if not runs:
-            raise SystemExit(f"error: no run of scenario {where} under results/runs/; run python -m sim first")
-        folder = runs[-1].parent
+    if folder.is_dir():
+        return folder
+    runs = []
+    for meta in (ROOT / "results" / "runs").glob("*/*/meta.json"):
+        try:
+            name = json.loads(meta.read_text()).get("scenario")
+        except (OSError, ValueError):
+            continue
+        if name == where and (meta.parent / "runs.parquet").exists():
+            runs.append(meta.parent)
+    if not runs:
+        raise SystemExit(f"error: no run of scenario {where} under results/runs/; run python -m sim first")
+    return max(runs, key=lambda f: (f.name, f.stat().st_mtime))  # folders are named by date and time
+
+
+def read(where: str, column: str, date: str | None = None, among: tuple[str, str] | None = None) -> str:
+    """Mean (min, max) of ``column`` in the newest run of a scenario (or a run folder): daily on
+    ``date``, else per run; ``among = ("col=value", day)`` keeps the replicates with col == value on day."""
+    folder = newest_run(where)
     if date is None:
+        if among is not None:
+            raise SystemExit("error: --among needs a date: it selects replicates of daily.parquet")
         table = pd.read_parquet(folder / "runs.parquet")
-        return f"{column}: mean {table[column].mean():.3f} over {len(table)} runs ({folder})"
-    table = pd.read_parquet(folder / "daily.parquet")
-    day = table.loc[table["date"] == pd.Timestamp(date), column]
-    return f"{column} on {date}: mean {day.mean():.3f} over {len(day)} replicates ({folder})"
+        return f"{column}: {describe(table[column].astype(float), 'runs')} ({folder})"
+    values = daily_values(pd.read_parquet(folder / "daily.parquet"), column, date, among).astype(float)
+    which = f" with {among[0]} on {among[1]}" if among else ""
+    return f"{column} on {date}: {describe(values, 'replicates' + which)} ({folder})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,20 +738,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="rewrite the key values in docs/exercises/*.md")
     sub = ap.add_subparsers(dest="cmd")
     rd = sub.add_parser("read", help="a column's mean in the newest run of a scenario (or in a run folder)")
-    rd.add_argument("where", help="scenario name (newest results/runs/<name>/*) or a run folder")
+    rd.add_argument("where", help="scenario name (its newest run under results/runs/) or a run folder")
     rd.add_argument("column", help="a column of daily.parquet (with a date) or runs.parquet (without)")
     rd.add_argument("date", nargs="?", help="YYYY-MM-DD: read daily.parquet on this day")
+    rd.add_argument(
+        "--among",
+        nargs=2,
+        metavar=("COLUMN=VALUE", "DATE"),
+        help="only the replicates whose COLUMN equals VALUE on DATE, e.g. --among intervened=0 2021-11-07",
+    )
     args = ap.parse_args(argv)
     if args.cmd == "read":
-        print(read(args.where, args.column, args.date))
+        print(read(args.where, args.column, args.date, tuple(args.among) if args.among else None))
         return 0
     if args.write:
         for path in write():
             print(f"rewrote {path.relative_to(ROOT)}")
-        return 0
+        problems = [line for path in exercise_files() for line in false_claims(path)]
+        for line in problems:
+            print(line)
+        return 1 if problems else 0
     problems = stale()
     for line in problems:
         print(line)
-    print(f"{len(problems)} stale key(s)" if problems else "all exercise keys agree with the model")
+    print(
+        f"{len(problems)} stale key(s) or claim(s)" if problems else "all exercise keys and claims agree with the model"
+    )
     return 1 if problems else 0
-
