@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,21 @@ def test_main_job_mesa_engine_same_tables(tmp_path):
     ra = pd.read_parquet(tmp_path / "m/runs.parquet").drop(columns="engine")
     rb = pd.read_parquet(tmp_path / "v/runs.parquet").drop(columns="engine")
     pd.testing.assert_frame_equal(ra, rb)
+    # quiet by default: none of Mesa's per-step log lines on the console or in the run's log
+    logs = "".join(f.read_text() for f in (tmp_path / "m").glob("*.log"))
+    assert "calling model.step" not in a.stdout + a.stderr + logs
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_verbose_switches_mesas_step_log(verbose, tmp_path, caplog):
+    """verbose=true lets Mesa's per-step log lines through; the default keeps them out."""
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=["engine=mesa", "replicates=1", "figure=false", f"verbose={verbose}",
+                                           "scenario=stand_down_orders", "params.cells_per_militia=2"])  # fmt: skip
+    caplog.set_level(logging.INFO)
+    run_job(cfg, out_dir=tmp_path, quiet=True)
+    steps = [r for r in caplog.records if r.name.startswith("MESA") and "calling model.step" in r.getMessage()]
+    assert len(steps) == (61 if verbose else 0)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +103,7 @@ def test_main_job_mesa_engine_same_tables(tmp_path):
         ("militias.xyz.loyalty=0.5", ["militias.xyz", "badr"]),
         ("engine=gpu", ["engine", "vector", "mesa"]),
         ("replicates=0", ["replicates", "0"]),
+        ("verbose=loud", ["verbose", "loud", "true", "false"]),
         ("scenario=seed_timelin", ["scenario", "seed_timeline"]),
         ("counterfactual=soleiman", ["counterfactual", "soleimani"]),
         ("experiment=patron_vs_indep", ["experiment", "patron_vs_independence"]),

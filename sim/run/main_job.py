@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from sim.run.storage import atomic_write_parquet, atomic_write_text, code_versio
 from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
 
 CONFIG_DIR = str(paths.CONFIG_DIR)
+MESA_LOGGER = "MESA"  # mesa.mesa_logging.LOGGER_NAME: the parent of all of Mesa's loggers
 register()
 
 
@@ -43,6 +45,8 @@ def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
 def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -> dict[str, Any]:
     """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers."""
     params, militias, scenario = resolve_inputs(cfg)
+    # Mesa logs one INFO line per model step; Hydra's logging sends INFO to the console and the run's log
+    logging.getLogger(MESA_LOGGER).setLevel(logging.INFO if cfg.verbose else logging.WARNING)
     hc = HydraConfig.get() if HydraConfig.initialized() else None
     if out_dir is None:
         out_dir = Path(hc.runtime.output_dir)
