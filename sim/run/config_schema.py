@@ -22,6 +22,7 @@ from sim.model.params import (
     suggest,
 )
 from sim.model.scenario import load_scenario
+from sim.run.naming import register_resolver
 
 ParamsSchema = dataclasses.make_dataclass("ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS])
 
@@ -69,6 +70,7 @@ class RunConfig:
 
 def register() -> None:
     ConfigStore.instance().store(name="run_schema", node=RunConfig)
+    register_resolver()  # ${sim_run_name:} in configs/hydra/default.yaml names the run folders
 
 
 def _values(override) -> list[Any]:

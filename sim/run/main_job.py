@@ -20,6 +20,7 @@ from sim.analysis.stats import escalation_probability, summary_table
 from sim.model.params import MILITIA_KEYS, ParameterError, make_militias, make_params
 from sim.model.scenario import Scenario, load_scenario, scenario_from_mapping
 from sim.run.config_schema import register
+from sim.run.naming import label_from
 from sim.run.simulate import param_columns, simulate
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
 from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
@@ -42,8 +43,12 @@ def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
     return params, militias, scenario
 
 
-def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -> dict[str, Any]:
-    """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers."""
+def run_job(
+    cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False, overrides: list[str] | None = None
+) -> dict[str, Any]:
+    """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers.
+    What the run ran (counterfactual, overrides) comes from Hydra's record; a config composed in Python has
+    none, so pass its ``overrides`` to have them recorded."""
     params, militias, scenario = resolve_inputs(cfg)
     # Mesa logs one INFO line per model step; Hydra's logging sends INFO to the console and the run's log
     logging.getLogger(MESA_LOGGER).setLevel(logging.INFO if cfg.verbose else logging.WARNING)
@@ -64,8 +69,14 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
     )  # fmt: skip
     elapsed = time.perf_counter() - t0
 
+    label = label_from(scenario.name, hc.runtime.choices if hc else None, list(hc.overrides.task) if hc else overrides)
     meta = {
         "scenario": scenario.name,
+        "counterfactual": label.counterfactual,
+        "overrides": list(label.overrides),
+        "drop_events": list(cfg.drop_events),
+        "scenario_file": str(cfg.scenario_file) if cfg.scenario_file else None,
+        "run_name": label.name,
         "seed": int(cfg.seed),
         "engine": str(cfg.engine),
         "replicates": int(cfg.replicates),
@@ -80,14 +91,17 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
 
     p, lo, hi, n = escalation_probability(runs)
     table = summary_table(runs, MILITIA_KEYS)
-    atomic_write_text(out_dir / "summary.txt", table.to_string(index=False) + "\n")
+    heading = f"{label.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}"
+    atomic_write_text(out_dir / "summary.txt", f"{heading}\n{label.describe()}\n\n{table.to_string(index=False)}\n")
     figures = []
     if cfg.figure and len(daily):
         from sim.analysis.run_figure import timeline_figure
 
-        figures = timeline_figure(daily, scenario, out_dir / "timeline", n_replicates=daily["replicate"].nunique())
+        figures = timeline_figure(daily, scenario, out_dir / "timeline", n_replicates=daily["replicate"].nunique(),
+                                  total_replicates=n, title=label.name)  # fmt: skip
     if not quiet:
-        print(f"\n{scenario.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}, {elapsed:.1f} s")
+        print(f"\n{heading}, {elapsed:.1f} s")
+        print(f"  {label.describe()}")
         print(f"  {scenario.description}")
         print(table.to_string(index=False))
         print(f"\nwrote {out_dir}/runs.parquet, daily.parquet, config.yaml, meta.json, summary.txt")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import glob
 import math
 import re
 import shlex
@@ -284,13 +285,16 @@ def write() -> list[Path]:
 
 
 def read(where: str, column: str, date: str | None = None) -> str:
-    """Mean of ``column`` in the newest run of a scenario (or a run folder): daily on ``date``, else per run."""
+    """Mean of ``column`` in the newest run of a scenario (or a run folder): daily on ``date``, else per run.
+    A scenario's runs are in results/runs/<scenario>/ and, with a counterfactual or overrides, in
+    results/runs/<scenario>+<...>/ (sim/run/naming.py); the newest of them all is read, and named."""
     folder = Path(where)
     if not folder.is_dir():
-        runs = sorted((ROOT / "results" / "runs" / where).glob("*/runs.parquet"))
+        base = ROOT / "results" / "runs"
+        runs = [*(base / where).glob("*/runs.parquet"), *base.glob(f"{glob.escape(where)}+*/*/runs.parquet")]
         if not runs:
             raise SystemExit(f"error: no run of scenario {where} under results/runs/; run python -m sim first")
-        folder = runs[-1].parent
+        folder = max(runs, key=lambda p: (p.parent.name, p.stat().st_mtime)).parent  # folder names are date_time
     if date is None:
         table = pd.read_parquet(folder / "runs.parquet")
         return f"{column}: mean {table[column].mean():.3f} over {len(table)} runs ({folder})"
