@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from sim.model.scenario import list_scenarios
+from sim.run import storage
 from sim.run.main_job import CONFIG_DIR, run_job
 from sim.run.naming import label_from
 from sim.teaching import exercises
@@ -188,3 +191,18 @@ def test_read_takes_the_newest_run_of_a_scenario_in_any_variant(tmp_path, monkey
         pd.DataFrame({"x": [value]}).to_parquet(runs / folder / "runs.parquet")
     assert exercises.read("a", "x").startswith("x: mean 2.000 over 1 runs")  # not ab, another scenario
     assert exercises.read("a+soleimani", "x").startswith("x: mean 2.000")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_result_files_are_as_readable_as_the_umask_allows(umask, mode, tmp_path):
+    """Atomic writes (a 0600 temporary file renamed into place) end with the mode of an ordinary new file."""
+    old = os.umask(umask)
+    try:
+        assert storage.current_umask() == umask
+        storage.atomic_write_text(tmp_path / "summary.txt", "x\n")
+        storage.atomic_write_parquet(pd.DataFrame({"a": [1]}), tmp_path / "runs.parquet", {"seed": 1})
+        (tmp_path / "ordinary.txt").write_text("x\n")
+    finally:
+        os.umask(old)
+    for name in ("summary.txt", "runs.parquet", "ordinary.txt"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
