@@ -82,6 +82,40 @@ def test_model_from_default_controls_runs_and_draws():
         assert fig.axes[-1].get_xlabel() or name == "actors", name
 
 
+def test_live_plots_draw_the_record_and_redraw_only_when_the_model_moves():
+    """The page's kept figures hold the model's record after each step; a render without a step reuses the
+    images; after the last day nothing changes."""
+    import io
+
+    import PIL.Image
+
+    model = MilitiaModel(scenario="stand_down_orders", seed=1, cells_per_militia=4)
+    plots = app.LivePlots(model)
+    first = plots.images(model)
+    assert set(first) == {"actors", *app.FIGURES}
+    for _ in range(10):
+        model.step()
+    images = plots.images(model)
+    assert plots.images(model) is images  # the model has not moved: no redraw
+    for name, png in images.items():
+        assert png != first[name], name
+        fig = plots.plots[name].fig
+        assert PIL.Image.open(io.BytesIO(png)).size == tuple(round(x) for x in fig.bbox.size), name
+    df = app.history(model)
+    lines = {line.get_label(): line for line in plots.plots["grievance"].fig.axes[0].get_lines()}
+    for j, name in enumerate(app.NAMES):
+        np.testing.assert_array_equal(lines[name].get_ydata(), df[f"grievance_{j}"])
+    while model.running:
+        model.step()
+    end = plots.images(model)
+    model.step()
+    assert plots.images(model) is end and model.day == model.scenario.days
+    # a new model of the same scenario and thresholds keeps the figures; the images follow the new model
+    again = MilitiaModel(scenario="stand_down_orders", seed=1, cells_per_militia=4)
+    assert app.LivePlots.key(again) == app.LivePlots.key(model)
+    assert plots.images(again) == first
+
+
 def test_page_steps_and_resets_with_a_changed_control():
     """The page, rendered in-process: Step moves the date, Reset rebuilds the model from the controls."""
     import ipyvuetify as v
