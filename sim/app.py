@@ -22,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     cmd = [sys.executable, "-m", "solara", "run", str(PAGE), "--host", "127.0.0.1",
            "--port", str(args.port), *(["--production"] if args.production else [])]  # fmt: skip
     print(f"starting the app on http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
-    return subprocess.call(cmd, env=env)
+    if os.name == "posix":
+        # Become the server (same process id): a kill of this process, or Ctrl-C, then stops the server
+        # itself; as a child it outlived a `kill -TERM` of its parent and kept answering on the port.
+        os.execve(sys.executable, cmd, env)
+    return subprocess.call(cmd, env=env)  # Windows: no exec; Ctrl-C reaches the whole console group
 
 
 if __name__ == "__main__":

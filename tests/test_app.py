@@ -4,6 +4,13 @@ its figures are labelled, and the page steps and resets when its buttons are pre
 from __future__ import annotations
 
 import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import numpy as np
 import pytest
@@ -75,6 +82,40 @@ def test_model_from_default_controls_runs_and_draws():
         assert fig.axes[-1].get_xlabel() or name == "actors", name
 
 
+def test_live_plots_draw_the_record_and_redraw_only_when_the_model_moves():
+    """The page's kept figures hold the model's record after each step; a render without a step reuses the
+    images; after the last day nothing changes."""
+    import io
+
+    import PIL.Image
+
+    model = MilitiaModel(scenario="stand_down_orders", seed=1, cells_per_militia=4)
+    plots = app.LivePlots(model)
+    first = plots.images(model)
+    assert set(first) == {"actors", *app.FIGURES}
+    for _ in range(10):
+        model.step()
+    images = plots.images(model)
+    assert plots.images(model) is images  # the model has not moved: no redraw
+    for name, png in images.items():
+        assert png != first[name], name
+        fig = plots.plots[name].fig
+        assert PIL.Image.open(io.BytesIO(png)).size == tuple(round(x) for x in fig.bbox.size), name
+    df = app.history(model)
+    lines = {line.get_label(): line for line in plots.plots["grievance"].fig.axes[0].get_lines()}
+    for j, name in enumerate(app.NAMES):
+        np.testing.assert_array_equal(lines[name].get_ydata(), df[f"grievance_{j}"])
+    while model.running:
+        model.step()
+    end = plots.images(model)
+    model.step()
+    assert plots.images(model) is end and model.day == model.scenario.days
+    # a new model of the same scenario and thresholds keeps the figures; the images follow the new model
+    again = MilitiaModel(scenario="stand_down_orders", seed=1, cells_per_militia=4)
+    assert app.LivePlots.key(again) == app.LivePlots.key(model)
+    assert plots.images(again) == first
+
+
 def test_page_steps_and_resets_with_a_changed_control():
     """The page, rendered in-process: Step moves the date, Reset rebuilds the model from the controls."""
     import ipyvuetify as v
@@ -96,3 +137,41 @@ def test_page_steps_and_resets_with_a_changed_control():
     texts = [w.children[0] for w in rc.find(v.Html, tag="span").widgets if w.children]
     assert any("patron_influence = 0.9" in t for t in texts)
     rc.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def test_stopping_the_app_stops_its_server(tmp_path):
+    """`kill -TERM` on `python -m sim.app` stops the server: the port stops answering and the process ends."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    log = tmp_path / "app.log"
+    with open(log, "w") as out:
+        # its own session, so that the finally clause can end whatever it started, even a stray server
+        proc = subprocess.Popen([sys.executable, "-m", "sim.app", "--port", str(port), "--production"], stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180  # generous: the first start imports solara and Mesa on a loaded machine
+        while not _answers(url):
+            assert proc.poll() is None and time.monotonic() < deadline, f"the app did not start:\n{log.read_text()}"
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while _answers(url) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _answers(url), "the server still answers after SIGTERM to python -m sim.app"
+        assert proc.wait(timeout=60) is not None
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()

@@ -1,5 +1,6 @@
 """The classroom app in a real browser: start `solara run sim/teaching/app.py`, drive it with Playwright and
-Debian's chromium, change a control, step the model and check that the date and a plot change."""
+Debian's chromium, change a control, step the model and check that the date and a plot change, then run to
+the scenario's end. Every wait is for a condition, with a generous limit: CI machines may be loaded."""
 
 from __future__ import annotations
 
@@ -15,17 +16,22 @@ from pathlib import Path
 import pytest
 
 from sim.model.params import PARAM_BY_NAME
+from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "results" / "test-artifacts"  # git-ignored
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+# How long to wait for a condition: far above a Step's or a Reset's time on a loaded 2-core machine (seconds
+# there), and only reached when something is broken. Playwright's `expect` has its own 5 s default otherwise.
+WAIT_MS = 90_000
 
 sync_api = pytest.importorskip("playwright.sync_api", reason='playwright is not installed: pip install -e ".[browser]"')
 pytest.importorskip("solara", reason='the app needs the app extra: pip install -e ".[app]"')
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium", allow_module_level=True)
+sync_api.expect.set_options(timeout=WAIT_MS)
 
 
 def free_port() -> int:
@@ -45,7 +51,7 @@ def app_url(tmp_path_factory):
                             env={**os.environ, "MPLBACKEND": "Agg"})  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # imports solara and Mesa, then renders the page once
         while True:
             try:
                 with urllib.request.urlopen(url, timeout=2) as r:
@@ -71,7 +77,7 @@ def test_change_control_step_and_see_date_and_plot_change(app_url, tmp_path):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(WAIT_MS)
         page.goto(url)
         date = page.locator(".sim-date")
         try:
@@ -95,17 +101,46 @@ def test_change_control_step_and_see_date_and_plot_change(app_url, tmp_path):
         sync_api.expect(page.get_by_text(f"patron_influence = {nudged:g}")).to_be_visible()
 
         plot = page.locator(".sim-plot-grievance img")
-        before = plot.screenshot()
+        before, source = plot.screenshot(), plot.get_attribute("src")
         step = page.get_by_role("button", name="Step")
         for day in range(5):
             step.click()
             sync_api.expect(date).to_contain_text(f"(day {day} of ")
         sync_api.expect(date).to_contain_text("Tuesday 05 October 2021")
-        page.wait_for_timeout(300)  # let the last image arrive
-        after = plot.screenshot()
-        assert after != before, "the grievance plot did not change after five steps"
+        sync_api.expect(plot).not_to_have_attribute("src", source)  # a new image arrived
+        assert changes(plot, before), "the grievance plot did not change after five steps"
+        thumb = page.locator(".v-slider__thumb-label").filter(has_text=re.compile(r"^0\.56$"))
+        sync_api.expect(thumb).to_be_visible()  # sliders show their values
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for folder in (tmp_path, ARTIFACTS):
             page.screenshot(path=str(folder / "app_after_5_steps.png"))
+
+        # to the end: Step with the render interval at its maximum asks for more days than are left, and so
+        # does play; both stop on the scenario's last day, with Step and play disabled
+        sc = load_scenario("attack_and_intervention")
+        last = f"{sc.end:%A %d %B %Y} (day {sc.days - 1} of {sc.days - 1})"
+        interval = page.get_by_role("slider", name=re.compile(r"^Render Interval"))
+        interval.press("End")
+        sync_api.expect(interval).to_have_attribute("aria-valuenow", "100")  # more than the 71 days left
+        step.click()
+        sync_api.expect(date).to_have_text(last)
+        sync_api.expect(step).to_be_disabled()
+        page.get_by_role("button", name="Reset").click()
+        sync_api.expect(date).to_contain_text("before the first day")
+        page.get_by_role("button", name="▶").click()
+        play = page.get_by_role("button", name=re.compile("^(▶|❚❚)$"))  # Mesa's play button shows the pause sign
+        sync_api.expect(date).to_have_text(last)
+        sync_api.expect(play).to_be_disabled()
+        sync_api.expect(step).to_be_disabled()
         browser.close()
+
+
+def changes(locator, before: bytes) -> bool:
+    """Whether the element's pixels differ from ``before`` within WAIT_MS (a new image may still be decoding)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        if locator.screenshot() != before:
+            return True
+        time.sleep(0.5)
+    return False

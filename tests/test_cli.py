@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +16,10 @@ from hydra import compose, initialize_config_dir
 
 from sim.model.params import PARAM_BY_NAME
 from sim.model.scenario import list_scenarios
+from sim.run import storage
 from sim.run.main_job import CONFIG_DIR, run_job
+from sim.run.naming import label_from
+from sim.teaching import exercises
 
 COUNTERFACTUALS = sorted(p.stem for p in (Path(CONFIG_DIR) / "counterfactual").glob("*.yaml"))
 
@@ -75,6 +82,21 @@ def test_main_job_mesa_engine_same_tables(tmp_path):
     ra = pd.read_parquet(tmp_path / "m/runs.parquet").drop(columns="engine")
     rb = pd.read_parquet(tmp_path / "v/runs.parquet").drop(columns="engine")
     pd.testing.assert_frame_equal(ra, rb)
+    # quiet by default: none of Mesa's per-step log lines on the console or in the run's log
+    logs = "".join(f.read_text() for f in (tmp_path / "m").glob("*.log"))
+    assert "calling model.step" not in a.stdout + a.stderr + logs
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_verbose_switches_mesas_step_log(verbose, tmp_path, caplog):
+    """verbose=true lets Mesa's per-step log lines through; the default keeps them out."""
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=["engine=mesa", "replicates=1", "figure=false", f"verbose={verbose}",
+                                           "scenario=stand_down_orders", "params.cells_per_militia=2"])  # fmt: skip
+    caplog.set_level(logging.INFO)
+    run_job(cfg, out_dir=tmp_path, quiet=True)
+    steps = [r for r in caplog.records if r.name.startswith("MESA") and "calling model.step" in r.getMessage()]
+    assert len(steps) == (61 if verbose else 0)
 
 
 @pytest.mark.parametrize(
@@ -89,6 +111,7 @@ def test_main_job_mesa_engine_same_tables(tmp_path):
         ("militias.xyz.loyalty=0.5", ["militias.xyz", "badr"]),
         ("engine=gpu", ["engine", "vector", "mesa"]),
         ("replicates=0", ["replicates", "0"]),
+        ("verbose=loud", ["verbose", "loud", "true", "false"]),
         ("scenario=seed_timelin", ["scenario", "seed_timeline"]),
         ("counterfactual=soleiman", ["counterfactual", "soleimani"]),
         ("experiment=patron_vs_indep", ["experiment", "patron_vs_independence"]),
@@ -121,3 +144,69 @@ def test_scenario_file_runs_and_bad_one_fails_in_one_line(tmp_path):
     res = _sim(f"scenario_file={bad}", f"hydra.run.dir={tmp_path}/b", cwd=tmp_path)
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert res.returncode == 2 and len(lines) == 1 and "variable='mood'" in lines[0], res.stderr
+
+
+# --- runs say what they ran -------------------------------------------------------------------------
+
+
+def test_run_names_say_scenario_counterfactual_and_overrides():
+    assert label_from("seed_timeline", {"counterfactual": "none"}, ["replicates=20", "seed=1"]).name == "seed_timeline"
+    label = label_from("seed_timeline", {"counterfactual": "soleimani"},
+                       ["counterfactual=soleimani", "params.militia_independence=0.8", "militias.kss.loyalty=0.4",
+                        "replicates=20", "drop_events=[mediation]", "engine=mesa"])  # fmt: skip
+    assert label.name == "seed_timeline+soleimani+militia_independence=0.8+kss.loyalty=0.4+drop_events=mediation"
+    assert label.describe() == ("scenario seed_timeline; counterfactual soleimani; overrides: "
+                                "params.militia_independence=0.8 militias.kss.loyalty=0.4 drop_events=[mediation]")
+    # composed in Python: the counterfactual from the overrides given, or "not recorded" without any
+    assert label_from("x", None, ["counterfactual=no_patron"]).counterfactual == "no_patron"
+    assert label_from("x", None, None).counterfactual is None and "not recorded" in label_from("x").describe()
+    # no path separators or shell globs in a folder name; long ones shortened, still unique
+    assert label_from("x", None, ["scenario.events.1.label='a/b c*'"]).name == "x+scenario.events.1.label=a_b_c"
+    many = [f"params.patron_influence={v / 1000}" for v in range(40)]
+    a, b = label_from("x", None, many).name, label_from("x", None, [*many[:-1], "params.patron_influence=1"]).name
+    assert len(a) <= 120 and len(b) <= 120 and a != b
+
+
+def test_a_counterfactual_run_says_so_in_folder_header_summary_and_meta(tmp_path):
+    """`python -m sim counterfactual=soleimani params...`: its own folder, and every record names what ran."""
+    res = _sim("counterfactual=soleimani", "params.militia_independence=0.8", "replicates=4", "daily_replicates=2",
+               "figure=false", "scenario=stand_down_orders", cwd=tmp_path)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    name = "stand_down_orders+soleimani+militia_independence=0.8"
+    (run,) = (tmp_path / "results" / "runs" / name).iterdir()
+    described = "scenario stand_down_orders; counterfactual soleimani; overrides: params.militia_independence=0.8"
+    assert f"{name}: 4 replicates, engine=vector" in res.stdout and described in res.stdout
+    summary = (run / "summary.txt").read_text().splitlines()
+    assert summary[0].startswith(f"{name}: 4 replicates") and summary[1] == described
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["counterfactual"] == "soleimani" and meta["run_name"] == name
+    assert "counterfactual=soleimani" in meta["overrides"] and "params.militia_independence=0.8" in meta["overrides"]
+    assert meta["drop_events"] == [] and meta["scenario_file"] is None
+
+
+def test_read_takes_the_newest_run_of_a_scenario_in_any_variant(tmp_path, monkeypatch):
+    monkeypatch.setattr(exercises, "ROOT", tmp_path)
+    runs = tmp_path / "results" / "runs"
+    for folder, value in (("a/2021-01-01_00-00-00", 1.0), ("a+soleimani/2021-01-02_00-00-00", 2.0),
+                          ("a/2021-01-01_12-00-00", 3.0), ("ab/2021-01-03_00-00-00", 4.0)):  # fmt: skip
+        (runs / folder).mkdir(parents=True)
+        pd.DataFrame({"x": [value]}).to_parquet(runs / folder / "runs.parquet")
+        name = folder.split("/")[0]
+        (runs / folder / "meta.json").write_text(json.dumps({"scenario": name.split("+")[0], "run_name": name}))
+    assert exercises.read("a", "x").startswith("x: mean 2.000 over 1 runs")  # not ab, another scenario
+    assert exercises.read("a+soleimani", "x").startswith("x: mean 2.000")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_result_files_are_as_readable_as_the_umask_allows(umask, mode, tmp_path):
+    """Atomic writes (a 0600 temporary file renamed into place) end with the mode of an ordinary new file."""
+    old = os.umask(umask)
+    try:
+        assert storage.current_umask() == umask
+        storage.atomic_write_text(tmp_path / "summary.txt", "x\n")
+        storage.atomic_write_parquet(pd.DataFrame({"a": [1]}), tmp_path / "runs.parquet", {"seed": 1})
+        (tmp_path / "ordinary.txt").write_text("x\n")
+    finally:
+        os.umask(old)
+    for name in ("summary.txt", "runs.parquet", "ordinary.txt"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name

@@ -93,6 +93,18 @@ def test_simulate_mesa_matches_vector_tables():
         np.testing.assert_array_equal(dv[col].to_numpy(), dm[col].to_numpy().astype(dv[col].dtype), err_msg=col)
 
 
+def test_mesa_model_stops_at_the_scenarios_last_day():
+    """Steps asked for after the last day (the app's Step and play do) change nothing, not even Mesa's counter."""
+    m = _mesa("stand_down_orders", 3, 0, **SMALL)
+    days, steps, record, rows = m.day, m.steps, m.run_record(), len(m.datacollector.get_model_vars_dataframe())
+    assert days == m.scenario.days and steps == days and not m.running
+    for _ in range(5):
+        m.step()
+    assert (m.day, m.steps, m.running) == (days, steps, False)
+    assert m.run_record() == record and len(m.datacollector.get_model_vars_dataframe()) == rows
+    assert m.date == m.scenario.end
+
+
 def test_different_seeds_and_replicates_differ():
     """Guard against a key that ignores the seed or the replicate index."""
     sc = load_scenario("seed_timeline")

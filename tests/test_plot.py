@@ -17,10 +17,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.container import ErrorbarContainer
 
+from sim.analysis import run_figure
 from sim.analysis import sweep_figures as plot
+from sim.analysis.run_figure import save_figure
 from sim.analysis.stats import wilson_interval
-from sim.model.params import PARAM_BY_NAME, PARAMS
+from sim.model.params import MILITIAS, PARAM_BY_NAME, PARAMS, make_params
 from sim.model.scenario import load_scenario
+from sim.run.simulate import simulate
 
 VARS = ("hazard", "tension", "violence", "mobilisation")
 MEANS = (
@@ -370,3 +373,44 @@ def test_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
     assert "did you mean" in capsys.readouterr().err
     assert plot.main([str(agg2), "--kind", "curve", "--x", "militia_independence"]) == 0
     assert (agg2 / "figures" / "escalation_curve.png").exists()
+
+
+# --- a run's timeline figure, and byte-stable files ------------------------------------------------
+
+
+def test_save_figure_gives_the_same_bytes_twice(tmp_path, monkeypatch):
+    """The same figure saved twice, at different times, gives identical PNG and PDF bytes (git stays clean)."""
+    files = []
+    for i, epoch in enumerate(("1600000000", "1700000000")):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)  # the clock matplotlib would stamp into a PDF
+        fig, ax = plt.subplots()
+        ax.plot([0, 1, 2], [1, 0, 2], label="line")
+        ax.legend()
+        files.append([p.read_bytes() for p in save_figure(fig, tmp_path / f"figure{i}")])
+    assert [len(f) > 0 for f in files[0]] == [True, True]
+    assert files[0] == files[1]
+
+
+@pytest.mark.parametrize(("total", "says"), [(None, "across 3 replicates"), (6, "bands over the first 3 of 6")])
+def test_timeline_figure_says_what_its_bands_cover(total, says, tmp_path, monkeypatch):
+    """The title counts the replicates the bands are drawn over (daily.parquet keeps the first N), and the
+    event key under the figure breaks lines between events, never inside one."""
+    sc = load_scenario("seed_timeline")
+    _, daily = simulate(sc, make_params(), MILITIAS, seed=1, replicates=6, daily_replicates=3, progress=False)
+    drawn = []
+    monkeypatch.setattr(run_figure, "save_figure", lambda fig, path: drawn.append(fig) or [])
+    run_figure.timeline_figure(daily, sc, tmp_path / "timeline", n_replicates=3, total_replicates=total,
+                               title="seed_timeline+soleimani")  # fmt: skip
+    fig = drawn[0]
+    assert fig._suptitle.get_text().startswith(f"seed_timeline+soleimani: daily clash hazard and tension, {says}")
+    (key,) = [t.get_text() for t in fig.texts if t.get_text().startswith("1 ")]
+    lines = key.splitlines()
+    assert len(lines) > 1 and max(len(line) for line in lines) <= 130
+    for i, ev in enumerate(sc.events, start=1):
+        assert sum(f"{i} {ev.date:%d %b}: {ev.label}" in line for line in lines) == 1, ev.label
+    plt.close(fig)
+
+
+def test_wrap_items_breaks_between_items_only():
+    items = ["a" * 10, "b" * 10, "c" * 10, "d" * 25]
+    assert run_figure.wrap_items(items, 24, sep="  ").splitlines() == ["a" * 10 + "  " + "b" * 10, "c" * 10, "d" * 25]

@@ -35,9 +35,21 @@ def fan(ax, stats: pd.DataFrame, label: str, color: str = "0.15") -> None:
     ax.plot(x, stats["mean"], color=color, lw=1.4, label=f"mean {label}")
 
 
-def timeline_figure(daily: pd.DataFrame, scenario: Scenario, path: Path, n_replicates: int | None = None) -> list[Path]:
-    """Daily escalation hazard and tension with uncertainty bands, events marked; writes PNG and PDF."""
+def timeline_figure(
+    daily: pd.DataFrame,
+    scenario: Scenario,
+    path: Path,
+    n_replicates: int | None = None,
+    total_replicates: int | None = None,
+    title: str | None = None,
+) -> list[Path]:
+    """Daily escalation hazard and tension with uncertainty bands, events marked; writes PNG and PDF.
+    ``n_replicates``: the replicates in ``daily`` (the bands); ``total_replicates``: the run's, when more;
+    ``title``: what ran (default: the scenario's name)."""
     n = n_replicates or daily["replicate"].nunique()
+    # daily.parquet keeps replicates 0..N-1 only: say so when the run had more
+    over = f"bands over the first {n} of {total_replicates} replicates" if (total_replicates or 0) > n else (
+        f"across {n} replicates")  # fmt: skip
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, 1, figsize=(7.5, 5.6), sharex=True, constrained_layout=True)
         hz = band(daily, "hazard")
@@ -56,25 +68,31 @@ def timeline_figure(daily: pd.DataFrame, scenario: Scenario, path: Path, n_repli
         axes[1].xaxis.set_major_locator(mdates.MonthLocator())
         axes[1].xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
         axes[1].set_xlabel("date (one model step = one day)")
-        key = "   ".join(f"{i} {ev.date:%d %b}: {ev.label}" for i, ev in enumerate(scenario.events, start=1))
+        key = [f"{i} {ev.date:%d %b}: {ev.label}" for i, ev in enumerate(scenario.events, start=1)]
         fig.suptitle(
-            f"{scenario.name}: daily clash hazard and tension across {n} replicates\n"
+            f"{title or scenario.name}: daily clash hazard and tension, {over}\n"
             "(line: mean; bands: middle 50% and 90% of replicates; dashed lines: scenario events)",
             fontsize=10,
         )
         if key:
-            fig.text(0.01, -0.01, wrap(key, 130), fontsize=7, va="top", ha="left")
+            fig.text(0.01, -0.01, wrap_items(key, 130), fontsize=7, va="top", ha="left")
         return save_figure(fig, path)
 
 
+# The same figure gives the same bytes on every run, so regenerating the committed figures leaves git clean:
+# no creation date in the PDF (matplotlib stamps the time, or SOURCE_DATE_EPOCH's). What remains is fixed by the
+# pinned versions (matplotlib's name and version as Creator/Producer/Software); PNGs carry no date.
+METADATA = {".png": {}, ".pdf": {"CreationDate": None}}
+
+
 def save_figure(fig, out_path: str | Path) -> list[Path]:
-    """Write ``fig`` as PNG and PDF beside each other, close it, return the paths."""
+    """Write ``fig`` as PNG and PDF beside each other (byte-stable: fixed metadata), close it, return the paths."""
     path = Path(out_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix in (".png", ".pdf"):
         out = path.with_suffix(suffix)
-        fig.savefig(out, bbox_inches="tight")
+        fig.savefig(out, bbox_inches="tight", metadata=METADATA[suffix])
         written.append(out)
     plt.close(fig)
     return written
@@ -84,3 +102,15 @@ def wrap(text: str, width: int) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
+
+
+def wrap_items(items: list[str], width: int, sep: str = "   ") -> str:
+    """``items`` joined by ``sep`` in lines of at most ``width`` characters, broken only between items
+    (an item longer than a line gets lines of its own)."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + len(sep) + len(item) <= width:
+            lines[-1] += sep + item
+        else:
+            lines += wrap(item, width).splitlines() or [""]
+    return "\n".join(lines)

@@ -149,7 +149,10 @@ class MilitiaModel(mesa.Model):
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
-        """One day: MODEL.md steps 1-8, each a staged phase."""
+        """One day: MODEL.md steps 1-8, each a staged phase. After the scenario's last day, nothing."""
+        if not self.running:  # past the last day (the app's Step and play may ask for more)
+            self.steps -= 1  # Mesa's wrapper counted a step before calling this one: un-count it
+            return
         t = self.day
         leaders = self.agents_by_type[MilitiaLeader]
         # 1. scenario events (exogenous: applied by the model through the shared event rules)

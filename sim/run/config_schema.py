@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, BooleanNode, ValidationError
 
 from sim import paths
 from sim.model.params import (
@@ -22,6 +22,7 @@ from sim.model.params import (
     suggest,
 )
 from sim.model.scenario import load_scenario
+from sim.run.naming import register_resolver
 
 ParamsSchema = dataclasses.make_dataclass("ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS])
 
@@ -41,6 +42,7 @@ CONFIG_DIR = paths.CONFIG_DIR
 CONFIG_GROUPS = ("scenario", "counterfactual", "experiment", "launcher")
 RUN_LIMITS = {"replicates": (1, 10_000_000), "daily_replicates": (0, 10_000_000), "seed": (0, 2**63 - 1),
               "memory_budget_mb": (16, 1_000_000)}  # fmt: skip
+BOOL_KEYS = ("figure", "verbose")
 
 
 @dataclass
@@ -56,6 +58,7 @@ class RunConfig:
     workers: Any = None
     progress: Any = None
     figure: bool = True
+    verbose: bool = False
     drop_events: list[str] = field(default_factory=list)
     scenario_file: Any = None
     study: str = ""
@@ -70,6 +73,7 @@ class RunConfig:
 
 def register() -> None:
     ConfigStore.instance().store(name="run_schema", node=RunConfig)
+    register_resolver()  # ${sim_run_name:} in configs/hydra/default.yaml names the run folders
 
 
 def _values(override) -> list[Any]:
@@ -128,6 +132,12 @@ def check_overrides(args: list[str]) -> None:
             for v in vals:
                 if v is not None:
                     load_scenario(str(v))  # raises a one-line ParameterError if missing or malformed
+        elif key in BOOL_KEYS:
+            for v in vals:
+                try:
+                    BooleanNode(v)  # accepts exactly what Hydra's merge accepts (true, false, yes, no, 1, 0, ...)
+                except ValidationError:
+                    raise ParameterError(f"{key}={v!r} is not a switch: use {key}=true or {key}=false") from None
         elif key in RUN_LIMITS:
             lo, hi = RUN_LIMITS[key]
             for v in vals:

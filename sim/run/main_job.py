@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -21,11 +22,13 @@ from sim.model.scenario import Scenario, load_scenario, scenario_from_mapping
 from sim.run import designs, uncertainty
 from sim.run.config_schema import register
 from sim.run.designs import DesignSpec
+from sim.run.naming import label_from
 from sim.run.simulate import param_columns, simulate
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
 from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
 
 CONFIG_DIR = str(paths.CONFIG_DIR)
+MESA_LOGGER = "MESA"  # mesa.mesa_logging.LOGGER_NAME: the parent of all of Mesa's loggers
 register()
 
 
@@ -42,19 +45,27 @@ def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
     return params, militias, scenario
 
 
-def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -> dict[str, Any]:
-    """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers."""
+def run_job(
+    cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False, overrides: list[str] | None = None
+) -> dict[str, Any]:
+    """Validate, simulate, write runs.parquet, daily.parquet, config and figure; return the headline numbers.
+    What the run ran (counterfactual, overrides) comes from Hydra's record; a config composed in Python has
+    none, so pass its ``overrides`` to have them recorded."""
     params, militias, scenario = resolve_inputs(cfg)
+    # Mesa logs one INFO line per model step; Hydra's logging sends INFO to the console and the run's log
+    logging.getLogger(MESA_LOGGER).setLevel(logging.INFO if cfg.verbose else logging.WARNING)
     hc = HydraConfig.get() if HydraConfig.initialized() else None
     if out_dir is None:
         out_dir = Path(hc.runtime.output_dir)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid:
+    if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid or cfg.design:
         root = Path(hc.sweep.dir) if hc is not None and hc.mode == RunMode.MULTIRUN else out_dir
         return run_sweep_job(cfg, scenario, militias, root, list(hc.overrides.task) if hc else [], quiet)
     if cfg.params_from:
-        return run_uncertainty_job(cfg, scenario, out_dir, quiet)
+        label = label_from(scenario.name, hc.runtime.choices if hc else None,
+                           list(hc.overrides.task) if hc else overrides)  # fmt: skip
+        return run_uncertainty_job(cfg, scenario, out_dir, quiet, label)
 
     t0 = time.perf_counter()
     runs, daily = simulate(
@@ -64,8 +75,14 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
     )  # fmt: skip
     elapsed = time.perf_counter() - t0
 
+    label = label_from(scenario.name, hc.runtime.choices if hc else None, list(hc.overrides.task) if hc else overrides)
     meta = {
         "scenario": scenario.name,
+        "counterfactual": label.counterfactual,
+        "overrides": list(label.overrides),
+        "drop_events": list(cfg.drop_events),
+        "scenario_file": str(cfg.scenario_file) if cfg.scenario_file else None,
+        "run_name": label.name,
         "seed": int(cfg.seed),
         "engine": str(cfg.engine),
         "replicates": int(cfg.replicates),
@@ -80,14 +97,17 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
 
     p, lo, hi, n = escalation_probability(runs)
     table = summary_table(runs, MILITIA_KEYS)
-    atomic_write_text(out_dir / "summary.txt", table.to_string(index=False) + "\n")
+    heading = f"{label.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}"
+    atomic_write_text(out_dir / "summary.txt", f"{heading}\n{label.describe()}\n\n{table.to_string(index=False)}\n")
     figures = []
     if cfg.figure and len(daily):
         from sim.analysis.run_figure import timeline_figure
 
-        figures = timeline_figure(daily, scenario, out_dir / "timeline", n_replicates=daily["replicate"].nunique())
+        figures = timeline_figure(daily, scenario, out_dir / "timeline", n_replicates=daily["replicate"].nunique(),
+                                  total_replicates=n, title=label.name)  # fmt: skip
     if not quiet:
-        print(f"\n{scenario.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}, {elapsed:.1f} s")
+        print(f"\n{heading}, {elapsed:.1f} s")
+        print(f"  {label.describe()}")
         print(f"  {scenario.description}")
         print(table.to_string(index=False))
         print(f"\nwrote {out_dir}/runs.parquet, daily.parquet, config.yaml, meta.json, summary.txt")
@@ -97,7 +117,7 @@ def run_job(cfg: DictConfig, out_dir: Path | None = None, quiet: bool = False) -
             "out_dir": str(out_dir)}  # fmt: skip
 
 
-def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quiet: bool) -> dict[str, Any]:
+def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quiet: bool, label: Any) -> dict[str, Any]:
     """The main job under parameter uncertainty (params_from=prior or a file of parameter sets): every set
     for `replicates` replicates; the summary adds the spread of P(escalation) across sets."""
     if str(cfg.engine) != "vector":
@@ -114,6 +134,8 @@ def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quie
     spread = uncertainty.summary(table)
     meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": "vector", "replicates": int(cfg.replicates),
             "params_from": str(cfg.params_from), "parameter_sets": len(table), "code_version": code_version(),
+            "counterfactual": label.counterfactual, "overrides": list(label.overrides), "run_name": label.name,
+            "drop_events": list(cfg.drop_events), "scenario_file": cfg.scenario_file,
             "seconds": round(elapsed, 3), **{f"uncertainty_{k}": v for k, v in spread.items()}}  # fmt: skip
     runs = uncertainty.set_columns(sets, runs).assign(scenario=scenario.name, seed=int(cfg.seed))
     atomic_write_parquet(runs, out_dir / "runs.parquet", meta)
@@ -121,20 +143,21 @@ def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quie
     atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2))
     text = uncertainty_summary(runs, spread, str(cfg.params_from))
-    atomic_write_text(out_dir / "summary.txt", text + "\n")
+    heading = f"{label.name}: {len(table)} parameter sets x {cfg.replicates} replicates, seed={cfg.seed}"
+    atomic_write_text(out_dir / "summary.txt", f"{heading}\n{label.describe()}\n\n{text}\n")
     figures = []
     if cfg.figure:
         from sim.analysis.study_figures import uncertainty_fan
 
         figures = uncertainty_fan(runs, table, scenario, out_dir / "uncertainty")
     if not quiet:
-        print(f"\n{scenario.name}: {len(table)} parameter sets ({cfg.params_from}) x {cfg.replicates} replicates, "
-              f"seed={cfg.seed}, {elapsed:.1f} s")  # fmt: skip
+        print(f"\n{heading}, {elapsed:.1f} s")
+        print(f"  {label.describe()}")
         print(text)
         print(f"\nwrote {out_dir}/runs.parquet, sets.parquet, config.yaml, meta.json, summary.txt")
         for f in figures:
             print(f"wrote {f}")
-    p, lo, hi, n = escalation_probability(runs)
+    _, lo, hi, n = escalation_probability(runs)
     return {"escalation_probability": spread["pooled"], "ci_low": lo, "ci_high": hi, "replicates": n,
             "seconds": elapsed, "out_dir": str(out_dir), **spread}  # fmt: skip
 

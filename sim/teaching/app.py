@@ -12,22 +12,42 @@ Change a control, then press Reset: the model is rebuilt with the new values."""
 
 from __future__ import annotations
 
+import functools
 import html
+import io
 import math
 import os
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import matplotlib.dates as mdates
 import networkx as nx
+import numpy as np
 import pandas as pd
+import PIL.Image
 import solara
 from matplotlib import colormaps
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+from matplotlib.lines import Line2D
 
-from sim.engines.mesa_model import MilitiaModel
-from sim.model.params import MILITIAS, PARAMS
-from sim.model.scenario import list_scenarios
+# Two start-up warnings that are not ours to fix, silenced by their exact text (see README, Teaching):
+# - solara's rules-of-hooks check flags Mesa's ComponentsView (an early return before a hook). The page passes
+#   no components, so that return is taken on every render and the hooks' order never changes: harmless.
+#   It fires when Mesa's module is imported, so the filter goes first.
+# - solara asks for https to set its session cookie with SameSite=None (for pages embedded in an iframe) and
+#   falls back to SameSite=Lax on plain http; the app is a page of its own, where Lax is what it needs.
+warnings.filterwarnings("ignore", message=r".*solara_viz\.py:\d+: ComponentsView: `use_state` found despite early")
+warnings.filterwarnings("ignore", message=r"Cookies with samesite=none require https")
+from mesa.visualization import SolaraViz  # noqa: E402
+from mesa.visualization.utils import update_counter  # noqa: E402
+
+from sim.engines.mesa_model import MilitiaModel  # noqa: E402
+from sim.model.params import MILITIAS, PARAMS  # noqa: E402
+from sim.model.scenario import list_scenarios  # noqa: E402
 
 SEED = 20211107  # the main job's default seed: replicate r here is replicate r of `python -m sim`
 TEACHING_GROUPS = ("patron", "militia", "sadr", "state")
@@ -75,6 +95,15 @@ def shown_groups() -> tuple[str, ...] | None:
 
 
 # ----------------------------------------------------------------------------- figures
+#
+# Each plot is built once per model with empty data (axes, limits, event lines, legends: the static parts), and
+# an update function sets the data of the artists that change from the model's record. The page keeps the
+# figures and redraws only those artists onto a cached image of the static parts (LivePlot): a Step costs a few
+# milliseconds per plot instead of a full figure layout and render. The *_figure functions give a whole,
+# ordinary figure (for tests, notebooks and screenshots).
+
+DPI = 80  # the page shows the plots at this resolution
+Update = Callable[[pd.DataFrame], list[Artist]]
 
 
 def history(model: MilitiaModel) -> pd.DataFrame:
@@ -86,7 +115,7 @@ def history(model: MilitiaModel) -> pd.DataFrame:
 
 def new_figure(model: MilitiaModel, title: str, ylabels: list[str]) -> tuple[Figure, list]:
     """A figure with one axes per y label over the whole scenario, its events as numbered dashed lines."""
-    fig = Figure(figsize=(6, 1.4 + 1.5 * len(ylabels)), layout="constrained")
+    fig = Figure(figsize=(6, 1.4 + 1.5 * len(ylabels)), dpi=DPI, layout="constrained")
     fig.suptitle(title, fontsize=11)
     axes = list(fig.subplots(len(ylabels), 1, sharex=True, squeeze=False)[:, 0])
     for ax, ylabel in zip(axes, ylabels, strict=True):
@@ -102,87 +131,131 @@ def new_figure(model: MilitiaModel, title: str, ylabels: list[str]) -> tuple[Fig
     return fig, axes
 
 
-def grievance_figure(model: MilitiaModel) -> Figure:
+def _days(df: pd.DataFrame) -> np.ndarray:
+    """The record's dates as matplotlib date numbers (what a date axis plots)."""
+    return mdates.date2num(df.index)
+
+
+def _edges(df: pd.DataFrame) -> np.ndarray:
+    """Day boundaries for step patches: each day a full day wide, centred on its date."""
+    return np.append(_days(df), _days(df)[-1:] + 1) - 0.5 if len(df) else np.zeros(1)
+
+
+def _lines(ax, n: int, **kwargs) -> list[Line2D]:
+    return [ax.plot([], [], **{k: v[i] if isinstance(v, list) else v for k, v in kwargs.items()})[0] for i in range(n)]
+
+
+def grievance_plot(model: MilitiaModel) -> tuple[Figure, Update]:
     fig, (ax_g, ax_d) = new_figure(model, "Militia leaders: grievance and discipline",
                                    ["grievance (0-1)", "discipline (0-1)"])  # fmt: skip
-    df = history(model)
-    for j, (name, colour) in enumerate(zip(NAMES, COLOURS, strict=True)):
-        if len(df):
-            ax_g.plot(df.index, df[f"grievance_{j}"], color=colour, label=name)
-            ax_d.plot(df.index, df[f"discipline_{j}"], color=colour, label=name)
+    grievance = _lines(ax_g, len(NAMES), color=COLOURS, label=NAMES)
+    discipline = _lines(ax_d, len(NAMES), color=COLOURS, label=NAMES)
     ax_g.set_ylim(0, 1)
     ax_d.set_ylim(0, 1)
     ax_g.axhline(model.p.stance_threshold, color="k", lw=0.8, ls=":", label="contest threshold")
     ax_g.legend(fontsize=7, ncol=5, loc="upper left")
-    return fig
+
+    def update(df: pd.DataFrame) -> list[Artist]:
+        x = _days(df)
+        for j in range(len(NAMES)):
+            grievance[j].set_data(x, df[f"grievance_{j}"])
+            discipline[j].set_data(x, df[f"discipline_{j}"])
+        return [*grievance, *discipline]
+
+    return fig, update
 
 
-def activity_figure(model: MilitiaModel) -> Figure:
+def activity_plot(model: MilitiaModel) -> tuple[Figure, Update]:
     fig, (ax,) = new_figure(model, "Militia cells: share active each day", ["share of cells active"])
     ax.set_ylim(0, 1.05)
-    df = history(model)
-    if len(df):
-        for j, (name, colour) in enumerate(zip(NAMES, COLOURS, strict=True)):
-            ax.plot(df.index, df[f"share_{j}"], color=colour, label=name)
-        ax.plot(df.index, df["violence"], color="k", lw=1.5, ls="--", label="whole camp")
-        ax.legend(fontsize=7, ncol=5, loc="upper left")
-    return fig
+    shares = _lines(ax, len(NAMES), color=COLOURS, label=NAMES)
+    (camp,) = ax.plot([], [], color="k", lw=1.5, ls="--", label="whole camp")
+    ax.legend(fontsize=7, ncol=5, loc="upper left")
+
+    def update(df: pd.DataFrame) -> list[Artist]:
+        x = _days(df)
+        for j, line in enumerate(shares):
+            line.set_data(x, df[f"share_{j}"])
+        camp.set_data(x, df["violence"])
+        return [*shares, camp]
+
+    return fig, update
 
 
-def sadr_figure(model: MilitiaModel) -> Figure:
+def sadr_plot(model: MilitiaModel) -> tuple[Figure, Update]:
     fig, (ax,) = new_figure(model, "Sadr's bloc: mobilisation and boycott", ["mobilisation (0-1)"])
     ax.set_ylim(-0.05, 1.05)
-    df = history(model)
-    if len(df):
-        ax.fill_between(df.index, 0, 1 - df["participating"], step="post", color="tab:red", alpha=0.15,
-                        label="boycotting")  # fmt: skip
-        ax.plot(df.index, df["mobilisation"], color="tab:red", label="armed wing mobilised")
-        ax.legend(fontsize=7, loc="upper left")
-    return fig
+    boycott = ax.stairs([], [0.0], baseline=0, fill=True, color="tab:red", alpha=0.15, label="boycotting")
+    (mobilised,) = ax.plot([], [], color="tab:red", label="armed wing mobilised")
+    ax.legend(fontsize=7, loc="upper left")
+
+    def update(df: pd.DataFrame) -> list[Artist]:
+        boycott.set_data(1 - df["participating"].to_numpy(), _edges(df))
+        mobilised.set_data(_days(df), df["mobilisation"])
+        return [boycott, mobilised]
+
+    return fig, update
 
 
-def patron_figure(model: MilitiaModel) -> Figure:
+def patron_plot(model: MilitiaModel) -> tuple[Figure, Update]:
     fig, (ax,) = new_figure(model, "The patron: attention, the tension it reads, interventions", ["index (0-1)"])
     ax.set_ylim(-0.05, 1.1)
     ax.axhline(model.p.patron_trigger, color="tab:purple", lw=0.8, ls=":", label="trigger")
-    df = history(model)
-    if len(df):
-        ax.plot(df.index, df["attention"], color="tab:blue", label="attention")
-        ax.plot(df.index, df["tension"], color="tab:purple", label="tension")
-        days = df.index[df["intervened"].astype(bool)]
-        ax.plot(days, [1.03] * len(days), "D", color="tab:blue", label="intervention")
+    (attention,) = ax.plot([], [], color="tab:blue", label="attention")
+    (tension,) = ax.plot([], [], color="tab:purple", label="tension")
+    (visits,) = ax.plot([], [], "D", color="tab:blue", label="intervention")
     ax.legend(fontsize=7, ncol=4, loc="lower left")
-    return fig
+
+    def update(df: pd.DataFrame) -> list[Artist]:
+        x = _days(df)
+        attention.set_data(x, df["attention"])
+        tension.set_data(x, df["tension"])
+        days = x[df["intervened"].to_numpy().astype(bool)]
+        visits.set_data(days, np.full(len(days), 1.03))
+        return [attention, tension, visits]
+
+    return fig, update
 
 
-def violence_figure(model: MilitiaModel) -> Figure:
+def violence_plot(model: MilitiaModel) -> tuple[Figure, Update]:
     fig, (ax,) = new_figure(model, "Attacks on the state and clashes between the camps",
                             ["attacks per day; hazard × 4"])  # fmt: skip
     ax.set_ylim(0, 4.2)
-    df = history(model)
-    if len(df):
-        ax.bar(df.index, df["attacks_state_today"], width=1.0, color="tab:gray", label="attacks on state/PM")
-        clash_days = df.index[df["clash"].astype(bool)]
-        ax.plot(clash_days, [0.5] * len(clash_days), "v", color="tab:red", label="clash")
-        ax.plot(df.index, 4 * df["hazard"], color="tab:red", lw=1, label="clash hazard × 4")
-        ax.legend(fontsize=7, ncol=3, loc="upper left")
-    return fig
+    attacks = ax.stairs([], [0.0], baseline=0, fill=True, color="tab:gray", label="attacks on state/PM")
+    (clashes,) = ax.plot([], [], "v", color="tab:red", label="clash")
+    (hazard,) = ax.plot([], [], color="tab:red", lw=1, label="clash hazard × 4")
+    ax.legend(fontsize=7, ncol=3, loc="upper left")
+
+    def update(df: pd.DataFrame) -> list[Artist]:
+        x = _days(df)
+        attacks.set_data(df["attacks_state_today"].to_numpy(dtype=float), _edges(df))
+        days = x[df["clash"].to_numpy().astype(bool)]
+        clashes.set_data(days, np.full(len(days), 0.5))
+        hazard.set_data(x, 4 * df["hazard"])
+        return [attacks, clashes, hazard]
+
+    return fig, update
 
 
-def cohesion_figure(model: MilitiaModel) -> Figure:
+def cohesion_plot(model: MilitiaModel) -> tuple[Figure, Update]:
     fig, (ax,) = new_figure(model, "Cohesion: within the militias and of the Shi'ite house", ["cohesion (0-1)"])
     ax.set_ylim(0, 1.05)
-    df = history(model)
-    if len(df):
-        ax.plot(df.index, df["cohesion_within"], color="tab:green", label="within militias")
-        ax.plot(df.index, df["cohesion_house"], color="tab:brown", label="house (1 - rivalry)")
-        ax.legend(fontsize=7, loc="lower left")
-    return fig
+    (within,) = ax.plot([], [], color="tab:green", label="within militias")
+    (house,) = ax.plot([], [], color="tab:brown", label="house (1 - rivalry)")
+    ax.legend(fontsize=7, loc="lower left")
+
+    def update(df: pd.DataFrame) -> list[Artist]:
+        within.set_data(_days(df), df["cohesion_within"])
+        house.set_data(_days(df), df["cohesion_house"])
+        return [within, house]
+
+    return fig, update
 
 
 POSITIONS = {"patron": (0, 1.0), "sadr": (-1.1, -0.9), "pm": (1.1, -0.9)} | {
     m.key: (-1.2 + 0.8 * j, 0.0) for j, m in enumerate(MILITIAS)
 }
+EDGE_STYLE = {"leverage": (colormaps["Blues"], 0.5), "hostility": (colormaps["Reds"], 1.0)}  # map, full weight
 
 
 def actor_graph(model: MilitiaModel) -> nx.Graph:
@@ -195,49 +268,158 @@ def actor_graph(model: MilitiaModel) -> nx.Graph:
     return g
 
 
-def actors_figure(model: MilitiaModel) -> Figure:
-    g = actor_graph(model)
-    fig = Figure(figsize=(6, 3.6), layout="constrained")
+def actors_plot(model: MilitiaModel) -> tuple[Figure, Callable[[MilitiaModel], list[Artist]]]:
+    """The actors as a graph of today's state; its update reads the model itself, not the record."""
+    fig = Figure(figsize=(6, 3.6), dpi=DPI, layout="constrained")
     ax = fig.subplots()
     ax.set_axis_off()
-    for kind, cmap, vmax in (("leverage", colormaps["Blues"], 0.5), ("hostility", colormaps["Reds"], 1.0)):
-        edges = [(u, v) for u, v, d in g.edges(data=True) if d["kind"] == kind]
-        w = [g.edges[e]["weight"] for e in edges]
-        nx.draw_networkx_edges(g, POSITIONS, edgelist=edges, ax=ax, width=[1 + 10 * x for x in w],
-                               edge_color=[cmap(0.2 + 0.8 * min(x / vmax, 1)) for x in w])  # fmt: skip
-    colour = {"patron": "tab:blue", "pm": "0.75", "sadr": "tab:olive" if model.sadr.participating else "tab:red"}
-    colour |= {ld.key: "tab:red" if ld.contests else "tab:green" for ld in model.leaders}
-    size = {"patron": 600 + 1400 * float(model.patron.attention), "pm": 900,
-            "sadr": 600 + 2000 * float(model.sadr.mobilisation)}  # fmt: skip
-    size |= {ld.key: 500 + 2500 * float(ld.share) for ld in model.leaders}
-    nodes = list(POSITIONS)
-    nx.draw_networkx_nodes(g, POSITIONS, nodelist=nodes, ax=ax, alpha=0.85,
-                           node_color=[colour[n] for n in nodes], node_size=[size[n] for n in nodes])  # fmt: skip
-    labels = {"patron": "patron\n(Quds Force)", "sadr": "Sadr's\nbloc", "pm": "PM /\nstate"}
-    labels |= {m.key: name for m, name in zip(MILITIAS, NAMES, strict=True)}
-    nx.draw_networkx_labels(g, POSITIONS, labels=labels, ax=ax, font_size=8)
     ax.set_title("The actors. Blue: the patron's leverage; red: hostility (rivalry with Sadr; active cells against "
                  "the state).\nDarker and thicker = more. Militia red = contesting, green = restraining; Sadr red = "
                  "boycotting.\nSize: patron's attention, Sadr's mobilisation, militia's active cells.",
                  fontsize=7, loc="left")  # fmt: skip
-    if model.patron.intervened and model.day > 0:
-        ax.text(0, 1.3, "the patron intervened today", ha="center", color="tab:blue", fontsize=9)
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.3, 1.45)
+    g = actor_graph(model)
+    edges = {kind: [(u, v) for u, v, d in g.edges(data=True) if d["kind"] == kind] for kind in EDGE_STYLE}
+    drawn = {kind: nx.draw_networkx_edges(g, POSITIONS, edgelist=edges[kind], ax=ax) for kind in EDGE_STYLE}
+    nodes = list(POSITIONS)
+    circles = nx.draw_networkx_nodes(g, POSITIONS, nodelist=nodes, ax=ax, alpha=0.85)
+    labels = {"patron": "patron\n(Quds Force)", "sadr": "Sadr's\nbloc", "pm": "PM /\nstate"}
+    labels |= {m.key: name for m, name in zip(MILITIAS, NAMES, strict=True)}
+    texts = list(nx.draw_networkx_labels(g, POSITIONS, labels=labels, ax=ax, font_size=8).values())
+    visit = ax.text(0, 1.3, "the patron intervened today", ha="center", color="tab:blue", fontsize=9)
+
+    def update(m: MilitiaModel) -> list[Artist]:
+        now = actor_graph(m)
+        for kind, (cmap, vmax) in EDGE_STYLE.items():
+            w = [now.edges[e]["weight"] for e in edges[kind]]
+            drawn[kind].set_linewidths([1 + 10 * x for x in w])
+            drawn[kind].set_colors([cmap(0.2 + 0.8 * min(x / vmax, 1)) for x in w])
+        colour = {"patron": "tab:blue", "pm": "0.75", "sadr": "tab:olive" if m.sadr.participating else "tab:red"}
+        colour |= {ld.key: "tab:red" if ld.contests else "tab:green" for ld in m.leaders}
+        size = {"patron": 600 + 1400 * float(m.patron.attention), "pm": 900,
+                "sadr": 600 + 2000 * float(m.sadr.mobilisation)}  # fmt: skip
+        size |= {ld.key: 500 + 2500 * float(ld.share) for ld in m.leaders}
+        circles.set_facecolor([colour[n] for n in nodes])
+        circles.set_sizes([size[n] for n in nodes])
+        visit.set_visible(bool(m.patron.intervened) and m.day > 0)
+        return [*drawn.values(), circles, *texts, visit]
+
+    return fig, update
+
+
+PLOTS = {"grievance": grievance_plot, "activity": activity_plot, "sadr": sadr_plot,
+         "patron": patron_plot, "violence": violence_plot, "cohesion": cohesion_plot}  # fmt: skip
+
+
+def _whole(plot: Callable[[MilitiaModel], tuple[Figure, Update]], model: MilitiaModel) -> Figure:
+    fig, update = plot(model)
+    update(history(model))
     return fig
+
+
+def grievance_figure(model: MilitiaModel) -> Figure:
+    return _whole(grievance_plot, model)
+
+
+def activity_figure(model: MilitiaModel) -> Figure:
+    return _whole(activity_plot, model)
+
+
+def sadr_figure(model: MilitiaModel) -> Figure:
+    return _whole(sadr_plot, model)
+
+
+def patron_figure(model: MilitiaModel) -> Figure:
+    return _whole(patron_plot, model)
+
+
+def violence_figure(model: MilitiaModel) -> Figure:
+    return _whole(violence_plot, model)
+
+
+def cohesion_figure(model: MilitiaModel) -> Figure:
+    return _whole(cohesion_plot, model)
 
 
 FIGURES = {"grievance": grievance_figure, "activity": activity_figure, "sadr": sadr_figure,
            "patron": patron_figure, "violence": violence_figure, "cohesion": cohesion_figure}  # fmt: skip
 
 
+def actors_figure(model: MilitiaModel) -> Figure:
+    """The actors' graph of ``model`` today, as a whole figure."""
+    fig, update = actors_plot(model)
+    update(model)
+    return fig
+
+
+class LivePlot:
+    """A figure kept between steps: its static parts are drawn once (the layout too) and kept as an image;
+    each ``png`` sets the changing artists' data and draws only them on a copy of that image, then lays the
+    legends' pixels, cut from the first full draw, back over them (as a whole figure has its legends on top)."""
+
+    def __init__(self, fig: Figure, update: Callable[[Any], list[Artist]]) -> None:
+        self.fig, self.update = fig, update
+        self.canvas = FigureCanvasAgg(fig)
+        self.background = None
+        self.legends: list = []
+
+    def png(self, data: Any) -> bytes:
+        artists = self.update(data)
+        if self.background is None:
+            for artist in artists:
+                artist.set_animated(True)  # left out of a full draw
+            self.canvas.draw()  # lays out the figure once (constrained layout) and draws the static parts
+            self.fig.set_layout_engine("none")  # keep that layout: the changing artists never move the axes
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            legends = [ax.get_legend() for ax in self.fig.axes if ax.get_legend() is not None]
+            self.legends = [self.canvas.copy_from_bbox(lg.get_window_extent().padded(1)) for lg in legends]
+        else:
+            self.canvas.restore_region(self.background)
+        for artist in artists:
+            self.fig.draw_artist(artist)
+        for legend in self.legends:  # drawing a legend anew costs more than all the lines
+            self.canvas.restore_region(legend)
+        rgb = np.asarray(self.canvas.buffer_rgba())[..., :3]
+        out = io.BytesIO()
+        PIL.Image.fromarray(rgb).save(out, format="png", compress_level=3)
+        return out.getvalue()
+
+
+class LivePlots:
+    """The page's seven plots for one scenario and its drawn thresholds; kept across Reset when those stay."""
+
+    def __init__(self, model: MilitiaModel) -> None:
+        self.plots = {"actors": LivePlot(*actors_plot(model))} | {
+            name: LivePlot(*plot(model)) for name, plot in PLOTS.items()
+        }
+        self.lock = threading.Lock()  # one page's renders may come from the play thread and a click
+        self.last: tuple[Any, int, dict[str, bytes]] | None = None
+
+    @staticmethod
+    def key(model: MilitiaModel) -> tuple:
+        """What the static parts show: the scenario's dates and events, and the drawn thresholds."""
+        sc = model.scenario
+        return sc.name, sc.start, sc.end, tuple(sc.events), model.p.stance_threshold, model.p.patron_trigger
+
+    def images(self, model: MilitiaModel) -> dict[str, bytes]:
+        """PNG bytes of every plot of ``model`` as it is now (the same bytes again if it has not moved)."""
+        with self.lock:
+            if self.last is not None and self.last[0] is model and self.last[1] == model.day:
+                return self.last[2]
+            df = history(model)
+            images = {name: live.png(model if name == "actors" else df) for name, live in self.plots.items()}
+            self.last = (model, model.day, images)
+            return images
+
+
 # ----------------------------------------------------------------------------- the page
 
 
-def show(fig: Figure, name: str):
-    """The figure as a PNG, in a box the browser test finds by its class (sim-plot-<name>)."""
+def show(png: bytes, name: str):
+    """A plot's PNG, in a box the browser test finds by its class (sim-plot-<name>)."""
     with solara.Column(classes=[f"sim-plot-{name}"]) as box:
-        solara.FigureMatplotlib(fig, format="png", dpi=80)
+        solara.Image(png, format="png")
     return box
 
 
@@ -259,6 +441,7 @@ def changed_parameters(model: MilitiaModel) -> str:
     return "Parameters changed from the defaults: " + ("; ".join(changed) if changed else "none") + "."
 
 
+@functools.cache
 def parameter_table() -> str:
     """Every declared parameter: range, default, unit, meaning, evidence (HTML, generated)."""
     rows = "".join(
@@ -275,30 +458,33 @@ def Dashboard(model: solara.Reactive):
     """Date, actors and plots; re-drawn whenever SolaraViz steps or resets the model."""
     update_counter.get()  # SolaraViz bumps this counter after every step
     m = model.value
+    plots = solara.use_memo(lambda: LivePlots(m), [LivePlots.key(m)])  # new figures only for a new scenario
+    images = plots.images(m)
     heading, events = today(m)
     with solara.Column(style={"padding": "12px"}):
         solara.Text(f"{m.scenario.name}: {m.scenario.description} (replicate {m.replicate}, seed {m.seed_value})")
         solara.Text(heading, classes=["sim-date"], style={"font-size": "1.3em", "font-weight": "bold"})
         solara.Text(events)
         solara.Text(changed_parameters(m), style={"font-size": "0.9em"})
-        with solara.Columns([1, 1]):
-            show(actors_figure(m), "actors")
-            show(grievance_figure(m), "grievance")
-        for left, right in (("activity", "sadr"), ("patron", "violence")):
+        for left, right in (("actors", "grievance"), ("activity", "sadr"), ("patron", "violence")):
             with solara.Columns([1, 1]):
-                show(FIGURES[left](m), left)
-                show(FIGURES[right](m), right)
+                show(images[left], left)
+                show(images[right], right)
         with solara.Columns([1, 1]):
-            show(cohesion_figure(m), "cohesion")
+            show(images["cohesion"], "cohesion")
         with solara.Details("Parameters: range, default, unit, meaning and evidence"):
             solara.HTML(tag="div", unsafe_innerHTML=parameter_table())
 
 
-# Mesa's sidebar labels sit left of the slider and squeeze it; put each label on its own line.
+# Mesa's sidebar labels sit left of the slider and squeeze it; put each label on its own line. Mesa builds its
+# sliders without a value readout, but Vuetify renders each one's thumb label, hidden until dragged: show it
+# always, with room above the track, so that every slider shows its value.
 SIDEBAR_CSS = """
 .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-input__slider .v-input__slot > .v-label { width: 100%; height: auto; line-height: 1.25; white-space: normal; }
-.v-input__slider .v-slider { min-width: 100%; }
+.v-input__slider .v-slider { min-width: 100%; margin-top: 34px; }
+.v-input__slider .v-slider__thumb-label-container { display: block !important; }
+.v-input__slider .v-slider__thumb-label { font-size: 11px; }
 """
 
 

@@ -701,18 +701,19 @@ def write() -> list[Path]:
 
 
 def newest_run(where: str) -> Path:
-    """The newest run folder of a scenario (by the name in its meta.json, so that a scenario_file
-    run is found by its own name), or ``where`` itself if it is a folder."""
+    """The newest run folder of a scenario, in any variant (a counterfactual, overrides), or of one variant
+    by its run name (``seed_timeline+soleimani``): by the names in its meta.json, so that a scenario_file
+    run is found by its own name; or ``where`` itself if it is a folder."""
     folder = Path(where)
     if folder.is_dir():
         return folder
     runs = []
     for meta in (ROOT / "results" / "runs").glob("*/*/meta.json"):
         try:
-            name = json.loads(meta.read_text()).get("scenario")
+            info = json.loads(meta.read_text())
         except (OSError, ValueError):
             continue
-        if name == where and (meta.parent / "runs.parquet").exists():
+        if where in (info.get("scenario"), info.get("run_name")) and (meta.parent / "runs.parquet").exists():
             runs.append(meta.parent)
     if not runs:
         raise SystemExit(f"error: no run of scenario {where} under results/runs/; run python -m sim first")
