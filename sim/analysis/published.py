@@ -1,0 +1,95 @@
+"""The studies' published results: small CSV tables in results/tables/ (committed) made from the sweep,
+run and calibration folders, which the ODD's sensitivity and evaluation sections are generated from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from sim.paths import RESULTS_DIR
+from sim.run.storage import atomic_write_text
+
+TABLES = RESULTS_DIR / "tables"
+SOURCES = {
+    "morris": RESULTS_DIR / "sweeps" / "morris" / "aggregate",
+    "sobol": RESULTS_DIR / "sweeps" / "sobol" / "aggregate",
+    "discovery": RESULTS_DIR / "sweeps" / "discovery" / "aggregate",
+    "uncertainty": RESULTS_DIR / "runs" / "uncertainty",
+    "calibration": RESULTS_DIR / "calibration",
+}
+DIGITS = 4
+
+
+def _write(name: str, table: pd.DataFrame) -> Path:
+    path = TABLES / f"{name}.csv"
+    atomic_write_text(path, table.round(DIGITS).to_csv(index=False))
+    return path
+
+
+def publish() -> list[Path]:
+    """Write every table whose study has been run; return the paths written."""
+    written = []
+    s = SOURCES
+    if (s["morris"] / "sensitivity.parquet").exists():
+        t = pd.read_parquet(s["morris"] / "sensitivity.parquet")
+        t = t[t["outcome"] == "p_escalation"].pivot_table(index="factor", columns="index", values="value")
+        conf = pd.read_parquet(s["morris"] / "sensitivity.parquet").query("index == 'mu_star' and outcome == 'p_escalation'")
+        t = t.join(conf.set_index("factor")["conf"].rename("mu_star_conf")).sort_values("mu_star", ascending=False)
+        written.append(_write("morris", t.reset_index()[["factor", "mu_star", "mu_star_conf", "sigma"]]))
+        info = json.loads((s["morris"] / "sensitivity.json").read_text())
+        written.append(_write("morris_convergence", _convergence(info)))
+    if (s["sobol"] / "sensitivity.parquet").exists():
+        t = pd.read_parquet(s["sobol"] / "sensitivity.parquet").query("outcome == 'p_escalation'")
+        first = t[t["index"].isin(["S1", "ST"])].pivot_table(index="factor", columns="index", values=["value", "conf"])
+        first.columns = [f"{i}{'_conf' if v == 'conf' else ''}" for v, i in first.columns]
+        first = first.sort_values("ST", ascending=False).reset_index()[["factor", "S1", "S1_conf", "ST", "ST_conf"]]
+        written.append(_write("sobol", first))
+        pairs = t[t["index"] == "S2"][["factor", "value", "conf"]].rename(columns={"factor": "pair", "value": "S2",
+                                                                                   "conf": "S2_conf"})  # fmt: skip
+        written.append(_write("sobol_pairs", pairs.sort_values("S2", ascending=False)))
+        info = json.loads((s["sobol"] / "sensitivity.json").read_text())
+        written.append(_write("sobol_convergence", _convergence(info)))
+    if (s["discovery"] / "prim_boxes.parquet").exists():
+        boxes = pd.read_parquet(s["discovery"] / "prim_boxes.parquet")
+        info = json.loads((s["discovery"] / "prim.json").read_text())
+        stats = pd.DataFrame([{"box": b["box"], "coverage": b["coverage"], "density": b["density"], "mass": b["mass"]}
+                              for g in info["groups"][:1] for b in g["boxes"]])  # fmt: skip
+        cols = ["box", "factor", "min", "max", "prior_low", "prior_high", "qp"]
+        written.append(_write("prim", boxes[cols].merge(stats, on="box") if len(stats) else boxes[cols]))
+    if (s["uncertainty"] / "meta.json").exists():
+        meta = json.loads((s["uncertainty"] / "meta.json").read_text())
+        row = {k.removeprefix("uncertainty_"): v for k, v in meta.items() if k.startswith("uncertainty_")}
+        written.append(_write("uncertainty", pd.DataFrame([{**row, "replicates": meta["replicates"],
+                                                            "source": meta["params_from"]}])))  # fmt: skip
+    if (s["calibration"] / "diagnostics.json").exists():
+        c = s["calibration"]
+        diag = json.loads((c / "diagnostics.json").read_text())
+        written.append(_write("calibration_diagnostics", pd.DataFrame(diag["generations"])))
+        checks = pd.read_parquet(c / "checks.parquet").pivot(index=["target", "condition"], columns="distribution",
+                                                             values="share_met").reset_index()  # fmt: skip
+        written.append(_write("calibration_checks", checks))
+        esc = pd.read_parquet(c / "escalation.parquet")
+        written.append(_write("calibration_escalation", esc))
+        informed = pd.read_parquet(c / "informed.parquet")
+        written.append(_write("calibration_informed", informed))
+    return written
+
+
+def _convergence(info: dict) -> pd.DataFrame:
+    rows = []
+    for g in info["groups"][:1]:
+        for outcome, entry in g["outcomes"].items():
+            conv = entry.get("convergence") or {}
+            if conv:
+                rows.append({"outcome": outcome, "index": conv["index"], "size": conv["size"], "half": conv["half"],
+                             "spearman": conv["spearman"], "top5_same": conv["top_same"],
+                             "noise_share": entry["noise_share"]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def read(name: str) -> pd.DataFrame | None:
+    """A published table, or None if its study has not been published."""
+    path = TABLES / f"{name}.csv"
+    return pd.read_csv(path) if path.exists() else None
