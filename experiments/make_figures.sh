@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Run the three studies and draw the README's figures into results/figures/ (PNG and PDF, committed;
-# small). Resumable: finished points are never recomputed.
+# Run the studies and publish what the README and docs/ODD.md show: figures into results/figures/ (PNG
+# and PDF, committed, byte-stable) and small tables into results/tables/ (committed). Resumable: finished
+# points and calibration blocks are never recomputed. On this 2-core machine the whole script takes
+# about an hour and a half (docs/PERFORMANCE.md has each study's time).
 #   bash experiments/make_figures.sh [launcher=joblib]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 launcher="${1:-launcher=joblib}"
-for study in patron_vs_independence intervention_effect shock_response; do
-  start=$SECONDS
-  python -m sim experiment="$study" "$launcher"
-  echo "$study: $((SECONDS - start)) s wall"
+timed() { local start=$SECONDS; "$@"; echo "$*: $((SECONDS - start)) s wall"; }
+for study in patron_vs_independence intervention_effect shock_response morris sobol discovery; do
+  timed python -m sim experiment="$study" "$launcher"
 done
+timed python -m sim params_from=prior draws=1000 replicates=100 hydra.run.dir=results/runs/uncertainty
+timed python -m sim.calibrate --out results/calibration
 out=results/figures
 python -m sim.plot results/sweeps/patron_vs_independence/aggregate --kind heatmap --out "$out"
 python -m sim.plot results/sweeps/intervention_effect/aggregate --kind counterfactual --out "$out"
 python -m sim.plot results/sweeps/shock_response/aggregate --kind fan --out "$out"
 python -m sim.plot results/sweeps/shock_response/aggregate --kind curve --x militia_independence --out "$out"
+python -m sim.plot results/sweeps/morris/aggregate --kind morris --out "$out"
+python -m sim.plot results/sweeps/sobol/aggregate --kind sobol --out "$out"
+python -m sim.plot results/sweeps/discovery/aggregate --kind prim --out "$out"
+python -m sim.plot results/runs/uncertainty --kind uncertainty --out "$out"
+cp results/calibration/figures/calibration_escalation.* results/calibration/figures/calibration_marginals.* "$out/"
 python -m sim seed=20211107 hydra.run.dir=results/runs/readme
-cp results/runs/readme/timeline.png "$out/timeline.png"
-ls -la "$out"
+cp results/runs/readme/timeline.png results/runs/readme/timeline.pdf "$out/"
+python -m sim.publish
+python -m sim.docs
+ls -la "$out" results/tables

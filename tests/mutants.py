@@ -67,31 +67,71 @@ def _mobilisation_ignores_orders(mobilisation, grievance, threshold, rate, order
 
 
 MUTANTS: tuple[Mutant, ...] = (
-    Mutant("no_clash_feedback", "a clash raises neither grievance nor rivalry",
-           {"after_clash": lambda x, clash, rise: x}),
-    Mutant("leverage_ignores_influence", "leverage is loyalty x (1 - independence): the commander does not matter",
-           {"leverage": lambda present, influence, loyalty, ind: present * loyalty * (1.0 - ind)}),
-    Mutant("hazard_ignores_violence", "the clash hazard depends on Sadr's mobilisation only",
-           {"clash_hazard": lambda kappa, violence, mobilisation: rules.daily_hazard(kappa, mobilisation)}),
-    Mutant("trigger_off", "the patron ignores tension and acts only on salient or forced days",
-           {"patron_decides": _patron_ignores_tension}),
-    Mutant("interventions_without_effect", "an intervention changes no grievance, discipline or pressure",
-           {"intervene": lambda g, d, p, lam, targeted, ge, de: (g, d, p)}),
-    Mutant("mediation_without_effect", "mediation leaves Sadr's grievance as it was",
-           {"mediated": lambda grievance, credibility, effect: grievance}),
-    Mutant("militias_alike", "every militia gets the camp's mean loyalty, offset, discipline, hostility, grievance",
-           militias_alike=True),
-    Mutant("orders_ignored", "stand-down orders neither bind leaders nor send Sadr's wing home",
-           {"leader_contests": _orders_ignored_contests, "mobilisation_after": _mobilisation_ignores_orders,
-            "stood_down": lambda mobilisation, discipline: mobilisation}),
-    Mutant("retaliation_off", "a US strike changes neither grievance nor hostility",
-           {"after_retaliation": lambda g, h, retaliated, ge, he: (g, h)}),
-    Mutant("election_shock_off", "an election changes no grievance",
-           {"election_grievance": lambda before, after, shock, relief: 0.0}),
-    Mutant("no_standing_leverage", "leverage restrains leaders only while a visit's pressure lasts",
-           {"contest_probability": _contest_without(standing=False)}),
-    Mutant("stance_without_memory", "a leader's stance is redrawn each day, with no hysteresis",
-           {"contest_probability": _contest_without(hysteresis=False)}),
-    Mutant("restraint_instant", "a leader's stance reaches all its cells at once, whatever its discipline",
-           {"relayed_restraint": lambda felt, target, discipline: target}),
+    Mutant(
+        "no_clash_feedback", "a clash raises neither grievance nor rivalry", {"after_clash": lambda x, clash, rise: x}
+    ),
+    Mutant(
+        "leverage_ignores_influence",
+        "leverage is loyalty x (1 - independence): the commander does not matter",
+        {"leverage": lambda present, influence, loyalty, ind: present * loyalty * (1.0 - ind)},
+    ),
+    Mutant(
+        "hazard_ignores_violence",
+        "the clash hazard depends on Sadr's mobilisation only",
+        {"clash_hazard": lambda kappa, violence, mobilisation: rules.daily_hazard(kappa, mobilisation)},
+    ),
+    Mutant(
+        "trigger_off",
+        "the patron ignores tension and acts only on salient or forced days",
+        {"patron_decides": _patron_ignores_tension},
+    ),
+    Mutant(
+        "interventions_without_effect",
+        "an intervention changes no grievance, discipline or pressure",
+        {"intervene": lambda g, d, p, lam, targeted, ge, de: (g, d, p)},
+    ),
+    Mutant(
+        "mediation_without_effect",
+        "mediation leaves Sadr's grievance as it was",
+        {"mediated": lambda grievance, credibility, effect: grievance},
+    ),
+    Mutant(
+        "militias_alike",
+        "every militia gets the camp's mean loyalty, offset, discipline, hostility, grievance",
+        militias_alike=True,
+    ),
+    Mutant(
+        "orders_ignored",
+        "stand-down orders neither bind leaders nor send Sadr's wing home",
+        {
+            "leader_contests": _orders_ignored_contests,
+            "mobilisation_after": _mobilisation_ignores_orders,
+            "stood_down": lambda mobilisation, discipline: mobilisation,
+        },
+    ),
+    Mutant(
+        "retaliation_off",
+        "a US strike changes neither grievance nor hostility",
+        {"after_retaliation": lambda g, h, retaliated, ge, he: (g, h)},
+    ),
+    Mutant(
+        "election_shock_off",
+        "an election changes no grievance",
+        {"election_grievance": lambda before, after, shock, relief: 0.0},
+    ),
+    Mutant(
+        "no_standing_leverage",
+        "leverage restrains leaders only while a visit's pressure lasts",
+        {"contest_probability": _contest_without(standing=False)},
+    ),
+    Mutant(
+        "stance_without_memory",
+        "a leader's stance is redrawn each day, with no hysteresis",
+        {"contest_probability": _contest_without(hysteresis=False)},
+    ),
+    Mutant(
+        "restraint_instant",
+        "a leader's stance reaches all its cells at once, whatever its discipline",
+        {"relayed_restraint": lambda felt, target, discipline: target},
+    ),
 )

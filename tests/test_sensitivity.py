@@ -4,6 +4,7 @@ and analysis code (sim.run.designs, sim.analysis.sensitivity, sim.analysis.disco
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -40,8 +41,12 @@ def fake_sweep(tmp_path: Path, spec: DesignSpec, y: np.ndarray, shuffle: bool = 
     unit = designs.unit_rows(spec)
     rows = designs.values(spec, unit)
     designs.write_design(tmp_path, spec, unit.shape[0])
-    points = pd.DataFrame({col: [r[name] for r in rows]
-                           for col, name in zip(designs.factor_columns(spec.factors), spec.factors, strict=True)})  # fmt: skip
+    points = pd.DataFrame(
+        {
+            col: [r[name] for r in rows]
+            for col, name in zip(designs.factor_columns(spec.factors), spec.factors, strict=True)
+        }
+    )
     points = points.assign(point_key=[f"{i:08x}" for i in range(len(rows))], experiment="test", scenario="none",
                            drop_events="", replicates=1, p_escalation=y)  # fmt: skip
     if shuffle:
@@ -85,7 +90,7 @@ def test_analysis_refuses_an_unfinished_design(tmp_path):
     root = fake_sweep(tmp_path, spec, ishigami(designs.unit_rows(spec)))
     points = pd.read_parquet(root / "aggregate" / "points.parquet")
     points.iloc[:-5].to_parquet(root / "aggregate" / "points.parquet")
-    with pytest.raises(sensitivity.SensitivityError, match="5 of .* design rows have no finished point"):
+    with pytest.raises(sensitivity.SensitivityError, match=r"5 of .* design rows have no finished point"):
         sensitivity.analyse(root, outcomes=("p_escalation",))
 
 
@@ -128,7 +133,7 @@ def test_bad_design_gives_one_line_naming_the_field(cfg, field):
 def test_block_rows_partition_the_design():
     blocks = [designs.block_rows(1620, 8, b) for b in range(8)]
     assert sum(len(b) for b in blocks) == 1620 and blocks[0].start == 0 and blocks[-1].stop == 1620
-    assert all(a.stop == b.start for a, b in zip(blocks, blocks[1:], strict=False))
+    assert all(a.stop == b.start for a, b in itertools.pairwise(blocks))
 
 
 def test_design_sweep_runs_resumes_and_analyses(tmp_path):

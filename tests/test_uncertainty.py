@@ -96,8 +96,22 @@ def test_main_job_under_prior_uncertainty(tmp_path):
     assert len(sets) == 12 and (sets["replicates"] == 10).all()
     assert len(pd.read_parquet(tmp_path / "u" / "runs.parquet")) == 120
     assert (tmp_path / "u" / "uncertainty.png").exists() and (tmp_path / "u" / "uncertainty.pdf").exists()
-    plot = subprocess.run([sys.executable, "-m", "sim.plot", str(tmp_path / "u"), "--kind", "uncertainty",
-                           "--out", str(tmp_path / "fig")], cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    plot = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.plot",
+            str(tmp_path / "u"),
+            "--kind",
+            "uncertainty",
+            "--out",
+            str(tmp_path / "fig"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert plot.returncode == 0, plot.stderr
     assert (tmp_path / "fig" / "uncertainty.png").exists()
     assert MILITIAS  # the militia table is untouched by the sets

@@ -102,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         path = ROOT / "docs" / "PERFORMANCE.md"
         doc = path.read_text()
         block = f"{BEGIN}\n{text}\n{END}"
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S) if BEGIN in doc \
-            else doc.rstrip() + "\n\n## Calibration: batched against per-particle evaluation\n\n" + block + "\n"  # fmt: skip
+        doc = (
+            re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
+            if BEGIN in doc
+            else doc.rstrip() + "\n\n## Calibration: batched against per-particle evaluation\n\n" + block + "\n"
+        )
         path.write_text(doc)
         print(f"wrote {path}")
     return 0

@@ -41,8 +41,9 @@ print(json.dumps({"seconds": sec, "peak_rss_mb": resource.getrusage(resource.RUS
 """
 
 
+BEGIN, END = "<!-- BEGIN bench -->", "<!-- END bench -->"
 NOTES = """
-## Where the time goes, and what was (not) done
+### Where the time goes, and what was (not) done
 
 - Profile (`python -m cProfile` on 4,000 replicates): the keyed random numbers' SplitMix64 hash
   of every cell every day is the largest share (about a quarter), then the logistic (scipy's
@@ -161,7 +162,7 @@ def main() -> None:
     if args.no_write:
         return
     header = (
-        "# Performance\n\nWritten by `python experiments/bench/bench.py` (rerun it to refresh; numbers are from\n"
+        "## The engines\n\nWritten by `python experiments/bench/bench.py` (rerun it to refresh; numbers are from\n"
         "one run"
         " on a shared machine, so compare rows with each other, not with another machine's).\n\n"
         f"- measured: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}\n"
@@ -170,7 +171,14 @@ def main() -> None:
         f"- command: `python experiments/bench/bench.py --replicates {args.replicates} "
         f"--mesa-replicates {args.mesa_replicates}`\n\n"
     )
-    (ROOT / "docs" / "PERFORMANCE.md").write_text(header + text + "\n" + NOTES)
+    path = ROOT / "docs" / "PERFORMANCE.md"
+    block = f"{BEGIN}\n{header}{text}\n{NOTES}{END}"
+    old = path.read_text() if path.exists() else ""
+    if BEGIN in old and END in old:  # keep the other sections (studies, calibration) as they are
+        new = old[: old.index(BEGIN)] + block + old[old.index(END) + len(END) :]
+    else:
+        new = "# Performance\n\n" + block + "\n"
+    path.write_text(new)
     print("\nwrote docs/PERFORMANCE.md")
 
 

@@ -111,8 +111,15 @@ def statistics(runs: Mapping, daily: Mapping, scenario: Scenario, targets: Seque
     return out
 
 
-def simulate_sets(scenario: Scenario, sets: uncertainty.ParameterSets, seed: int, replicates: int,
-                  targets: Sequence[Target], workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
+def simulate_sets(
+    scenario: Scenario,
+    sets: uncertainty.ParameterSets,
+    seed: int,
+    replicates: int,
+    targets: Sequence[Target],
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
     """Runs of every set (replicates 0..R-1, one seed: common random numbers across sets), batched, with
     the target statistics per run: one row per run (set, replicate, escalated, ..., met_*)."""
     workers = max(1, workers or len(os.sched_getaffinity(0)))
@@ -130,7 +137,10 @@ def simulate_sets(scenario: Scenario, sets: uncertainty.ParameterSets, seed: int
         return pd.DataFrame({"set": np.repeat(np.asarray(block), replicates), "replicate": reps, **keep, **stats})
 
     parts = []
-    with progress_bar(n * replicates, progress, f"{scenario.name} ({n} sets)") as bar, ThreadPoolExecutor(workers) as ex:
+    with (
+        progress_bar(n * replicates, progress, f"{scenario.name} ({n} sets)") as bar,
+        ThreadPoolExecutor(workers) as ex,
+    ):
         for part in ex.map(one, blocks):
             parts.append(part)
             bar.update(len(part))
@@ -242,7 +252,11 @@ def informed(post: pd.DataFrame, bins: int = 10, permutations: int = 200, seed: 
         u = _quantile(p, post[name].to_numpy())
         # bins in prior-quantile space, where the prior is flat; a whole number's bins are its values
         k = int(p.high) - int(p.low) + 1 if p.dist == "integer" else bins
-        idx = (post[name].to_numpy() - p.low).astype(int) if p.dist == "integer" else np.minimum((u * k).astype(int), k - 1)
+        idx = (
+            (post[name].to_numpy() - p.low).astype(int)
+            if p.dist == "integer"
+            else np.minimum((u * k).astype(int), k - 1)
+        )
 
         def tv(weights: np.ndarray, idx=idx, k=k) -> float:
             h = np.bincount(idx, weights=weights, minlength=k) / weights.sum()
@@ -251,9 +265,10 @@ def informed(post: pd.DataFrame, bins: int = 10, permutations: int = 200, seed: 
         observed = tv(w)
         null = np.array([tv(rng.permutation(w)) for _ in range(permutations)])
         mean_u = float(np.average(u, weights=w))
-        rows.append({"factor": name, "tv_distance": observed, "null_99": float(np.quantile(null, 0.99)),
-                     "informed": observed > np.quantile(null, 0.99), "posterior_mean": float(np.average(post[name], weights=w)),
-                     "prior_mean": _prior_mean(p), "posterior_quantile_mean": mean_u})  # fmt: skip
+        cut = float(np.quantile(null, 0.99))
+        rows.append({"factor": name, "tv_distance": observed, "null_99": cut, "informed": observed > cut,
+                     "posterior_mean": float(np.average(post[name], weights=w)), "prior_mean": _prior_mean(p),
+                     "posterior_quantile_mean": mean_u})  # fmt: skip
     return pd.DataFrame(rows).sort_values("tv_distance", ascending=False).reset_index(drop=True)
 
 
@@ -294,15 +309,23 @@ def counterfactuals() -> dict[str, tuple[dict, tuple[str, ...]]]:
     return out
 
 
-def predictive(post: pd.DataFrame, settings: Settings, targets: Sequence[Target],
-               scenarios: Sequence[str] | None = None, progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def predictive(
+    post: pd.DataFrame,
+    settings: Settings,
+    targets: Sequence[Target],
+    scenarios: Sequence[str] | None = None,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Prior and posterior side by side: (checks, escalation). Checks: how often each target is met on
     the seed timeline by runs of parameter sets drawn from each. Escalation: P(escalation) for every
     scenario and counterfactual, pooled and across sets (median, 90% interval)."""
     from sim.model.scenario import list_scenarios
 
     n, r = settings.predictive_sets, settings.predictive_replicates
-    draws = {"prior": pd.DataFrame(priors.sample(n, settings.seed + 1)), "posterior": resample(post, n, settings.seed + 2)}
+    draws = {
+        "prior": pd.DataFrame(priors.sample(n, settings.seed + 1)),
+        "posterior": resample(post, n, settings.seed + 2),
+    }
     checks, esc = [], []
     for which, table in draws.items():  # the checks: the targets re-simulated on their own scenario
         sets = uncertainty.sets_from_table(table, {}, {}, which)
@@ -327,8 +350,9 @@ def predictive(post: pd.DataFrame, settings: Settings, targets: Sequence[Target]
     return pd.DataFrame(checks), pd.DataFrame(esc)
 
 
-def calibrate(out: Path, settings: Settings, progress: bool | None = None,
-              scenarios: Sequence[str] | None = None) -> dict[str, Any]:
+def calibrate(
+    out: Path, settings: Settings, progress: bool | None = None, scenarios: Sequence[str] | None = None
+) -> dict[str, Any]:
     """The whole calibration, each stage stored atomically in ``out`` (a rerun resumes): the prior bank,
     the posterior and its diagnostics, which parameters the record informs, and the predictive tables."""
     out = Path(out)
@@ -353,8 +377,14 @@ def calibrate(out: Path, settings: Settings, progress: bool | None = None,
         atomic_write_parquet(checks, checks_path, meta)
         atomic_write_parquet(esc, esc_path, meta)
         atomic_write_text(out / "predictive.json", json.dumps(meta, indent=1))
-    return {"posterior": post, "diagnostics": diag, "informed": info, "checks": pd.read_parquet(checks_path),
-            "escalation": pd.read_parquet(esc_path), "targets": targets}
+    return {
+        "posterior": post,
+        "diagnostics": diag,
+        "informed": info,
+        "checks": pd.read_parquet(checks_path),
+        "escalation": pd.read_parquet(esc_path),
+        "targets": targets,
+    }
 
 
 # ----------------------------------------------------------------------------- command line
@@ -366,7 +396,8 @@ def describe(res: dict[str, Any]) -> str:
     lines = [f"targets ({len(res['targets'])}, seeds/targets.yaml):"]
     lines += [f"  {t.id}: {t.describe()}  (¶{', ¶'.join(map(str, t.paragraphs))})" for t in res["targets"]]
     lines += ["", f"rejection ABC: {d['draws']} prior draws x {d['replicates']} runs, tolerance {d['threshold']:g} "
-              f"(exact match); acceptance {d['acceptance_rate']:.3f}, effective sample size {d['effective_sample_size']:.0f}",
+              f"(exact match); acceptance {d['acceptance_rate']:.3f}, "
+              f"effective sample size {d['effective_sample_size']:.0f}",
               "", "posterior-predictive checks (share of runs meeting each target, seed timeline):"]  # fmt: skip
     checks = res["checks"].pivot(index="target", columns="distribution", values="share_met")
     for target, row in checks.iterrows():
@@ -391,9 +422,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     defaults = Settings()
     ap = argparse.ArgumentParser(prog="python -m sim.calibrate", description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("results/calibration"), help="folder (default results/calibration)")
+    ap.add_argument(
+        "--out", type=Path, default=Path("results/calibration"), help="folder (default results/calibration)"
+    )
     ap.add_argument("--draws", type=int, default=defaults.draws, help=f"prior draws ({defaults.draws})")
-    ap.add_argument("--replicates", type=int, default=defaults.replicates, help=f"runs per draw ({defaults.replicates})")
+    ap.add_argument(
+        "--replicates", type=int, default=defaults.replicates, help=f"runs per draw ({defaults.replicates})"
+    )
     ap.add_argument("--seed", type=int, default=defaults.seed, help=f"seed ({defaults.seed})")
     ap.add_argument("--predictive-sets", type=int, default=defaults.predictive_sets,
                     help=f"parameter sets per predictive run ({defaults.predictive_sets})")  # fmt: skip

@@ -27,8 +27,14 @@ MAX_BOXES = 3
 QP_MAX = 0.05  # a restriction whose quasi-p value exceeds this is dropped (Bryant & Lempert 2010)
 
 
-def find_boxes(x: pd.DataFrame, y: np.ndarray, threshold: float, min_coverage: float = MIN_COVERAGE,
-               max_dims: int = MAX_DIMS, max_boxes: int = MAX_BOXES) -> list[dict[str, Any]]:
+def find_boxes(
+    x: pd.DataFrame,
+    y: np.ndarray,
+    threshold: float,
+    min_coverage: float = MIN_COVERAGE,
+    max_dims: int = MAX_DIMS,
+    max_boxes: int = MAX_BOXES,
+) -> list[dict[str, Any]]:
     """PRIM (peeling and pasting) for cases with y > threshold: for each box found in turn, its peeling
     trajectory and its limits (with PRIM's quasi-p values) at the chosen step: among the steps that
     cover at least ``min_coverage`` of the cases of interest and restrict at most ``max_dims``
@@ -59,15 +65,23 @@ def find_boxes(x: pd.DataFrame, y: np.ndarray, threshold: float, min_coverage: f
             traj = box.peeling_trajectory.astype(float).reset_index(drop=True)
             chosen = len(traj) - 1
             limits = box.limits.astype(float)
-        boxes.append({"box": number, "trajectory": traj, "chosen": chosen, "limits": limits,
-                      "stats": {k: float(traj.loc[chosen, k]) for k in ("coverage", "density", "mass", "res dim")}})  # fmt: skip
+        boxes.append(
+            {
+                "box": number,
+                "trajectory": traj,
+                "chosen": chosen,
+                "limits": limits,
+                "stats": {k: float(traj.loc[chosen, k]) for k in ("coverage", "density", "mass", "res dim")},
+            }
+        )
         if traj.loc[chosen, "density"] <= (np.asarray(y) > threshold).mean():
             break  # no denser than the whole space: nothing more to find
     return boxes
 
 
-def discover(root: Path, outcome: str = OUTCOME, threshold: float = THRESHOLD,
-             min_coverage: float = MIN_COVERAGE) -> dict[str, Any]:
+def discover(
+    root: Path, outcome: str = OUTCOME, threshold: float = THRESHOLD, min_coverage: float = MIN_COVERAGE
+) -> dict[str, Any]:
     """PRIM on every group of a Latin-hypercube sweep; writes aggregate/prim_trajectory.parquet,
     aggregate/prim_boxes.parquet and aggregate/prim.json."""
     root = Path(root)
@@ -92,7 +106,9 @@ def discover(root: Path, outcome: str = OUTCOME, threshold: float = THRESHOLD,
         share = float((y > threshold).mean())
         info = {**label, "points": len(pts), "share_of_interest": share, "boxes": []}
         if share == 0 or share == 1:
-            summary["groups"].append({**info, "note": f"{outcome} > {threshold} at {'no' if share == 0 else 'every'} point"})
+            summary["groups"].append(
+                {**info, "note": f"{outcome} > {threshold} at {'no' if share == 0 else 'every'} point"}
+            )
             continue
         for b in find_boxes(x, y, threshold, min_coverage):
             trajectories.append(b["trajectory"].assign(**label, box=b["box"], step=range(len(b["trajectory"])),
@@ -101,8 +117,13 @@ def discover(root: Path, outcome: str = OUTCOME, threshold: float = THRESHOLD,
                 prior = table[factor]
                 limits.append({**label, "box": b["box"], "factor": factor, "min": lim["min"], "max": lim["max"],
                                "qp": lim["qp values"], "prior_low": prior.low, "prior_high": prior.high})  # fmt: skip
-            info["boxes"].append({"box": b["box"], **b["stats"],
-                                  "limits": {f: [float(r["min"]), float(r["max"])] for f, r in b["limits"].iterrows()}})  # fmt: skip
+            info["boxes"].append(
+                {
+                    "box": b["box"],
+                    **b["stats"],
+                    "limits": {f: [float(r["min"]), float(r["max"])] for f, r in b["limits"].iterrows()},
+                }
+            )
         summary["groups"].append(info)
     traj = pd.concat(trajectories, ignore_index=True) if trajectories else pd.DataFrame()
     lims = pd.DataFrame(limits)

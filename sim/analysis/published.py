@@ -35,7 +35,9 @@ def publish() -> list[Path]:
     if (s["morris"] / "sensitivity.parquet").exists():
         t = pd.read_parquet(s["morris"] / "sensitivity.parquet")
         t = t[t["outcome"] == "p_escalation"].pivot_table(index="factor", columns="index", values="value")
-        conf = pd.read_parquet(s["morris"] / "sensitivity.parquet").query("index == 'mu_star' and outcome == 'p_escalation'")
+        conf = pd.read_parquet(s["morris"] / "sensitivity.parquet").query(
+            "index == 'mu_star' and outcome == 'p_escalation'"
+        )
         t = t.join(conf.set_index("factor")["conf"].rename("mu_star_conf")).sort_values("mu_star", ascending=False)
         written.append(_write("morris", t.reset_index()[["factor", "mu_star", "mu_star_conf", "sigma"]]))
         info = json.loads((s["morris"] / "sensitivity.json").read_text())

@@ -47,7 +47,9 @@ def outcome_rows(spec: DesignSpec, points: pd.DataFrame) -> np.ndarray:
     cols = designs.factor_columns(spec.factors)
     missing = [c for c in cols if c not in points.columns]
     if missing:
-        raise SensitivityError(f"the aggregated points lack the design's factors {missing[:3]}: not this design's sweep")
+        raise SensitivityError(
+            f"the aggregated points lack the design's factors {missing[:3]}: not this design's sweep"
+        )
     lookup = {tuple(row): i for i, row in enumerate(points[cols].itertuples(index=False, name=None))}
     rows = designs.values(spec, designs.unit_rows(spec))
     idx = np.array([lookup.get(tuple(r[n] for n in spec.factors), -1) for r in rows])
@@ -129,14 +131,27 @@ def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, 
     agg = root / "aggregate"
     try:
         points = pd.read_parquet(agg / "points.parquet")
-        runs = pd.read_parquet(agg / "runs.parquet", columns=["point_key", "first_clash_day",
-                                                               *{c for c in RUN_COLUMN.values() if c != "any_clash"}])
+        runs = pd.read_parquet(
+            agg / "runs.parquet",
+            columns=["point_key", "first_clash_day", *{c for c in RUN_COLUMN.values() if c != "any_clash"}],
+        )
     except (OSError, ValueError) as exc:
         raise SensitivityError(f"{agg} has no readable points.parquet and runs.parquet: aggregate first "
                                f"(python -m sim.aggregate {root}) ({type(exc).__name__})") from None  # fmt: skip
     unit = designs.unit_rows(spec)
-    tidy, summary = [], {"design": {"method": spec.method, "size": spec.size, "seed": spec.seed,
-                                    "factors": len(spec.factors), "rows": int(unit.shape[0])}, "groups": []}  # fmt: skip
+    tidy, summary = (
+        [],
+        {
+            "design": {
+                "method": spec.method,
+                "size": spec.size,
+                "seed": spec.seed,
+                "factors": len(spec.factors),
+                "rows": int(unit.shape[0]),
+            },
+            "groups": [],
+        },
+    )
     group_cols = [c for c in GROUP_COLUMNS if c in points.columns]
     for group, pts in points.groupby(group_cols, dropna=False, sort=True):
         pts = pts.reset_index(drop=True)
@@ -182,8 +197,9 @@ def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, 
     return {"table": table, **summary}
 
 
-def latest_ranking(results: Path = Path("results/sweeps"), outcome: str = "p_escalation", top: int = 3
-                   ) -> tuple[str, list[tuple[str, float, float]]] | None:
+def latest_ranking(
+    results: Path = Path("results/sweeps"), outcome: str = "p_escalation", top: int = 3
+) -> tuple[str, list[tuple[str, float, float]]] | None:
     """The ``top`` factors by Sobol total-order index in the newest analysed Sobol sweep under
     ``results``, as (sweep folder, [(factor, ST, conf)]), or None if there is none."""
     found = sorted(Path(results).glob("*/aggregate/sensitivity.parquet"), key=lambda p: p.stat().st_mtime)

@@ -171,11 +171,14 @@ def uncertainty_fan(runs: pd.DataFrame, sets: pd.DataFrame, scenario: Scenario, 
         if key:
             fig.text(0.01, -0.01, wrap(key, 130), fontsize=7, va="top", ha="left")
         ax.grid(axis="y", color="0.9", lw=0.6)
-        ax.set_title(wrap(f"{scenario.name}: escalation under parameter uncertainty, {len(sets)} parameter sets x "
-                          f"{int(sets['replicates'].iloc[0])} replicates (dashed lines: scenario events)", 95))  # fmt: skip
+        ax.set_title(
+            wrap(
+                f"{scenario.name}: escalation under parameter uncertainty, {len(sets)} parameter sets x "
+                f"{int(sets['replicates'].iloc[0])} replicates (dashed lines: scenario events)",
+                95,
+            )
+        )
         return save_figure(fig, path)
-
-
 
 
 def uncertainty_figure_from_run(folder: Path, out: Path) -> list[Path]:
@@ -255,7 +258,7 @@ def posterior_marginals(post: pd.DataFrame, info: pd.DataFrame, path: Path, top:
             ax.stairs(prior_mass, edges, color="0.5", ls="--", lw=1.0, label="prior")
             ax.set_xlabel(name, fontsize=8)
             ax.set_ylabel("probability per bin", fontsize=7)
-        for ax in list(axes.flat)[len(names):]:
+        for ax in list(axes.flat)[len(names) :]:
             ax.set_visible(False)
         axes.flat[0].legend(frameon=False, fontsize=7)
         fig.suptitle("What the record says about the parameters it informs: posterior (solid) against prior (dashed)",
@@ -275,7 +278,7 @@ def posterior_pairs(post: pd.DataFrame, info: pd.DataFrame, path: Path, top: int
             ax.hist2d(post[a], post[b], bins=12, weights=post["weight"], cmap="Greys")
             ax.set_xlabel(a, fontsize=8)
             ax.set_ylabel(b, fontsize=8)
-        for ax in list(axes.flat)[len(pairs):]:
+        for ax in list(axes.flat)[len(pairs) :]:
             ax.set_visible(False)
         fig.suptitle("Posterior pairs of the most informed values (darker: more posterior weight)", fontsize=10)
         return save_figure(fig, path)

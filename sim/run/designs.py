@@ -109,8 +109,9 @@ def sobol_prefix(spec: DesignSpec, base: int) -> slice:
     return slice(0, base * per)
 
 
-def design_points(spec: DesignSpec, block: range, base_params: Mapping[str, Any],
-                  base_militias: Mapping[str, Mapping[str, Any]]) -> list[tuple[Any, tuple]]:
+def design_points(
+    spec: DesignSpec, block: range, base_params: Mapping[str, Any], base_militias: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[Any, tuple]]:
     """(Params, militia table) for the design rows in ``block``: each row's factor values on top of the
     job's own parameters and militia values."""
     from sim.model.params import make_militias, make_params

@@ -58,7 +58,9 @@ def from_file(path: str | Path) -> pd.DataFrame:
     try:
         table = pd.read_parquet(path) if path.suffix != ".csv" else pd.read_csv(path)
     except (OSError, ValueError) as exc:
-        raise ParameterError(f"params_from={path} is not a readable Parquet or CSV file ({type(exc).__name__})") from None
+        raise ParameterError(
+            f"params_from={path} is not a readable Parquet or CSV file ({type(exc).__name__})"
+        ) from None
     names = {c: _factor_name(c) for c in table.columns}
     factors = {c: n for c, n in names.items() if n is not None}
     if not factors:
@@ -73,8 +75,9 @@ def from_file(path: str | Path) -> pd.DataFrame:
     return out.assign(weight=weight.to_numpy(dtype=float))
 
 
-def parameter_sets(source: str, draws: int, seed: int, base_params: Mapping[str, Any],
-                   base_militias: Mapping[str, Mapping[str, Any]]) -> ParameterSets:
+def parameter_sets(
+    source: str, draws: int, seed: int, base_params: Mapping[str, Any], base_militias: Mapping[str, Mapping[str, Any]]
+) -> ParameterSets:
     """The sets a run under uncertainty uses: each row's values on top of the run's own parameters, except
     that a value the run sets away from its declared default (an override, a counterfactual) stays fixed;
     every value validated like an override (one-line error naming the set and the field)."""
@@ -97,9 +100,13 @@ def fixed_values(params: Mapping[str, Any], militias: Mapping[str, Mapping[str, 
     return out
 
 
-def sets_from_table(table: pd.DataFrame, base_params: Mapping[str, Any],
-                    base_militias: Mapping[str, Mapping[str, Any]], source: str,
-                    fixed: Mapping[str, Any] | None = None) -> ParameterSets:
+def sets_from_table(
+    table: pd.DataFrame,
+    base_params: Mapping[str, Any],
+    base_militias: Mapping[str, Mapping[str, Any]],
+    source: str,
+    fixed: Mapping[str, Any] | None = None,
+) -> ParameterSets:
     """ParameterSets from a table of factor values (and an optional ``weight`` column); ``fixed`` factor
     values win over the table's."""
     weights = table["weight"].to_numpy(dtype=float) if "weight" in table.columns else np.ones(len(table))
@@ -116,8 +123,16 @@ def sets_from_table(table: pd.DataFrame, base_params: Mapping[str, Any],
     return ParameterSets(params, militias, weights, values.reset_index(drop=True), source)
 
 
-def run_sets(scenario: Scenario, sets: ParameterSets, seed: int, replicates: int, *, memory_budget_mb: float = 2048,
-             workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
+def run_sets(
+    scenario: Scenario,
+    sets: ParameterSets,
+    seed: int,
+    replicates: int,
+    *,
+    memory_budget_mb: float = 2048,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
     """Every set for replicates 0..R-1 (the same seed for all sets: common random numbers across sets),
     whole sets per block, blocks on threads. Returns the runs table with a ``set`` column."""
     workers = max(1, workers or len(os.sched_getaffinity(0)))
