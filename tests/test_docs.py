@@ -182,3 +182,13 @@ def test_every_public_rule_is_described_in_submodels(odd_text):
 
 def test_rule_reference_pattern():
     assert RULE_REF.findall("`rules.relax(x)` in sim/model/rules.py, rules.py and rules.clip01") == ["relax", "clip01"]
+
+
+def test_readme_generated_sections_are_current():
+    """The README's summary block and headline table are what the model and the published tables give now."""
+    text = docs.README_PATH.read_text(encoding="utf-8")
+    assert docs.render(text, docs.README_GENERATORS) == text, "README.md is stale: run `python -m sim.docs`"
+
+
+def test_check_covers_both_files():
+    assert docs.main(["--check"]) == 0
