@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.run_figure import STYLE, mark_events, save_figure, wrap
+from sim.analysis.run_figure import STYLE, mark_events, save_figure, wrap, wrap_items
 from sim.analysis.sensitivity import OUTCOMES
 from sim.model.scenario import Scenario
 
@@ -167,9 +167,9 @@ def uncertainty_fan(runs: pd.DataFrame, sets: pd.DataFrame, scenario: Scenario, 
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
         ax.set_xlabel("date (one model step = one day)")
         ax.legend(loc="upper left", frameon=False)
-        key = "   ".join(f"{i} {ev.date:%d %b}: {ev.label}" for i, ev in enumerate(scenario.events, start=1))
-        if key:
-            fig.text(0.01, -0.01, wrap(key, 130), fontsize=7, va="top", ha="left")
+        items = [f"{i} {ev.date:%d %b}: {ev.label}" for i, ev in enumerate(scenario.events, start=1)]
+        if items:
+            fig.text(0.01, -0.01, wrap_items(items, 130), fontsize=7, va="top", ha="left")
         ax.grid(axis="y", color="0.9", lw=0.6)
         ax.set_title(
             wrap(

@@ -30,7 +30,7 @@ from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from sim.analysis.run_figure import STYLE, fan, mark_events, save_figure, wrap
+from sim.analysis.run_figure import STYLE, fan, mark_events, save_figure, wrap_items
 from sim.analysis.stats import wilson_interval
 from sim.model.params import PARAM_BY_NAME, PARAMS, ParameterError, suggest
 from sim.model.scenario import EVENT_KINDS, load_scenario
@@ -526,17 +526,18 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
                 head += " (events unknown: not in configs/scenario)"
             sf.suptitle(head, fontsize=9, fontweight="bold", x=0.01, ha="left")
             if scenario is not None and scenario.events:
-                key_text = "   ".join(f"{i} {ev.date:%d %b %Y}: {ev.label}"
-                                       for i, ev in enumerate(scenario.events, start=1))  # fmt: skip
-                sf.supxlabel(wrap("events (dashed lines): " + key_text, int(48 * ncols)), fontsize=7, x=0.01,
+                items = [f"{i} {ev.date:%d %b %Y}: {ev.label}" for i, ev in enumerate(scenario.events, start=1)]
+                sf.supxlabel(wrap_items(["events (dashed lines):", *items], int(48 * ncols)), fontsize=7, x=0.01,
                              ha="left")  # fmt: skip
         hs, names = handles or ([], [])
         hs = [*hs, Line2D([], [], color="0.35", lw=0.8, ls="--")]
         names = [*names, "scenario event (numbered, key under each row)"]
         fig.legend(hs, names, loc="outside lower center", ncols=4 if ncols > 2 else 2, frameon=False)
         ntext = _n_text(pinfo) if pinfo is not None and len(pinfo) else "all replicates"
+        labels = {info.loc[k, "label"] for k in keys if not is_derived_label(info.loc[k, "label"])}
+        varies = [axis_label(s) for s in swept] or (["counterfactual"] if len(labels) > 1 else [])
         fig.suptitle(
-            "Daily intra-Shi'ite clash hazard by scenario and counterfactual\n"
+            f"Daily intra-Shi'ite clash hazard by scenario{' and ' + ', '.join(varies) if varies else ''}\n"
             "line: mean; bands: middle 50% and 90% of replicates (not confidence intervals)\n"
             f"{ntext}; each panel has its own y scale",
             fontsize=10,
@@ -706,9 +707,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--outcome", choices=tuple(OUTCOMES), default="p_escalation", help="outcome (sobol, morris)")
     args = ap.parse_args(argv)
     folder: Path = args.aggregate_dir
-    if not folder.is_dir():
-        print(f"error: {folder} is not a folder", file=sys.stderr)
-        return 2
     out = args.out or folder / "figures"
     studies = study_kinds(folder)
     if args.kind in STUDY_KINDS or (args.kind == "all" and studies):
