@@ -490,7 +490,36 @@ def readme_numbers() -> str:
     return "\n".join(lines)
 
 
-README_GENERATORS: dict[str, Callable[[], str]] = {"readme_summary": readme_summary, "readme_numbers": readme_numbers}
+def readme_heatmap() -> str:
+    """What the patron_vs_independence heatmap shows, in numbers read off its published table."""
+    from sim.analysis import published
+
+    grid = published.read("patron_vs_independence")
+    if grid is None:
+        return NOT_YET
+    inf, ind = "param.patron_influence", "param.militia_independence"
+
+    def at(influence: float, independence: float):
+        near = grid.iloc[((grid[inf] - influence).abs() + (grid[ind] - independence).abs()).idxmin()]
+        return near
+
+    ghaani = PARAM_BY_NAME["patron_influence"].default
+    default_ind = PARAM_BY_NAME["militia_independence"].default
+    cells = []
+    for independence in (default_ind, 0.71, 0.86, 1.0):
+        r = at(ghaani, independence)
+        cells.append(f"{r['p_escalation']:.3f} at independence {r[ind]:.2f}")
+    top = at(1.0, 1.0)
+    none = grid[grid[inf] == grid[inf].min()]
+    return (f"At Ghaani-strength influence (grid column {at(ghaani, default_ind)[inf]:.2f}) P(escalation) is "
+            f"{'; '.join(cells)}. Even full influence leaves {top['p_escalation']:.3f} at full independence, and "
+            f"with no influence at all it ranges from {none['p_escalation'].min():.3f} to "
+            f"{none['p_escalation'].max():.3f} across independence (a patron without leverage restrains no "
+            "one).")  # fmt: skip
+
+
+README_GENERATORS: dict[str, Callable[[], str]] = {"readme_summary": readme_summary, "readme_numbers": readme_numbers,
+                                                   "readme_heatmap": readme_heatmap}  # fmt: skip
 FILES = {"odd": (ODD_PATH, GENERATORS), "readme": (README_PATH, README_GENERATORS)}
 
 

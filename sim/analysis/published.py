@@ -18,6 +18,7 @@ SOURCES = {
     "discovery": RESULTS_DIR / "sweeps" / "discovery" / "aggregate",
     "uncertainty": RESULTS_DIR / "runs" / "uncertainty",
     "calibration": RESULTS_DIR / "calibration",
+    "patron_vs_independence": RESULTS_DIR / "sweeps" / "patron_vs_independence" / "aggregate",
 }
 DIGITS = 4
 
@@ -76,6 +77,10 @@ def publish() -> list[Path]:
         written.append(_write("calibration_escalation", esc))
         informed = pd.read_parquet(c / "informed.parquet")
         written.append(_write("calibration_informed", informed))
+    if (s["patron_vs_independence"] / "points.parquet").exists():
+        pts = pd.read_parquet(s["patron_vs_independence"] / "points.parquet")
+        cols = ["param.patron_influence", "param.militia_independence", "p_escalation", "ci_low", "ci_high"]
+        written.append(_write("patron_vs_independence", pts[cols].sort_values(cols[:2])))
     return written
 
 
