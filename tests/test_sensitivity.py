@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -153,3 +156,30 @@ def test_design_sweep_runs_resumes_and_analyses(tmp_path):
     other = subprocess.run([*args[:-1], "design.seed=9", args[-1]], cwd=ROOT, capture_output=True, text=True,
                            timeout=300)  # fmt: skip
     assert other.returncode == 2 and "holds another design" in other.stderr
+
+
+def test_design_sweep_killed_and_resumed_equals_uninterrupted(tmp_path):
+    """kill -9 part-way through a Morris sweep; the rerun runs only the missing points, and the points
+    and the indices equal an uninterrupted sweep's."""
+    args = [sys.executable, "-m", "sim", "experiment=morris", "design.size=4", "replicates=60", "design.blocks=4",
+            "design.block=range(0,4)", "params.cells_per_militia=10",
+            "design.factors=[patron_influence,militia_independence,stance_threshold]"]  # fmt: skip
+    full = subprocess.run([*args, f"hydra.sweep.dir={tmp_path / 'full'}"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert full.returncode == 0, full.stderr
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen([*args, f"hydra.sweep.dir={cut}"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(cut.glob("points/*/point.json"))) < 4:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(cut.glob("points/*/point.json")))
+    assert 4 <= done_before < 16, done_before
+    again = subprocess.run([*args, f"hydra.sweep.dir={cut}"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    for name in ("points", "sensitivity"):
+        a = pd.read_parquet(tmp_path / "full" / "aggregate" / f"{name}.parquet")
+        b = pd.read_parquet(cut / "aggregate" / f"{name}.parquet")
+        pd.testing.assert_frame_equal(a, b)

@@ -24,7 +24,9 @@ ON_LOCAL_CLUSTER = ["launcher=submitit_slurm", "hydra.launcher.partition=local",
                     "hydra.launcher.qos=null", "hydra.launcher.timeout_min=10", "hydra.launcher.mem_gb=1"]  # fmt: skip
 TIMEOUT_S = 600  # a hang becomes a failure
 
-pytestmark = [pytest.mark.slow, pytest.mark.slurm]
+# one xdist worker runs both (--dist loadgroup in .ci/run): the local cluster has two CPUs, and the cancel
+# test times its scancel against a queue that another sweep would fill
+pytestmark = [pytest.mark.slow, pytest.mark.slurm, pytest.mark.xdist_group("slurm")]
 
 
 @pytest.fixture(scope="module")
