@@ -78,7 +78,9 @@ def _mean_ci(x: pd.Series, digits: int = 2) -> str:
     if n < 2:
         return ""
     half = 1.96 * x.std(ddof=1) / np.sqrt(n)
-    return f"[{x.mean() - half:.{digits}f}, {x.mean() + half:.{digits}f}] (normal 95%)"
+    # every outcome summarised this way is a count or a share: its mean cannot be negative
+    low = max(x.mean() - half, 0.0) if x.min() >= 0 else x.mean() - half
+    return f"[{low:.{digits}f}, {x.mean() + half:.{digits}f}] (normal 95%)"
 
 
 def band(daily: pd.DataFrame, column: str, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
