@@ -17,8 +17,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import paths
 from sim.analysis.stats import escalation_probability, summary_table
-from sim.model.params import MILITIA_KEYS, ParameterError, make_militias, make_params
-from sim.model.scenario import Scenario, load_scenario, scenario_from_mapping
+from sim.model.params import MILITIA_KEYS, ParameterError
+from sim.model.scenario import Scenario
 from sim.run import designs, uncertainty
 from sim.run.config_schema import register
 from sim.run.designs import DesignSpec
@@ -26,6 +26,7 @@ from sim.run.naming import label_from
 from sim.run.simulate import param_columns, simulate
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
 from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
+from sim.run.validate import check_config
 
 CONFIG_DIR = str(paths.CONFIG_DIR)
 MESA_LOGGER = "MESA"  # mesa.mesa_logging.LOGGER_NAME: the parent of all of Mesa's loggers
@@ -33,16 +34,10 @@ register()
 
 
 def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
-    """Validated (params, militias, scenario) of a composed config: what every run starts from."""
-    params = make_params(OmegaConf.to_container(cfg.params, resolve=True))
-    militias = make_militias(OmegaConf.to_container(cfg.militias, resolve=True))
-    if cfg.scenario_file:  # a scenario YAML anywhere on disk (students' own), instead of configs/scenario
-        scenario = load_scenario(str(cfg.scenario_file))
-    else:
-        scenario = scenario_from_mapping(OmegaConf.to_container(cfg.scenario, resolve=True))
-    if cfg.drop_events:
-        scenario = scenario.without(*cfg.drop_events)
-    return params, militias, scenario
+    """Validated (params, militias, scenario) of a composed config: what every run starts from. The same
+    check as ``python -m sim`` makes before Hydra starts (sim.run.validate), for configs composed in Python."""
+    inputs = check_config(cfg)
+    return inputs.params, inputs.militias, inputs.scenario
 
 
 def run_job(
