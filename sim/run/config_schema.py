@@ -82,6 +82,25 @@ def register() -> None:
     register_resolver()  # ${sim_run_name:} in configs/hydra/default.yaml names the run folders
 
 
+def one_line(exc: BaseException) -> str:
+    """Hydra's and OmegaConf's multi-line messages as one line: the first meaningful line, the cause's
+    first line when Hydra only says where it failed, and the options Hydra lists for a config group."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    cause = exc.__cause__
+    if cause is not None and text.startswith(("Error merging override", "Error merging")):
+        text = f"{text}: {one_line(cause)}"
+    if text.startswith("Error parsing override") and len(lines) > 1:  # the grammar's complaint is on line 2
+        text = f"{text}: {lines[1]}"
+    if "Available options in" in str(exc):  # Hydra's MissingConfigException lists them one per line
+        options = [ln for ln in lines if not ln.startswith(("Available options", "Config search path", "provider="))]
+        text = f"{text}; allowed: {', '.join(options[1:])}"
+    for where in (getattr(exc, "full_key", None), getattr(exc, "override", None)):  # OmegaConf's key, Hydra's input
+        if where and str(where) not in text:
+            text = f"{where}: {text}"
+    return text
+
+
 def check_setting(key: str, value: Any) -> Any:
     """A run setting (``replicates``, ``chunk_size``, ...) checked against RUN_LIMITS: one-line ParameterError."""
     lo, hi = RUN_LIMITS[key]
@@ -117,8 +136,8 @@ def check_overrides(args: list[str]) -> None:
     overrides = [a for a in args if "=" in a and not a.startswith("-")]
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
-    except Exception as exc:  # Hydra's own message is multi-line; keep the first line
-        raise ParameterError(str(exc).strip().splitlines()[0]) from None
+    except Exception as exc:  # Hydra's own message is multi-line
+        raise ParameterError(one_line(exc)) from None
     for o in parsed:
         key = o.key_or_group.lstrip("+~")
         if key.startswith("hydra") or o.is_delete():

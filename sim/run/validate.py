@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import paths
 from sim.model.params import ParameterError, make_militias, make_params, suggest
 from sim.model.scenario import EVENT_KINDS, Scenario, load_scenario_file, scenario_from_mapping
-from sim.run.config_schema import ENGINES, RunConfig, check_overrides, check_setting, register
+from sim.run.config_schema import ENGINES, RunConfig, check_overrides, check_setting, one_line, register
 
 SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig))
 DESIGN_KEYS = ("method", "size", "seed", "factors", "second_order", "blocks", "block")
@@ -34,25 +34,6 @@ class Inputs:
     params: Any
     militias: tuple
     scenario: Scenario
-
-
-def one_line(exc: BaseException) -> str:
-    """Hydra's and OmegaConf's multi-line messages as one line: the first meaningful line, the cause's
-    first line when Hydra only says where it failed, and the options Hydra lists for a config group."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    text = lines[0] if lines else type(exc).__name__
-    cause = exc.__cause__
-    if cause is not None and text.startswith(("Error merging override", "Error merging")):
-        text = f"{text}: {one_line(cause)}"
-    if text.startswith("Error parsing override") and len(lines) > 1:  # the grammar's complaint is on line 2
-        text = f"{text}: {lines[1]}"
-    if "Available options in" in str(exc):  # Hydra's MissingConfigException lists them one per line
-        options = [ln for ln in lines if not ln.startswith(("Available options", "Config search path", "provider="))]
-        text = f"{text}; allowed: {', '.join(options[1:])}"
-    full_key = getattr(exc, "full_key", None)
-    if full_key and full_key not in text:
-        text = f"{full_key}: {text}"
-    return text
 
 
 # ----------------------------------------------------------------------------- the composed config
