@@ -25,7 +25,7 @@ from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
 from sim.run.simulate import param_columns, simulate
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
-from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
+from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, problems, run_job_points
 from sim.run.validate import check_config
 
 CONFIG_DIR = str(paths.CONFIG_DIR)
@@ -205,12 +205,15 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
     )  # fmt: skip
     res["seconds"] = time.perf_counter() - t0
     if not quiet:
-        print(f"job {res['job_key']}: {res['points']} points, ran {res['ran']}, already done {res['skipped']}, "
-              f"{res['seconds']:.1f} s -> {root}")  # fmt: skip
+        elsewhere = f", running elsewhere {res['elsewhere']}" if res["elsewhere"] else ""
+        print(f"job {res['job_key']}: {res['points']} points, ran {res['ran']}, already done {res['skipped']}"
+              f"{elsewhere}, {res['seconds']:.1f} s -> {root}")  # fmt: skip
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         return res
     report = aggregate(root)  # a single-run grid: aggregate at once
     if not quiet:
+        for line in problems(report):
+            print(f"error: {line}", file=sys.stderr)
         print(describe(report))
     return res
 
