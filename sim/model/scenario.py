@@ -383,6 +383,8 @@ def load_scenario_file(name: str | Path) -> Scenario:
     if not isinstance(raw, dict):
         raise ParameterError(f"scenario file {path} must be a mapping with start, end and events, "
                              f"not {type(raw).__name__}")  # fmt: skip
+    if "name" not in raw:  # a file without a name is named by its stem (the run folder's name, the summary's)
+        raw = {"name": path.stem, **raw}
     return scenario_from_mapping(raw, source=str(path))
 
 

@@ -139,55 +139,64 @@ def check_overrides(args: list[str]) -> None:
     except Exception as exc:  # Hydra's own message is multi-line
         raise ParameterError(one_line(exc)) from None
     for o in parsed:
-        key = o.key_or_group.lstrip("+~")
-        if key.startswith("hydra") or o.is_delete():
-            continue
-        parts = key.split(".")
-        vals = _values(o)
-        if parts[0] == "params":
-            if len(parts) != 2 or parts[1] not in PARAM_BY_NAME:
-                name = parts[1] if len(parts) > 1 else ""
-                raise ParameterError(f"{key} is not a parameter{suggest(name, list(PARAM_BY_NAME))}; see docs/ODD.md")
-            for v in vals:
-                PARAM_BY_NAME[parts[1]].check(v, prefix="params.")
-        elif parts[0] == "grid" and len(parts) >= 2:
-            name = parts[-1]
-            if name not in PARAM_BY_NAME:
-                raise ParameterError(f"{key}: {name} is not a parameter{suggest(name, list(PARAM_BY_NAME))}")
-            for v in vals:
-                for item in v if isinstance(v, list) else [v]:
-                    PARAM_BY_NAME[name].check(item, prefix="grid.")
-        elif parts[0] == "militias":
-            if len(parts) != 3:
-                raise ParameterError(f"{key}: use militias.<{'|'.join(MILITIA_KEYS)}>.<field>=value")
-            for v in vals:
-                make_militias({parts[1]: {parts[2]: v}})
-        elif key == "engine":
-            for v in vals:
-                if v not in ENGINES:
-                    raise ParameterError(f"engine={v!r} is not an engine; allowed: {', '.join(ENGINES)}")
-        elif key in CONFIG_GROUPS and o.value_type is not None:
-            known = sorted(p.stem for p in (CONFIG_DIR / key).glob("*.yaml"))
-            for v in vals:
-                if v is not None and v not in known:
-                    hint = suggest(str(v), known)
-                    raise ParameterError(f"{key}={v} is not a known {key}{hint}; allowed: {', '.join(known)}")
-        elif key == "drop_events":
-            for v in vals:
-                if not isinstance(v, list):
-                    raise ParameterError(f"drop_events={v!r} must be a list of event kinds: drop_events=[{v}]")
-        elif key == "scenario_file":
-            for v in vals:
-                if v is not None:
-                    load_scenario_file(str(v))  # raises a one-line ParameterError if missing or malformed
-        elif key in BOOL_KEYS:
-            for v in vals:
-                if v is None and key == "progress":
-                    continue
-                try:
-                    BooleanNode(v)  # accepts exactly what Hydra's merge accepts (true, false, yes, no, 1, 0, ...)
-                except ValidationError:
-                    raise ParameterError(f"{key}={v!r} is not a switch: use {key}=true or {key}=false") from None
-        elif key in RUN_LIMITS:
-            for v in vals:
-                check_setting(key, v)
+        try:
+            _check_override(o)
+        except ParameterError as exc:  # a sweep's bad value: say which sweep it came from
+            sweep = f" (in the sweep {o.input_line})" if o.is_sweep_override() else ""
+            raise ParameterError(f"{exc}{sweep}") from None
+
+
+def _check_override(o) -> None:
+    """One parsed override: its key known, each of its values (every value of a sweep) allowed."""
+    key = o.key_or_group.lstrip("+~")
+    if key.startswith("hydra") or o.is_delete():
+        return
+    parts = key.split(".")
+    vals = _values(o)
+    if parts[0] == "params":
+        if len(parts) != 2 or parts[1] not in PARAM_BY_NAME:
+            name = parts[1] if len(parts) > 1 else ""
+            raise ParameterError(f"{key} is not a parameter{suggest(name, list(PARAM_BY_NAME))}; see docs/ODD.md")
+        for v in vals:
+            PARAM_BY_NAME[parts[1]].check(v, prefix="params.")
+    elif parts[0] == "grid" and len(parts) >= 2:
+        name = parts[-1]
+        if name not in PARAM_BY_NAME:
+            raise ParameterError(f"{key}: {name} is not a parameter{suggest(name, list(PARAM_BY_NAME))}")
+        for v in vals:
+            for item in v if isinstance(v, list) else [v]:
+                PARAM_BY_NAME[name].check(item, prefix="grid.")
+    elif parts[0] == "militias":
+        if len(parts) != 3:
+            raise ParameterError(f"{key}: use militias.<{'|'.join(MILITIA_KEYS)}>.<field>=value")
+        for v in vals:
+            make_militias({parts[1]: {parts[2]: v}})
+    elif key == "engine":
+        for v in vals:
+            if v not in ENGINES:
+                raise ParameterError(f"engine={v!r} is not an engine; allowed: {', '.join(ENGINES)}")
+    elif key in CONFIG_GROUPS and o.value_type is not None:
+        known = sorted(p.stem for p in (CONFIG_DIR / key).glob("*.yaml"))
+        for v in vals:
+            if v is not None and v not in known:
+                hint = suggest(str(v), known)
+                raise ParameterError(f"{key}={v} is not a known {key}{hint}; allowed: {', '.join(known)}")
+    elif key == "drop_events":
+        for v in vals:
+            if not isinstance(v, list):
+                raise ParameterError(f"drop_events={v!r} must be a list of event kinds: drop_events=[{v}]")
+    elif key == "scenario_file":
+        for v in vals:
+            if v is not None:
+                load_scenario_file(str(v))  # raises a one-line ParameterError if missing or malformed
+    elif key in BOOL_KEYS:
+        for v in vals:
+            if v is None and key == "progress":
+                continue
+            try:
+                BooleanNode(v)  # accepts exactly what Hydra's merge accepts (true, false, yes, no, 1, 0, ...)
+            except ValidationError:
+                raise ParameterError(f"{key}={v!r} is not a switch: use {key}=true or {key}=false") from None
+    elif key in RUN_LIMITS:
+        for v in vals:
+            check_setting(key, v)

@@ -222,6 +222,7 @@ def check_command_line(argv: Sequence[str]) -> None:
         if not multirun:
             check_config(cfg, fixed)
             return
+        _check_sweep_folder(cfg)
         jobs, swept = _jobs(cfg, list(args.overrides), parser)
         composed: dict[tuple[str, ...], DictConfig] = {}
         for job in jobs:  # compose once per choice of config groups; apply each job's values to a copy
@@ -238,6 +239,25 @@ def check_command_line(argv: Sequence[str]) -> None:
             except ParameterError as exc:
                 where = " ".join(o.input_line for o in job if o.get_key_element() in swept)
                 raise ParameterError(f"{exc} (in the sweep's job {where})" if where else str(exc)) from None
+
+
+def _check_sweep_folder(cfg: DictConfig) -> None:
+    """A design sweep resumed in a folder that holds another design would fail in its first job: say so now."""
+    import json
+
+    from sim.run.designs import DesignSpec
+
+    if not cfg.design:
+        return
+    try:
+        folder = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
+        record = json.loads((folder / "design.json").read_text())
+    except Exception:  # no folder yet, no design.json, or an unresolvable name: nothing to compare with
+        return
+    spec = DesignSpec.from_config(OmegaConf.to_container(cfg.design, resolve=True))
+    if record.get("key") != spec.key:
+        raise ParameterError(f"{folder} holds another design ({record.get('method')}, size {record.get('size')}): "
+                             "use a new hydra.sweep.dir for a new design")  # fmt: skip
 
 
 def _config_dir(config_path: str | None) -> str:
