@@ -284,6 +284,20 @@ def test_bad_input_end_to_end(args, inputs, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_run_that_cannot_fit_on_disk_stops_first(tmp_path, monkeypatch, capsys):
+    """Estimated from the measured bytes per row: 10 million replicates need about 240 MB of runs.parquet."""
+    import shutil
+
+    from sim.run import validate
+
+    usage = shutil._ntuple_diskusage(10**9, 10**9 - 10**8, 10**8)  # 0.1 GB free
+    monkeypatch.setattr(validate.shutil, "disk_usage", lambda path: usage)
+    code, _, err = _run_entry(["replicates=10000000"], tmp_path, monkeypatch, capsys)
+    assert code == 2 and "this run writes about 245.2 MB (runs.parquet 240.0 MB, daily.parquet 5.2 MB)" in err, err
+    assert "100.0 MB free" in err and list(tmp_path.iterdir()) == []
+    validate.check_command_line(["replicates=1000"])  # what fits passes
+
+
 def test_a_repeat_marked_duplicate_runs_twice_and_a_far_horizon_can_be_asked_for(tmp_path):
     """The two ways out are real: ``repeat: true`` keeps both copies; max_days raised allows a long horizon."""
     path = tmp_path / "twice.yaml"
