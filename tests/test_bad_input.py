@@ -284,6 +284,32 @@ def test_bad_input_end_to_end(args, inputs, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+EXPERIMENTS = sorted(p.stem for p in (Path(__file__).parents[1] / "configs" / "experiment").glob("*.yaml"))
+VALID = [
+    *[f"experiment={name}" for name in EXPERIMENTS],
+    *[f"scenario={name} counterfactual=soleimani" for name in ("election_loss", "boycott_mediation")],
+    "counterfactual=no_mediation engine=mesa replicates=5",
+    "-m params.patron_influence=range(0,1,0.25) +grid.militia_independence=[0.2,0.8]",
+    "-m scenario=glob(elec*) militias.kss.loyalty=0.1,0.9",
+    "experiment=patron_vs_independence launcher=joblib",
+    "params_from=prior draws=5",
+    "scenario_file=configs/scenario/stand_down_orders.yaml drop_events=[order]",
+    "scenario.events.1.mediators=[sistani] max_days=215 chunk_size=100 workers=1 progress=false",
+    "--cfg job +replicate=5",  # prints the config, runs nothing: not checked
+    "--help",
+]
+
+
+@pytest.mark.parametrize("args", VALID)
+def test_valid_input_passes_the_check(args, tmp_path, monkeypatch):
+    """No false alarms: the studies, counterfactuals and sweep forms the README shows pass, writing nothing."""
+    from sim.run.validate import check_command_line
+
+    monkeypatch.chdir(tmp_path)
+    check_command_line(args.split())
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_run_that_cannot_fit_on_disk_stops_first(tmp_path, monkeypatch, capsys):
     """Estimated from the measured bytes per row: 10 million replicates need about 240 MB of runs.parquet."""
     import shutil
