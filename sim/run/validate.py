@@ -78,7 +78,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
     if not isinstance(cfg.study, str):
         raise ParameterError(f"study={cfg.study!r} must be a name")
     base = OmegaConf.to_container(cfg.params, resolve=True)
-    _check_grid(cfg.grid, base)
+    _check_grid(cfg.grid)
     _check_design(cfg.design)
     if cfg.params_from is not None:
         _check_params_from(cfg, base, militias_cfg)
@@ -113,7 +113,7 @@ def _scenario(cfg: DictConfig) -> Scenario:
     return scenario.without(*cfg.drop_events) if cfg.drop_events else scenario
 
 
-def _check_grid(grid: Any, base: Mapping[str, Any]) -> None:
+def _check_grid(grid: Any) -> None:
     from sim.model.params import PARAM_BY_NAME
 
     if not OmegaConf.is_dict(grid):
