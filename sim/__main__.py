@@ -1,5 +1,5 @@
-"""``python -m sim [overrides]``: check the overrides (one-line errors), then run the Hydra main job.
-Bad input stops here, before any work, with exit status 2."""
+"""``python -m sim [overrides]``: check the whole input (sim.run.validate), then run the Hydra main job.
+Bad input stops here, before Hydra makes a folder or a log, with one line and exit status 2."""
 
 from __future__ import annotations
 
@@ -8,21 +8,25 @@ import sys
 from sim.model.params import ParameterError
 
 
+def _fail(exc: BaseException) -> None:
+    text = " ".join(str(exc).split())  # one line, whatever the message held
+    print(f"error: {text}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+
 def entry() -> None:
-    from sim.run.config_schema import check_overrides
+    from sim.run.validate import check_command_line
 
     try:
-        check_overrides(sys.argv[1:])
+        check_command_line(sys.argv[1:])
     except ParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _fail(exc)
     from sim.run.main_job import main
 
     try:
         main()
-    except ParameterError as exc:  # from config files (e.g. an experiment) rather than the command line
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    except ParameterError as exc:  # found only by the job (e.g. a file changed since the check)
+        _fail(exc)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """``python -m sim.aggregate <sweep dir>``: stack a sweep's finished points into aggregate/*.parquet.
-Works on partial sweeps: it lists unfinished jobs and missing points, and exits 1 if there are any."""
+Works on partial sweeps: it lists unfinished jobs and missing points, refuses corrupt points (one line each)
+and exits 1 if there are any; a folder that is not a sweep is one line and exit status 2."""
 
 from __future__ import annotations
 
@@ -7,20 +8,36 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.run.sweep import aggregate, describe
+from sim.run.sweep import aggregate, describe, problems
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.aggregate", description=__doc__)
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>")
     args = ap.parse_args(argv)
-    if not (args.sweep_dir / "points").is_dir():
-        print(f"error: {args.sweep_dir} has no points/ folder: not a sweep folder", file=sys.stderr)
-        return 2
-    report = aggregate(args.sweep_dir)
+    folder: Path = args.sweep_dir
+    if not folder.exists():
+        return _error(f"{folder} does not exist", 2)
+    if not (folder / "points").is_dir():
+        return _error(f"{folder} has no points/ folder: not a sweep folder", 2)
+    try:
+        report = aggregate(folder)
+    except (OSError, ValueError, KeyError) as exc:  # e.g. a disk error while writing the tables
+        return _error(f"{folder}: aggregation failed: {type(exc).__name__}: {' '.join(str(exc).split())}", 1)
+    for line in problems(report):
+        print(f"error: {line}", file=sys.stderr)
+    if report["n_points"] == 0 and not report["corrupt_points"]:
+        return _error(f"{folder} holds no finished point to aggregate", 1)
     print(describe(report))
-    print(f"tables in {args.sweep_dir / 'aggregate'}")
-    return 1 if report["unfinished_jobs"] or report["missing_points"] else 0
+    if report["n_points"]:
+        print(f"tables in {folder / 'aggregate'}")
+    bad = report["unfinished_jobs"] or report["missing_points"] or report["corrupt_points"] or report["unreadable_jobs"]
+    return 1 if bad else 0
+
+
+def _error(message: str, status: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

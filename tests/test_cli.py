@@ -149,6 +149,17 @@ def test_scenario_file_runs_and_bad_one_fails_in_one_line(tmp_path):
 # --- runs say what they ran -------------------------------------------------------------------------
 
 
+def test_a_scenario_file_run_goes_to_a_folder_named_after_its_scenario(tmp_path):
+    """Not under the default scenario's folder: the file's ``name`` (else its stem) names the run folder."""
+    (tmp_path / "mine.yaml").write_text('name: my_crisis\nstart: "2021-10-01"\nend: "2021-10-10"\n')
+    (tmp_path / "unnamed.yaml").write_text('start: "2021-10-01"\nend: "2021-10-10"\n')
+    for file, folder in (("mine.yaml", "my_crisis"), ("unnamed.yaml", "unnamed")):
+        res = _sim(f"scenario_file={tmp_path / file}", "replicates=2", "figure=false", cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert [p.name for p in (tmp_path / "results" / "runs").iterdir() if p.name == folder] == [folder]
+    assert not (tmp_path / "results" / "runs" / "seed_timeline").exists()
+
+
 def test_run_names_say_scenario_counterfactual_and_overrides():
     assert label_from("seed_timeline", {"counterfactual": "none"}, ["replicates=20", "seed=1"]).name == "seed_timeline"
     label = label_from("seed_timeline", {"counterfactual": "soleimani"},

@@ -363,7 +363,7 @@ def test_cli_all_on_a_sweep_draws_curve_and_heatmap(tmp_path, monkeypatch, capsy
 
 def test_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
     assert plot.main([str(tmp_path / "nowhere")]) == 2
-    assert "points.parquet not found" in capsys.readouterr().err
+    assert "nowhere does not exist" in capsys.readouterr().err
     agg = _write_aggregate(tmp_path / "cf", counterfactual_points())
     assert plot.main([str(agg), "--kind", "heatmap"]) == 2
     err = capsys.readouterr().err

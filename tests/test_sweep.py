@@ -148,8 +148,11 @@ def test_every_experiment_composes_and_runs_a_job(name, tmp_path):
     assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
     cfg.replicates = 3
     cfg.params.cells_per_militia = 3
-    if cfg.design:  # a design study: the same design, smaller (one block of it is one job)
-        cfg.design.size = {"morris": 2, "sobol": 2, "lhs": 16}[cfg.design.method]
+    if cfg.design:  # a design's job: two of its rows
+        from sim.run.designs import DesignSpec
+        from sim.run.validate import design_rows
+
+        cfg.design.blocks = design_rows(DesignSpec.from_config(cfg.design)) // 2
     from omegaconf import OmegaConf
 
     scenario = load_scenario(cfg.scenario.name)

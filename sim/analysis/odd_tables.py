@@ -191,7 +191,8 @@ def event_fields_table() -> str:
             rows.append((f"`{kind}`", f"`{f.name}`", f.kind, limits, default, f.description))
     return "\n".join([
         f"{len(EVENT_FIELDS)} event kinds, generated from `sim/model/scenario.py` (`EVENT_FIELDS`). Every event also "
-        "takes `date` (inside the scenario), `kind`, `label` and `ref`; any other field is an error.",
+        "takes `date` (inside the scenario), `kind`, `label`, `ref` and `repeat` (`true`: a deliberate copy of an "
+        "event on the same day; an unmarked copy is an error); any other field is an error.",
         "",
         *_table(("kind", "field", "type", "allowed", "default", "meaning"), rows),
     ])  # fmt: skip

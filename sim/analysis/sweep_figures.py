@@ -72,16 +72,35 @@ class PlotError(ValueError):
 # tables
 
 
+POINT_COLUMNS = ("point_key", "scenario", "label", "drop_events", "replicates", "p_escalation", "ci_low", "ci_high")
+DAILY_COLUMNS = ("point_key", "date", "hazard_mean", "hazard_q05", "hazard_q95")
+
+
+def _read_table(path: Path, columns: Sequence[str], what: str) -> pd.DataFrame:
+    """A table of the sweep aggregator, or a one-line PlotError: unreadable, empty, or missing its columns."""
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's errors for empty or corrupt files are ValueErrors
+        raise PlotError(f"{path} is not a readable Parquet file ({type(exc).__name__}): "
+                        "run python -m sim.aggregate on the sweep folder again") from None  # fmt: skip
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise PlotError(f"{path} lacks the columns {', '.join(missing)}: not the sweep aggregator's {what}")
+    if table.empty:
+        raise PlotError(f"{path} has no rows: the sweep has no finished point yet")
+    return table
+
+
 def load_points(aggregate_dir: str | Path) -> pd.DataFrame:
     path = Path(aggregate_dir) / "points.parquet"
     if not path.exists():
         raise PlotError(f"{path} not found: expected the sweep aggregator's points.parquet")
-    return pd.read_parquet(path)
+    return _read_table(path, POINT_COLUMNS, "points.parquet")
 
 
 def load_daily(aggregate_dir: str | Path) -> pd.DataFrame | None:
     path = Path(aggregate_dir) / "daily.parquet"
-    return pd.read_parquet(path) if path.exists() else None
+    return _read_table(path, DAILY_COLUMNS, "daily.parquet") if path.exists() else None
 
 
 def _pcol(name: str) -> str:
@@ -707,6 +726,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--outcome", choices=tuple(OUTCOMES), default="p_escalation", help="outcome (sobol, morris)")
     args = ap.parse_args(argv)
     folder: Path = args.aggregate_dir
+    if not folder.is_dir():
+        print(f"error: {folder} {'is not a folder' if folder.exists() else 'does not exist'}", file=sys.stderr)
+        return 2
+    try:
+        return _plot(args, folder)
+    except (PlotError, FigureError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError) as exc:  # tables that load but do not fit: one line, not a traceback
+        print(f"error: {folder}: the tables do not fit this figure ({type(exc).__name__}: "
+              f"{' '.join(str(exc).split())[:200]})", file=sys.stderr)  # fmt: skip
+        return 2
+
+
+def _plot(args: argparse.Namespace, folder: Path) -> int:
+    from sim.analysis.study_figures import FigureError
     out = args.out or folder / "figures"
     studies = study_kinds(folder)
     if args.kind in STUDY_KINDS or (args.kind == "all" and studies):

@@ -4,6 +4,7 @@ Events are validated here and compiled to day indices; their effects live in sim
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -105,7 +106,10 @@ EVENT_FIELDS: dict[str, tuple[EventField, ...]] = {
 del F
 EVENT_KINDS = tuple(EVENT_FIELDS)
 FIELD_BY_KIND = {kind: {f.name: f for f in fields} for kind, fields in EVENT_FIELDS.items()}
-COMMON_FIELDS = ("date", "kind", "label", "ref")
+# Fields every event takes. ``repeat: true`` marks an event that deliberately repeats an identical one on the
+# same day (both apply); without it such a copy is an error, since a pasted line would double an effect silently.
+COMMON_FIELDS = ("date", "kind", "label", "ref", "repeat")
+SCENARIO_KEYS = ("name", "description", "start", "end", "events", "emergent")
 
 
 @dataclass(frozen=True)
@@ -147,12 +151,15 @@ class Scenario:
 
 
 def _date(value: Any, where: str) -> dt.date:
-    if isinstance(value, dt.date):
+    """A calendar day: YAML's own date or a YYYY-MM-DD string (not a time of day, not a bare number)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     try:
-        return dt.date.fromisoformat(str(value))
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
     except ValueError:
-        raise ParameterError(f"{where}={value!r} is not a date: use YYYY-MM-DD") from None
+        raise ParameterError(f"{where}={value!s} is not a date: use YYYY-MM-DD") from None
 
 
 def _number(value: Any, where: str, low: float, high: float, whole: bool = False) -> float | int:
@@ -206,12 +213,16 @@ def _check_field(spec: EventField, value: Any, where: str, kind: str) -> Any:
     if spec.kind == "mediators":
         if isinstance(value, str):
             value = [value]
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and value:
             return {_name(n, f"{where}.{n}", MEDIATORS): _number(w, f"{where}.{n}", spec.low, spec.high)
                     for n, w in value.items()}  # fmt: skip
         if not isinstance(value, list | tuple) or not value:
-            raise ParameterError(f"{where} must list mediators ({', '.join(MEDIATORS)})")
-        return tuple(_name(n, where, MEDIATORS) for n in value)
+            raise ParameterError(f"{where}={value!r} must list mediators ({', '.join(MEDIATORS)}) or map them "
+                                 "to their involvement in [0, 1]")  # fmt: skip
+        names = tuple(_name(n, where, MEDIATORS) for n in value)
+        if len(set(names)) != len(names):
+            raise ParameterError(f"{where}={list(value)!r} names a mediator twice")
+        return names
     raise AssertionError(f"undeclared field kind {spec.kind} ({kind})")
 
 
@@ -239,9 +250,9 @@ def _check_fields(raw: Mapping[str, Any], kind: str, where: str) -> dict[str, An
     return data
 
 
-def _check_event(raw: Any, i: int, start: dt.date, end: dt.date) -> Event:
+def _check_event(raw: Any, i: int, start: dt.date, end: dt.date, prefix: str = "scenario.") -> Event:
     """One event checked whole against EVENT_FIELDS: kind, date, every field's type and range."""
-    where = f"scenario.events[{i}]"
+    where = f"{prefix}events[{i}]"
     if not isinstance(raw, Mapping):
         raise ParameterError(f"{where} must be a mapping with date, kind and the kind's fields")
     kind = raw.get("kind")
@@ -253,51 +264,128 @@ def _check_event(raw: Any, i: int, start: dt.date, end: dt.date) -> Event:
         raise ParameterError(f"{where}.date={date} is outside the scenario: allowed [{start}, {end}]")
     try:
         data = _check_fields(raw, kind, where)
+        label, ref = (_text(raw.get(k, default), f"{where}.{k}") for k, default in (("label", kind), ("ref", "")))
+        if not isinstance(raw.get("repeat", False), bool):
+            raise ParameterError(f"{where}.repeat={raw['repeat']!r} is not allowed: expected true or false")
     except ParameterError as exc:  # say which event: its kind and date
         raise ParameterError(f"{exc} ({kind} on {date})") from None
-    return Event(
-        day=(date - start).days, date=date, kind=kind,
-        label=str(raw.get("label", kind)), data=data, ref=str(raw.get("ref", "")),
-    )  # fmt: skip
+    return Event(day=(date - start).days, date=date, kind=kind, label=label, data=data, ref=ref)
 
 
-def scenario_from_mapping(cfg: Mapping[str, Any]) -> Scenario:
-    """Build and validate a Scenario from a mapping (a Hydra node or parsed YAML)."""
-    start = _date(cfg["start"], "scenario.start")
-    end = _date(cfg["end"], "scenario.end")
+def _text(value: Any, where: str) -> str:
+    """A label or reference: text (a bare number is taken as text), never a list or mapping."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ParameterError(f"{where}={value!r} must be text")
+    return str(value)
+
+
+def _effect(ev: Event) -> str:
+    """What an event does, as a comparable string: its date, kind and every declared field's value (the
+    default where the event omits one). Label and reference do not change what it does."""
+    fields = {}
+    for spec in EVENT_FIELDS[ev.kind]:
+        default = f"the parameter {spec.param}" if spec.param else spec.default  # a parameter may be swept
+        value = ev.data.get(spec.name, default)
+        fields[spec.name] = sorted(value) if isinstance(value, tuple) and spec.kind == "mediators" else value
+    return json.dumps([str(ev.date), ev.kind, fields], sort_keys=True, default=str)
+
+
+def _check_repeats(events: list[Event], raws: list[Any], prefix: str) -> None:
+    """Reject an event identical in effect to an earlier one on the same day, unless it says ``repeat: true``."""
+    seen: dict[str, int] = {}
+    for i, (ev, raw) in enumerate(zip(events, raws, strict=True)):
+        key = _effect(ev)
+        if key in seen and not raw.get("repeat", False):
+            raise ParameterError(
+                f"{prefix}events[{i}] repeats {prefix}events[{seen[key]}] ({ev.kind} on {ev.date}, same fields): it "
+                "would apply twice; delete one, or add repeat: true to the second if both are meant"
+            )
+        seen.setdefault(key, i)
+
+
+def scenario_from_mapping(cfg: Mapping[str, Any], source: str | None = None) -> Scenario:
+    """Build and validate a Scenario from a mapping (a Hydra node or parsed YAML). Errors are one line; with
+    ``source`` (a file) they start with it and name fields as in the file (``events[2].delta``)."""
+    try:
+        return _scenario(cfg, "" if source else "scenario.")
+    except ParameterError as exc:
+        raise ParameterError(f"scenario file {source}: {exc}" if source else str(exc)) from None
+
+
+def _scenario(cfg: Any, prefix: str) -> Scenario:
+    if not isinstance(cfg, Mapping):
+        raise ParameterError(f"a scenario must be a mapping with {', '.join(SCENARIO_KEYS)}, not {type(cfg).__name__}")
+    for key in cfg:
+        if key not in SCENARIO_KEYS:
+            raise ParameterError(f"{prefix}{key} is not a scenario field{suggest(str(key), SCENARIO_KEYS)}; "
+                                 f"allowed: {', '.join(SCENARIO_KEYS)}")  # fmt: skip
+    for key in ("start", "end"):
+        if cfg.get(key) is None:
+            raise ParameterError(f"{prefix}{key} is missing: a scenario needs start and end dates (YYYY-MM-DD)")
+    start = _date(cfg["start"], f"{prefix}start")
+    end = _date(cfg["end"], f"{prefix}end")
     if end < start:
-        raise ParameterError(f"scenario.end={end} is before scenario.start={start}")
-    events = tuple(
-        sorted((_check_event(e, i, start, end) for i, e in enumerate(cfg.get("events") or [])), key=lambda e: e.day)
-    )
+        raise ParameterError(f"{prefix}end={end} is before {prefix}start={start}")
+    raws = cfg.get("events") or []
+    if not isinstance(raws, list | tuple):
+        raise ParameterError(f"{prefix}events must be a list of events (- {{date: ..., kind: ...}}), "
+                             f"not {type(raws).__name__}")  # fmt: skip
+    events = [_check_event(e, i, start, end, prefix) for i, e in enumerate(raws)]
+    _check_repeats(events, list(raws), prefix)
+    emergent = cfg.get("emergent") or ()
+    if not isinstance(emergent, list | tuple) or not all(isinstance(x, str) for x in emergent):
+        raise ParameterError(f"{prefix}emergent={emergent!r} must be a list of names")
+    name, description = (_text(cfg.get(k, d), f"{prefix}{k}") for k, d in (("name", "custom"), ("description", "")))
     return Scenario(
-        name=str(cfg.get("name", "custom")), description=str(cfg.get("description", "")),
-        start=start, end=end, events=events, emergent=tuple(cfg.get("emergent") or ()),
+        name=name, description=description, start=start, end=end,
+        events=tuple(sorted(events, key=lambda e: e.day)), emergent=tuple(emergent),
     )  # fmt: skip
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load ``configs/scenario/<name>.yaml`` or any scenario YAML file by path."""
-    path = Path(name_or_path).expanduser()
-    if path.suffix and not path.is_absolute() and not path.exists():
-        path = REPO_ROOT / path  # relative to the repository, wherever we run from
-    if not path.suffix:
+    """Load ``configs/scenario/<name>.yaml`` by name, or any scenario YAML file by path."""
+    if not Path(name_or_path).suffix and "/" not in str(name_or_path):  # a name: configs/scenario/<name>.yaml
         path = SCENARIO_DIR / f"{name_or_path}.yaml"
-    if not path.exists() and Path(name_or_path).suffix:
-        raise ParameterError(f"scenario file {name_or_path} does not exist")
+        if not path.exists():
+            known = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+            raise ParameterError(f"scenario={name_or_path!s} not found{suggest(str(name_or_path), known)}; "
+                                 f"allowed: {', '.join(known)}")  # fmt: skip
+        return load_scenario_file(path)
+    return load_scenario_file(name_or_path)
+
+
+def load_scenario_file(name: str | Path) -> Scenario:
+    """Load a scenario YAML file (a path, tried relative to the repository too). Anything that is not a
+    readable scenario (missing, a folder, a binary or empty file, YAML that is not a mapping) is one line."""
+    if not str(name).strip():
+        raise ParameterError("scenario_file is empty: give the path of a scenario YAML file")
+    path = Path(name).expanduser()
+    if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
+        path = REPO_ROOT / path  # relative to the repository, wherever we run from
     if not path.exists():
-        known = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-        raise ParameterError(f"scenario={name_or_path!s} not found; allowed: {', '.join(known)}")
-    with open(path) as fh:
-        try:
-            raw = yaml.safe_load(fh)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark else ""
-            raise ParameterError(f"scenario file {path}{where} is not valid YAML") from None
-    if not isinstance(raw, dict) or "start" not in raw or "end" not in raw:
-        raise ParameterError(f"scenario file {path} needs at least start, end and events")
-    return scenario_from_mapping(raw)
+        raise ParameterError(f"scenario file {name} does not exist")
+    if path.is_dir():
+        raise ParameterError(f"scenario file {path} is a folder: give a scenario YAML file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ParameterError(f"scenario file {path} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    except UnicodeDecodeError:
+        raise ParameterError(f"scenario file {path} is not a text file (not UTF-8): give a scenario YAML file") from None
+    if not text.strip():
+        raise ParameterError(f"scenario file {path} is empty: it needs at least start, end and events")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ParameterError(f"scenario file {path}{where} is not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise ParameterError(f"scenario file {path} must be a mapping with start, end and events, "
+                             f"not {type(raw).__name__}")  # fmt: skip
+    if "name" not in raw:  # a file without a name is named by its stem (the run folder's name, the summary's)
+        raw = {"name": path.stem, **raw}
+    return scenario_from_mapping(raw, source=str(path))
 
 
 def list_scenarios() -> list[str]:

@@ -17,15 +17,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import paths
 from sim.analysis.stats import escalation_probability, summary_table
-from sim.model.params import MILITIA_KEYS, ParameterError, make_militias, make_params
-from sim.model.scenario import Scenario, load_scenario, scenario_from_mapping
-from sim.run import designs, uncertainty
+from sim.model.params import MILITIA_KEYS, ParameterError
+from sim.model.scenario import Scenario
+from sim.run import designs, progress, uncertainty
 from sim.run.config_schema import register
 from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
-from sim.run.simulate import param_columns, simulate
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
-from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, run_job_points
+from sim.run.stream import stream_run
+from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, problems, run_job_points
+from sim.run.validate import check_config
 
 CONFIG_DIR = str(paths.CONFIG_DIR)
 MESA_LOGGER = "MESA"  # mesa.mesa_logging.LOGGER_NAME: the parent of all of Mesa's loggers
@@ -33,16 +34,10 @@ register()
 
 
 def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
-    """Validated (params, militias, scenario) of a composed config: what every run starts from."""
-    params = make_params(OmegaConf.to_container(cfg.params, resolve=True))
-    militias = make_militias(OmegaConf.to_container(cfg.militias, resolve=True))
-    if cfg.scenario_file:  # a scenario YAML anywhere on disk (students' own), instead of configs/scenario
-        scenario = load_scenario(str(cfg.scenario_file))
-    else:
-        scenario = scenario_from_mapping(OmegaConf.to_container(cfg.scenario, resolve=True))
-    if cfg.drop_events:
-        scenario = scenario.without(*cfg.drop_events)
-    return params, militias, scenario
+    """Validated (params, militias, scenario) of a composed config: what every run starts from. The same
+    check as ``python -m sim`` makes before Hydra starts (sim.run.validate), for configs composed in Python."""
+    inputs = check_config(cfg)
+    return inputs.params, inputs.militias, inputs.scenario
 
 
 def run_job(
@@ -54,6 +49,7 @@ def run_job(
     params, militias, scenario = resolve_inputs(cfg)
     # Mesa logs one INFO line per model step; Hydra's logging sends INFO to the console and the run's log
     logging.getLogger(MESA_LOGGER).setLevel(logging.INFO if cfg.verbose else logging.WARNING)
+    progress.set_interval(float(cfg.progress_interval_s))  # log lines of long runs when not on a terminal
     hc = HydraConfig.get() if HydraConfig.initialized() else None
     if out_dir is None:
         out_dir = Path(hc.runtime.output_dir)
@@ -67,14 +63,6 @@ def run_job(
                            list(hc.overrides.task) if hc else overrides)  # fmt: skip
         return run_uncertainty_job(cfg, scenario, out_dir, quiet, label)
 
-    t0 = time.perf_counter()
-    runs, daily = simulate(
-        scenario, params, militias, seed=int(cfg.seed), replicates=int(cfg.replicates), engine=str(cfg.engine),
-        daily_replicates=int(cfg.daily_replicates), chunk_size=cfg.chunk_size,
-        memory_budget_mb=float(cfg.memory_budget_mb), progress=cfg.progress, workers=cfg.workers,
-    )  # fmt: skip
-    elapsed = time.perf_counter() - t0
-
     label = label_from(scenario.name, hc.runtime.choices if hc else None, list(hc.overrides.task) if hc else overrides)
     meta = {
         "scenario": scenario.name,
@@ -87,19 +75,27 @@ def run_job(
         "engine": str(cfg.engine),
         "replicates": int(cfg.replicates),
         "code_version": code_version(),
-        "seconds": round(elapsed, 3),
     }
-    runs = runs.assign(scenario=scenario.name, seed=int(cfg.seed), engine=str(cfg.engine), **param_columns(params))
-    atomic_write_parquet(runs, out_dir / "runs.parquet", meta)
-    atomic_write_parquet(daily, out_dir / "daily.parquet", meta)
+    t0 = time.perf_counter()
+    # Written as computed (row groups; renamed into place at the end), summarised from running sums: a run of
+    # millions of replicates never holds its runs table in memory (sim.run.stream).
+    streamed = stream_run(
+        scenario, params, militias, out_dir, seed=int(cfg.seed), replicates=int(cfg.replicates),
+        engine=str(cfg.engine), metadata=meta, daily_replicates=int(cfg.daily_replicates),
+        chunk_size=cfg.chunk_size, memory_budget_mb=float(cfg.memory_budget_mb), progress=cfg.progress,
+        workers=cfg.workers,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - t0
+    meta["seconds"] = round(elapsed, 3)
     atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2))
 
-    p, lo, hi, n = escalation_probability(runs)
-    table = summary_table(runs, MILITIA_KEYS)
+    p, lo, hi, n = streamed.summary.escalation()
+    table = streamed.summary.table(MILITIA_KEYS)
     heading = f"{label.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}"
     atomic_write_text(out_dir / "summary.txt", f"{heading}\n{label.describe()}\n\n{table.to_string(index=False)}\n")
     figures = []
+    daily = streamed.figure_daily
     if cfg.figure and len(daily):
         from sim.analysis.run_figure import timeline_figure
 
@@ -210,12 +206,15 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
     )  # fmt: skip
     res["seconds"] = time.perf_counter() - t0
     if not quiet:
-        print(f"job {res['job_key']}: {res['points']} points, ran {res['ran']}, already done {res['skipped']}, "
-              f"{res['seconds']:.1f} s -> {root}")  # fmt: skip
+        elsewhere = f", running elsewhere {res['elsewhere']}" if res["elsewhere"] else ""
+        print(f"job {res['job_key']}: {res['points']} points, ran {res['ran']}, already done {res['skipped']}"
+              f"{elsewhere}, {res['seconds']:.1f} s -> {root}")  # fmt: skip
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         return res
     report = aggregate(root)  # a single-run grid: aggregate at once
     if not quiet:
+        for line in problems(report):
+            print(f"error: {line}", file=sys.stderr)
         print(describe(report))
     return res
 

@@ -69,10 +69,10 @@ def label_from(scenario: str, choices: Any = None, overrides: list[str] | tuple[
 def scenario_name(scenario: Any, scenario_file: Any) -> str:
     """The scenario's name: of ``scenario_file`` when one is given (its ``name``, else the file's stem)."""
     if scenario_file:
-        from sim.model.scenario import load_scenario
+        from sim.model.scenario import load_scenario_file
 
         try:
-            return load_scenario(str(scenario_file)).name
+            return load_scenario_file(str(scenario_file)).name
         except Exception:  # checked before Hydra starts; a folder name must never fail the run
             return Path(str(scenario_file)).stem
     return str(scenario.name)

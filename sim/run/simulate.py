@@ -4,10 +4,10 @@ The vector engine is split into memory-bounded chunks; the Mesa engine runs one 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from sim.engines.vector import run_batch
 from sim.model.outcomes import DAILY_COLUMNS
 from sim.model.params import PARAMS, Militia
 from sim.model.scenario import Scenario
+from sim.run.progress import progress_bar  # also imported from here by the sweeps and calibration
 
 ENGINES = ("vector", "mesa")
 BYTES_PER_CELL_DAY = 8 * 12  # float64 temporaries per cell in one day's step (measured, rounded up)
@@ -34,12 +35,91 @@ def chunk_size_for(params: Any, n_militias: int, budget_mb: float) -> int:
     return max(1, min(int(budget_mb * 2**20 // per_rep), cache_cap))
 
 
-def progress_bar(total: int, enabled: bool | None, desc: str):
-    from tqdm.auto import tqdm
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive replicates' results: per-run outcomes (name -> (n,)) and, for replicates below
+    ``daily_replicates``, their daily series (name -> (days, k)) with the replicate indices they belong to."""
 
-    # Quiet unless on a terminal: logs of cluster jobs stay clean.
-    disable = (not sys.stderr.isatty()) if enabled is None else not enabled
-    return tqdm(total=total, desc=desc, unit="rep", disable=disable, leave=False)
+    replicates: np.ndarray
+    runs: dict[str, np.ndarray]
+    daily_replicates: np.ndarray
+    daily: dict[str, np.ndarray] | None
+
+
+def _in_order(ex: ThreadPoolExecutor, fn, items: Sequence[Any], ahead: int) -> Iterator[Any]:
+    """``ex.map(fn, items)`` with at most ``ahead`` results computed ahead of the consumer: memory stays
+    bounded however many chunks a run has (ex.map would queue them all)."""
+    pending: deque = deque()
+    it = iter(items)
+    for item in it:
+        pending.append(ex.submit(fn, item))
+        if len(pending) >= ahead:
+            break
+    while pending:
+        result = pending.popleft().result()
+        for item in it:
+            pending.append(ex.submit(fn, item))
+            break
+        yield result
+
+
+def iter_chunks(
+    scenario: Scenario,
+    params: Any,
+    militias: Sequence[Militia],
+    *,
+    seed: int,
+    replicates: int,
+    engine: str = "vector",
+    daily_replicates: int = 1000,
+    daily_columns: Sequence[str] | None = None,
+    chunk_size: int | None = None,
+    memory_budget_mb: float = 2048,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> Iterator[Chunk]:
+    """The replicates 0..n-1 as Chunks, in order, computed on ``workers`` threads a few chunks ahead: what
+    simulate() collects, and what the main job writes to disk as it comes. Arguments as simulate()'s."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
+    keep = min(daily_replicates, replicates)
+    if engine == "vector":
+        workers = max(1, workers or len(os.sched_getaffinity(0)))  # the CPUs we may use (SLURM, taskset)
+        # Each worker holds one chunk, so the budget is shared; chunks never change results.
+        size = chunk_size or min(
+            chunk_size_for(params, len(militias), memory_budget_mb / workers), -(-replicates // workers)
+        )
+        starts = range(0, replicates, size)
+
+        def one_chunk(lo: int):
+            reps = np.arange(lo, min(lo + size, replicates))
+            return reps, run_batch(scenario, [params], [militias], seed, reps, keep_daily=lo < keep,
+                                   daily_columns=daily_columns)  # fmt: skip
+
+        # numpy releases the GIL inside array operations, so threads use both cores.
+        with progress_bar(replicates, progress, f"{scenario.name} (vector)") as bar, ThreadPoolExecutor(workers) as ex:
+            for reps, res in _in_order(ex, one_chunk, starts, 2 * workers):
+                n_keep = max(0, min(keep - int(reps[0]), len(reps)))
+                daily = None if res.daily is None else {k: v[:, :n_keep] for k, v in res.daily.items()}
+                yield Chunk(reps, res.runs, reps[:n_keep], daily)
+                bar.update(len(reps))
+        return
+    from sim.engines.mesa_model import MilitiaModel
+
+    overrides = {m.key: {f: getattr(m, f) for f in ("loyalty", "independence_offset", "discipline",
+                                                     "hostility_us", "grievance")} for m in militias}  # fmt: skip
+    with progress_bar(replicates, progress, f"{scenario.name} (mesa)") as bar:
+        for rep in range(replicates):
+            model = MilitiaModel(scenario=scenario, seed=seed, replicate=rep, militias=overrides, **asdict(params))
+            while model.running:
+                model.step()
+            runs = {k: np.array([v]) for k, v in model.run_record().items()}
+            daily = None
+            if rep < keep:
+                df = model.datacollector.get_model_vars_dataframe()
+                daily = {c: df[c].to_numpy()[:, None] for c in df.columns}
+            yield Chunk(np.array([rep]), runs, np.array([rep] if rep < keep else [], dtype=np.int64), daily)
+            bar.update(1)
 
 
 def simulate(
@@ -62,55 +142,30 @@ def simulate(
     ``daily`` keeps the series of replicates 0..daily_replicates-1 only (the runs table has all), and
     only ``daily_columns`` of them if given (e.g. ("clash",) to recount escalation cheaply).
     The vector engine runs chunks of at most ``chunk_size`` replicates (default: what fits in
-    ``memory_budget_mb``) on ``workers`` threads (default: the CPUs this process may use)."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine={engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
-    keep = min(daily_replicates, replicates)
-    runs_parts: list[dict[str, np.ndarray]] = []
-    daily_parts: list[dict[str, np.ndarray]] = []
-    if engine == "vector":
-        workers = max(1, workers or len(os.sched_getaffinity(0)))  # the CPUs we may use (SLURM, taskset)
-        # Each worker holds one chunk, so the budget is shared; chunks never change results.
-        size = chunk_size or min(
-            chunk_size_for(params, len(militias), memory_budget_mb / workers), -(-replicates // workers)
-        )
-        starts = list(range(0, replicates, size))
+    ``memory_budget_mb``) on ``workers`` threads (default: the CPUs this process may use).
+    Everything is held in memory; the main job streams the same chunks to disk instead (sim.run.stream)."""
+    runs_parts: list[pd.DataFrame] = []
+    daily_parts: list[pd.DataFrame] = []
+    for chunk in iter_chunks(scenario, params, militias, seed=seed, replicates=replicates, engine=engine,
+                             daily_replicates=daily_replicates, daily_columns=daily_columns, chunk_size=chunk_size,
+                             memory_budget_mb=memory_budget_mb, progress=progress, workers=workers):  # fmt: skip
+        runs_parts.append(runs_frame(chunk))
+        if chunk.daily is not None and len(chunk.daily_replicates):
+            daily_parts.append(daily_frame(chunk, scenario, militias))
+    runs = pd.concat(runs_parts, ignore_index=True)
+    if not daily_parts:
+        return runs, pd.DataFrame(columns=["replicate", "day", "date", *DAILY_COLUMNS])
+    return runs, pd.concat(daily_parts, ignore_index=True)
 
-        def one_chunk(lo: int):
-            reps = np.arange(lo, min(lo + size, replicates))
-            return reps, run_batch(scenario, [params], [militias], seed, reps, keep_daily=lo < keep,
-                                   daily_columns=daily_columns)  # fmt: skip
 
-        # numpy releases the GIL inside array operations, so threads use both cores.
-        with progress_bar(replicates, progress, f"{scenario.name} (vector)") as bar, ThreadPoolExecutor(workers) as ex:
-            for lo, (reps, res) in zip(starts, ex.map(one_chunk, starts), strict=True):
-                runs_parts.append({"replicate": reps, **res.runs})
-                if res.daily is not None:
-                    n_keep = max(0, min(keep - lo, len(reps)))
-                    daily_parts.append({"replicate": reps[:n_keep], **{k: v[:, :n_keep] for k, v in res.daily.items()}})
-                bar.update(len(reps))
-    else:
-        from sim.engines.mesa_model import MilitiaModel
+def runs_frame(chunk: Chunk) -> pd.DataFrame:
+    """A chunk's runs table: one row per replicate."""
+    return pd.DataFrame({"replicate": chunk.replicates, **chunk.runs})
 
-        overrides = {m.key: {f: getattr(m, f) for f in ("loyalty", "independence_offset", "discipline",
-                                                         "hostility_us", "grievance")} for m in militias}  # fmt: skip
-        with progress_bar(replicates, progress, f"{scenario.name} (mesa)") as bar:
-            for rep in range(replicates):
-                model = MilitiaModel(scenario=scenario, seed=seed, replicate=rep, militias=overrides, **asdict(params))
-                while model.running:
-                    model.step()
-                runs_parts.append(
-                    {"replicate": np.array([rep]), **{k: np.array([v]) for k, v in model.run_record().items()}}
-                )
-                if rep < keep:
-                    df = model.datacollector.get_model_vars_dataframe()
-                    daily_parts.append(
-                        {"replicate": np.array([rep]), **{c: df[c].to_numpy()[:, None] for c in df.columns}}
-                    )
-                bar.update(1)
-    runs = pd.concat([pd.DataFrame(p) for p in runs_parts], ignore_index=True)
-    daily = _daily_frame(daily_parts, scenario, militias)
-    return runs, daily
+
+def daily_frame(chunk: Chunk, scenario: Scenario, militias: Sequence[Militia]) -> pd.DataFrame:
+    """A chunk's long daily table (its kept replicates): one row per (replicate, day), militias named by key."""
+    return _daily_frame([{"replicate": chunk.daily_replicates, **(chunk.daily or {})}], scenario, militias)
 
 
 def _daily_frame(parts: list[dict[str, np.ndarray]], scenario: Scenario, militias: Sequence[Militia]) -> pd.DataFrame:

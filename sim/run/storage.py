@@ -56,18 +56,25 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
-def atomic_write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any] | None = None) -> None:
-    """Write ``df`` to a temporary file beside ``path``, then rename it into place."""
+def _arrow(df: pd.DataFrame, metadata: dict[str, Any] | None):
+    """``df`` as an Arrow table, with ``metadata`` (seed, code version, ...) in its schema."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
     if metadata:
         meta = dict(table.schema.metadata or {})
         meta[b"militia_sim"] = json.dumps(metadata, default=str).encode()
         table = table.replace_schema_metadata(meta)
+    return table
+
+
+def atomic_write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any] | None = None) -> None:
+    """Write ``df`` to a temporary file beside ``path``, then rename it into place."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = _arrow(df, metadata)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -76,6 +83,70 @@ def atomic_write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any] 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class ParquetStream:
+    """A Parquet file written as its rows come: buffered ``write``s go out as row groups of about
+    ``row_group_rows`` rows (0: one per write) to a temporary file, renamed into place by ``close`` (atomic:
+    an interrupted run leaves no half file under the final name). ``metadata`` goes in the schema, as
+    atomic_write_parquet puts it; ``empty`` is what a stream that got no rows writes."""
+
+    def __init__(self, path: Path, metadata: dict[str, Any] | None = None, row_group_rows: int = 0,
+                 empty: pd.DataFrame | None = None) -> None:  # fmt: skip
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.metadata, self.row_group_rows, self.empty = metadata, row_group_rows, empty
+        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.close(fd)
+        self.writer: Any = None
+        self.buffer: list[pd.DataFrame] = []
+        self.buffered = 0
+        self.rows = 0
+        self.row_groups = 0
+
+    def write(self, df: pd.DataFrame) -> None:
+        self.buffer.append(df)
+        self.buffered += len(df)
+        if self.buffered >= self.row_group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow.parquet as pq
+
+        if not self.buffer:
+            return
+        table = _arrow(pd.concat(self.buffer, ignore_index=True), self.metadata)
+        if self.writer is None:  # the first rows fix the schema; later ones must match it (pyarrow checks)
+            self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+        self.writer.write_table(table, row_group_size=len(table))
+        self.rows += len(table)
+        self.row_groups += 1
+        self.buffer, self.buffered = [], 0
+
+    def close(self) -> None:
+        import pyarrow.parquet as pq
+
+        self._flush()
+        if self.writer is None:  # no rows at all: the empty table, so readers find the columns
+            empty = self.empty if self.empty is not None else pd.DataFrame()
+            pq.write_table(_arrow(empty, self.metadata), self.tmp, compression="zstd")
+        else:
+            self.writer.close()
+        _publish(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        Path(self.tmp).unlink(missing_ok=True)
+
+    def __enter__(self) -> ParquetStream:
+        return self
+
+    def __exit__(self, kind: Any, *rest: Any) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def code_version() -> str:

@@ -8,7 +8,9 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import logging
 import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +25,12 @@ from sim.analysis.stats import wilson_interval
 from sim.engines.vector import run_batch
 from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
+from sim.run import claims
 from sim.run.simulate import chunk_size_for, param_columns, progress_bar
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
+from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, sha256
 
+log = logging.getLogger(__name__)
 DAILY_VARS = ("hazard", "tension", "violence", "mobilisation")
 QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q95": 0.95}
 
@@ -95,8 +100,8 @@ def point_dir(root: Path, point: SweepPoint) -> Path:
 
 
 def is_done(root: Path, point: SweepPoint) -> bool:
-    """A point is finished when its point.json exists (written last, atomically)."""
-    return (point_dir(root, point) / "point.json").exists()
+    """A point is finished when its point.json (written last) records its files, and they match it."""
+    return check_point(point_dir(root, point), point.replicates) is None
 
 
 def run_points(
@@ -106,19 +111,52 @@ def run_points(
     chunk_size: int | None = None,
     progress: bool | None = None,
     workers: int | None = None,
+    elsewhere: list[SweepPoint] | None = None,
 ) -> list[SweepPoint]:
     """Run the unfinished ``points`` as vectorised batches and store each one; returns those run.
-    ``workers`` threads (default: the CPUs this process may use) run the batches' blocks."""
+    A point whose files fail their check is recomputed (and a line says why); a point another live process
+    has claimed is left to it (added to ``elsewhere``). ``workers`` threads run the batches' blocks."""
     workers = max(1, workers or len(os.sched_getaffinity(0)))
-    todo = [p for p in points if not is_done(root, p)]
-    groups: dict[tuple, list[SweepPoint]] = {}
-    for p in todo:  # one array shape per batch
-        groups.setdefault((id(p.scenario), p.params.cells_per_militia), []).append(p)
-    total = sum(p.replicates for p in todo)
-    with progress_bar(total, progress, "sweep points") as bar:
-        for group in groups.values():
-            _run_group(group, root, memory_budget_mb, chunk_size, workers, bar)
+    todo, held = _claim_unfinished(points, root, elsewhere)
+    try:
+        groups: dict[tuple, list[SweepPoint]] = {}
+        for p in todo:  # one array shape per batch
+            groups.setdefault((id(p.scenario), p.params.cells_per_militia), []).append(p)
+        total = sum(p.replicates for p in todo)
+        with progress_bar(total, progress, "sweep points") as bar:
+            for group in groups.values():
+                _run_group(group, root, memory_budget_mb, chunk_size, workers, bar, held)
+    finally:
+        for c in held.values():
+            c.release()
     return todo
+
+
+def _claim_unfinished(
+    points: Sequence[SweepPoint], root: Path, elsewhere: list[SweepPoint] | None
+) -> tuple[list[SweepPoint], dict[str, claims.Claim]]:
+    """The points to compute here, each claimed; finished ones skipped, others' live claims respected."""
+    todo, held = [], {}
+    for p in {p.key: p for p in points}.values():  # a point listed twice is computed once
+        folder = point_dir(root, p)
+        if check_point(folder, p.replicates) is None:
+            continue
+        claim = claims.claim(folder)
+        if claim is None:
+            log.warning(f"point {p.key}: running elsewhere ({claims.holder(folder) or 'just finished'}); skipped here")
+            if elsewhere is not None:
+                elsewhere.append(p)
+            continue
+        problem = check_point(folder, p.replicates)  # looked again under the claim: finished meanwhile?
+        if problem is None:
+            claim.release()
+            continue
+        if problem != NOT_STARTED:
+            log.warning(f"point {p.key}: {problem}; recomputing")
+        (folder / "point.json").unlink(missing_ok=True)  # never a record beside files being rewritten
+        todo.append(p)
+        held[p.key] = claim
+    return todo, held
 
 
 def _blocks(group: list[SweepPoint], rows_per_block: int) -> list[list[tuple[int, int, int]]]:
@@ -136,7 +174,8 @@ def _blocks(group: list[SweepPoint], rows_per_block: int) -> list[list[tuple[int
     return [b for b in blocks if b]
 
 
-def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: int | None, workers: int, bar) -> None:
+def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: int | None, workers: int, bar,
+               held: Mapping[str, claims.Claim]) -> None:  # fmt: skip
     scenario = group[0].scenario
     rows_per_block = chunk_size or chunk_size_for(group[0].params, len(group[0].militias), budget / workers)
     runs_parts: list[list[dict]] = [[] for _ in group]
@@ -171,6 +210,9 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
                 if remaining[i] == 0:
                     _store_point(root, group[i], runs_parts[i], daily[i])
                     runs_parts[i], daily[i] = [], {}
+                    held[group[i].key].release()
+                else:
+                    held[group[i].key].refresh()  # a sign of life for processes that wait on this point
             bar.update(at)
 
 
@@ -189,11 +231,15 @@ def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[s
             summary[f"{v}_{name}"] = np.quantile(daily[v], q, axis=1)
     atomic_write_parquet(runs, out / "runs.parquet")
     atomic_write_parquet(pd.DataFrame(summary).assign(point_key=point.key), out / "daily.parquet")
+    # The record, written last: rows and content hashes of the files, and what the point is (its key's basis),
+    # so resume and aggregation can tell a finished point from a truncated, altered or misplaced one.
     info = {
         "point_key": point.key, "study": point.study, "scenario": point.scenario.name, "label": point.label,
         "drop_events": ",".join(sorted(point.drop_events)), "replicates": point.replicates, "seed": point.seed,
         "sweep_seed": point.sweep_seed, "params": dataclasses.asdict(point.params),
         "militias": [dataclasses.asdict(m) for m in point.militias], "code_version": code_version(),
+        "rows": len(runs), "files": {name: sha256(out / name) for name in POINT_FILES},
+        "identity": json.loads(json.dumps(point.identity(), default=str)),
     }  # fmt: skip
     atomic_write_text(out / "point.json", json.dumps(info, indent=1, default=str))
 
@@ -211,40 +257,67 @@ def run_job_points(points: Sequence[SweepPoint], root: Path, overrides: Sequence
     marker = Path(root) / "jobs" / f"{key}.json"
     record = {"job_key": key, "points": [p.key for p in points], "overrides": list(overrides)}
     atomic_write_text(marker, json.dumps({**record, "status": "started", "started": time.time()}, indent=1))
-    ran = run_points(points, root, **kw)
+    elsewhere: list[SweepPoint] = []
+    ran = run_points(points, root, elsewhere=elsewhere, **kw)
     atomic_write_text(
         marker, json.dumps({**record, "status": "done", "ran": len(ran), "finished": time.time()}, indent=1)
     )
-    return {"job_key": key, "points": len(points), "ran": len(ran), "skipped": len(points) - len(ran)}
+    n = len({p.key for p in points})
+    return {"job_key": key, "points": len(points), "ran": len(ran), "skipped": n - len(ran) - len(elsewhere),
+            "elsewhere": len(elsewhere)}  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- aggregation
 
 
 def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
-    """Stack every finished point under ``root`` into aggregate/points, runs and daily tables.
+    """Stack every finished, verified point under ``root`` into aggregate/points, runs and daily tables.
 
-    Works with failed or unfinished jobs: it reports them and aggregates what is there."""
+    Works with failed or unfinished jobs: it reports them and aggregates what is there. A point whose files
+    fail their check (sim.run.verify) is refused, reported in ``corrupt_points`` and never aggregated."""
     root = Path(root)
-    infos = []
-    for path in sorted((root / "points").glob("*/point.json")):
-        infos.append(json.loads(path.read_text()))
-    jobs = [json.loads(p.read_text()) for p in sorted((root / "jobs").glob("*.json"))]
+    infos, corrupt, runs_by_key = [], [], {}
+    for folder in sorted(p for p in (root / "points").glob("*") if p.is_dir()):
+        problem = check_point(folder)
+        if problem is not None and problem.startswith((NOT_STARTED, "unfinished")):
+            continue  # not finished: reported as missing through its job
+        if problem is None:
+            info = json.loads((folder / "point.json").read_text())
+            try:
+                r = pd.read_parquet(folder / "runs.parquet")
+                problem = check_rows(r, folder.name, info["rows"])
+            except (OSError, ValueError) as exc:
+                problem = f"runs.parquet is not readable ({type(exc).__name__})"
+        if problem is not None:
+            corrupt.append({"point_key": folder.name, "problem": problem})
+            continue
+        infos.append(info)
+        runs_by_key[folder.name] = r
+    jobs, bad_jobs = [], []
+    for path in sorted((root / "jobs").glob("*.json")):
+        try:
+            jobs.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            bad_jobs.append(path.name)
     finished = {i["point_key"] for i in infos}
+    refused = {c["point_key"] for c in corrupt}
     unfinished_jobs = [j for j in jobs if j.get("status") != "done"]
-    missing = sorted({k for j in jobs for k in j["points"]} - finished)
+    missing = sorted({k for j in jobs for k in j.get("points", [])} - finished - refused)
     report = {
         "n_points": len(infos),
         "n_jobs": len(jobs),
         "unfinished_jobs": unfinished_jobs,
         "missing_points": missing,
+        "running_elsewhere": {k: h for k in missing if (h := claims.holder(root / "points" / k))},
+        "corrupt_points": corrupt,
+        "unreadable_jobs": bad_jobs,
     }
     if not infos:
         return report
     rows, runs, daily = [], [], []
     for info in sorted(infos, key=lambda i: i["point_key"]):
         d = root / "points" / info["point_key"]
-        r = pd.read_parquet(d / "runs.parquet")
+        r = runs_by_key[info["point_key"]]
         k, n = int(r["escalated"].sum()), len(r)
         lo, hi = wilson_interval(k, n)
         row = {
@@ -276,6 +349,15 @@ def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
     return report
 
 
+def problems(report: Mapping[str, Any]) -> list[str]:
+    """One line per point that was refused (or job marker that could not be read)."""
+    lines = [f"point {c['point_key']}: {c['problem']}; not aggregated (rerun the sweep to recompute it)"
+             for c in report.get("corrupt_points", [])]  # fmt: skip
+    lines += [f"jobs/{name} is not readable JSON; its points may be missing from the report"
+              for name in report.get("unreadable_jobs", [])]  # fmt: skip
+    return lines
+
+
 def analyse_design(root: Path) -> None:
     """After a complete design sweep: its indices (Morris, Sobol) or PRIM boxes (Latin hypercube)."""
     from sim.analysis import discovery, sensitivity
@@ -299,6 +381,12 @@ def describe(report: Mapping[str, Any]) -> str:
             lines.append(f"  job {j['job_key']}: {' '.join(j.get('overrides', [])) or '(no overrides)'}")
     if report["missing_points"]:
         lines.append(f"{len(report['missing_points'])} point(s) missing: {', '.join(report['missing_points'][:5])}")
+    elsewhere = report.get("running_elsewhere") or {}
+    if elsewhere:
+        key, who = next(iter(elsewhere.items()))
+        lines.append(f"{len(elsewhere)} of them running elsewhere (e.g. {key} on {who})")
+    if report.get("corrupt_points"):
+        lines.append(f"{len(report['corrupt_points'])} corrupt point(s) refused (see the lines above)")
     return "\n".join(lines)
 
 
@@ -309,7 +397,10 @@ class AggregateCallback(Callback):
         root = Path(str(config.hydra.sweep.dir))
         if (root / "points").exists():
             report = aggregate(root)
+            for line in problems(report):
+                print(f"error: {line}", file=sys.stderr)
             print(describe(report))
             print(f"tables in {root / 'aggregate'}")
-            if (root / "design.json").exists() and not report["missing_points"] and not report["unfinished_jobs"]:
+            complete = not (report["missing_points"] or report["unfinished_jobs"] or report["corrupt_points"])
+            if (root / "design.json").exists() and complete:
                 analyse_design(root)
