@@ -109,7 +109,7 @@ def test_change_control_step_and_see_date_and_plot_change(app_url, tmp_path):
         sync_api.expect(date).to_contain_text("Tuesday 05 October 2021")
         sync_api.expect(plot).not_to_have_attribute("src", source)  # a new image arrived
         assert changes(plot, before), "the grievance plot did not change after five steps"
-        thumb = page.locator(".v-slider__thumb-label").filter(has_text=re.compile(r"^0\.56$"))
+        thumb = page.locator(".v-slider__thumb-label").filter(has_text=re.compile(rf"^{re.escape(f'{nudged:g}')}$"))
         sync_api.expect(thumb).to_be_visible()  # sliders show their values
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
