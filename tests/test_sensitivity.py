@@ -51,7 +51,7 @@ def fake_sweep(tmp_path: Path, spec: DesignSpec, y: np.ndarray, shuffle: bool = 
         }
     )
     points = points.assign(point_key=[f"{i:08x}" for i in range(len(rows))], experiment="test", scenario="none",
-                           drop_events="", replicates=1, p_escalation=y)  # fmt: skip
+                           drop_events="", replicates=1, p_escalation=y, var_p_escalation=0.0)  # fmt: skip
     if shuffle:
         points = points.sample(frac=1.0, random_state=1)
     (tmp_path / "aggregate").mkdir()

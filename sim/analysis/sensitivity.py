@@ -29,9 +29,6 @@ OUTCOMES = {
     "mean_interventions": "patron interventions per run",
     "mean_boycott_days": "days Sadr boycotts per run",
 }
-RUN_COLUMN = {"p_escalation": "escalated", "p_any_clash": "any_clash", "mean_clashes": "clashes",
-              "mean_attacks_state": "attacks_state", "mean_attacks_us": "attacks_us",
-              "mean_interventions": "interventions", "mean_boycott_days": "boycott_days"}  # fmt: skip
 GROUP_COLUMNS = ("experiment", "scenario", "drop_events")
 RESAMPLES, CONF_LEVEL, ANALYSIS_SEED = 1000, 0.95, 12345
 TOP_PAIRS = 5  # second-order indices are reported for pairs among the top factors by total order
@@ -59,13 +56,13 @@ def outcome_rows(spec: DesignSpec, points: pd.DataFrame) -> np.ndarray:
     return idx
 
 
-def noise_share(runs: pd.DataFrame, points: pd.DataFrame, outcome: str) -> float:
+def noise_share(points: pd.DataFrame, outcome: str) -> float:
     """Share of the across-point variance of an outcome's point estimates that is Monte Carlo noise:
     mean over points of (within-point variance / replicates), over the variance of the point means."""
-    col = RUN_COLUMN[outcome]
-    values = runs.assign(any_clash=runs["first_clash_day"] >= 0)[["point_key", col]].astype({col: float})
-    per_point = values.groupby("point_key")[col].agg(["var", "count"])
-    noise = float((per_point["var"] / per_point["count"]).mean())
+    var = points.get(f"var_{outcome}")
+    if var is None:
+        raise SensitivityError(f"the points table has no var_{outcome}: aggregate again (python -m sim.aggregate)")
+    noise = float((var / points["replicates"]).mean())
     total = float(points[outcome].var())
     return noise / total if total > 0 else float("nan")
 
@@ -131,12 +128,8 @@ def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, 
     agg = root / "aggregate"
     try:
         points = pd.read_parquet(agg / "points.parquet")
-        runs = pd.read_parquet(
-            agg / "runs.parquet",
-            columns=["point_key", "first_clash_day", *{c for c in RUN_COLUMN.values() if c != "any_clash"}],
-        )
     except (OSError, ValueError) as exc:
-        raise SensitivityError(f"{agg} has no readable points.parquet and runs.parquet: aggregate first "
+        raise SensitivityError(f"{agg} has no readable points.parquet: aggregate first "
                                f"(python -m sim.aggregate {root}) ({type(exc).__name__})") from None  # fmt: skip
     unit = designs.unit_rows(spec)
     tidy, summary = (
@@ -160,8 +153,7 @@ def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, 
         info: dict[str, Any] = {**label, "replicates": int(pts["replicates"].min()), "outcomes": {}}
         for outcome in outcomes:
             y = pts[outcome].to_numpy(dtype=float)[idx]
-            keyed = runs[runs["point_key"].isin(pts["point_key"])]
-            entry = {"noise_share": noise_share(keyed, pts, outcome), "variance": float(np.var(y))}
+            entry = {"noise_share": noise_share(pts, outcome), "variance": float(np.var(y))}
             if np.var(y) == 0:
                 entry["constant"] = True
                 info["outcomes"][outcome] = entry

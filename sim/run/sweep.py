@@ -270,29 +270,75 @@ def run_job_points(points: Sequence[SweepPoint], root: Path, overrides: Sequence
 # ----------------------------------------------------------------------------- aggregation
 
 
-def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
+# Per-point outcomes of the points table: column -> (runs column, how a run counts). Each gets its
+# within-point variance too (``var_<column>``), so an analysis can weigh Monte Carlo noise from the points alone.
+POINT_OUTCOMES = {
+    "p_escalation": "escalated", "p_any_clash": "any_clash", "mean_clashes": "clashes",
+    "mean_interventions": "interventions", "mean_attacks_state": "attacks_state", "mean_attacks_us": "attacks_us",
+    "p_boycott_ended": "boycott_ended", "mean_boycott_days": "boycott_days",
+    "mean_cohesion_within": "cohesion_within", "mean_cohesion_house": "cohesion_house",
+}  # fmt: skip
+
+
+def point_row(info: Mapping[str, Any], r: pd.DataFrame) -> dict[str, Any]:
+    """One point's row of aggregate/points.parquet: what it is, P(escalation) with its Wilson interval, and
+    the mean (and within-point variance) of each outcome over its runs."""
+    k, n = int(r["escalated"].sum()), len(r)
+    lo, hi = wilson_interval(k, n)
+    values = r.assign(any_clash=r["first_clash_day"] >= 0)
+    row = {
+        "point_key": info["point_key"], "experiment": info["study"], "scenario": info["scenario"],
+        "label": info["label"], "drop_events": info["drop_events"],
+        **{f"param.{name}": value for name, value in info["params"].items()},
+        **{f"militia.{m['key']}.{f}": m[f] for m in info["militias"] for f in MILITIA_FIELD_NAMES},
+        "replicates": n, "escalated": k, "ci_low": float(lo), "ci_high": float(hi), "seed": info["seed"],
+    }  # fmt: skip
+    for column, source in POINT_OUTCOMES.items():
+        x = values[source].astype(float)
+        row[column] = float(x.mean())
+        row[f"var_{column}"] = float(x.var(ddof=1)) if n > 1 else float("nan")
+    return row
+
+
+def aggregate(root: Path, write: bool = True, keep_runs: bool = True) -> dict[str, Any]:
     """Stack every finished, verified point under ``root`` into aggregate/points, runs and daily tables.
 
     Works with failed or unfinished jobs: it reports them and aggregates what is there. A point whose files
-    fail their check (sim.run.verify) is refused, reported in ``corrupt_points`` and never aggregated."""
+    fail their check (sim.run.verify) is refused, reported in ``corrupt_points`` and never aggregated. The
+    runs table is written point by point as it is read (a design of millions of runs is never held whole);
+    ``keep_runs`` also returns it in ``report["tables"]``."""
+    from sim.run.storage import ParquetStream
+
     root = Path(root)
-    infos, corrupt, runs_by_key = [], [], {}
-    for folder in sorted(p for p in (root / "points").glob("*") if p.is_dir()):
-        problem = check_point(folder)
-        if problem is not None and problem.startswith((NOT_STARTED, "unfinished")):
-            continue  # not finished: reported as missing through its job
-        if problem is None:
-            info = json.loads((folder / "point.json").read_text())
-            try:
-                r = pd.read_parquet(folder / "runs.parquet")
-                problem = check_rows(r, folder.name, info["rows"])
-            except (OSError, ValueError) as exc:
-                problem = f"runs.parquet is not readable ({type(exc).__name__})"
-        if problem is not None:
-            corrupt.append({"point_key": folder.name, "problem": problem})
-            continue
-        infos.append(info)
-        runs_by_key[folder.name] = r
+    infos, corrupt, rows, kept, daily = [], [], [], [], []
+    stream = ParquetStream(root / "aggregate" / "runs.parquet", row_group_rows=200_000) if write else None
+    try:
+        for folder in sorted(p for p in (root / "points").glob("*") if p.is_dir()):
+            problem = check_point(folder)
+            if problem is not None and problem.startswith((NOT_STARTED, "unfinished")):
+                continue  # not finished: reported as missing through its job
+            if problem is None:
+                info = json.loads((folder / "point.json").read_text())
+                try:
+                    r = pd.read_parquet(folder / "runs.parquet")
+                    problem = check_rows(r, folder.name, info["rows"])
+                except (OSError, ValueError) as exc:
+                    problem = f"runs.parquet is not readable ({type(exc).__name__})"
+            if problem is not None:
+                corrupt.append({"point_key": folder.name, "problem": problem})
+                continue
+            infos.append(info)
+            rows.append(point_row(info, r))
+            daily.append(pd.read_parquet(folder / "daily.parquet").assign(scenario=info["scenario"],
+                                                                           label=info["label"]))  # fmt: skip
+            if stream is not None:
+                stream.write(r)
+            if keep_runs or stream is None:
+                kept.append(r)
+    except BaseException:
+        if stream is not None:
+            stream.abort()
+        raise
     jobs, bad_jobs = [], []
     for path in sorted((root / "jobs").glob("*.json")):
         try:
@@ -313,37 +359,16 @@ def aggregate(root: Path, write: bool = True) -> dict[str, Any]:
         "unreadable_jobs": bad_jobs,
     }
     if not infos:
+        if stream is not None:
+            stream.abort()
         return report
-    rows, runs, daily = [], [], []
-    for info in sorted(infos, key=lambda i: i["point_key"]):
-        d = root / "points" / info["point_key"]
-        r = runs_by_key[info["point_key"]]
-        k, n = int(r["escalated"].sum()), len(r)
-        lo, hi = wilson_interval(k, n)
-        row = {
-            "point_key": info["point_key"], "experiment": info["study"], "scenario": info["scenario"],
-            "label": info["label"], "drop_events": info["drop_events"],
-            **{f"param.{name}": value for name, value in info["params"].items()},
-            **{f"militia.{m['key']}.{f}": m[f] for m in info["militias"] for f in MILITIA_FIELD_NAMES},
-            "replicates": n, "escalated": k, "p_escalation": k / n, "ci_low": float(lo), "ci_high": float(hi),
-            "p_any_clash": (r["first_clash_day"] >= 0).mean(),
-            "mean_clashes": r["clashes"].mean(), "mean_interventions": r["interventions"].mean(),
-            "mean_attacks_state": r["attacks_state"].mean(), "mean_attacks_us": r["attacks_us"].mean(),
-            "p_boycott_ended": r["boycott_ended"].mean(), "mean_boycott_days": r["boycott_days"].mean(),
-            "mean_cohesion_within": r["cohesion_within"].mean(),
-            "mean_cohesion_house": r["cohesion_house"].mean(), "seed": info["seed"],
-        }  # fmt: skip
-        rows.append(row)
-        runs.append(r)
-        daily.append(pd.read_parquet(d / "daily.parquet").assign(scenario=info["scenario"], label=info["label"]))
-    out = {
-        "points": pd.DataFrame(rows),
-        "runs": pd.concat(runs, ignore_index=True),
-        "daily": pd.concat(daily, ignore_index=True),
-    }
+    out = {"points": pd.DataFrame(rows), "daily": pd.concat(daily, ignore_index=True)}
+    if kept:
+        out["runs"] = pd.concat(kept, ignore_index=True)
     if write:
-        for name, df in out.items():
-            atomic_write_parquet(df, root / "aggregate" / f"{name}.parquet")
+        stream.close()
+        for name in ("points", "daily"):
+            atomic_write_parquet(out[name], root / "aggregate" / f"{name}.parquet")
         atomic_write_text(root / "aggregate" / "report.json", json.dumps(report, indent=1, default=str))
     report["tables"] = out
     return report
@@ -396,7 +421,7 @@ class AggregateCallback(Callback):
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         root = Path(str(config.hydra.sweep.dir))
         if (root / "points").exists():
-            report = aggregate(root)
+            report = aggregate(root, keep_runs=False)
             for line in problems(report):
                 print(f"error: {line}", file=sys.stderr)
             print(describe(report))
