@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (folder / "points").is_dir():
         return _error(f"{folder} has no points/ folder: not a sweep folder", 2)
     try:
-        report = aggregate(folder, keep_runs=False)
+        report = aggregate(folder, keep_rows=False)
     except (OSError, ValueError, KeyError) as exc:  # e.g. a disk error while writing the tables
         return _error(f"{folder}: aggregation failed: {type(exc).__name__}: {' '.join(str(exc).split())}", 1)
     for line in problems(report):

@@ -96,6 +96,21 @@ def test_finished_points_are_not_recomputed(tmp_path):
     pd.testing.assert_frame_equal(ax["daily"], ay["daily"])
 
 
+def test_streamed_aggregate_tables_equal_the_in_memory_ones(tmp_path):
+    """The runs and daily tables written point by point (keep_rows=False) hold exactly the rows that the
+    in-memory aggregation returns, and the report says the same either way."""
+    run_points(_points(3), tmp_path, chunk_size=7, progress=False)
+    kept = aggregate(tmp_path, write=False)
+    streamed = aggregate(tmp_path, keep_rows=False)
+    assert set(streamed["tables"]) == {"points"}  # nothing but the points table is held in memory
+    assert streamed["n_points"] == kept["n_points"] == 3
+    for name in ("points", "runs", "daily"):
+        on_disk = pd.read_parquet(tmp_path / "aggregate" / f"{name}.parquet")
+        assert len(on_disk) == len(kept["tables"][name]) > 0
+        pd.testing.assert_frame_equal(on_disk, kept["tables"][name])
+    assert not list((tmp_path / "aggregate").glob(".*.tmp"))  # no temporary file left behind
+
+
 def test_aggregate_reports_unfinished_jobs(tmp_path):
     """A job that started but never finished is reported, its points listed missing, and the CLI exits 1."""
     pts = _points(2)

@@ -211,7 +211,7 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
               f"{elsewhere}, {res['seconds']:.1f} s -> {root}")  # fmt: skip
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         return res
-    report = aggregate(root, keep_runs=False)  # a single-run grid: aggregate at once
+    report = aggregate(root, keep_rows=False)  # a single-run grid: aggregate at once
     if not quiet:
         for line in problems(report):
             print(f"error: {line}", file=sys.stderr)

@@ -300,18 +300,19 @@ def point_row(info: Mapping[str, Any], r: pd.DataFrame) -> dict[str, Any]:
     return row
 
 
-def aggregate(root: Path, write: bool = True, keep_runs: bool = True) -> dict[str, Any]:
+def aggregate(root: Path, write: bool = True, keep_rows: bool = True) -> dict[str, Any]:
     """Stack every finished, verified point under ``root`` into aggregate/points, runs and daily tables.
 
     Works with failed or unfinished jobs: it reports them and aggregates what is there. A point whose files
     fail their check (sim.run.verify) is refused, reported in ``corrupt_points`` and never aggregated. The
-    runs table is written point by point as it is read (a design of millions of runs is never held whole);
-    ``keep_runs`` also returns it in ``report["tables"]``."""
+    runs and daily tables are written point by point as they are read (a design of millions of runs, or of
+    thousands of daily series, is never held whole); ``keep_rows`` also returns them in ``report["tables"]``."""
     from sim.run.storage import ParquetStream
 
     root = Path(root)
     infos, corrupt, rows, kept, daily = [], [], [], [], []
     stream = ParquetStream(root / "aggregate" / "runs.parquet", row_group_rows=200_000) if write else None
+    daily_stream = ParquetStream(root / "aggregate" / "daily.parquet", row_group_rows=200_000) if write else None
     try:
         for folder in sorted(p for p in (root / "points").glob("*") if p.is_dir()):
             problem = check_point(folder)
@@ -329,15 +330,17 @@ def aggregate(root: Path, write: bool = True, keep_runs: bool = True) -> dict[st
                 continue
             infos.append(info)
             rows.append(point_row(info, r))
-            daily.append(pd.read_parquet(folder / "daily.parquet").assign(scenario=info["scenario"],
-                                                                           label=info["label"]))  # fmt: skip
-            if stream is not None:
+            d = pd.read_parquet(folder / "daily.parquet").assign(scenario=info["scenario"], label=info["label"])
+            if write:
                 stream.write(r)
-            if keep_runs or stream is None:
+                daily_stream.write(d)
+            if keep_rows or not write:
                 kept.append(r)
+                daily.append(d)
     except BaseException:
-        if stream is not None:
+        if write:
             stream.abort()
+            daily_stream.abort()
         raise
     jobs, bad_jobs = [], []
     for path in sorted((root / "jobs").glob("*.json")):
@@ -359,16 +362,18 @@ def aggregate(root: Path, write: bool = True, keep_runs: bool = True) -> dict[st
         "unreadable_jobs": bad_jobs,
     }
     if not infos:
-        if stream is not None:
+        if write:
             stream.abort()
+            daily_stream.abort()
         return report
-    out = {"points": pd.DataFrame(rows), "daily": pd.concat(daily, ignore_index=True)}
+    out = {"points": pd.DataFrame(rows)}
     if kept:
         out["runs"] = pd.concat(kept, ignore_index=True)
+        out["daily"] = pd.concat(daily, ignore_index=True)
     if write:
         stream.close()
-        for name in ("points", "daily"):
-            atomic_write_parquet(out[name], root / "aggregate" / f"{name}.parquet")
+        daily_stream.close()
+        atomic_write_parquet(out["points"], root / "aggregate" / "points.parquet")
         atomic_write_text(root / "aggregate" / "report.json", json.dumps(report, indent=1, default=str))
     report["tables"] = out
     return report
@@ -421,7 +426,7 @@ class AggregateCallback(Callback):
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         root = Path(str(config.hydra.sweep.dir))
         if (root / "points").exists():
-            report = aggregate(root, keep_runs=False)
+            report = aggregate(root, keep_rows=False)
             for line in problems(report):
                 print(f"error: {line}", file=sys.stderr)
             print(describe(report))
