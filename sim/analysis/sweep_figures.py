@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -740,22 +740,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _draw_each(kinds: Sequence[str], draw: Callable[[str], list[Path]], errors: type[Exception],
+               every: bool) -> list[Path] | None:  # fmt: skip
+    """Draw each kind and print what was written. With --kind all (``every``) a kind that does not fit is
+    skipped with a line; a single kind's error is printed and ends the command (None)."""
+    written: list[Path] = []
+    for kind in kinds:
+        try:
+            written += draw(kind)
+        except errors as exc:
+            if not every:
+                print(f"error: {kind}: {exc}", file=sys.stderr)
+                return None
+            print(f"skipped {kind}: {exc}")
+    for path in written:
+        print(f"wrote {path}")
+    return written
+
+
 def _plot(args: argparse.Namespace, folder: Path) -> int:
     from sim.analysis.study_figures import FigureError
     out = args.out or folder / "figures"
+    every = args.kind == "all"
     studies = study_kinds(folder)
-    if args.kind in STUDY_KINDS or (args.kind == "all" and studies):
-        written: list[Path] = []
-        for kind in (studies if args.kind == "all" else [args.kind]):
-            try:
-                written += make_study_figure(kind, folder, out, args.outcome)
-            except FigureError as exc:
-                if args.kind != "all":
-                    print(f"error: {kind}: {exc}", file=sys.stderr)
-                    return 2
-                print(f"skipped {kind}: {exc}")
-        for path in written:
-            print(f"wrote {path}")
+    if args.kind in STUDY_KINDS or (every and studies):
+        kinds = studies if every else [args.kind]
+        written = _draw_each(kinds, lambda kind: make_study_figure(kind, folder, out, args.outcome), FigureError, every)
         return 0 if written else 2
     try:
         points = load_points(folder)
@@ -764,20 +774,15 @@ def _plot(args: argparse.Namespace, folder: Path) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    kinds = KINDS if args.kind == "all" else (args.kind,)
-    written = []
-    for kind in kinds:
-        try:
-            if args.kind == "all":
-                _fits(kind, points, daily)
-            written += make_figure(kind, points, daily, out, x=args.x, y=args.y)
-        except PlotError as exc:
-            if args.kind != "all":
-                print(f"error: {kind}: {exc}", file=sys.stderr)
-                return 2
-            print(f"skipped {kind}: {exc}")
-    for path in written:
-        print(f"wrote {path}")
+
+    def draw(kind: str) -> list[Path]:
+        if every:
+            _fits(kind, points, daily)
+        return make_figure(kind, points, daily, out, x=args.x, y=args.y)
+
+    written = _draw_each(KINDS if every else (args.kind,), draw, PlotError, every)
+    if written is None:
+        return 2
     if not written:
         print("error: no figure fits these tables", file=sys.stderr)
         return 2
