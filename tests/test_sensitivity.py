@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sweeps import kill_when_stored
 
 from sim.analysis import discovery, sensitivity
 from sim.model import priors
@@ -168,14 +166,7 @@ def test_design_sweep_killed_and_resumed_equals_uninterrupted(tmp_path):
                           timeout=600)  # fmt: skip
     assert full.returncode == 0, full.stderr
     cut = tmp_path / "cut"
-    proc = subprocess.Popen([*args, f"hydra.sweep.dir={cut}"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    deadline = time.time() + 300
-    while time.time() < deadline and len(list(cut.glob("points/*/point.json"))) < 4:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done_before = len(list(cut.glob("points/*/point.json")))
+    done_before = kill_when_stored([*args, f"hydra.sweep.dir={cut}"], cut, 4, cwd=ROOT, timeout=300)
     assert 4 <= done_before < 16, done_before
     again = subprocess.run([*args, f"hydra.sweep.dir={cut}"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweeps import run_sweep, sweep_tables
 
 from sim import paths
 
@@ -41,25 +42,8 @@ def slurm() -> None:
     pytest.skip("no local SLURM cluster: start one with `experiments/slurm/local_cluster.sh start` (root, Debian)")
 
 
-def _sim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_S
-    )
-
-
-def _ok(res: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert res.returncode == 0, res.stdout + res.stderr
-    return res
-
-
-def _tables(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    points = pd.read_parquet(root / "aggregate/points.parquet").drop(columns=["experiment"])
-    runs = pd.read_parquet(root / "aggregate/runs.parquet")
-    return points, runs.sort_values(["point_key", "replicate"]).reset_index(drop=True)
-
-
 def _assert_same_tables(a: Path, b: Path) -> None:
-    (pa, ra), (pb, rb) = _tables(a), _tables(b)
+    (pa, ra), (pb, rb) = sweep_tables(a), sweep_tables(b)
     assert len(pa) == 6
     pd.testing.assert_frame_equal(pa, pb)
     pd.testing.assert_frame_equal(ra, rb)
@@ -67,8 +51,8 @@ def _assert_same_tables(a: Path, b: Path) -> None:
 
 def test_slurm_sweep_equals_basic_launcher(slurm, tmp_path):
     """A 3-task array on SLURM aggregates to exactly the basic launcher's tables."""
-    _ok(_sim(*STUDY, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path))
-    _ok(_sim(*STUDY, *ON_LOCAL_CLUSTER, f"hydra.sweep.dir={tmp_path / 'slurm'}", cwd=tmp_path))
+    run_sweep(*STUDY, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path, timeout=TIMEOUT_S)
+    run_sweep(*STUDY, *ON_LOCAL_CLUSTER, f"hydra.sweep.dir={tmp_path / 'slurm'}", cwd=tmp_path, timeout=TIMEOUT_S)
     scripts = list((tmp_path / "slurm/.submitit").glob("*/*_submission.sh"))
     assert len(scripts) == 1 and "#SBATCH --array=0-2" in scripts[0].read_text()  # it did go through sbatch
     _assert_same_tables(tmp_path / "basic", tmp_path / "slurm")
@@ -109,9 +93,9 @@ def test_cancelled_task_ends_the_sweep_and_a_rerun_runs_only_its_points(slurm, t
     root = tmp_path / "slurm"
     kept = {p: p.stat().st_mtime_ns for p in root.glob("points/*/runs.parquet")}
     assert len(kept) == 4  # the two finished tasks' points
-    _ok(_sim(*cmd, cwd=tmp_path))
+    run_sweep(*cmd, cwd=tmp_path, timeout=TIMEOUT_S)
     ran = sorted(json.loads(p.read_text())["ran"] for p in root.glob("jobs/*.json"))
     assert ran == [0, 0, 2]  # the rerun ran only the cancelled task's two points
     assert {p: p.stat().st_mtime_ns for p in kept} == kept
-    _ok(_sim(*STUDY, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path))
+    run_sweep(*STUDY, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path, timeout=TIMEOUT_S)
     _assert_same_tables(tmp_path / "basic", root)

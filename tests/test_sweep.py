@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
+from sweeps import kill_when_stored, run_sweep, sweep_tables
 
 from sim.model.params import MILITIAS, make_militias, make_params
 from sim.model.scenario import load_scenario
@@ -23,28 +21,14 @@ EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.y
 TINY = ["replicates=40", "params.cells_per_militia=5", "scenario=attack_and_intervention"]
 
 
-def _sweep(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    res = subprocess.run(
-        [sys.executable, "-m", "sim", "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
-    return res
-
-
-def _tables(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    points = pd.read_parquet(root / "aggregate/points.parquet").drop(columns=["experiment"])
-    runs = pd.read_parquet(root / "aggregate/runs.parquet")
-    return points, runs.sort_values(["point_key", "replicate"]).reset_index(drop=True)
-
-
 @pytest.mark.slow
 def test_aggregate_independent_of_launcher(tmp_path):
     """basic, joblib and submitit_local launchers give identical aggregated tables."""
     args = [*TINY, "params.patron_influence=0.3,0.9", "+grid.militia_independence=[0.2,0.8]"]
     out = {}
     for launcher in ("basic", "joblib", "submitit_local"):
-        _sweep(*args, f"launcher={launcher}", f"hydra.sweep.dir={tmp_path / launcher}", cwd=tmp_path)
-        out[launcher] = _tables(tmp_path / launcher)
+        run_sweep(*args, f"launcher={launcher}", f"hydra.sweep.dir={tmp_path / launcher}", cwd=tmp_path)
+        out[launcher] = sweep_tables(tmp_path / launcher)
     for launcher in ("joblib", "submitit_local"):
         pd.testing.assert_frame_equal(out["basic"][0], out[launcher][0])
         pd.testing.assert_frame_equal(out["basic"][1], out[launcher][1])
@@ -53,11 +37,11 @@ def test_aggregate_independent_of_launcher(tmp_path):
 
 def test_aggregate_independent_of_how_points_are_split(tmp_path):
     """The same four points split across jobs differently (and chunked differently) give the same tables."""
-    _sweep(*TINY, "params.patron_influence=0.3,0.9", "+grid.militia_independence=[0.2,0.8]",
-           f"hydra.sweep.dir={tmp_path / 'a'}", cwd=tmp_path)  # fmt: skip
-    _sweep(*TINY, "params.militia_independence=0.8,0.2", "+grid.patron_influence=[0.9,0.3]", "chunk_size=7",
-           f"hydra.sweep.dir={tmp_path / 'b'}", cwd=tmp_path)  # fmt: skip
-    a, b = _tables(tmp_path / "a"), _tables(tmp_path / "b")
+    run_sweep(*TINY, "params.patron_influence=0.3,0.9", "+grid.militia_independence=[0.2,0.8]",
+              f"hydra.sweep.dir={tmp_path / 'a'}", cwd=tmp_path)  # fmt: skip
+    run_sweep(*TINY, "params.militia_independence=0.8,0.2", "+grid.patron_influence=[0.9,0.3]", "chunk_size=7",
+              f"hydra.sweep.dir={tmp_path / 'b'}", cwd=tmp_path)  # fmt: skip
+    a, b = sweep_tables(tmp_path / "a"), sweep_tables(tmp_path / "b")
     pd.testing.assert_frame_equal(a[0], b[0])
     pd.testing.assert_frame_equal(a[1], b[1])
 
@@ -132,22 +116,16 @@ def test_kill_minus_nine_then_resume_equals_uninterrupted(tmp_path):
     args = ["replicates=400", "params.cells_per_militia=10", "scenario=seed_timeline",
             "params.patron_influence=0.1,0.25,0.4,0.55,0.7,0.85"]  # fmt: skip
     full = tmp_path / "full"
-    _sweep(*args, f"hydra.sweep.dir={full}", cwd=tmp_path)
+    run_sweep(*args, f"hydra.sweep.dir={full}", cwd=tmp_path)
     cut = tmp_path / "cut"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "-m", *args, f"hydra.sweep.dir={cut}"], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(cut.glob("points/*/point.json"))) < 2:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done_before = len(list(cut.glob("points/*/point.json")))
+    done_before = kill_when_stored([sys.executable, "-m", "sim", "-m", *args, f"hydra.sweep.dir={cut}"], cut, 2,
+                                   cwd=tmp_path, timeout=120)  # fmt: skip
     assert 2 <= done_before < 6, done_before
     assert aggregate(cut)["n_points"] == done_before  # the partial sweep aggregates
-    res = _sweep(*args, f"hydra.sweep.dir={cut}", cwd=tmp_path)
+    res = run_sweep(*args, f"hydra.sweep.dir={cut}", cwd=tmp_path)
     assert res.stdout.count("ran 0,") == done_before  # finished points are not recomputed
     assert res.stdout.count("ran 1,") == 6 - done_before
-    a, b = _tables(full), _tables(cut)
+    a, b = sweep_tables(full), sweep_tables(cut)
     pd.testing.assert_frame_equal(a[0], b[0])
     pd.testing.assert_frame_equal(a[1], b[1])
 
