@@ -12,7 +12,7 @@ import numpy as np
 from sim.model import keyed_random as kr
 from sim.model import rules
 from sim.model.params import Militia
-from sim.model.state import cell_traits, sadr_traits
+from sim.model.state import cell_traits, initial_mobilisation, sadr_traits
 
 
 class World(Protocol):
@@ -30,6 +30,8 @@ class World(Protocol):
     salient: bool
     forced_intervention: bool
     attacks_today: int
+    violence: Any
+    rivalry: Any
     clash: bool
 
     def draw(self, purpose: kr.Purpose, uid: Any) -> np.ndarray: ...
@@ -213,7 +215,8 @@ class SadrBloc(mesa.Agent):
         self.participating = True
         self.commitment = np.float64(0.0)
         self.u_walk, self.u_return = sadr_traits(model.seed_value, model.replicate)
-        self.mobilisation = rules.mobilisation_target(np.float64(p.sadr_grievance_base), p.mobilisation_threshold)
+        self.mobilisation = initial_mobilisation(p)
+        self.stake = np.float64(0.0)
         self.boycott_days = np.int64(0)
         self.boycott_ended = False
         self.boycott_clash_days = np.int64(0)
@@ -221,25 +224,35 @@ class SadrBloc(mesa.Agent):
         self._was_participating = True
 
     def react(self) -> None:
-        """Step 6: attacks on the state (the PM is its ally) anger it; boycott or return; mobilise."""
+        """Step 6: attacks on the state (the PM is its ally) anger it; boycott or return; its armed wing
+        reads the threat from the other camp (refusals, violence, rivalry) and moves towards it."""
         p, m = self.model.p, self.model
         self.grievance = rules.after_attacks(self.grievance, m.attacks_today, p.attack_sadr_grievance)
         self._was_participating = self.participating
         self.participating = bool(
             rules.participation_after(
-                self.participating, self.u_walk, self.u_return, self.grievance, self.commitment,
+                self.participating, self.u_walk, self.u_return, self.grievance, self.commitment, self.stake,
                 p.boycott_threshold, p.return_threshold, p.sadr_tau,
             )
         )  # fmt: skip
         self.commitment = rules.commitment_after(
             self._was_participating, self.participating, self.commitment, p.boycott_commitment
         )
-        self.mobilisation = rules.mobilisation_after(
-            self.mobilisation, self.grievance, p.mobilisation_threshold, p.mobilisation_rate, self.order_days
-        )
+        refusing = rules.refusing_share(np.array([ld.contests for ld in m.leaders]), axis=0)[0]
+        threat = rules.sadr_threat(
+            self.grievance, refusing, m.violence, m.rivalry, p.rivalry_base,
+            p.threat_refusal, p.threat_violence, p.threat_rivalry,
+        )  # fmt: skip
+        target = rules.mobilisation_target(threat, p.mobilisation_threshold, p.mobilisation_tau)
+        self.mobilisation = rules.mobilisation_after(self.mobilisation, target, p.mobilisation_rate, self.order_days)
 
     def suffer_clash(self) -> None:
-        self.grievance = rules.after_clash(self.grievance, self.model.clash, self.model.p.clash_grievance)
+        """Step 7: a clash angers the bloc, and Sadr may order his wing home (¶38)."""
+        p = self.model.p
+        self.grievance = rules.after_clash(self.grievance, self.model.clash, p.clash_grievance)
+        if rules.sadr_restrains(self.model.draw(kr.Purpose.SADR_ORDER, self.uid), self.model.clash, p.sadr_restraint):
+            self.mobilisation = rules.stood_down(self.mobilisation, p.sadr_discipline)
+            self.order_days = np.int64(p.order_days)
         if self.model.clash:
             self.boycott_clash_days = self.boycott_clash_days + (not self.participating)
 

@@ -68,6 +68,9 @@ class MilitiaModel(mesa.Model):
         self.clashes = 0
         self.escalated = False
         self.escalation_day = NO_DAY
+        self.sustained = False
+        self.sustained_day = NO_DAY
+        self.violence = np.float64(0.0)
         self.first_clash_day = NO_DAY
         self._sums = empty_sums(1)
         self.record: dict[str, np.ndarray] = {}
@@ -115,7 +118,7 @@ class MilitiaModel(mesa.Model):
             targeted=self.patron.targets.reshape(1, -1, 1).copy(),
             offset=np.zeros_like(active, dtype=np.float64), risk=np.zeros_like(active, dtype=np.float64), active=active,
             sadr_grievance=one(self.sadr.grievance), participating=one(self.sadr.participating, bool),
-            commitment=one(self.sadr.commitment), sadr_u_walk=one(self.sadr.u_walk),
+            commitment=one(self.sadr.commitment), sadr_stake=one(self.sadr.stake), sadr_u_walk=one(self.sadr.u_walk),
             sadr_u_return=one(self.sadr.u_return), boycott_clash_days=one(self.sadr.boycott_clash_days, np.int64),
             mobilisation=one(self.sadr.mobilisation), boycott_days=one(self.sadr.boycott_days, np.int64),
             boycott_ended=one(self.sadr.boycott_ended, bool),
@@ -124,7 +127,8 @@ class MilitiaModel(mesa.Model):
             salient=one(self.salient, bool),
             forced_intervention=one(self.forced_intervention, bool), clash=one(self.clash, bool), clash_ring=ring,
             clashes=one(self.clashes, np.int64), escalated=one(self.escalated, bool),
-            escalation_day=one(self.escalation_day, np.int64), first_clash_day=one(self.first_clash_day, np.int64),
+            escalation_day=one(self.escalation_day, np.int64), sustained=one(self.sustained, bool),
+            sustained_day=one(self.sustained_day, np.int64), first_clash_day=one(self.first_clash_day, np.int64),
         )  # fmt: skip
 
     def _scatter_event_state(self, s: State) -> None:
@@ -137,7 +141,7 @@ class MilitiaModel(mesa.Model):
             ld.attacks_us = s.attacks_us[0, j, 0]
         self.sadr.grievance, self.sadr.mobilisation = s.sadr_grievance[0, 0, 0], s.mobilisation[0, 0, 0]
         self.sadr.participating = bool(s.participating[0, 0, 0])
-        self.sadr.commitment = s.commitment[0, 0, 0]
+        self.sadr.commitment, self.sadr.stake = s.commitment[0, 0, 0], s.sadr_stake[0, 0, 0]
         self.sadr.order_days = s.sadr_order_days[0, 0, 0]
         self.pm.capacity, self.rivalry = s.capacity[0, 0, 0], s.rivalry[0, 0, 0]
         self.salient = bool(s.salient[0, 0, 0])
@@ -172,12 +176,12 @@ class MilitiaModel(mesa.Model):
         # 5. attacks and US retaliation
         self._phase(leaders, "act")
         self.attacks_today = int(sum(ld.attacked_state_today for ld in self.leaders))
-        # 6. Sadr's bloc reacts; attacks on the state also sharpen the rivalry
+        # 6. Sadr's bloc reacts to today's attacks, refusals, violence and rivalry
         self.rivalry = rules.after_attacks(self.rivalry, self.attacks_today, self.p.attack_rivalry)
-        self.sadr.react()
-        # 7. clash between the camps
         active = np.array([[c.active for c in ld.cells] for ld in self.leaders], dtype=bool)[None]
-        v = rules.camp_violence(active)[0, 0, 0]
+        self.violence = v = rules.camp_violence(active)[0, 0, 0]
+        self.sadr.react()
+        # 7. clash between the camps, and the severity ladder
         self.hazard = rules.clash_hazard(self.p.clash_kappa, v, self.sadr.mobilisation)
         self.clash = bool(self.draw(kr.Purpose.CLASH, kr.PATRON_UID) < self.hazard)
         self.rivalry = rules.after_clash(self.rivalry, self.clash, self.p.clash_rivalry)
@@ -188,9 +192,11 @@ class MilitiaModel(mesa.Model):
             self.clash_days.append(t)
             if self.first_clash_day == NO_DAY:
                 self.first_clash_day = t
-        recent = sum(1 for d in self.clash_days if t - d < self.p.escalation_window)
-        if not self.escalated and recent >= self.p.escalation_clashes:
+        ago = t - np.array(self.clash_days, dtype=np.int64)
+        if not self.escalated and rules.clashes_within(ago, self.p.escalation_window, self.p.escalation_clashes):
             self.escalated, self.escalation_day = True, t
+        if not self.sustained and rules.clashes_within(ago, self.p.sustained_window, self.p.sustained_clashes):
+            self.sustained, self.sustained_day = True, t
         # 8. drift
         self._phase(leaders, "drift")
         self.sadr.drift()

@@ -15,7 +15,7 @@ from sim.model.events import apply_events
 from sim.model.outcomes import accumulate, daily_record, empty_sums, run_record
 from sim.model.params import Militia
 from sim.model.scenario import Scenario
-from sim.model.state import FAR_PAST, NO_DAY, Point, State, initial_state, point_arrays
+from sim.model.state import FAR_PAST, NO_DAY, Point, State, clash_window, initial_state, point_arrays
 
 
 @dataclass
@@ -83,29 +83,41 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     g, h = rules.after_retaliation(g, h, retaliated, pt.retaliation_grievance, pt.retaliation_hostility)
     n_att = np.count_nonzero(att_state, axis=1, keepdims=True)
 
-    # 6. Sadr's bloc
+    # 6. Sadr's bloc: attacks on its ally anger it; it stays, walks out or returns; its armed wing
+    # reads the threat from the other camp (refusals, violence, rivalry) and moves towards it
     gs = rules.after_attacks(s.sadr_grievance, n_att, pt.attack_sadr_grievance)
     rivalry = rules.after_attacks(s.rivalry, n_att, pt.attack_rivalry)
     part = rules.participation_after(
-        s.participating, s.sadr_u_walk, s.sadr_u_return, gs, s.commitment,
+        s.participating, s.sadr_u_walk, s.sadr_u_return, gs, s.commitment, s.sadr_stake,
         pt.boycott_threshold, pt.return_threshold, pt.sadr_tau,
     )  # fmt: skip
     commitment = rules.commitment_after(s.participating, part, s.commitment, pt.boycott_commitment)
-    m = rules.mobilisation_after(s.mobilisation, gs, pt.mobilisation_threshold, pt.mobilisation_rate, s.sadr_order_days)
-
-    # 7. intra-Shi'ite clash and escalation
     v = rules.camp_violence(active)
+    threat = rules.sadr_threat(
+        gs, rules.refusing_share(contests), v, rivalry, pt.rivalry_base,
+        pt.threat_refusal, pt.threat_violence, pt.threat_rivalry,
+    )  # fmt: skip
+    target = rules.mobilisation_target(threat, pt.mobilisation_threshold, pt.mobilisation_tau)
+    m = rules.mobilisation_after(s.mobilisation, target, pt.mobilisation_rate, s.sadr_order_days)
+
+    # 7. intra-Shi'ite clash and the severity ladder (any clash, escalation, sustained fighting)
     hazard = rules.clash_hazard(pt.clash_kappa, v, m)
     clash = draw(kr.Purpose.CLASH, kr.PATRON_UID) < hazard
     g = rules.after_clash(g, clash, pt.clash_grievance)
     gs = rules.after_clash(gs, clash, pt.clash_grievance)
     rivalry = rules.after_clash(rivalry, clash, pt.clash_rivalry)
+    halt = rules.sadr_restrains(draw(kr.Purpose.SADR_ORDER, kr.SADR_UID), clash, pt.sadr_restraint)
+    m = np.where(halt, rules.stood_down(m, pt.sadr_discipline), m)
+    s.sadr_order_days = np.where(halt, pt.order_days, s.sadr_order_days)
     W = s.clash_ring.shape[2]
     s.clash_ring[:, :, t % W] = np.where(clash, t, FAR_PAST)[:, :, 0]
-    recent = np.count_nonzero((t - s.clash_ring) < pt.escalation_window, axis=2, keepdims=True)
-    newly = ~s.escalated & (recent >= pt.escalation_clashes)
+    ago = t - s.clash_ring
+    newly = ~s.escalated & rules.clashes_within(ago, pt.escalation_window, pt.escalation_clashes)
     s.escalation_day = np.where(newly, t, s.escalation_day)
     s.escalated = s.escalated | newly
+    newly = ~s.sustained & rules.clashes_within(ago, pt.sustained_window, pt.sustained_clashes)
+    s.sustained_day = np.where(newly, t, s.sustained_day)
+    s.sustained = s.sustained | newly
     s.first_clash_day = np.where(clash & (s.first_clash_day == NO_DAY), t, s.first_clash_day)
     s.clashes = s.clashes + clash
 
@@ -158,8 +170,7 @@ def run_batch(
     n_cells = int(np.max(pt.cells_per_militia))
     if np.any(pt.cells_per_militia != n_cells):
         raise ValueError("cells_per_militia must be equal within one batch (array shape); split the batch")
-    window = int(np.max(pt.escalation_window))
-    s = initial_state(pt, seed, replicates, n_cells, window)
+    s = initial_state(pt, seed, replicates, n_cells, clash_window(pt))
     s.tension = rules.tension(0.0, s.mobilisation, s.rivalry, *_weights(pt))
     rep_key = kr.replicate_key(seed, replicates.astype(np.uint64).reshape(R, 1, 1))
     sums = empty_sums(R)

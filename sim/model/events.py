@@ -61,6 +61,8 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
                 delta = pt.election_shock * change
                 if bloc == f("sadr_bloc"):
                     _add(state.sadr_grievance, delta)
+                    # a gain is a stake that walking out would forfeit (¶25); a loss leaves none
+                    state.sadr_stake[...] = pt.election_stake * (float(after) > float(before))
                 else:
                     _add(state.grievance, delta, _militia_mask(None, militias, bloc))
             _add(state.rivalry, f("rivalry"))

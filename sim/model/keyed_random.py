@@ -31,6 +31,7 @@ class Purpose(IntEnum):
     BOYCOTT = 8  # Sadr's walk-out threshold (day -1: a trait of the run's Sadr)
     CLASH = 9
     RETURN = 10  # Sadr's return threshold (day -1)
+    SADR_ORDER = 11  # whether Sadr orders his wing home after a clash
 
 
 # Agent ids are fixed by role, never by creation order, so both engines key draws alike.

@@ -63,6 +63,8 @@ def run_record(s: State, sums: dict[str, np.ndarray], days: int, militias: Seque
     out = {
         "escalated": s.escalated.reshape(R),
         "escalation_day": s.escalation_day.reshape(R),
+        "sustained": s.sustained.reshape(R),
+        "sustained_day": s.sustained_day.reshape(R),
         "first_clash_day": s.first_clash_day.reshape(R),
         "clashes": s.clashes.reshape(R),
         "interventions": s.interventions.reshape(R),

@@ -186,13 +186,13 @@ def return_probability(grievance, threshold, tau):
     return sigmoid((threshold - grievance) / tau)
 
 
-def participation_after(participating, u_walk, u_return, grievance, commitment, boycott_threshold,
+def participation_after(participating, u_walk, u_return, grievance, commitment, stake, boycott_threshold,
                         return_threshold, tau):
     """Participating blocs walk out when grievance is high; boycotting ones return when grievance
     plus the commitment they made in walking out (the cost of climbing down, ¶34, ¶36) is low.
     ``u_walk`` and ``u_return`` are the run's fixed draws: with them the decision is deterministic
     (u < sigmoid((g - c) / tau) is g > c + tau logit(u): a threshold drawn once per run)."""
-    walks_out = u_walk < boycott_probability(grievance, boycott_threshold, tau)
+    walks_out = u_walk < boycott_probability(grievance - stake, boycott_threshold, tau)
     returns = u_return < return_probability(grievance + commitment, return_threshold, tau)
     return np.where(participating, ~walks_out, returns)
 
@@ -204,23 +204,45 @@ def commitment_after(participating_before, participating_after, commitment, boyc
     return np.where(walked_out, boycott_commitment, np.where(returned, 0.0, commitment))
 
 
-def mobilisation_target(grievance, threshold):
-    """Where a bloc's armed wing heads: home until grievance passes ``threshold``, then rising
-    linearly to full mobilisation at grievance 1. A boycott is a political act: its commitment
-    does not arm anyone (¶34-38: no fighting is reported during the boycott)."""
-    return clip01((grievance - threshold) / (1.0 - threshold))
+def refusing_share(contests, axis: int = 1):
+    """Share of the militia leaders refusing the results today (an exact integer count)."""
+    n = np.shape(contests)[axis]
+    return np.count_nonzero(contests, axis=axis, keepdims=True) / n
 
 
-def mobilisation_after(mobilisation, grievance, threshold, rate, order_days=0):
+def sadr_threat(grievance, refusing, violence, rivalry, rivalry_base, w_refusal, w_violence, w_rivalry):
+    """The threat Sadr's movement reads, on the grievance scale: its own grievance plus Richardson's
+    reaction terms to the other camp, the share of militia leaders refusing the results (¶3, ¶22),
+    their camp's violence (¶2, ¶5) and the rivalry above its baseline (¶24, ¶28). Additive, so that
+    switching one route off (its weight 0) leaves the others as they were."""
+    return grievance + w_refusal * refusing + w_violence * violence + w_rivalry * (rivalry - rivalry_base)
+
+
+def mobilisation_target(threat, threshold, tau):
+    """The share of the armed wing whose own threshold today's threat passes: members' thresholds spread
+    logistically around ``threshold`` with scale ``tau`` (Granovetter 1978; Epstein's threshold made
+    stochastic), so the wing answers threat smoothly, with no hard floor below which nothing moves.
+    A boycott is a political act: its commitment does not arm anyone (¶34-38)."""
+    return sigmoid((threat - threshold) / tau)
+
+
+def mobilisation_after(mobilisation, target, rate, order_days=0):
     """The armed wing's mobilisation moves towards its target at a daily rate; while the
     leader's stand-down order holds, the target is zero."""
-    target = np.where(order_days > 0, 0.0, mobilisation_target(grievance, threshold))
+    target = np.where(order_days > 0, 0.0, target)
     return mobilisation + rate * (target - mobilisation)
 
 
 def stood_down(mobilisation, discipline):
     """A single leader's stand-down order: the disciplined share of the armed wing goes home at once."""
     return mobilisation * (1.0 - discipline)
+
+
+def sadr_restrains(u, clash, restraint):
+    """After a clash day Sadr orders his armed wing home with probability ``restraint``: a single
+    leader who returned to politics "to avoid an escalation" (¶38) can halt his own side (Staniland
+    2014: an integrated organisation's leader controls its fighters)."""
+    return clash & (u < restraint)
 
 
 def mediator_credibility(involvements, credibilities):
@@ -244,6 +266,12 @@ def mediated(grievance, credibility, effect):
 def clash_hazard(kappa, violence, mobilisation):
     """Daily probability of an intra-Shi'ite clash: 1 - exp(-kappa v m)."""
     return daily_hazard(kappa, violence * mobilisation)
+
+
+def clashes_within(ago, window, needed, axis: int = -1):
+    """Whether at least ``needed`` clash-days fall within the last ``window`` days (today included),
+    given how many days ago each remembered clash-day was."""
+    return np.count_nonzero(np.asarray(ago) < window, axis=axis, keepdims=True) >= needed
 
 
 def after_clash(x, clash, rise):

@@ -91,6 +91,7 @@ class State:
     sadr_grievance: np.ndarray
     participating: np.ndarray
     commitment: np.ndarray
+    sadr_stake: np.ndarray
     sadr_u_walk: np.ndarray
     sadr_u_return: np.ndarray
     mobilisation: np.ndarray
@@ -110,6 +111,8 @@ class State:
     clashes: np.ndarray
     escalated: np.ndarray
     escalation_day: np.ndarray
+    sustained: np.ndarray
+    sustained_day: np.ndarray
     first_clash_day: np.ndarray
 
     def copy(self) -> State:
@@ -133,6 +136,19 @@ def sadr_traits(seed, replicate):
     u_walk = kr.uniform_from_key(kr.step_key(rep_key, -1, kr.Purpose.BOYCOTT), kr.SADR_UID)
     u_return = kr.uniform_from_key(kr.step_key(rep_key, -1, kr.Purpose.RETURN), kr.SADR_UID)
     return u_walk, u_return
+
+
+def initial_mobilisation(pt: Any):
+    """The armed wing at rest: its target at the bloc's baseline grievance, no refusals, no violence
+    and the rivalry at its baseline (so the reaction terms add nothing)."""
+    threat = rules.sadr_threat(pt.sadr_grievance_base, 0.0, 0.0, pt.rivalry_base, pt.rivalry_base,
+                               pt.threat_refusal, pt.threat_violence, pt.threat_rivalry)  # fmt: skip
+    return rules.mobilisation_target(threat, pt.mobilisation_threshold, pt.mobilisation_tau)
+
+
+def clash_window(pt: Any) -> int:
+    """Days of clash history the escalation and sustained-fighting criteria need."""
+    return int(max(np.max(pt.escalation_window), np.max(pt.sustained_window)))
 
 
 def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window: int) -> State:
@@ -173,9 +189,10 @@ def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window:
         sadr_grievance=full(pt.sadr_grievance_base, r1),
         participating=full(True, r1, bool),
         commitment=full(0.0, r1),
+        sadr_stake=full(0.0, r1),
         sadr_u_walk=full(u_walk, r1),
         sadr_u_return=full(u_return, r1),
-        mobilisation=full(rules.mobilisation_target(pt.sadr_grievance_base, pt.mobilisation_threshold), r1),
+        mobilisation=full(initial_mobilisation(pt), r1),
         boycott_days=full(0, r1, np.int64),
         boycott_ended=full(False, r1, bool),
         boycott_clash_days=full(0, r1, np.int64),
@@ -191,5 +208,7 @@ def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window:
         clashes=full(0, r1, np.int64),
         escalated=full(False, r1, bool),
         escalation_day=full(NO_DAY, r1, np.int64),
+        sustained=full(False, r1, bool),
+        sustained_day=full(NO_DAY, r1, np.int64),
         first_clash_day=full(NO_DAY, r1, np.int64),
     )
