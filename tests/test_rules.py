@@ -146,11 +146,11 @@ STATE_RULES = {
     "relax_grievance": (rules.relax, [V(), V(), S(prm("grievance_half_life"))]),
     "relax_pressure": (rules.relax, [V(), S(st.just(0.0)), S(prm("pressure_half_life"))]),
     "relax_rivalry": (rules.relax, [V(), S(prm("rivalry_base")), S(prm("rivalry_half_life"))]),
-    "mobilisation_after": (
-        rules.mobilisation_after,
-        [V(), V(), S(prm("mobilisation_threshold")), S(prm("mobilisation_rate")), V(DAYS)],
+    "mobilisation_after": (rules.mobilisation_after, [V(), V(), S(prm("mobilisation_rate")), V(DAYS)]),
+    "mobilisation_target": (
+        rules.mobilisation_target,
+        [V(st.floats(-1.0, 3.0)), S(prm("mobilisation_threshold")), S(prm("mobilisation_tau"))],
     ),
-    "mobilisation_target": (rules.mobilisation_target, [V(), S(prm("mobilisation_threshold"))]),
     "stood_down": (rules.stood_down, [V(), S(prm("sadr_discipline"))]),
     "drift_independence": (rules.drift_independence, [V(), S(prm("independence_drift"))]),
     "attention_after": (
@@ -194,8 +194,15 @@ OTHER_RULES = {
     ),
     "participation_after": (
         rules.participation_after,
-        [V(BOOL), V(), V(), V(), V(), S(prm("boycott_threshold")), S(prm("return_threshold")), S(prm("sadr_tau"))],
+        [V(BOOL), V(), V(), V(), V(), V(), S(prm("boycott_threshold")), S(prm("return_threshold")),
+         S(prm("sadr_tau"))],
     ),
+    "sadr_threat": (
+        rules.sadr_threat,
+        [V(), V(), V(), V(), S(prm("rivalry_base")), S(prm("threat_refusal")), S(prm("threat_violence")),
+         S(prm("threat_rivalry"))],
+    ),
+    "sadr_restrains": (rules.sadr_restrains, [V(), V(BOOL), S(prm("sadr_restraint"))]),
     "militia_score": (rules.militia_score, [V(), V()]),
     "within_cohesion": (rules.within_cohesion, [V(BOOL), V()]),
 }
@@ -548,15 +555,18 @@ def test_smoothed_rule_tends_to_epsteins_hard_threshold():
 
 @PROPERTY
 @given(part=BOOL, uw=UNIT, ur=UNIT, g1=UNIT, g2=UNIT, k=prm("boycott_commitment"), bt=prm("boycott_threshold"),
-       rt=prm("return_threshold"), tau=prm("sadr_tau"))  # fmt: skip
-def test_sadr_decides_by_thresholds_fixed_for_the_run(part, uw, ur, g1, g2, k, bt, rt, tau):
-    """With the run's draws fixed, more grievance never brings Sadr in and less never takes him out, and
-    the commitment of a walk-out makes returning harder than staying."""
+       rt=prm("return_threshold"), tau=prm("sadr_tau"), stake=prm("election_stake"))  # fmt: skip
+def test_sadr_decides_by_thresholds_fixed_for_the_run(part, uw, ur, g1, g2, k, bt, rt, tau, stake):
+    """With the run's draws fixed, more grievance never brings Sadr in and less never takes him out, the
+    commitment of a walk-out makes returning harder than staying, and a stake won at the polls makes
+    walking out harder (¶25)."""
     lo, hi = sorted((g1, g2))
-    assert rules.participation_after(part, uw, ur, hi, k, bt, rt, tau) <= rules.participation_after(
-        part, uw, ur, lo, k, bt, rt, tau)  # fmt: skip
-    assert rules.participation_after(False, uw, ur, lo, k, bt, rt, tau) <= rules.participation_after(
-        False, uw, ur, lo, 0.0, bt, rt, tau)  # fmt: skip
+    assert rules.participation_after(part, uw, ur, hi, k, stake, bt, rt, tau) <= rules.participation_after(
+        part, uw, ur, lo, k, stake, bt, rt, tau)  # fmt: skip
+    assert rules.participation_after(False, uw, ur, lo, k, stake, bt, rt, tau) <= rules.participation_after(
+        False, uw, ur, lo, 0.0, stake, bt, rt, tau)  # fmt: skip
+    assert rules.participation_after(True, uw, ur, hi, k, 0.0, bt, rt, tau) <= rules.participation_after(
+        True, uw, ur, hi, k, stake, bt, rt, tau)  # fmt: skip
 
 
 @PROPERTY
@@ -568,16 +578,44 @@ def test_commitment_is_made_by_walking_out_and_ended_by_returning(before, after,
 
 
 @PROPERTY
-@given(g=UNIT, threshold=prm("mobilisation_threshold"), m=UNIT, rate=prm("mobilisation_rate"), days=DAYS)
-def test_mobilisation_follows_threat_without_overshooting(g, threshold, m, rate, days):
-    """The armed wing stays home below its threshold, heads for full mobilisation as grievance nears 1,
-    moves towards its target (towards 0 under an order) without passing it."""
-    target = rules.mobilisation_target(g, threshold)
-    assert target == 0 or g > threshold
-    assert rules.mobilisation_target(1.0, threshold) == pytest.approx(1.0)
+@given(g1=UNIT, g2=UNIT, threshold=prm("mobilisation_threshold"), tau=prm("mobilisation_tau"), m=UNIT,
+       rate=prm("mobilisation_rate"), days=DAYS)  # fmt: skip
+def test_mobilisation_follows_threat_without_overshooting(g1, g2, threshold, tau, m, rate, days):
+    """The armed wing's target rises with threat, smoothly and with no floor (half the wing at the
+    threshold, a twentieth three scales below it: Granovetter's spread thresholds), and mobilisation
+    moves towards it (towards 0 under an order) without passing it."""
+    lo, hi = sorted((g1, g2))
+    assert rules.mobilisation_target(lo, threshold, tau) <= rules.mobilisation_target(hi, threshold, tau)
+    assert rules.mobilisation_target(threshold, threshold, tau) == pytest.approx(0.5)
+    assert rules.mobilisation_target(threshold - 3 * tau, threshold, tau) == pytest.approx(0.047, abs=0.001)
+    assert 0 < rules.mobilisation_target(threshold - 0.3, threshold, tau)  # no hard floor
+    target = rules.mobilisation_target(g1, threshold, tau)
     goal = 0.0 if days > 0 else target
-    new = rules.mobilisation_after(m, g, threshold, rate, days)
+    new = rules.mobilisation_after(m, target, rate, days)
     assert min(m, goal) - 1e-12 <= new <= max(m, goal) + 1e-12
+
+
+@PROPERTY
+@given(g=UNIT, refusing=UNIT, v=UNIT, r=UNIT, base=prm("rivalry_base"), wr=prm("threat_refusal"),
+       wv=prm("threat_violence"), wh=prm("threat_rivalry"), extra=st.floats(0.0, 0.5))  # fmt: skip
+def test_more_of_the_other_camp_never_lowers_sadrs_threat(g, refusing, v, r, base, wr, wv, wh, extra):
+    """Richardson's reaction terms: more refusals, violence or rivalry never lower the threat Sadr's
+    movement reads; with every reaction weight 0 the threat is its own grievance; at rest (no refusal, no
+    violence, rivalry at its base) the threat is the grievance whatever the weights."""
+    t = rules.sadr_threat(g, refusing, v, r, base, wr, wv, wh)
+    assert rules.sadr_threat(g, refusing + extra, v, r, base, wr, wv, wh) >= t
+    assert rules.sadr_threat(g, refusing, v + extra, r, base, wr, wv, wh) >= t
+    assert rules.sadr_threat(g, refusing, v, r + extra, base, wr, wv, wh) >= t
+    assert rules.sadr_threat(g, refusing, v, r, base, 0.0, 0.0, 0.0) == g
+    assert rules.sadr_threat(g, 0.0, 0.0, base, base, wr, wv, wh) == g
+
+
+def test_sadr_halts_only_after_a_clash_and_by_his_restraint():
+    """Sadr's order after a clash (¶38): never on a day without a clash; with restraint p, on a share p
+    of clash days (u uniform)."""
+    u = (np.arange(10_000) + 0.5) / 10_000
+    assert not rules.sadr_restrains(u, False, 1.0).any()
+    assert rules.sadr_restrains(u, True, 0.3).mean() == pytest.approx(0.3, abs=1e-4)
 
 
 @PROPERTY

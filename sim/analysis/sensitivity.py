@@ -23,6 +23,7 @@ from sim.run.storage import atomic_write_parquet, atomic_write_text
 OUTCOMES = {
     "p_escalation": "P(escalation)",
     "p_any_clash": "P(any clash)",
+    "p_sustained": "P(sustained fighting)",
     "mean_clashes": "clash-days per run",
     "mean_attacks_state": "attacks on the state/PM per run",
     "mean_attacks_us": "attacks on US assets per run",

@@ -114,11 +114,16 @@ class RunsSummary:
     def table(self, militia_keys: tuple[str, ...]) -> pd.DataFrame:
         """The main job's summary: one row per outcome with estimate and 95% interval or spread."""
         n, rows = self.n, []
-        p, lo, hi, _ = self.escalation()
-        rows.append(("escalation probability", f"{p:.3f}", f"[{lo:.3f}, {hi:.3f}] (Wilson 95%)"))
+        # the severity ladder, mildest rung first: any clash, escalation (the headline), sustained fighting
         clashed = int(self.first_clash.sum())
         lc, hc = wilson_interval(clashed, n)
         rows.append(("any clash", f"{clashed / n:.3f}", f"[{lc:.3f}, {hc:.3f}] (Wilson 95%)"))
+        p, lo, hi, _ = self.escalation()
+        rows.append(("escalation probability", f"{p:.3f}", f"[{lo:.3f}, {hi:.3f}] (Wilson 95%)"))
+        if "sustained" in self.sums:
+            k = int(self.sums["sustained"])
+            ls, hs = wilson_interval(k, n)
+            rows.append(("sustained fighting", f"{k / n:.3f}", f"[{ls:.3f}, {hs:.3f}] (Wilson 95%)"))
         if clashed:
             q25, q50, q75 = (self.first_clash_quantile(q) for q in (0.25, 0.5, 0.75))
             rows.append(("days to first clash (runs with one)", f"{q50:.0f}", f"IQR {q25:.0f}-{q75:.0f}"))

@@ -273,7 +273,8 @@ def run_job_points(points: Sequence[SweepPoint], root: Path, overrides: Sequence
 # Per-point outcomes of the points table: column -> (runs column, how a run counts). Each gets its
 # within-point variance too (``var_<column>``), so an analysis can weigh Monte Carlo noise from the points alone.
 POINT_OUTCOMES = {
-    "p_escalation": "escalated", "p_any_clash": "any_clash", "mean_clashes": "clashes",
+    "p_escalation": "escalated", "p_any_clash": "any_clash", "p_sustained": "sustained", "mean_clashes": "clashes",
+    "p_politics_end": "participating_final",
     "mean_interventions": "interventions", "mean_attacks_state": "attacks_state", "mean_attacks_us": "attacks_us",
     "p_boycott_ended": "boycott_ended", "mean_boycott_days": "boycott_days",
     "mean_cohesion_within": "cohesion_within", "mean_cohesion_house": "cohesion_house",

@@ -166,7 +166,7 @@ def set_table(runs: pd.DataFrame, sets: ParameterSets) -> pd.DataFrame:
     out = pd.DataFrame({
         "set": np.arange(len(sets.params)), "weight": sets.weights, "replicates": g.size().to_numpy(),
         "p_escalation": g["escalated"].mean().to_numpy(), "p_any_clash": g["first_clash_day"].apply(
-            lambda d: (d >= 0).mean()).to_numpy(),
+            lambda d: (d >= 0).mean()).to_numpy(), "p_sustained": g["sustained"].mean().to_numpy(),
         "mean_clashes": g["clashes"].mean().to_numpy(), "mean_interventions": g["interventions"].mean().to_numpy(),
     })  # fmt: skip
     return pd.concat([out, sets.values.reset_index(drop=True)], axis=1)
