@@ -134,7 +134,8 @@ def simulate_sets(
                         [sets.militias[k] for k in block for _ in range(replicates)], seed, reps,
                         daily_columns=DAILY)  # fmt: skip
         stats = statistics(res.runs, res.daily, scenario, targets)
-        keep = {k: res.runs[k] for k in ("escalated", "clashes", "interventions", "attacks_us", "attacks_state")}
+        keep = {k: res.runs[k] for k in ("escalated", "sustained", "first_clash_day", "clashes", "interventions",
+                                         "attacks_us", "attacks_state")}
         return pd.DataFrame({"set": np.repeat(np.asarray(block), replicates), "replicate": reps, **keep, **stats})
 
     parts = []
@@ -345,12 +346,38 @@ def predictive(
             for which, table in draws.items():
                 sets = uncertainty.sets_from_table(table, {}, {}, which, fixed=over)
                 runs = simulate_sets(sc, sets, settings.seed, r, [], progress=progress)
-                per_set = runs.groupby("set")["escalated"].mean().to_numpy()
+                g = runs.assign(any_clash=runs["first_clash_day"] >= 0).groupby("set")
+                per_set = g["escalated"].mean().to_numpy()
                 q05, q50, q95 = np.quantile(per_set, (0.05, 0.5, 0.95))
                 esc.append({"scenario": scenario_name, "counterfactual": cf, "distribution": which,
                             "p_escalation": float(runs["escalated"].mean()), "median": float(q50),
-                            "q05": float(q05), "q95": float(q95), "sets": n, "replicates": r})  # fmt: skip
-    return pd.DataFrame(checks), pd.DataFrame(esc)
+                            "q05": float(q05), "q95": float(q95), "sets": n, "replicates": r,
+                            "p_any_clash": float(g["any_clash"].mean().mean()),
+                            "p_sustained": float(g["sustained"].mean().mean()),
+                            "per_set": per_set})  # fmt: skip
+    esc = pd.DataFrame(esc)
+    return pd.DataFrame(checks), esc.drop(columns="per_set"), effects_across_sets(esc)
+
+
+def effects_across_sets(esc: pd.DataFrame) -> pd.DataFrame:
+    """Each counterfactual's effect on P(escalation) against the history, per parameter set: the same sets
+    and keyed random numbers run both ways, so a set's difference is the counterfactual's. Pooled
+    difference and ratio, the middle 90% of the sets' differences, and the share of sets it raises."""
+    rows = []
+    for (scenario, which), g in esc.groupby(["scenario", "distribution"], sort=False):
+        base = g[g["counterfactual"] == "none"]
+        if base.empty:
+            continue
+        b = base["per_set"].iloc[0]
+        for row in g[g["counterfactual"] != "none"].itertuples():
+            d = row.per_set - b
+            q05, q95 = np.quantile(d, (0.05, 0.95))
+            rows.append({"scenario": scenario, "counterfactual": row.counterfactual, "distribution": which,
+                         "p_base": float(b.mean()), "p_cf": float(row.per_set.mean()), "diff": float(d.mean()),
+                         "diff_q05": float(q05), "diff_q95": float(q95),
+                         "ratio": float(row.per_set.mean() / b.mean()) if b.mean() > 0 else float("inf"),
+                         "share_raised": float((d > 0).mean()), "share_lowered": float((d < 0).mean())})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def calibrate(
@@ -373,12 +400,13 @@ def calibrate(
     atomic_write_parquet(post, out / "posterior.parquet", meta)
     atomic_write_parquet(info, out / "informed.parquet", meta)
     atomic_write_text(out / "diagnostics.json", json.dumps({**diag, **meta}, indent=1))
-    checks_path, esc_path = out / "checks.parquet", out / "escalation.parquet"
-    if not (checks_path.exists() and esc_path.exists()) or json.loads(
+    checks_path, esc_path, eff_path = out / "checks.parquet", out / "escalation.parquet", out / "effects.parquet"
+    if not (checks_path.exists() and esc_path.exists() and eff_path.exists()) or json.loads(
             (out / "predictive.json").read_text() if (out / "predictive.json").exists() else "{}") != meta:  # fmt: skip
-        checks, esc = predictive(post, settings, targets, scenarios, progress)
+        checks, esc, eff = predictive(post, settings, targets, scenarios, progress)
         atomic_write_parquet(checks, checks_path, meta)
         atomic_write_parquet(esc, esc_path, meta)
+        atomic_write_parquet(eff, eff_path, meta)
         atomic_write_text(out / "predictive.json", json.dumps(meta, indent=1))
     return {
         "posterior": post,

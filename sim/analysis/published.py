@@ -75,6 +75,8 @@ def publish() -> list[Path]:
         written.append(_write("calibration_checks", checks))
         esc = pd.read_parquet(c / "escalation.parquet")
         written.append(_write("calibration_escalation", esc))
+        if (c / "effects.parquet").exists():
+            written.append(_write("calibration_effects", pd.read_parquet(c / "effects.parquet")))
         informed = pd.read_parquet(c / "informed.parquet")
         written.append(_write("calibration_informed", informed))
     if (s["patron_vs_independence"] / "points.parquet").exists():
