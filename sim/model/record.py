@@ -193,6 +193,9 @@ def _entry(raw: Any, where: str, cutoff: date) -> Entry:
     if not isinstance(sources, Sequence) or isinstance(sources, str) or not sources:
         raise RecordError(f"{where}.sources is missing or empty")
     srcs = tuple(_source(s, f"{where}.sources[{j}]", cutoff) for j, s in enumerate(sources))
+    for j, s in enumerate(srcs):
+        if s.published < start:
+            raise RecordError(f"{where}.sources[{j}].published={s.published} is before the period it reports ({start})")
     certainty = raw.get("certainty")
     if certainty not in CERTAINTIES:
         raise RecordError(f"{where}.certainty={certainty!r}; allowed: {', '.join(CERTAINTIES)}")
