@@ -92,6 +92,9 @@ def test_window_entries_fall_in_the_seed_scenario(record):
     assert (start, end) == (date(2021, 7, 1), date(2022, 1, 31))
     for e in record.kind("attacks_us_period"):
         assert start <= e.start and e.end <= end, e.id
+    forced = {ev.kind: ev.day for ev in sc.events}  # the record and the scenario agree on the forced dates
+    assert (record["pm_residence_drone_2021_11_07"].on - start).days == forced["attack"]
+    assert (record["sadr_boycott_announced_2021_07_15"].on - start).days == forced["boycott"]
 
 
 def test_tally_rates_by_hand():
