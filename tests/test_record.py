@@ -118,6 +118,7 @@ def test_attacks_per_month_from_the_record(record):
     assert 4 < lo <= hi < 15  # about a quarter of an attack a day in the first half of 2021
     afp_lo, afp_hi = rec.attacks_per_period(record, counters=["afp"])
     assert lo <= afp_lo <= afp_hi <= hi
+    assert rec.attacks_per_period(record, counters=["aljazayr"]) == (pytest.approx(30 * 30 / 109), math.inf)
     with pytest.raises(rec.RecordError):
         rec.attacks_per_period(record, counters=["nobody"])
 

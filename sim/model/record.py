@@ -286,12 +286,13 @@ def attacks_per_period(
     record: Record, days: float = 30.0, counters: Iterable[str] | None = None
 ) -> tuple[float, float]:
     """The record's interval for attacks on US interests per ``days`` days: the envelope of the tallies'
-    cumulative rates (every counter, or those named). Covers the tallies' span (mostly January to early
-    July 2021); for a window of N days use days=N."""
+    cumulative rates (every counter, or those named; a tally open above adds only its low end). Covers the
+    tallies' span (mostly January to early July 2021); for a window of N days use days=N."""
     wanted = None if counters is None else set(counters)
     rates = [
         r for r in tally_rates(record, days) if r.basis == "cumulative" and (wanted is None or r.counter in wanted)
     ]
     if not rates:
         raise RecordError("no attacks_us_tally entries match")
-    return min(r.low for r in rates), max(r.high for r in rates)
+    finite = [r.high for r in rates if math.isfinite(r.high)]  # an open-topped tally ("at least N") bounds below only
+    return min(r.low for r in rates), max(finite) if finite else math.inf
