@@ -271,14 +271,14 @@ def headline_table() -> str:
         "",
         *_table(("case", "change from defaults", "P(any clash)", "P(escalation)", "P(sustained fighting)",
                  "Sadr in politics at the end", "interventions a year"),
-                rows, ("---", "---", "---", "---", "---", "--:", "--:")),  # fmt: skip
+                rows, ("---", "---", "---", "---", "---", "--:", "--:")),
         "",
         f"How the headline moves with the escalation definition: P(escalation) [Wilson 95%] when escalation needs "
         f"{', '.join(map(str, THRESHOLDS))} clash-days within {window} days (`escalation_clashes`, "
         "`escalation_window`), read off the same runs:",
         "",
         *_table(("case", *(f"{k} clash-days" for k in THRESHOLDS)), by_threshold),
-    ])  # fmt: skip
+    ])
 
 
 def _wilson(k: int, n: int) -> str:
@@ -321,7 +321,7 @@ def routes_table() -> str:
         "",
         *_table(("route closed", "what it carries", "values set to 0", "defaults: any clash", "escalation",
                  "sustained", "priors: any clash", "escalation", "sustained"), rows,
-                ("---", "---", "---", "--:", "--:", "--:", "--:", "--:", "--:")),  # fmt: skip
+                ("---", "---", "---", "--:", "--:", "--:", "--:", "--:", "--:")),
     ])
 
 
@@ -574,9 +574,12 @@ def readme_numbers() -> str:
         for which in ("prior", "posterior"):
             r = None if eff is None else eff[(eff["scenario"] == "seed_timeline") & (eff["counterfactual"] == cf)
                                              & (eff["distribution"] == which)]  # fmt: skip
-            cells.append("not yet published" if r is None or not len(r) else
-                         f"{r['diff'].iloc[0]:+.3f} [{r['diff_q05'].iloc[0]:+.2f}, {r['diff_q95'].iloc[0]:+.2f}]; "
-                         f"x{r['ratio'].iloc[0]:.2f}; raises it in {r['share_raised'].iloc[0]:.0%} of sets")  # fmt: skip
+            if r is None or not len(r):
+                cells.append("not yet published")
+                continue
+            x = r.iloc[0]
+            cells.append(f"{x['diff']:+.3f} [{x['diff_q05']:+.2f}, {x['diff_q95']:+.2f}]; x{x['ratio']:.2f}; "
+                         f"raises it in {x['share_raised']:.0%} of sets")  # fmt: skip
         eff_rows.append(cells)
     lines += ["", "Each counterfactual's effect on P(escalation) over `seed_timeline`, against the history, as a "
               "difference and a ratio: at the defaults from paired runs (the same keyed random numbers; normal 95% "
