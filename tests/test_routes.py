@@ -83,3 +83,16 @@ def test_a_floor_gives_a_one_sided_ratio():
     assert down.ratio == 0 and down.ratio_high == pytest.approx(0.003 / 0.03)
     assert "baseline 0" in routes.fmt_ratio(up.__dict__)
 
+
+
+def test_the_command_refuses_bad_options_in_one_line(capsys):
+    assert routes.main(["--scenario", "nope"]) == 2
+    assert routes.main(["--replicates", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[0].startswith("error: --scenario=nope") and "allowed [1, 1000000]" in err[1]
+
+
+def test_the_command_prints_every_route(capsys):
+    assert routes.main(["--replicates", "20", "--sets", "2", "--set-replicates", "2"]) == 0
+    out = capsys.readouterr().out
+    assert all(r.name in out for r in (*routes.ROUTES, *routes.BRAKES))
