@@ -595,7 +595,8 @@ CLAIMS: dict[str, Callable[[], bool]] = {
     # 02: escalation now separates the patrons (intervals apart, most escalation prevented); about three
     # visits in four answer a salient day
     "soleimani_intervals_apart": lambda: not intervals_overlap(TIMELINE, SOLEIMANI),
-    "soleimani_prevents_most_escalation": lambda: 0.05 < _p(TIMELINE) < 0.25 and _p(SOLEIMANI) < _p(TIMELINE) / 3,
+    # about one in eight (0.09-0.16) escalates with Ghaani, and Soleimani prevents most of it (over two thirds)
+    "soleimani_prevents_most_escalation": lambda: 0.09 < _p(TIMELINE) < 0.16 and _p(SOLEIMANI) < _p(TIMELINE) / 3,
     "timeline_visits_mostly_salient": lambda: 0.65 < salient_share(TIMELINE) < 0.85,
     "soleimani_fewer_attacks_and_visits": lambda: (
         _mean(SOLEIMANI, "attacks_state") < _mean(TIMELINE, "attacks_state")
@@ -618,9 +619,10 @@ CLAIMS: dict[str, Callable[[], bool]] = {
         paired(INDEPENDENCE[0.8], INDEPENDENT_SOLEIMANI, "escalated")
         > 10 * paired(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8], "escalated")
     ),
-    # the share of escalation the stronger patron prevents is far smaller at independence 0.8
+    # the share of escalation the stronger patron prevents: nearly nine tenths (over 0.8) at the default
+    # independence, about a third (0.2-0.45) at 0.8
     "soleimani_helps_less_when_independent": lambda: (
-        1 - _p(INDEPENDENT_SOLEIMANI) / _p(INDEPENDENCE[0.8]) < 0.5 * (1 - _p(SOLEIMANI) / _p(TIMELINE))
+        1 - _p(SOLEIMANI) / _p(TIMELINE) > 0.8 and 0.2 < 1 - _p(INDEPENDENT_SOLEIMANI) / _p(INDEPENDENCE[0.8]) < 0.45
     ),
     "no_patron_worse_than_no_visits_worse_than_defaults": lambda: (
         escalation_probability(run(NO_PATRON)[0])[1] > escalation_probability(run(NO_VISITS)[0])[2]
@@ -655,10 +657,10 @@ CLAIMS: dict[str, Callable[[], bool]] = {
         < _mean(NO_VISITS, "escalated")
         < _mean(NO_VISITS_INDEPENDENCE[0.8], "escalated")
     ),
-    # the share of the no-visit escalation that the visits prevent falls as independence rises, from most
-    # of it (over half) at 0.2 to about a quarter (0.1-0.4) at 0.8
+    # the share of the no-visit escalation that the visits prevent falls as independence rises, from nearly
+    # all of it (over 0.8) at 0.2 to about a quarter (0.1-0.4) at 0.8
     "visits_matter_most_when_dependent": lambda: (
-        visits_prevent(0.2) > max(0.5, visits_prevent(None))
+        visits_prevent(0.2) > max(0.8, visits_prevent(None))
         and visits_prevent(None) > visits_prevent(0.8)
         and 0.1 < visits_prevent(0.8) < 0.4
     ),
@@ -704,7 +706,7 @@ CLAIMS: dict[str, Callable[[], bool]] = {
     ),
     # 05
     "ladder_sharper_than_defaults": _ladder_sharper_than_defaults,
-    "election_alone_clashes_sometimes": lambda: 0.1 < any_clash(ELECTION).mean() < 0.35,
+    "election_alone_clashes_sometimes": lambda: 0.15 < any_clash(ELECTION).mean() < 0.3,  # about one in five
     "ladder_more_than_election": lambda: (
         all(_mean(LADDER, c) > _mean(ELECTION, c) for c in ("interventions", "attacks_state"))
         and any_clash(LADDER).mean() > any_clash(ELECTION).mean()
