@@ -518,6 +518,18 @@ def salient_share(spec) -> float:
     return float((visits & salient).sum() / visits.sum())
 
 
+def visits_unexplained(spec) -> int:
+    """Interventions (in the replicates kept daily) made neither on a salient day nor after a day whose
+    tension passed the trigger (ODD 7.3: the patron reads yesterday's tension)."""
+    daily = run(spec)[1].sort_values(["replicate", "day"])
+    scenario = load_scenario(str(config(spec).scenario_file or config(spec).scenario.name))
+    attack_days = {e.day for e in scenario.events if e.kind == "attack" and e.data.get("target", "pm") != "us"}
+    by_replicate = daily.groupby("replicate")
+    salient = (by_replicate["attacks_state_today"].shift(1).fillna(0) > 0) | daily["day"].isin(attack_days)
+    tense = by_replicate["tension"].shift(1).fillna(0) > default("patron_trigger")
+    return int((daily["intervened"].astype(bool) & ~salient & ~tense).sum())
+
+
 def _ladder_sharper_than_defaults() -> bool:
     """ladder.yaml's deadline and coalition events set larger magnitudes than the declared defaults."""
     from sim.model.scenario import FIELD_BY_KIND
@@ -576,7 +588,10 @@ CLAIMS: dict[str, Callable[[], bool]] = {
         0.05 < tension_over_trigger_with_clash(ATTACK_DROPPED)[0] < 0.2
         and tension_over_trigger_with_clash(ATTACK_DROPPED)[1] > 0.9
     ),
-    "attack_dropped_visits_mostly_salient": lambda: 0.5 < salient_share(ATTACK_DROPPED) < 0.95,
+    # most visits (over half, not all) answer a salient day; every other one answers tension over the trigger
+    "attack_dropped_visits_mostly_salient": lambda: (
+        0.5 < salient_share(ATTACK_DROPPED) < 0.95 and visits_unexplained(ATTACK_DROPPED) == 0
+    ),
     "attack_missed_all_lacked_attention": lambda: bool(
         (
             daily_values(run(ATTACK)[1], "attention", "2021-11-06", ("intervened=0", "2021-11-07"))
@@ -588,16 +603,21 @@ CLAIMS: dict[str, Callable[[], bool]] = {
     ),
     # 02
     # README: at the defaults the seed timeline climbs the severity ladder's rungs ever more rarely: about
-    # half the runs clash, about one in eight escalates, sustained fighting almost never
+    # half the runs clash, about one in eight escalates (under half the runs that clash), sustained
+    # fighting almost never
     "timeline_ladder_at_defaults": lambda: (
-        0.3 < any_clash(TIMELINE).mean() < 0.6 and 0.05 < _p(TIMELINE) < 0.25 and _p(TIMELINE, "sustained") < 0.01
+        0.3 < any_clash(TIMELINE).mean() < 0.6
+        and 0.05 < _p(TIMELINE) < min(0.25, any_clash(TIMELINE).mean() / 2)
+        and _p(TIMELINE, "sustained") < 0.01
     ),
     # 02: escalation now separates the patrons (intervals apart, most escalation prevented); about three
     # visits in four answer a salient day
     "soleimani_intervals_apart": lambda: not intervals_overlap(TIMELINE, SOLEIMANI),
     # about one in eight (0.09-0.16) escalates with Ghaani, and Soleimani prevents most of it (over two thirds)
     "soleimani_prevents_most_escalation": lambda: 0.09 < _p(TIMELINE) < 0.16 and _p(SOLEIMANI) < _p(TIMELINE) / 3,
-    "timeline_visits_mostly_salient": lambda: 0.65 < salient_share(TIMELINE) < 0.85,
+    "timeline_visits_mostly_salient": lambda: (
+        0.65 < salient_share(TIMELINE) < 0.85 and visits_unexplained(TIMELINE) == 0
+    ),
     "soleimani_fewer_attacks_and_visits": lambda: (
         _mean(SOLEIMANI, "attacks_state") < _mean(TIMELINE, "attacks_state")
         and _mean(SOLEIMANI, "interventions") < _mean(TIMELINE, "interventions")
