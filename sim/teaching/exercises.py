@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import binomtest
 
-from sim.analysis.stats import escalation_probability
+from sim.analysis.stats import escalation_probability, wilson_interval
 from sim.model import rules
 from sim.model.events import mediation_credibility
 from sim.model.params import MILITIAS, PARAM_BY_NAME, make_params
@@ -148,6 +148,23 @@ def ci_escalation(spec) -> str:
     return f"[{lo:.3f}, {hi:.3f}]"
 
 
+def p_sustained(spec) -> str:
+    """summary.txt, line 'sustained fighting': the estimate (the severity ladder's top rung)."""
+    return f"{run(spec)[0]['sustained'].mean():.3f}"
+
+
+def sustained_interval(spec) -> tuple[float, float]:
+    runs = run(spec)[0]
+    lo, hi = wilson_interval(int(runs["sustained"].sum()), len(runs))
+    return float(lo), float(hi)
+
+
+def ci_sustained(spec) -> str:
+    """summary.txt, line 'sustained fighting': the Wilson 95% interval."""
+    lo, hi = sustained_interval(spec)
+    return f"[{lo:.3f}, {hi:.3f}]"
+
+
 def any_clash(spec) -> pd.Series:
     return run(spec)[0]["first_clash_day"] >= 0
 
@@ -183,23 +200,41 @@ def paired(a, b, column: str) -> int:
     return int((ra > rb).sum())
 
 
-def sign_test(a, b, column: str) -> str:
+def sign_p(a, b, column: str) -> float:
     """Two-sided sign test on the pairs that differ (binomial, p = 1/2)."""
     up, down = paired(a, b, column), paired(b, a, column)
-    if up + down == 0:
+    return 1.0 if up + down == 0 else float(binomtest(up, up + down, 0.5).pvalue)
+
+
+def sign_test(a, b, column: str) -> str:
+    """The sign test's p as the key prints it."""
+    p = sign_p(a, b, column)
+    if p == 1.0:
         return "1"
-    p = binomtest(up, up + down, 0.5).pvalue
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def lo_hi_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
 def intervals_overlap(a, b) -> bool:
-    _, lo_a, hi_a, _ = escalation_probability(run(a)[0])
-    _, lo_b, hi_b, _ = escalation_probability(run(b)[0])
-    return lo_a <= hi_b and lo_b <= hi_a
+    """The escalation probability's Wilson intervals of two runs overlap."""
+    return lo_hi_overlap(escalation_probability(run(a)[0])[1:3], escalation_probability(run(b)[0])[1:3])
 
 
 def default(name: str) -> float:
     return PARAM_BY_NAME[name].default
+
+
+def resting_mobilisation() -> float:
+    """The share of Sadr's armed wing out at his baseline grievance and no threat from the other camp
+    (ODD 7.12): small, never exactly 0."""
+    return float(
+        rules.mobilisation_target(
+            default("sadr_grievance_base"), default("mobilisation_threshold"), default("mobilisation_tau")
+        )
+    )
 
 
 def default_text(name: str) -> str:
@@ -294,6 +329,9 @@ QUOTED_DEFAULTS = (
     "order_days",
     "escalation_clashes",
     "escalation_window",
+    "sustained_clashes",
+    "sustained_window",
+    "sadr_restraint",
 )
 STAND_DOWN_READS = {
     "mobilisation": ("2021-10-24", "2021-10-25", ORDER_LAST, ORDER_AFTER, "2021-11-07"),
@@ -320,6 +358,7 @@ KEYS: dict[str, Callable[[], str]] = {
     "attack_dropped_day_intervened": lambda: fmt(daily_mean(ATTACK_DROPPED, "intervened", "2021-11-07")),
     "attack_dropped_interventions_per_run": lambda: runs_mean(ATTACK_DROPPED, "interventions", 2),
     "attack_dropped_peak_tension_max": lambda: runs_max(ATTACK_DROPPED, "peak_tension"),
+    "attack_dropped_p_any_clash": lambda: p_any_clash(ATTACK_DROPPED),
     "attack_missed_replicates": lambda: str(
         len(daily_values(run(ATTACK)[1], "attention", "2021-11-06", ("intervened=0", "2021-11-07")))
     ),
@@ -344,6 +383,13 @@ KEYS: dict[str, Callable[[], str]] = {
     "paired_attacks_ghaani_more": lambda: str(paired(TIMELINE, SOLEIMANI, "attacks_state")),
     "paired_attacks_soleimani_more": lambda: str(paired(SOLEIMANI, TIMELINE, "attacks_state")),
     "paired_attacks_sign_p": lambda: sign_test(TIMELINE, SOLEIMANI, "attacks_state"),
+    "timeline_p_sustained": lambda: p_sustained(TIMELINE),
+    "timeline_ci_sustained": lambda: ci_sustained(TIMELINE),
+    "soleimani_p_sustained": lambda: p_sustained(SOLEIMANI),
+    "soleimani_ci_sustained": lambda: ci_sustained(SOLEIMANI),
+    "paired_sustained_ghaani_only": lambda: str(paired(TIMELINE, SOLEIMANI, "sustained")),
+    "paired_sustained_soleimani_only": lambda: str(paired(SOLEIMANI, TIMELINE, "sustained")),
+    "paired_sustained_sign_p": lambda: sign_test(TIMELINE, SOLEIMANI, "sustained"),
     "independence_08_p_escalation": lambda: p_escalation(INDEPENDENCE[0.8]),
     "independence_08_ci_escalation": lambda: ci_escalation(INDEPENDENCE[0.8]),
     "independence_08_soleimani_p_escalation": lambda: p_escalation(INDEPENDENT_SOLEIMANI),
@@ -355,6 +401,8 @@ KEYS: dict[str, Callable[[], str]] = {
     "no_patron_ci_escalation": lambda: ci_escalation(NO_PATRON),
     "no_visits_p_escalation": lambda: p_escalation(NO_VISITS),
     "no_visits_ci_escalation": lambda: ci_escalation(NO_VISITS),
+    "no_patron_p_sustained": lambda: p_sustained(NO_PATRON),
+    "no_patron_ci_sustained": lambda: ci_sustained(NO_PATRON),
     # 03 leverage and independence
     **{
         f"leverage_{m.key}_{tag}": (lambda m=m, tag=tag: fmt(leverage(m.key, level(tag), default("patron_influence"))))
@@ -387,6 +435,8 @@ KEYS: dict[str, Callable[[], str]] = {
     "relief_patron_only": lambda: fmt(relief(["patron"])),
     "boycott_eve_sadr_grievance": lambda: fmt(daily_mean(BOYCOTT, "sadr_grievance", BOYCOTT_EVE)),
     "return_grievance": lambda: fmt(return_grievance()),
+    "boycott_eve_mobilisation": lambda: fmt(daily_mean(BOYCOTT, "mobilisation", BOYCOTT_EVE)),
+    "resting_mobilisation": lambda: fmt(resting_mobilisation()),
     "sistani_only_boycott_ended": lambda: runs_mean(BOYCOTT_SISTANI_ONLY, "boycott_ended", 3),
     "patron_only_boycott_ended": lambda: runs_mean(BOYCOTT_PATRON_ONLY, "boycott_ended", 3),
     "boycott_p_any_clash": lambda: p_any_clash(BOYCOTT),
@@ -417,6 +467,9 @@ KEYS: dict[str, Callable[[], str]] = {
         f"ladder_without_{kind}_p_any_clash": (lambda spec=spec: p_any_clash(spec))
         for kind, spec in LADDER_WITHOUT.items()
     },
+    "ladder_without_coalition_attacks_state_per_run": lambda: runs_mean(
+        LADDER_WITHOUT["coalition"], "attacks_state", 2
+    ),
     "ladder_rise_any_clash": lambda: fmt(any_clash(LADDER).mean() - any_clash(ELECTION).mean()),
     "ladder_drops_any_clash": lambda: fmt(
         sum(any_clash(LADDER).mean() - any_clash(s).mean() for s in LADDER_WITHOUT.values())
@@ -425,6 +478,7 @@ KEYS: dict[str, Callable[[], str]] = {
     "election_independent_ci_escalation": lambda: ci_escalation(ELECTION_INDEPENDENT),
     "ladder_independent_p_escalation": lambda: p_escalation(LADDER_INDEPENDENT),
     "ladder_independent_ci_escalation": lambda: ci_escalation(LADDER_INDEPENDENT),
+    "ladder_independent_p_any_clash": lambda: p_any_clash(LADDER_INDEPENDENT),
     # 06 stand-down orders: (column, date) pairs read from daily.parquet
     "stand_down_order_last_day": order_last_day,
     "militia_aah_discipline": lambda: f"{MILITIA['aah'].discipline:g}",
@@ -464,6 +518,18 @@ def salient_share(spec) -> float:
     return float((visits & salient).sum() / visits.sum())
 
 
+def visits_unexplained(spec) -> int:
+    """Interventions (in the replicates kept daily) made neither on a salient day nor after a day whose
+    tension passed the trigger (ODD 7.3: the patron reads yesterday's tension)."""
+    daily = run(spec)[1].sort_values(["replicate", "day"])
+    scenario = load_scenario(str(config(spec).scenario_file or config(spec).scenario.name))
+    attack_days = {e.day for e in scenario.events if e.kind == "attack" and e.data.get("target", "pm") != "us"}
+    by_replicate = daily.groupby("replicate")
+    salient = (by_replicate["attacks_state_today"].shift(1).fillna(0) > 0) | daily["day"].isin(attack_days)
+    tense = by_replicate["tension"].shift(1).fillna(0) > default("patron_trigger")
+    return int((daily["intervened"].astype(bool) & ~salient & ~tense).sum())
+
+
 def _ladder_sharper_than_defaults() -> bool:
     """ladder.yaml's deadline and coalition events set larger magnitudes than the declared defaults."""
     from sim.model.scenario import FIELD_BY_KIND
@@ -474,6 +540,33 @@ def _ladder_sharper_than_defaults() -> bool:
         for kind, names in (("deadline", ("hostility_us", "grievance")), ("coalition", ("grievance", "rivalry")))
         for name in names
     )
+
+
+def boycott_mobilisation() -> pd.Series:
+    """Mean mobilisation of Sadr's armed wing on each day of the boycott before the mediation (15 July
+    to 19 August), over the replicates kept daily."""
+    daily = run(BOYCOTT)[1]
+    days = daily.loc[(daily["date"] >= pd.Timestamp("2021-07-15")) & (daily["date"] <= pd.Timestamp(BOYCOTT_EVE))]
+    return days.groupby("date")["mobilisation"].mean()
+
+
+def tension_over_trigger_with_clash(spec) -> tuple[float, float]:
+    """(share of runs whose tension ever passes the trigger, share of those runs with a clash)."""
+    runs = run(spec)[0]
+    over = runs["peak_tension"] > default("patron_trigger")
+    return float(over.mean()), float((runs.loc[over, "first_clash_day"] >= 0).mean()) if over.any() else 0.0
+
+
+def _p(spec, column: str = "escalated") -> float:
+    return float(run(spec)[0][column].mean())
+
+
+def visits_prevent(independence: float | None) -> float:
+    """Share of the escalation without visits that the visits prevent, at militia_independence 0.2 or 0.8
+    (None: the default)."""
+    with_visits = TIMELINE if independence is None else INDEPENDENCE[independence]
+    without = NO_VISITS if independence is None else NO_VISITS_INDEPENDENCE[independence]
+    return 1 - _p(with_visits) / _p(without)
 
 
 def _leverage_lower_everywhere() -> bool:
@@ -487,11 +580,17 @@ def _leverage_lower_everywhere() -> bool:
 
 # Sentences whose truth depends on the numbers: each marked <!-- claim:NAME --> in the Markdown.
 CLAIMS: dict[str, Callable[[], bool]] = {
-    # 01: tension on the eve is below the trigger; without the attack no run's tension ever reaches it,
-    # so every routine visit answered a salient day; every missed replicate lacked the attention
+    # 01: tension on the eve is below the trigger; without the attack tension passes it in a minority of
+    # runs, nearly all of them runs where the camps clash (tension counts Sadr's mobilisation), and most
+    # visits still answer a salient day; every missed replicate lacked the attention
     "attack_eve_tension_below_trigger": lambda: daily_mean(ATTACK, "tension", "2021-11-06") < default("patron_trigger"),
-    "attack_dropped_tension_never_triggers": lambda: (
-        run(ATTACK_DROPPED)[0]["peak_tension"].max() <= default("patron_trigger")
+    "attack_dropped_tension_passes_trigger_only_with_clash": lambda: (
+        0.05 < tension_over_trigger_with_clash(ATTACK_DROPPED)[0] < 0.2
+        and tension_over_trigger_with_clash(ATTACK_DROPPED)[1] > 0.9
+    ),
+    # most visits (over half, not all) answer a salient day; every other one answers tension over the trigger
+    "attack_dropped_visits_mostly_salient": lambda: (
+        0.5 < salient_share(ATTACK_DROPPED) < 0.95 and visits_unexplained(ATTACK_DROPPED) == 0
     ),
     "attack_missed_all_lacked_attention": lambda: bool(
         (
@@ -503,38 +602,67 @@ CLAIMS: dict[str, Callable[[], bool]] = {
         0 < len(daily_values(run(ATTACK)[1], "attention", "2021-11-06", ("intervened=0", "2021-11-07")))
     ),
     # 02
-    "timeline_escalation_rare": lambda: escalation_probability(run(TIMELINE)[0])[0] < 0.005,
-    "escalation_near_zero_at_defaults": lambda: (
-        max(escalation_probability(run(s)[0])[0] for s in (TIMELINE, SOLEIMANI)) < 0.005
+    # README: at the defaults the seed timeline climbs the severity ladder's rungs ever more rarely: about
+    # half the runs clash, about one in eight escalates (under half the runs that clash), sustained
+    # fighting almost never
+    "timeline_ladder_at_defaults": lambda: (
+        0.3 < any_clash(TIMELINE).mean() < 0.6
+        and 0.05 < _p(TIMELINE) < min(0.25, any_clash(TIMELINE).mean() / 2)
+        and _p(TIMELINE, "sustained") < 0.01
     ),
-    "soleimani_intervals_overlap": lambda: intervals_overlap(TIMELINE, SOLEIMANI),
-    "timeline_visits_answer_salient_days": lambda: salient_share(TIMELINE) > 0.95,
+    # 02: escalation now separates the patrons (intervals apart, most escalation prevented); about three
+    # visits in four answer a salient day
+    "soleimani_intervals_apart": lambda: not intervals_overlap(TIMELINE, SOLEIMANI),
+    # about one in eight (0.09-0.16) escalates with Ghaani, and Soleimani prevents most of it (over two thirds)
+    "soleimani_prevents_most_escalation": lambda: 0.09 < _p(TIMELINE) < 0.16 and _p(SOLEIMANI) < _p(TIMELINE) / 3,
+    "timeline_visits_mostly_salient": lambda: (
+        0.65 < salient_share(TIMELINE) < 0.85 and visits_unexplained(TIMELINE) == 0
+    ),
     "soleimani_fewer_attacks_and_visits": lambda: (
         _mean(SOLEIMANI, "attacks_state") < _mean(TIMELINE, "attacks_state")
         and _mean(SOLEIMANI, "interventions") < _mean(TIMELINE, "interventions")
     ),
-    "paired_escalated_too_few": lambda: (
-        paired(TIMELINE, SOLEIMANI, "escalated") + paired(SOLEIMANI, TIMELINE, "escalated") < 6
+    "paired_escalated_one_sided": lambda: (
+        paired(TIMELINE, SOLEIMANI, "escalated") > 10 * paired(SOLEIMANI, TIMELINE, "escalated")
+    ),
+    # sustained fighting is rare: the two Wilson intervals overlap or all but touch (a gap under 0.002),
+    # yet the discordant pairs, at least 6 of them, run one way plainly enough for the sign test (p < 0.01)
+    "paired_sustained_plainer_than_intervals": lambda: (
+        sustained_interval(TIMELINE)[0] - sustained_interval(SOLEIMANI)[1] < 0.002
+        and paired(TIMELINE, SOLEIMANI, "sustained") >= 6
+        and sign_p(TIMELINE, SOLEIMANI, "sustained") < 0.01
     ),
     "paired_attacks_one_sided": lambda: (
         paired(TIMELINE, SOLEIMANI, "attacks_state") > 10 * paired(SOLEIMANI, TIMELINE, "attacks_state")
     ),
-    "soleimani_never_worse_when_independent": lambda: (
-        paired(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8], "escalated") == 0
+    "soleimani_mostly_better_when_independent": lambda: (
+        paired(INDEPENDENCE[0.8], INDEPENDENT_SOLEIMANI, "escalated")
+        > 10 * paired(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8], "escalated")
+    ),
+    # the share of escalation the stronger patron prevents: nearly nine tenths (over 0.8) at the default
+    # independence, about a third (0.2-0.45) at 0.8
+    "soleimani_helps_less_when_independent": lambda: (
+        1 - _p(SOLEIMANI) / _p(TIMELINE) > 0.8 and 0.2 < 1 - _p(INDEPENDENT_SOLEIMANI) / _p(INDEPENDENCE[0.8]) < 0.45
     ),
     "no_patron_worse_than_no_visits_worse_than_defaults": lambda: (
         escalation_probability(run(NO_PATRON)[0])[1] > escalation_probability(run(NO_VISITS)[0])[2]
         and escalation_probability(run(NO_VISITS)[0])[1] > escalation_probability(run(TIMELINE)[0])[2]
-        and escalation_probability(run(NO_PATRON)[0])[0] < 0.5
     ),
+    # without a patron most runs escalate, yet sustained fighting stays the exception (Sadr's halt)
+    "no_patron_mostly_escalates_rarely_sustained": lambda: _p(NO_PATRON) > 0.5 and _p(NO_PATRON, "sustained") < 0.15,
     # 03
     "aah_least_badr_most_leverage": _leverage_lower_everywhere,
-    "attacks_rise_steadily_escalation_jumps": lambda: (
+    # both rise with independence, attacks about threefold (2-4x) from 0.2 to 0.8, escalation some twentyfold
+    # (12-30x), at least three times the attacks' factor
+    "escalation_multiplies_faster_than_attacks": lambda: (
         _mean(INDEPENDENCE[0.2], "attacks_state")
         < _mean(TIMELINE, "attacks_state")
         < _mean(INDEPENDENCE[0.8], "attacks_state")
-        and max(_mean(INDEPENDENCE[0.2], "escalated"), _mean(TIMELINE, "escalated")) < 0.005
-        and _mean(INDEPENDENCE[0.8], "escalated") > 0.02
+        and _p(INDEPENDENCE[0.2]) < _p(TIMELINE) < _p(INDEPENDENCE[0.8])
+        and 2 < _mean(INDEPENDENCE[0.8], "attacks_state") / _mean(INDEPENDENCE[0.2], "attacks_state") < 4
+        and 12 < _p(INDEPENDENCE[0.8]) / _p(INDEPENDENCE[0.2]) < 30
+        and _p(INDEPENDENCE[0.8]) / _p(INDEPENDENCE[0.2])
+        > 3 * _mean(INDEPENDENCE[0.8], "attacks_state") / _mean(INDEPENDENCE[0.2], "attacks_state")
     ),
     "independent_patron_busier": lambda: _mean(INDEPENDENCE[0.8], "interventions") > _mean(TIMELINE, "interventions"),
     "soleimani_cannot_make_up": lambda: (
@@ -548,6 +676,13 @@ CLAIMS: dict[str, Callable[[], bool]] = {
         _mean(NO_VISITS_INDEPENDENCE[0.2], "escalated")
         < _mean(NO_VISITS, "escalated")
         < _mean(NO_VISITS_INDEPENDENCE[0.8], "escalated")
+    ),
+    # the share of the no-visit escalation that the visits prevent falls as independence rises, from nearly
+    # all of it (over 0.8) at 0.2 to about a quarter (0.1-0.4) at 0.8
+    "visits_matter_most_when_dependent": lambda: (
+        visits_prevent(0.2) > max(0.8, visits_prevent(None))
+        and visits_prevent(None) > visits_prevent(0.8)
+        and 0.1 < visits_prevent(0.8) < 0.4
     ),
     "visits_lower_risk_at_every_level": lambda: all(
         _mean(with_visits, "escalated") < _mean(without, "escalated")
@@ -570,10 +705,20 @@ CLAIMS: dict[str, Callable[[], bool]] = {
     "boycott_mostly_ends_at_mediation": lambda: (
         (run(BOYCOTT)[0]["boycott_days"] == (dt.date(2021, 8, 20) - dt.date(2021, 7, 15)).days).mean() > 0.5
     ),
-    "boycott_wing_stays_home": lambda: run(BOYCOTT)[1]["mobilisation"].max() == 0,
+    # the boycott arms no one: on every boycott day the wing's mean mobilisation is above 0 (no hard
+    # floor) but below 1%, within a factor of two of its resting level
+    "boycott_wing_stays_at_rest": lambda: (
+        boycott_mobilisation().min() > 0 and boycott_mobilisation().max() < min(0.01, 2 * resting_mobilisation())
+    ),
     "both_mediators_beat_either": lambda: relief(boycott_mediators()) > max(relief(["sistani"]), relief(["patron"])),
-    "no_clash_before_election": lambda: not any_clash(BOYCOTT).any() and not any_clash(BOYCOTT_NO_MEDIATION).any(),
-    "mediation_never_worse_over_timeline": lambda: paired(TIMELINE, TIMELINE_NO_MEDIATION, "escalated") == 0,
+    "clashes_rare_before_election": lambda: (
+        max(any_clash(BOYCOTT).mean(), any_clash(BOYCOTT_NO_MEDIATION).mean()) < 0.01
+    ),
+    # the mediation more than halves P(escalation), and the pairs run one way at least ten to one
+    "mediation_rarely_worse_over_timeline": lambda: (
+        10 * paired(TIMELINE, TIMELINE_NO_MEDIATION, "escalated") < paired(TIMELINE_NO_MEDIATION, TIMELINE, "escalated")
+        and _p(TIMELINE) < _p(TIMELINE_NO_MEDIATION) / 2
+    ),
     "mediation_lowers_grievance_at_attack": lambda: (
         daily_mean(TIMELINE, "sadr_grievance", "2021-11-07")
         < daily_mean(TIMELINE_NO_MEDIATION, "sadr_grievance", "2021-11-07")
@@ -581,7 +726,7 @@ CLAIMS: dict[str, Callable[[], bool]] = {
     ),
     # 05
     "ladder_sharper_than_defaults": _ladder_sharper_than_defaults,
-    "election_never_clashes": lambda: not any_clash(ELECTION).any(),
+    "election_alone_clashes_sometimes": lambda: 0.15 < any_clash(ELECTION).mean() < 0.3,  # about one in five
     "ladder_more_than_election": lambda: (
         all(_mean(LADDER, c) > _mean(ELECTION, c) for c in ("interventions", "attacks_state"))
         and any_clash(LADDER).mean() > any_clash(ELECTION).mean()
@@ -594,10 +739,19 @@ CLAIMS: dict[str, Callable[[], bool]] = {
         any_clash(LADDER_WITHOUT["deadline"]).mean()
         > max(any_clash(LADDER_WITHOUT[k]).mean() for k in ("attack", "coalition"))
     ),
-    "ladder_attack_and_coalition_each_needed": lambda: all(
-        any_clash(LADDER_WITHOUT[k]).mean() < any_clash(LADDER).mean() / 3 for k in ("attack", "coalition")
+    # without the coalition exclusion any clash falls by more than half, and by more than without the attack;
+    # the exclusion's anger brings fewer attacks on the state (Sadr's ally) without it
+    "ladder_coalition_matters_most": lambda: (
+        any_clash(LADDER_WITHOUT["coalition"]).mean() < any_clash(LADDER).mean() / 2
+        and any_clash(LADDER_WITHOUT["coalition"]).mean() < any_clash(LADDER_WITHOUT["attack"]).mean()
+        and _mean(LADDER_WITHOUT["coalition"], "attacks_state") < _mean(LADDER, "attacks_state")
     ),
-    "ladder_escalation_rare_at_defaults": lambda: max(_mean(LADDER, "escalated"), _mean(ELECTION, "escalated")) < 0.05,
+    "ladder_escalation_common_election_not": lambda: _p(ELECTION) < 0.15 and _p(LADDER) > 0.3,
+    # at independence 0.8 the ladder's lead in escalation shrinks as a ratio, and its any clash nears 1
+    "ladder_ratio_shrinks_any_clash_saturates": lambda: (
+        _p(LADDER_INDEPENDENT) / _p(ELECTION_INDEPENDENT) < _p(LADDER) / _p(ELECTION)
+        and any_clash(LADDER_INDEPENDENT).mean() > 0.95
+    ),
     "ladder_order_holds_where_common": lambda: (
         escalation_probability(run(LADDER_INDEPENDENT)[0])[1] > escalation_probability(run(ELECTION_INDEPENDENT)[0])[2]
     ),
