@@ -19,7 +19,7 @@ from sim import paths
 from sim.analysis.stats import escalation_probability, summary_table
 from sim.model.params import MILITIA_KEYS, ParameterError
 from sim.model.scenario import Scenario
-from sim.run import designs, progress, uncertainty
+from sim.run import designs, progress, provenance, uncertainty
 from sim.run.config_schema import register
 from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
@@ -75,6 +75,7 @@ def run_job(
         "engine": str(cfg.engine),
         "replicates": int(cfg.replicates),
         "code_version": code_version(),
+        "environment": provenance.environment(cfg.workers),
     }
     t0 = time.perf_counter()
     # Written as computed (row groups; renamed into place at the end), summarised from running sums: a run of
@@ -130,6 +131,7 @@ def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quie
     spread = uncertainty.summary(table)
     meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": "vector", "replicates": int(cfg.replicates),
             "params_from": str(cfg.params_from), "parameter_sets": len(table), "code_version": code_version(),
+            "environment": provenance.environment(cfg.workers),
             "counterfactual": label.counterfactual, "overrides": list(label.overrides), "run_name": label.name,
             "drop_events": list(cfg.drop_events), "scenario_file": cfg.scenario_file,
             "seconds": round(elapsed, 3), **{f"uncertainty_{k}": v for k, v in spread.items()}}  # fmt: skip
@@ -202,7 +204,7 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
     t0 = time.perf_counter()
     res = run_job_points(
         points, root, overrides, memory_budget_mb=float(cfg.memory_budget_mb), chunk_size=cfg.chunk_size,
-        progress=cfg.progress, workers=cfg.workers,
+        progress=cfg.progress, workers=cfg.workers, allow_mixed_versions=bool(cfg.allow_mixed_versions),
     )  # fmt: skip
     res["seconds"] = time.perf_counter() - t0
     if not quiet:
@@ -211,10 +213,10 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
               f"{elsewhere}, {res['seconds']:.1f} s -> {root}")  # fmt: skip
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         return res
-    report = aggregate(root, keep_rows=False)  # a single-run grid: aggregate at once
+    report = aggregate(root, keep_rows=False, allow_mixed=bool(cfg.allow_mixed_versions))  # a single-run grid
     if not quiet:
         for line in problems(report):
-            print(f"error: {line}", file=sys.stderr)
+            print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
         print(describe(report))
     return res
 

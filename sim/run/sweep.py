@@ -25,7 +25,7 @@ from sim.analysis.stats import wilson_interval
 from sim.engines.vector import run_batch
 from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
-from sim.run import claims
+from sim.run import claims, provenance
 from sim.run.simulate import chunk_size_for, param_columns, progress_bar
 from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
 from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, sha256
@@ -208,7 +208,7 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
                 at += hi - lo
                 remaining[i] -= hi - lo
                 if remaining[i] == 0:
-                    _store_point(root, group[i], runs_parts[i], daily[i])
+                    _store_point(root, group[i], runs_parts[i], daily[i], workers)
                     runs_parts[i], daily[i] = [], {}
                     held[group[i].key].release()
                 else:
@@ -216,7 +216,8 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
             bar.update(at)
 
 
-def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[str, np.ndarray]) -> None:
+def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[str, np.ndarray],
+                 workers: int | None = None) -> None:  # fmt: skip
     """Write one point's runs, daily summary and (last) point.json, each atomically."""
     out = point_dir(root, point)
     runs = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
@@ -238,6 +239,7 @@ def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[s
         "drop_events": ",".join(sorted(point.drop_events)), "replicates": point.replicates, "seed": point.seed,
         "sweep_seed": point.sweep_seed, "params": dataclasses.asdict(point.params),
         "militias": [dataclasses.asdict(m) for m in point.militias], "code_version": code_version(),
+        "environment": provenance.environment(workers),
         "rows": len(runs), "files": {name: sha256(out / name) for name in POINT_FILES},
         "identity": json.loads(json.dumps(point.identity(), default=str)),
     }  # fmt: skip
@@ -251,8 +253,13 @@ def job_key(points: Sequence[SweepPoint]) -> str:
     return format(_digest(sorted(p.key for p in points), bits=64), "016x")
 
 
-def run_job_points(points: Sequence[SweepPoint], root: Path, overrides: Sequence[str] = (), **kw: Any) -> dict:
-    """One Hydra job: mark it started, run what is missing, mark it done."""
+def run_job_points(
+    points: Sequence[SweepPoint], root: Path, overrides: Sequence[str] = (), allow_mixed_versions: bool = False,
+    **kw: Any,
+) -> dict:
+    """One Hydra job: refuse to add to points other library versions computed (unless allowed), mark the job
+    started, run what is missing, mark it done."""
+    provenance.refuse_mixed(root, [p.key for p in points], allow_mixed_versions)
     key = job_key(points)
     marker = Path(root) / "jobs" / f"{key}.json"
     record = {"job_key": key, "points": [p.key for p in points], "overrides": list(overrides)}
@@ -300,16 +307,22 @@ def point_row(info: Mapping[str, Any], r: pd.DataFrame) -> dict[str, Any]:
     return row
 
 
-def aggregate(root: Path, write: bool = True, keep_rows: bool = True) -> dict[str, Any]:
+def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixed: bool = False) -> dict[str, Any]:
     """Stack every finished, verified point under ``root`` into aggregate/points, runs and daily tables.
 
     Works with failed or unfinished jobs: it reports them and aggregates what is there. A point whose files
     fail their check (sim.run.verify) is refused, reported in ``corrupt_points`` and never aggregated. The
     runs and daily tables are written point by point as they are read (a design of millions of runs, or of
-    thousands of daily series, is never held whole); ``keep_rows`` also returns them in ``report["tables"]``."""
+    thousands of daily series, is never held whole); ``keep_rows`` also returns them in ``report["tables"]``.
+    Points computed with different library versions (sim.run.provenance) are refused whole, nothing written,
+    unless ``allow_mixed``: ``report["mixed_versions"]`` says which."""
     from sim.run.storage import ParquetStream
 
     root = Path(root)
+    mixed = provenance.mixed(root)
+    if mixed and not allow_mixed:
+        return {"n_points": 0, "n_jobs": 0, "unfinished_jobs": [], "missing_points": [], "running_elsewhere": {},
+                "corrupt_points": [], "unreadable_jobs": [], "mixed_versions": mixed}  # fmt: skip
     infos, corrupt, rows, kept, daily = [], [], [], [], []
     stream = ParquetStream(root / "aggregate" / "runs.parquet", row_group_rows=200_000) if write else None
     daily_stream = ParquetStream(root / "aggregate" / "daily.parquet", row_group_rows=200_000) if write else None
@@ -360,6 +373,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True) -> dict[st
         "running_elsewhere": {k: h for k in missing if (h := claims.holder(root / "points" / k))},
         "corrupt_points": corrupt,
         "unreadable_jobs": bad_jobs,
+        "mixed_versions": mixed,
     }
     if not infos:
         if write:
@@ -385,6 +399,11 @@ def problems(report: Mapping[str, Any]) -> list[str]:
              for c in report.get("corrupt_points", [])]  # fmt: skip
     lines += [f"jobs/{name} is not readable JSON; its points may be missing from the report"
               for name in report.get("unreadable_jobs", [])]  # fmt: skip
+    if report.get("mixed_versions") and not report.get("n_points"):
+        lines.append(f"{report['mixed_versions']}; nothing aggregated (rerun the missing points in one environment, "
+                     "or aggregate anyway with --allow-mixed-versions / allow_mixed_versions=true)")
+    elif report.get("mixed_versions"):
+        lines.append(f"warning: {report['mixed_versions']}; aggregated together as asked")
     return lines
 
 
@@ -426,11 +445,12 @@ class AggregateCallback(Callback):
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         root = Path(str(config.hydra.sweep.dir))
         if (root / "points").exists():
-            report = aggregate(root, keep_rows=False)
+            report = aggregate(root, keep_rows=False, allow_mixed=bool(config.get("allow_mixed_versions", False)))
             for line in problems(report):
-                print(f"error: {line}", file=sys.stderr)
+                print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
             print(describe(report))
             print(f"tables in {root / 'aggregate'}")
-            complete = not (report["missing_points"] or report["unfinished_jobs"] or report["corrupt_points"])
+            complete = not (report["missing_points"] or report["unfinished_jobs"] or report["corrupt_points"]
+                            or (report.get("mixed_versions") and not report["n_points"]))  # fmt: skip
             if (root / "design.json").exists() and complete:
                 analyse_design(root)

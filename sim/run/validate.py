@@ -56,7 +56,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
         check_setting(key, cfg[key])
     if cfg.engine not in ENGINES:
         raise ParameterError(f"engine={cfg.engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
-    for key in ("figure", "verbose", "progress"):
+    for key in ("figure", "verbose", "progress", "allow_mixed_versions"):
         if not isinstance(cfg[key], bool) and not (key == "progress" and cfg[key] is None):
             raise ParameterError(f"{key}={cfg[key]!r} is not a switch: use {key}=true or {key}=false")
     params = make_params(_plain(cfg.params, "params"))
