@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from sim.model.params import ParameterError
 from sim.model.scenario import Scenario, load_scenario
 from sim.paths import CONFIG_DIR, SEEDS_DIR
 from sim.run import uncertainty
-from sim.run.simulate import chunk_size_for, progress_bar
+from sim.run.simulate import chunk_size_for, progress_bar, thread_pool
 from sim.run.storage import atomic_write_parquet, atomic_write_text
 
 TARGETS_PATH = SEEDS_DIR / "targets.yaml"
@@ -140,7 +139,7 @@ def simulate_sets(
     parts = []
     with (
         progress_bar(n * replicates, progress, f"{scenario.name} ({n} sets)") as bar,
-        ThreadPoolExecutor(workers) as ex,
+        thread_pool(workers) as ex,
     ):
         for part in ex.map(one, blocks):
             parts.append(part)

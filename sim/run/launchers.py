@@ -1,6 +1,7 @@
-"""The project's submitit launching: wait for every job of a sweep, then end a failed sweep with one line
-naming the jobs that did not finish (finished points stay, see sweep.py). Hydra instantiates launchers
-only from the ``hydra_plugins`` package: ``hydra_plugins/sim_launchers`` holds the two concrete classes."""
+"""The project's submitit launching: record the submission in the sweep's manifest, then either return at once
+(``hydra.launcher.detach=true``: sim.status reports later) or wait for every job and end a failed sweep with one
+line naming the jobs that did not finish (finished points stay, see sweep.py). Hydra instantiates launchers only
+from the ``hydra_plugins`` package: ``hydra_plugins/sim_launchers`` holds the two concrete classes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from hydra.core.utils import JobReturn, filter_overrides
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import OmegaConf
+
+from sim.run import manifest
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
         import submitit
 
         assert self.config is not None and len(job_overrides) > 0
-        init_keys = {"submitit_folder", "max_num_timeout"}
+        init_keys = {"submitit_folder", "max_num_timeout", "detach"}  # not sbatch options
         executor = submitit.AutoExecutor(
             cluster=self._EXECUTOR, folder=self.params["submitit_folder"],
             **{f"{self._EXECUTOR}_max_num_timeout": v for k, v in self.params.items() if k == "max_num_timeout"},
@@ -59,8 +62,42 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
         for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
             job_params.append((list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
+        points = [self._job_points(list(o)) for o in job_overrides]  # before submitting: a bad job stops nothing
         jobs = executor.map_array(self, *zip(*job_params, strict=True))
-        return collect(jobs, sweep_dir, self._EXECUTOR, self._queue)
+        detach = bool(self.params.get("detach", False))
+        sbatch = {k: v for k, v in self.params.items() if k not in ("setup",)}
+        manifest.record_submission(sweep_dir, self._EXECUTOR, [str(j.job_id) for j in jobs],
+                                   [list(o) for o in job_overrides], points, detach, sbatch)  # fmt: skip
+        if detach:
+            arrays = ", ".join(sorted({str(j.job_id).split("_")[0] for j in jobs}))
+            print(f"submitted {len(jobs)} {self._EXECUTOR} task(s) (job {arrays}) for {sweep_dir}; not waiting "
+                  f"(hydra.launcher.detach=true)\n  how it goes:   python -m sim.status {sweep_dir}\n"
+                  f"  when done:     python -m sim.aggregate {sweep_dir}", flush=True)  # fmt: skip
+            raise SystemExit(0)  # past Hydra's end-of-sweep callback: nothing to aggregate yet
+        try:
+            return collect(jobs, sweep_dir, self._EXECUTOR, self._queue)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (sim.run.signals): the tasks are the scheduler's
+            arrays = ", ".join(sorted({str(j.job_id).split("_")[0] for j in jobs}))
+            stop = f"scancel {arrays}" if self._EXECUTOR == "slurm" else f"kill {arrays}"
+            exc.note = (f"stopped waiting; the {len(jobs)} submitted task(s) go on: python -m sim.status {sweep_dir} "
+                        f"says how they do ({stop} stops them)")  # fmt: skip
+            raise
+
+    def _job_points(self, overrides: list[str]) -> list[str] | None:
+        """The keys of the points one job will compute (its grid or design block), for the manifest; None if
+        the job is not a sweep of points or its config does not compose here."""
+        assert self.hydra_context is not None and self.config is not None
+        try:
+            from sim.run.main_job import resolve_inputs, sweep_points
+
+            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+            if cfg.params_from:
+                return None
+            _, militias, scenario = resolve_inputs(cfg)
+            return [p.key for p in sweep_points(cfg, scenario, militias)]
+        except Exception as exc:  # the job itself will say what is wrong, in its log
+            log.warning(f"points of job {' '.join(overrides)} not listed in the manifest: {exc}")
+            return None
 
     _queue: Callable[[], set[str] | None] | None = None  # the scheduler's queue, where there is one
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from sim.run import designs, progress, provenance, uncertainty
 from sim.run.config_schema import register
 from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
-from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
+from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
 from sim.run.stream import stream_run
 from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, problems, run_job_points
 from sim.run.validate import check_config
@@ -182,9 +183,9 @@ def uncertainty_summary(runs, spread: dict, source: str) -> str:
     return "\n".join(lines)
 
 
-def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:
-    """A sweep job: the grid's points, or one block of a design's rows (on top of this job's params), as
-    one vectorised batch."""
+def sweep_points(cfg: DictConfig, scenario: Scenario, militias: tuple, root: Path | None = None) -> list[SweepPoint]:
+    """A sweep job's points: its grid, or its block of a design's rows, on top of its params. ``root``: the sweep
+    folder, where a design records itself (None: only list the points, as a launcher does for its manifest)."""
     base = OmegaConf.to_container(cfg.params, resolve=True)
     grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
     design = OmegaConf.to_container(cfg.design, resolve=True) or {}
@@ -194,13 +195,20 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
         block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
         base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
         sets = designs.design_points(spec, block, base, base_militias)
-        designs.write_design(root, spec, rows)
+        if root is not None:
+            designs.write_design(root, spec, rows)
     else:
         sets = [(p, militias) for p in expand_grid(base, grid)]
-    points = [
+    return [
         SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
         for p, m in sets
     ]
+
+
+def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:
+    """A sweep job: the grid's points, or one block of a design's rows (on top of this job's params), as
+    one vectorised batch."""
+    points = sweep_points(cfg, scenario, militias, root)
     t0 = time.perf_counter()
     res = run_job_points(
         points, root, overrides, memory_budget_mb=float(cfg.memory_budget_mb), chunk_size=cfg.chunk_size,
@@ -230,3 +238,13 @@ def main(cfg: DictConfig) -> float:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None  # SystemExit passes through Hydra's traceback printer
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        where = HydraConfig.get().runtime.output_dir if HydraConfig.initialized() else "the run's folder"
+        raise DiskFull(f"error: {os.strerror(exc.errno)} while writing into {where}: nothing is kept of this run "
+                       "(its temporary files were removed): free space, or set hydra.run.dir") from None
+    except KeyboardInterrupt as exc:
+        if not getattr(exc, "note", ""):
+            exc.note = "nothing is kept of this run: its temporary files were removed"
+        raise

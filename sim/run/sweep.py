@@ -4,6 +4,7 @@ reordering, re-splitting and restarts; ``aggregate`` stacks whatever finished in
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
@@ -13,7 +14,6 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,9 @@ from sim.analysis.stats import wilson_interval
 from sim.engines.vector import run_batch
 from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
-from sim.run import claims, provenance
-from sim.run.simulate import chunk_size_for, param_columns, progress_bar
-from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
+from sim.run import claims, provenance, signals
+from sim.run.simulate import chunk_size_for, param_columns, progress_bar, thread_pool
+from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
 from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, sha256
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def run_points(
         for p in todo:  # one array shape per batch
             groups.setdefault((id(p.scenario), p.params.cells_per_militia), []).append(p)
         total = sum(p.replicates for p in todo)
-        with progress_bar(total, progress, "sweep points") as bar:
+        with progress_bar(total, progress, "sweep points") as bar, signals.between_blocks():
             for group in groups.values():
                 _run_group(group, root, memory_budget_mb, chunk_size, workers, bar, held)
     finally:
@@ -197,7 +197,7 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
     blocks = _blocks(group, rows_per_block)
     # Blocks run on threads (numpy releases the GIL); results are scattered back in block order,
     # and a point is stored as soon as its last replicate is in.
-    with ThreadPoolExecutor(workers) as ex:
+    with thread_pool(workers) as ex:
         for block, res in zip(blocks, ex.map(run_block, blocks), strict=True):
             at = 0
             for i, lo, hi in block:
@@ -214,6 +214,7 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
                 else:
                     held[group[i].key].refresh()  # a sign of life for processes that wait on this point
             bar.update(at)
+            signals.stop_point()  # a cluster task asked to stop: here, with every finished point stored
 
 
 def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[str, np.ndarray],
@@ -230,6 +231,17 @@ def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[s
         summary[f"{v}_mean"] = daily[v].mean(axis=1)
         for name, q in QUANTILES.items():
             summary[f"{v}_{name}"] = np.quantile(daily[v], q, axis=1)
+    try:
+        _write_point(out, point, runs, summary, workers)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise DiskFull(f"error: {os.strerror(exc.errno)} while writing point {point.key} into {out}: the sweep "
+                       "stops here; the points finished before it are kept: free space, then run the same command "
+                       "again to run only the missing points") from None  # fmt: skip
+
+
+def _write_point(out: Path, point: SweepPoint, runs: pd.DataFrame, summary: dict, workers: int | None) -> None:
     atomic_write_parquet(runs, out / "runs.parquet")
     atomic_write_parquet(pd.DataFrame(summary).assign(point_key=point.key), out / "daily.parquet")
     # The record, written last: rows and content hashes of the files, and what the point is (its key's basis),
@@ -263,15 +275,37 @@ def run_job_points(
     key = job_key(points)
     marker = Path(root) / "jobs" / f"{key}.json"
     record = {"job_key": key, "points": [p.key for p in points], "overrides": list(overrides)}
-    atomic_write_text(marker, json.dumps({**record, "status": "started", "started": time.time()}, indent=1))
+    _mark(marker, {**record, "status": "started", "started": time.time()})
     elsewhere: list[SweepPoint] = []
-    ran = run_points(points, root, elsewhere=elsewhere, **kw)
-    atomic_write_text(
-        marker, json.dumps({**record, "status": "done", "ran": len(ran), "finished": time.time()}, indent=1)
-    )
+    try:
+        ran = run_points(points, root, elsewhere=elsewhere, **kw)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, a cluster task's stop signal (sim.run.signals)
+        done = sum(is_done(root, p) for p in {p.key: p for p in points}.values())
+        exc.note = (f"{done} of {len({p.key for p in points})} points of this job are stored in {root} (none "
+                    "half-written); run the same command again to run only the missing points")  # fmt: skip
+        with contextlib.suppress(OSError):
+            _mark(marker, {**record, "status": "stopped", "signal": getattr(exc, "signum", None),
+                           "points_done": done, "stopped": time.time()})  # fmt: skip
+        raise
+    except OSError as exc:  # e.g. no room left for a point's folder or claim
+        if not is_disk_full(exc):
+            raise
+        raise DiskFull(f"error: {os.strerror(exc.errno)} in {root} ({exc.filename or 'a point folder'}): the sweep "
+                       "stops here; finished points are kept: free space, then run the same command again") from None
+    _mark(marker, {**record, "status": "done", "ran": len(ran), "finished": time.time()})
     n = len({p.key for p in points})
     return {"job_key": key, "points": len(points), "ran": len(ran), "skipped": n - len(ran) - len(elsewhere),
             "elsewhere": len(elsewhere)}  # fmt: skip
+
+
+def _mark(marker: Path, record: dict) -> None:
+    try:
+        atomic_write_text(marker, json.dumps(record, indent=1))
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise DiskFull(f"error: {os.strerror(exc.errno)} while writing {marker}: the sweep stops here; finished "
+                       "points are kept: free space, then run the same command again") from None  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- aggregation
