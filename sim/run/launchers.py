@@ -8,7 +8,9 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +22,7 @@ from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import OmegaConf
 
-from sim.run import manifest
+from sim.run import manifest, signals
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,41 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
             return None
 
     _queue: Callable[[], set[str] | None] | None = None  # the scheduler's queue, where there is one
+
+    def __call__(self, *args: Any, **kwargs: Any) -> JobReturn:
+        """One job, in its task (on the compute node): a stop signal (SLURM's --signal, preemption, scancel) is
+        honoured between blocks; after SIGUSR1/SIGUSR2 the task requeues itself if it stored any point."""
+        signals.install_task_handlers()
+        try:
+            return super().__call__(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise SystemExit(task_stopped(exc)) from None
+
+
+def task_stopped(exc: BaseException) -> int:
+    """Log why a task stops, requeue it on SLURM when the signal asks for a later run (SIGUSR1: time is nearly up;
+    SIGUSR2: submitit's) and this run stored a point (else a task too long for its time limit would loop);
+    returns the exit status, 128 + the signal."""
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    note = getattr(exc, "note", "") or "no point was being computed"
+    progressed = bool(getattr(exc, "progressed", True))
+    job = _slurm_job_id()
+    line = f"task stopped by {signal.Signals(signum).name}: {note}"
+    if signum in (signal.SIGUSR1, signal.SIGUSR2) and job:
+        if not progressed:
+            line += "; not requeued: no point finished in this run (raise timeout_min or give tasks fewer points)"
+        else:
+            res = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True, timeout=60)
+            line += (f"; requeued {job}: it resumes with the missing points" if res.returncode == 0
+                     else f"; requeue of {job} failed: {res.stderr.strip()}")  # fmt: skip
+    print(line, file=sys.stderr, flush=True)
+    log.warning(line)
+    return 128 + signum
+
+
+def _slurm_job_id() -> str | None:
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
 
 
 def collect(

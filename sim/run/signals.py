@@ -10,12 +10,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 TASK_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)  # scancel/preemption, --signal=USR1@..., submitit's
 _requested: int | None = None  # the signal a cluster task was asked to stop by, seen between blocks
 _deferred = 0  # > 0 while a sweep loop checks ``requested()`` between blocks
+_task = False  # the task handlers are installed: this process is a cluster (or submitit) task
 
 
 class Interrupted(KeyboardInterrupt):
@@ -82,11 +82,16 @@ def install_task_handlers() -> None:
     """In a cluster task: SIGTERM, SIGUSR1 and SIGUSR2 ask the running sweep to stop at its next block boundary
     (``stop_point``); elsewhere (or on a second signal) they raise Interrupted at once. Replaces submitit's
     handlers, which ignore SIGTERM and exit from the middle of whatever runs on SIGUSR2."""
-    global _requested
-    _requested = None
+    global _requested, _task
+    _requested, _task = None, True
     if threading.current_thread() is threading.main_thread():
         for s in TASK_SIGNALS:
             signal.signal(s, _request)
+
+
+def in_task() -> bool:
+    """Whether this process is a cluster task (its stop signals are handled between blocks)."""
+    return _task
 
 
 def requested() -> int | None:
@@ -115,8 +120,3 @@ def reset() -> None:
     """Forget a stop request (tests; a task that handled it)."""
     global _requested
     _requested = None
-
-
-def restore_defaults(handlers: dict[int, Any] | None = None) -> None:
-    for s, h in (handlers or {s: signal.SIG_DFL for s in STOP_SIGNALS}).items():
-        signal.signal(s, h)

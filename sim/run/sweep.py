@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import itertools
 import json
 import logging
@@ -28,7 +27,7 @@ from sim.model.scenario import Scenario
 from sim.run import claims, provenance, signals
 from sim.run.simulate import chunk_size_for, param_columns, progress_bar, thread_pool
 from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
-from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, sha256
+from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, digest, sha256
 
 log = logging.getLogger(__name__)
 DAILY_VARS = ("hazard", "tension", "violence", "mobilisation")
@@ -62,11 +61,11 @@ class SweepPoint:
     @property
     def seed(self) -> int:
         """Derived from the sweep's seed and the point itself: 63 bits of SHA-256."""
-        return _digest({"sweep_seed": self.sweep_seed, **self.identity()}, bits=63)
+        return digest({"sweep_seed": self.sweep_seed, **self.identity()}, bits=63)
 
     @property
     def key(self) -> str:
-        return format(_digest({"seed": self.seed, "replicates": self.replicates, **self.identity()}, bits=64), "016x")
+        return format(digest({"seed": self.seed, "replicates": self.replicates, **self.identity()}, bits=64), "016x")
 
     @property
     def label(self) -> str:
@@ -76,11 +75,6 @@ class SweepPoint:
         ]
         parts += [f"no {kind}" for kind in sorted(self.drop_events)]
         return ", ".join(parts) or "baseline"
-
-
-def _digest(obj: Any, bits: int) -> int:
-    h = hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).digest()
-    return int.from_bytes(h[:8], "big") >> (64 - bits)
 
 
 def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[Any]:
@@ -262,7 +256,7 @@ def _write_point(out: Path, point: SweepPoint, runs: pd.DataFrame, summary: dict
 
 
 def job_key(points: Sequence[SweepPoint]) -> str:
-    return format(_digest(sorted(p.key for p in points), bits=64), "016x")
+    return format(digest(sorted(p.key for p in points), bits=64), "016x")
 
 
 def run_job_points(
@@ -277,10 +271,13 @@ def run_job_points(
     record = {"job_key": key, "points": [p.key for p in points], "overrides": list(overrides)}
     _mark(marker, {**record, "status": "started", "started": time.time()})
     elsewhere: list[SweepPoint] = []
+    unique = {p.key: p for p in points}.values()
     try:
+        before = sum(is_done(root, p) for p in unique) if signals.in_task() else 0
         ran = run_points(points, root, elsewhere=elsewhere, **kw)
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, a cluster task's stop signal (sim.run.signals)
-        done = sum(is_done(root, p) for p in {p.key: p for p in points}.values())
+        done = sum(is_done(root, p) for p in unique)
+        exc.progressed = done > before
         exc.note = (f"{done} of {len({p.key for p in points})} points of this job are stored in {root} (none "
                     "half-written); run the same command again to run only the missing points")  # fmt: skip
         with contextlib.suppress(OSError):
