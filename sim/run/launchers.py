@@ -118,17 +118,21 @@ def task_stopped(exc: BaseException) -> int:
     SIGUSR2: submitit's) and this run stored a point (else a task too long for its time limit would loop);
     returns the exit status, 128 + the signal."""
     signum = int(getattr(exc, "signum", signal.SIGINT))
-    note = getattr(exc, "note", "") or "no point was being computed"
-    progressed = bool(getattr(exc, "progressed", True))
+    for s in signals.TASK_SIGNALS:  # stopping already: the requeue's own SIGTERM must not interrupt the exit
+        signal.signal(s, signal.SIG_IGN)
+    progressed = bool(getattr(exc, "progressed", False))  # stopped before its sweep began: no progress
     job = _slurm_job_id()
-    line = f"task stopped by {signal.Signals(signum).name}: {note}"
+    line = f"task stopped by {signal.Signals(signum).name}: "
     if signum in (signal.SIGUSR1, signal.SIGUSR2) and job:
+        line += getattr(exc, "stored", "before its points") + " (none half-written)"
         if not progressed:
             line += "; not requeued: no point finished in this run (raise timeout_min or give tasks fewer points)"
         else:
             res = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True, timeout=60)
-            line += (f"; requeued {job}: it resumes with the missing points" if res.returncode == 0
+            line += (f"; requeued {job}: its next run computes only the missing points" if res.returncode == 0
                      else f"; requeue of {job} failed: {res.stderr.strip()}")  # fmt: skip
+    else:
+        line += getattr(exc, "note", "") or "before any point was computed"
     print(line, file=sys.stderr, flush=True)
     log.warning(line)
     return 128 + signum

@@ -173,7 +173,7 @@ def uncertainty_summary(runs, spread: dict, source: str) -> str:
              f"  P(escalation) across sets: median        {spread['median']:.4f}",
              f"  P(escalation) across sets: 90% interval  [{spread['q05']:.4f}, {spread['q95']:.4f}]",
              f"  share of that spread from Monte Carlo noise  {spread['noise_share']:.3f}"]  # fmt: skip
-    ranking = latest_ranking()
+    ranking = latest_ranking() or published_ranking()
     if ranking:
         where, top = ranking
         lines.append(f"  most influential (Sobol total order, {where}): "
@@ -203,6 +203,22 @@ def sweep_points(cfg: DictConfig, scenario: Scenario, militias: tuple, root: Pat
         SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
         for p, m in sets
     ]
+
+
+def published_ranking(top: int = 3) -> tuple[str, list[tuple[str, float, float]]] | None:
+    """The ``top`` factors of the published Sobol table (results/tables/sobol.csv, in the repository), for a
+    machine that has not run its own Sobol study; None if the table is missing or unreadable."""
+    import pandas as pd
+
+    from sim.analysis.published import TABLES
+
+    try:
+        table = pd.read_csv(TABLES / "sobol.csv").nlargest(top, "ST")
+        return "published table results/tables/sobol.csv", [
+            (str(r.factor), float(r.ST), float(r.ST_conf)) for r in table.itertuples()
+        ]
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None
 
 
 def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:

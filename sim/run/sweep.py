@@ -277,7 +277,7 @@ def run_job_points(
         ran = run_points(points, root, elsewhere=elsewhere, **kw)
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, a cluster task's stop signal (sim.run.signals)
         done = sum(is_done(root, p) for p in unique)
-        exc.progressed = done > before
+        exc.progressed, exc.stored = done > before, f"{done} of {len(unique)} points of this job stored in {root}"
         exc.note = (f"{done} of {len({p.key for p in points})} points of this job are stored in {root} (none "
                     "half-written); run the same command again to run only the missing points")  # fmt: skip
         with contextlib.suppress(OSError):

@@ -203,6 +203,7 @@ def check_command_line(argv: Sequence[str]) -> None:
     if any(getattr(args, flag, None) for flag in NO_RUN_FLAGS) or args.experimental_rerun:
         return
     check_overrides(args.overrides)  # one override at a time: the clearest message for a typo or a bad value
+    _check_twice(args.overrides)
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -245,6 +246,19 @@ def check_command_line(argv: Sequence[str]) -> None:
             except ParameterError as exc:
                 where = " ".join(o.input_line for o in job if o.get_key_element() in swept)
                 raise ParameterError(f"{exc} (in the sweep's job {where})" if where else str(exc)) from None
+
+
+def _check_twice(overrides: Sequence[str]) -> None:
+    """The same key set twice on the command line: Hydra would silently keep one of them."""
+    seen: dict[str, str] = {}
+    for o in overrides:
+        if "=" not in o or o.startswith("-"):
+            continue
+        key = o.split("=", 1)[0].lstrip("+~")
+        if key in seen:
+            raise ParameterError(f"{key} is given twice ({seen[key]} and {o}): give it once (a sweep over both "
+                                 f"values is {key}=a,b with -m)")  # fmt: skip
+        seen[key] = o
 
 
 def check_disk(cfg: DictConfig, scenario: Scenario) -> None:
