@@ -215,8 +215,12 @@ def test_usr1_requeues_the_task_which_resumes_and_sigterm_stops_it_cleanly(slurm
         kept = {p: p.stat().st_mtime_ns for p in root.glob("points/*/runs.parquet")}
         assert 1 <= len(kept) < 8
         _no_half_points(root)
-        # SLURM holds a requeued job for about two minutes (BeginTime); the test does not wait for that
-        subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], check=True, timeout=60)
+        # SLURM holds a requeued job for about two minutes (reason BeginTime); the test does not wait for that
+        deadline = time.time() + TIMEOUT_S
+        while (state := _squeue("-j", job, "-o", "%T_%r")) and time.time() < deadline:
+            if state == ["PENDING_BeginTime"]:
+                subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], check=True, timeout=60)
+            time.sleep(0.5)
         _wait_gone(name)
         assert "task stopped by SIGUSR1: " in _log(root) and f"requeued {job}" in _log(root)
         assert _sacct_states(job)[-1] == "COMPLETED"
