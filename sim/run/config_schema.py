@@ -72,6 +72,7 @@ class RunConfig:
     design: dict[str, Any] = field(default_factory=dict)
     params_from: Any = None
     draws: int = 200
+    calibration: dict[str, Any] = field(default_factory=dict)
     allow_mixed_versions: bool = False
     scenario: Any = MISSING
     params: Any = field(default_factory=ParamsSchema)

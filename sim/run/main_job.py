@@ -56,6 +56,10 @@ def run_job(
         out_dir = Path(hc.runtime.output_dir)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.calibration:  # one block of the calibration's bank (python -m sim.calibrate --launcher)
+        from sim.analysis.calibration import run_block_job
+
+        return run_block_job(OmegaConf.to_container(cfg.calibration, resolve=True), cfg.workers, cfg.progress, quiet)
     if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid or cfg.design:
         root = Path(hc.sweep.dir) if hc is not None and hc.mode == RunMode.MULTIRUN else out_dir
         return run_sweep_job(cfg, scenario, militias, root, list(hc.overrides.task) if hc else [], quiet)

@@ -161,6 +161,14 @@ def verdict(st: Status) -> tuple[int, str]:
         return RUNNING, (f"running: {done} of {n} points done" + (f"; tasks {tasks}" if tasks else "")
                          + (f"; {len(st.claimed)} point(s) being computed" if st.claimed else "")
                          + "; check again later")  # fmt: skip
+    if not n and st.tasks:  # jobs without sweep points: the calibration's bank blocks
+        again = ("run the python -m sim.calibrate command again" if "+calibration." in command
+                 else f"run the same command again: {command}")  # fmt: skip
+        failed = [t for t in st.tasks if t.state != "COMPLETED"]
+        if not failed:
+            return COMPLETE, f"complete: all {len(st.tasks)} tasks completed; {again} to use their results"
+        listed = ", ".join(f"{t.job_id} {t.state}" for t in failed[:5]) + (" ..." if len(failed) > 5 else "")
+        return INCOMPLETE, f"incomplete: task(s) {listed}; nothing is running: {again} to run only what is missing"
     if n and done == n and not st.damaged:
         agg = f"python -m sim.aggregate {st.root}"
         return COMPLETE, f"complete: all {n} points done and verified; aggregate with {agg}{_analysis(st.root)}"

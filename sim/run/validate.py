@@ -80,6 +80,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
     base = OmegaConf.to_container(cfg.params, resolve=True)
     _check_grid(cfg.grid)
     _check_design(cfg.design)
+    _check_calibration(cfg.calibration)
     if cfg.params_from is not None:
         _check_params_from(cfg, base, militias_cfg)
     if cfg.engine == "mesa" and (cfg.grid or cfg.design or cfg.params_from or multirun or _is_multirun(cfg)):
@@ -151,6 +152,35 @@ def _check_design(design: Any) -> None:
     if not 1 <= blocks <= rows:
         raise ParameterError(f"design.blocks={blocks} is out of range: allowed [1, {rows}] (the design's rows)")
     block_rows(rows, blocks, block)
+
+
+CALIBRATION_KEYS = ("out", "draws", "replicates", "seed", "block_size", "block")
+
+
+def _check_calibration(spec: Any) -> None:
+    """A calibration bank block job (written by python -m sim.calibrate --launcher): every field, in range."""
+    if not OmegaConf.is_dict(spec):
+        raise ParameterError(f"calibration={spec!r} must be a mapping (set by python -m sim.calibrate --launcher)")
+    values = OmegaConf.to_container(spec, resolve=True)
+    if not values:
+        return
+    for key in values:
+        if key not in CALIBRATION_KEYS:
+            raise ParameterError(f"calibration.{key} is not a field{suggest(str(key), CALIBRATION_KEYS)}; "
+                                 f"allowed: {', '.join(CALIBRATION_KEYS)}")  # fmt: skip
+    missing = [k for k in CALIBRATION_KEYS if k not in values]
+    if missing:
+        raise ParameterError(f"calibration needs {', '.join(missing)} (python -m sim.calibrate --launcher sets them)")
+    limits = {"draws": (1, 10_000_000), "replicates": (1, 10_000_000), "seed": (0, 2**63 - 1),
+              "block_size": (1, 10_000_000)}  # fmt: skip
+    for key, (lo, hi) in limits.items():
+        v = values[key]
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise ParameterError(f"calibration.{key}={v!r} is out of range: allowed [{lo}, {hi}], a whole number")
+    blocks = -(-values["draws"] // values["block_size"])
+    b = values["block"]
+    if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b < blocks:
+        raise ParameterError(f"calibration.block={b!r} is out of range: allowed [0, {blocks - 1}]")
 
 
 def design_rows(spec: Any) -> int:
