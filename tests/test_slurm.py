@@ -245,3 +245,30 @@ def test_usr1_requeues_the_task_which_resumes_and_sigterm_stops_it_cleanly(slurm
     (pa, ra), (pb, rb) = sweep_tables(tmp_path / "basic"), sweep_tables(root)
     pd.testing.assert_frame_equal(pa, pb)
     pd.testing.assert_frame_equal(ra, rb)
+
+
+# ----------------------------------------------------------------------------- calibration blocks as array tasks
+
+
+def test_calibration_bank_blocks_as_slurm_array_tasks_equal_the_local_bank(slurm, tmp_path):
+    """python -m sim.calibrate --launcher submitit_slurm: each block of the ABC bank is one array task; the
+    blocks equal those computed here on threads, bit for bit."""
+    from sim.analysis import calibration as cal
+
+    small = cal.Settings(draws=60, replicates=2, seed=5, block=20)
+    targets = cal.load_targets()
+    local = cal.run_bank(tmp_path / "local", small, targets, progress=False)
+    name = f"simtest-{uuid.uuid4().hex[:8]}"
+    try:
+        via = cal.run_bank(tmp_path / "slurm", small, targets, progress=False, launcher="submitit_slurm",
+                           overrides=[*ON_LOCAL_CLUSTER[1:], f"hydra.launcher.name={name}"])  # fmt: skip
+    finally:
+        subprocess.run(["scancel", "-n", name], timeout=60)
+    pd.testing.assert_frame_equal(local, via)
+    for i in range(3):
+        pd.testing.assert_frame_equal(pd.read_parquet(cal.block_path(tmp_path / "local", i)),
+                                      pd.read_parquet(cal.block_path(tmp_path / "slurm", i)))  # fmt: skip
+    scripts = list((tmp_path / "slurm/bank/jobs/.submitit").glob("*/*_submission.sh"))
+    assert len(scripts) == 1 and "#SBATCH --array=0-2" in scripts[0].read_text()
+    status = _status(tmp_path / "slurm" / "bank" / "jobs")
+    assert status.returncode == 0 and "complete: all 3 tasks completed" in status.stdout, status.stdout

@@ -93,7 +93,7 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
             from sim.run.main_job import resolve_inputs, sweep_points
 
             cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
-            if cfg.params_from:
+            if cfg.params_from or cfg.calibration:  # jobs that store no sweep points
                 return None
             _, militias, scenario = resolve_inputs(cfg)
             return [p.key for p in sweep_points(cfg, scenario, militias)]
