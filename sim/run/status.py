@@ -146,7 +146,10 @@ def read_status(root: Path) -> Status:
         if pts is not None:
             st.expected.update(pts)
             task.done = sum(k in st.done for k in pts)
-            task.job = (markers.get(_digest_keys(pts)) or {}).get("status", "-")
+            marker = markers.get(_digest_keys(pts)) or {}
+            since = max(float(marker.get(k, 0) or 0) for k in ("started", "finished", "stopped"))
+            if since >= float(sub.get("submitted_unix", 0)):  # a marker from an earlier submission says nothing
+                task.job = marker.get("status", "-")
         st.tasks.append(task)
     return st
 
@@ -221,6 +224,8 @@ def describe(st: Status, all_tasks: bool = False) -> str:
             lines.append(f"  {t.job_id:<14} {t.state:<12} {t.job:<8} {pts}")
         if len(shown) < len(st.tasks):
             lines.append(f"  ... {len(st.tasks) - len(shown)} more finished task(s) (--all lists them)")
+        if "GONE" in counts:
+            lines.append("  GONE: left SLURM's queue without an accounting record (a task cancelled while pending)")
     for key, problem in list(st.damaged.items())[:10]:
         lines.append(f"  damaged point {key}: {problem}")
     for key, holder in list(st.claimed.items())[:5]:
