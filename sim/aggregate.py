@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.run.signals import run_command
 from sim.run.sweep import aggregate, describe, problems
 
 
@@ -45,4 +46,4 @@ def _error(message: str, status: int) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143
