@@ -54,6 +54,7 @@ def run_command(main: Callable[[], int | None]) -> None:
     """Run a command's ``main`` with the handlers installed; a stop by signal prints one line and exits 128+signal.
     The exit skips waiting for worker threads still computing a block (their results are not wanted; every file
     they would have fed has been removed by the main thread's handlers by now)."""
+    before = {s: signal.getsignal(s) for s in STOP_SIGNALS}
     install_command_handlers()
     try:
         status = main()
@@ -64,6 +65,9 @@ def run_command(main: Callable[[], int | None]) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(128 + signum)
+    finally:  # called in-process (tests): leave the caller's handlers as they were
+        for s, h in before.items():
+            signal.signal(s, h)
     raise SystemExit(status)
 
 
