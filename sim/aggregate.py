@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.run import set_blocks
 from sim.run.signals import run_command
 from sim.run.sweep import aggregate, describe, problems
 
@@ -21,6 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     folder: Path = args.sweep_dir
     if not folder.exists():
         return _error(f"{folder} does not exist", 2)
+    gaps = set_blocks.missing(folder)
+    if gaps is not None:  # the blocks of a run under uncertainty (set_blocks=N)
+        if gaps:
+            listed = ", ".join(map(str, gaps[:10]))
+            return _error(f"{folder}: {len(gaps)} block(s) of parameter sets missing ({listed}): run the same "
+                          "command again to run only those", 1)  # fmt: skip
+        set_blocks.combine(folder)
+        return 0
     if not (folder / "points").is_dir():
         return _error(f"{folder} has no points/ folder: not a sweep folder", 2)
     try:

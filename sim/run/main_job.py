@@ -60,6 +60,11 @@ def run_job(
         from sim.analysis.calibration import run_block_job
 
         return run_block_job(OmegaConf.to_container(cfg.calibration, resolve=True), cfg.workers, cfg.progress, quiet)
+    if cfg.params_from and cfg.set_block is not None:  # one block of the parameter sets, as a job of a sweep
+        from sim.run.set_blocks import run_block
+
+        multirun = hc is not None and hc.mode == RunMode.MULTIRUN
+        return run_block(cfg, scenario, Path(hc.sweep.dir) if multirun else out_dir, quiet)
     if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid or cfg.design:
         root = Path(hc.sweep.dir) if hc is not None and hc.mode == RunMode.MULTIRUN else out_dir
         return run_sweep_job(cfg, scenario, militias, root, list(hc.overrides.task) if hc else [], quiet)
@@ -122,16 +127,26 @@ def run_job(
 def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quiet: bool, label: Any) -> dict[str, Any]:
     """The main job under parameter uncertainty (params_from=prior or a file of parameter sets): every set
     for `replicates` replicates; the summary adds the spread of P(escalation) across sets."""
-    if str(cfg.engine) != "vector":
-        raise ParameterError("params_from needs engine=vector (thousands of runs)")
-    base = OmegaConf.to_container(cfg.params, resolve=True)
-    base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
-    sets = uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
+    sets = uncertainty_sets(cfg)
     t0 = time.perf_counter()
     runs = uncertainty.run_sets(scenario, sets, int(cfg.seed), int(cfg.replicates),
                                 memory_budget_mb=float(cfg.memory_budget_mb), workers=cfg.workers,
                                 progress=cfg.progress)  # fmt: skip
-    elapsed = time.perf_counter() - t0
+    return write_uncertainty(cfg, scenario, sets, runs, out_dir, quiet, label, time.perf_counter() - t0)
+
+
+def uncertainty_sets(cfg: DictConfig) -> uncertainty.ParameterSets:
+    """The parameter sets of a run under uncertainty (all of them, whichever block a job runs)."""
+    if str(cfg.engine) != "vector":
+        raise ParameterError("params_from needs engine=vector (thousands of runs)")
+    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
+    return uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
+
+
+def write_uncertainty(cfg: DictConfig, scenario: Scenario, sets: uncertainty.ParameterSets, runs: Any, out_dir: Path,
+                      quiet: bool, label: Any, elapsed: float) -> dict[str, Any]:  # fmt: skip
+    """The tables, summary and figure of a run under uncertainty from its runs (one per set and replicate)."""
     table = uncertainty.set_table(runs, sets)
     spread = uncertainty.summary(table)
     meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": "vector", "replicates": int(cfg.replicates),

@@ -168,6 +168,9 @@ def verdict(st: Status) -> tuple[int, str]:
         again = ("run the python -m sim.calibrate command again" if "+calibration." in command
                  else f"run the same command again: {command}")  # fmt: skip
         failed = [t for t in st.tasks if t.state != "COMPLETED"]
+        if not failed and (st.root / "sets").is_dir():  # a run under uncertainty in blocks (sim.run.set_blocks)
+            return COMPLETE, (f"complete: all {len(st.tasks)} tasks completed; python -m sim.aggregate {st.root} "
+                              "writes the run's tables")  # fmt: skip
         if not failed:
             return COMPLETE, f"complete: all {len(st.tasks)} tasks completed; {again} to use their results"
         listed = ", ".join(f"{t.job_id} {t.state}" for t in failed[:5]) + (" ..." if len(failed) > 5 else "")

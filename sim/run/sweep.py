@@ -475,6 +475,10 @@ class AggregateCallback(Callback):
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         root = Path(str(config.hydra.sweep.dir))
+        from sim.run import set_blocks
+
+        if set_blocks.missing(root) == []:  # a run under uncertainty split into jobs: its tables, now whole
+            set_blocks.combine(root)
         if (root / "points").exists():
             report = aggregate(root, keep_rows=False, allow_mixed=bool(config.get("allow_mixed_versions", False)))
             for line in problems(report):

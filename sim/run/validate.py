@@ -83,6 +83,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
     _check_calibration(cfg.calibration)
     if cfg.params_from is not None:
         _check_params_from(cfg, base, militias_cfg)
+    _check_set_block(cfg)
     if cfg.engine == "mesa" and (cfg.grid or cfg.design or cfg.params_from or multirun or _is_multirun(cfg)):
         raise ParameterError("engine=mesa runs single runs only: sweeps, grids, designs and params_from run on "
                              "engine=vector (same results, bit for bit)")  # fmt: skip
@@ -203,6 +204,21 @@ def _check_params_from(cfg: DictConfig, base: Mapping[str, Any], militias: Mappi
         uncertainty.parameter_sets(source, int(cfg.draws), int(cfg.seed), base, militias)
     if cfg.engine != "vector":
         raise ParameterError("params_from needs engine=vector (thousands of runs)")
+
+
+def _check_set_block(cfg: DictConfig) -> None:
+    """set_blocks / set_block: whole numbers, the block among the blocks, and only with params_from."""
+    blocks, block = cfg.set_blocks, cfg.set_block
+    if isinstance(blocks, bool) or not isinstance(blocks, int) or not 1 <= blocks <= 1_000_000:
+        raise ParameterError(f"set_blocks={blocks!r} is out of range: allowed [1, 1000000], a whole number")
+    if block is None:
+        return
+    if isinstance(block, bool) or not isinstance(block, int) or not 0 <= block < blocks:
+        raise ParameterError(f"set_block={block!r} is out of range: allowed [0, {blocks - 1}] (set_blocks={blocks})")
+    if not cfg.params_from:
+        raise ParameterError("set_block needs params_from (it picks a block of the parameter sets)")
+    if blocks > int(cfg.draws) and cfg.params_from == "prior":
+        raise ParameterError(f"set_blocks={blocks} is more than the {cfg.draws} parameter sets (draws)")
 
 
 def _is_multirun(cfg: DictConfig) -> bool:
