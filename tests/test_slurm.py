@@ -272,3 +272,18 @@ def test_calibration_bank_blocks_as_slurm_array_tasks_equal_the_local_bank(slurm
     assert len(scripts) == 1 and "#SBATCH --array=0-2" in scripts[0].read_text()
     status = _status(tmp_path / "slurm" / "bank" / "jobs")
     assert status.returncode == 0 and "complete: all 3 tasks completed" in status.stdout, status.stdout
+
+
+def test_parameter_set_blocks_as_slurm_array_tasks_equal_the_one_process_run(slurm, tmp_path):
+    """params_from=prior split into 3 array tasks (set_blocks=3, set_block=range(3)): the same runs and sets
+    tables as one process."""
+    run = ["params_from=prior", "draws=12", "replicates=5", "scenario=election_loss", "figure=false"]
+    one = tmp_path / "one"
+    res = subprocess.run([sys.executable, "-m", "sim", *run, f"hydra.run.dir={one}"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=TIMEOUT_S)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    run_sweep(*run, "set_blocks=3", "set_block=range(3)", *ON_LOCAL_CLUSTER, f"hydra.sweep.dir={tmp_path / 'slurm'}",
+              cwd=tmp_path, timeout=TIMEOUT_S)  # fmt: skip
+    for table in ("runs", "sets"):
+        pd.testing.assert_frame_equal(pd.read_parquet(one / f"{table}.parquet"),
+                                      pd.read_parquet(tmp_path / "slurm" / f"{table}.parquet"))  # fmt: skip
