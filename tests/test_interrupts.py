@@ -154,8 +154,12 @@ def test_points_from_other_library_versions_are_not_mixed_unless_asked(tmp_path)
     assert agg.returncode == 0 and "warning: " in agg.stderr
     rerun = subprocess.run([sys.executable, "-m", "sim", "-m", *TINY, f"hydra.sweep.dir={root}"], cwd=tmp_path,
                            capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert rerun.returncode == 1 and "Traceback" not in rerun.stderr
-    assert rerun.stderr.strip().splitlines()[-1].startswith("error: ") and "allow_mixed_versions=true" in rerun.stderr
+    assert rerun.returncode == 2 and rerun.stderr.count("\n") == 1, rerun.stderr  # refused before any job
+    assert rerun.stderr.startswith("error: ") and "allow_mixed_versions=true" in rerun.stderr
+    from sim.run import provenance  # where a job runs, it checks again (its own points)
+
+    with pytest.raises(provenance.MixedVersions, match="numpy"):
+        provenance.refuse_mixed(root, [info_path.parent.name])
     run_sweep(*TINY, f"hydra.sweep.dir={root}", "allow_mixed_versions=true", cwd=tmp_path)
 
 

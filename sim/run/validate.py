@@ -276,6 +276,7 @@ def check_command_line(argv: Sequence[str]) -> None:
             check_disk(cfg, inputs.scenario)
             return
         _check_sweep_folder(cfg)
+        _check_versions(cfg)
         jobs, swept = _jobs(cfg, list(args.overrides), parser)
         composed: dict[tuple[str, ...], DictConfig] = {}
         for job in jobs:  # compose once per choice of config groups; apply each job's values to a copy
@@ -349,6 +350,22 @@ def _check_sweep_folder(cfg: DictConfig) -> None:
     if record.get("key") != spec.key:
         raise ParameterError(f"{folder} holds another design ({record.get('method')}, size {record.get('size')}): "
                              "use a new hydra.sweep.dir for a new design")  # fmt: skip
+
+
+def _check_versions(cfg: DictConfig) -> None:
+    """Resuming a sweep whose points other library versions computed would mix them: say so before submitting
+    (every job checks again where it runs, sim.run.sweep.run_job_points)."""
+    from sim.run import provenance
+
+    if cfg.allow_mixed_versions:
+        return
+    try:
+        folder = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
+    except Exception:  # an unresolvable name: nothing to compare with yet
+        return
+    if (folder / "points").is_dir() and (problem := provenance.mixed(folder, provenance.here())):
+        raise ParameterError(f"{problem}; resuming here would mix them in one sweep: use a new hydra.sweep.dir, "
+                             "or allow_mixed_versions=true to mix them knowingly")  # fmt: skip
 
 
 def _config_dir(config_path: str | None) -> str:
