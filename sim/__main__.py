@@ -15,6 +15,12 @@ def _fail(exc: BaseException) -> None:
 
 
 def entry() -> None:
+    from sim.run import signals
+
+    signals.run_command(_run)
+
+
+def _run() -> None:
     from sim.run.validate import check_command_line
 
     try:

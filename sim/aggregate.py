@@ -8,24 +8,38 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.run import set_blocks
+from sim.run.signals import run_command
 from sim.run.sweep import aggregate, describe, problems
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.aggregate", description=__doc__)
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>")
+    ap.add_argument("--allow-mixed-versions", action="store_true",
+                    help="aggregate points that different library versions computed (refused otherwise)")
     args = ap.parse_args(argv)
     folder: Path = args.sweep_dir
     if not folder.exists():
         return _error(f"{folder} does not exist", 2)
+    gaps = set_blocks.missing(folder)
+    if gaps is not None:  # the blocks of a run under uncertainty (set_blocks=N)
+        if gaps:
+            listed = ", ".join(map(str, gaps[:10]))
+            return _error(f"{folder}: {len(gaps)} block(s) of parameter sets missing ({listed}): run the same "
+                          "command again to run only those", 1)  # fmt: skip
+        set_blocks.combine(folder)
+        return 0
     if not (folder / "points").is_dir():
         return _error(f"{folder} has no points/ folder: not a sweep folder", 2)
     try:
-        report = aggregate(folder, keep_rows=False)
+        report = aggregate(folder, keep_rows=False, allow_mixed=args.allow_mixed_versions)
     except (OSError, ValueError, KeyError) as exc:  # e.g. a disk error while writing the tables
         return _error(f"{folder}: aggregation failed: {type(exc).__name__}: {' '.join(str(exc).split())}", 1)
     for line in problems(report):
-        print(f"error: {line}", file=sys.stderr)
+        print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
+    if report.get("mixed_versions") and not report["n_points"]:
+        return 1
     if report["n_points"] == 0 and not report["corrupt_points"]:
         return _error(f"{folder} holds no finished point to aggregate", 1)
     print(describe(report))
@@ -41,4 +55,4 @@ def _error(message: str, status: int) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

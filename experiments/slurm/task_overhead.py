@@ -1,5 +1,6 @@
 """Per-task overhead of a finished SLURM sweep: each array task's wall time (sacct) beside the time its
 job spent on its points (its log's "job <key>: ... s" line); the difference is start-up, imports and Hydra.
+Also for the calibration's bank blocks (<out>/bank/jobs) and parameter-set blocks, which log the same line.
 
     python experiments/slurm/task_overhead.py results/sweeps/patron_vs_independence
 """

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,13 +25,14 @@ from sim.model.params import ParameterError
 from sim.model.scenario import Scenario, load_scenario
 from sim.paths import CONFIG_DIR, SEEDS_DIR
 from sim.run import uncertainty
-from sim.run.simulate import chunk_size_for, progress_bar
+from sim.run.simulate import chunk_size_for, progress_bar, thread_pool
 from sim.run.storage import atomic_write_parquet, atomic_write_text
 
 TARGETS_PATH = SEEDS_DIR / "targets.yaml"
 SCENARIO = "seed_timeline"
 CONDITIONS = ("equals", "at_least", "between")
 DAILY = ("intervened", "participating")
+LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm")
 MATERIAL_TV = 0.05  # a posterior that moves at least 5% of its prior's probability mass is "informed"
 
 
@@ -141,7 +141,7 @@ def simulate_sets(
     parts = []
     with (
         progress_bar(n * replicates, progress, f"{scenario.name} ({n} sets)") as bar,
-        ThreadPoolExecutor(workers) as ex,
+        thread_pool(workers) as ex,
     ):
         for part in ex.map(one, blocks):
             parts.append(part)
@@ -167,32 +167,109 @@ def prior_draws(settings: Settings) -> pd.DataFrame:
     return pd.DataFrame(priors.sample(settings.draws, settings.seed))
 
 
-def run_bank(out: Path, settings: Settings, targets: Sequence[Target], progress: bool | None = None) -> pd.DataFrame:
-    """Simulate the prior bank in blocks of draws, each stored atomically under out/bank; a rerun
-    recomputes only the missing or incomplete blocks. Returns one row per draw: factor values and the
-    share of its runs meeting each target."""
-    out = Path(out)
-    draws = prior_draws(settings)
-    scenario = load_scenario(SCENARIO)
+def _block_range(settings: Settings, i: int) -> range:
+    return range(i * settings.block, min((i + 1) * settings.block, settings.draws))
+
+
+def block_path(out: Path, i: int) -> Path:
+    return Path(out) / "bank" / f"block_{i:04d}.parquet"
+
+
+def compute_block(out: Path, settings: Settings, targets: Sequence[Target], i: int,
+                  progress: bool | None = None, workers: int | None = None) -> pd.DataFrame:  # fmt: skip
+    """Bank block ``i`` (draws i*block .. (i+1)*block-1 of the prior's Latin hypercube), simulated and stored
+    atomically: the same rows whichever process or launcher computes it."""
+    rows = _block_range(settings, i)
+    sets = uncertainty.sets_from_table(prior_draws(settings).iloc[rows.start : rows.stop], {}, {}, "prior")
+    part = simulate_sets(load_scenario(SCENARIO), sets, settings.seed, settings.replicates, targets,
+                         workers=workers, progress=progress)  # fmt: skip
+    part["set"] += rows.start
+    atomic_write_parquet(part, block_path(out, i))
+    return part
+
+
+def missing_blocks(out: Path, settings: Settings) -> list[int]:
+    """The bank blocks not (or not wholly) stored under ``out``."""
+    n = -(-settings.draws // settings.block)
+    return [i for i in range(n) if _read_block(block_path(out, i), len(_block_range(settings, i)) * settings.replicates)
+            is None]  # fmt: skip
+
+
+def _bank_record(out: Path, settings: Settings, targets: Sequence[Target]) -> None:
     record = {"draws": settings.draws, "replicates": settings.replicates, "seed": settings.seed,
               "block": settings.block, "targets": [t.id for t in targets]}  # fmt: skip
-    spec_path = out / "bank" / "settings.json"
+    spec_path = Path(out) / "bank" / "settings.json"
     if spec_path.exists() and json.loads(spec_path.read_text()) != record:
         raise ParameterError(f"{out} holds a bank made with other settings: use another --out")
     atomic_write_text(spec_path, json.dumps(record, indent=1))
+
+
+def run_bank(out: Path, settings: Settings, targets: Sequence[Target], progress: bool | None = None,
+             launcher: str | None = None, overrides: Sequence[str] = ()) -> pd.DataFrame | None:  # fmt: skip
+    """Simulate the prior bank in blocks of draws, each stored atomically under out/bank; a rerun
+    recomputes only the missing or incomplete blocks. Returns one row per draw: factor values and the
+    share of its runs meeting each target. ``launcher`` (basic, joblib, submitit_local, submitit_slurm): the
+    missing blocks run as Hydra jobs under it, one block per job (``overrides``: more Hydra overrides, e.g.
+    hydra.launcher.partition=short); None if they were submitted detached (hydra.launcher.detach=true)."""
+    out = Path(out)
+    _bank_record(out, settings, targets)
+    if launcher is not None and (todo := missing_blocks(out, settings)):
+        if not launch_blocks(out, settings, todo, launcher, overrides):
+            return None
+    draws = prior_draws(settings)
     shares = []
-    for lo in range(0, settings.draws, settings.block):
-        hi = min(lo + settings.block, settings.draws)
-        path = out / "bank" / f"block_{lo // settings.block:04d}.parquet"
-        part = _read_block(path, (hi - lo) * settings.replicates)
+    for i in range(-(-settings.draws // settings.block)):
+        rows = _block_range(settings, i)
+        part = _read_block(block_path(out, i), len(rows) * settings.replicates)
         if part is None:
-            sets = uncertainty.sets_from_table(draws.iloc[lo:hi], {}, {}, "prior")
-            part = simulate_sets(scenario, sets, settings.seed, settings.replicates, targets, progress=progress)
-            part["set"] += lo
-            atomic_write_parquet(part, path)
+            part = compute_block(out, settings, targets, i, progress)
         shares.append(met_shares(part, targets))
     met = pd.concat(shares).sort_index()
     return pd.concat([draws, met.reset_index(drop=True)], axis=1)
+
+
+def launch_blocks(out: Path, settings: Settings, blocks: Sequence[int], launcher: str,
+                  overrides: Sequence[str] = ()) -> bool:  # fmt: skip
+    """Run bank ``blocks`` as one Hydra multirun (``python -m sim -m``) under ``launcher``, one block per job;
+    False if it was submitted detached (the blocks are not there yet). A failed launch raises ParameterError."""
+    import subprocess
+    import sys
+
+    out = Path(out).resolve()
+    cmd = [sys.executable, "-m", "sim", "-m", f"launcher={launcher}", f"+calibration.out={out}",
+           f"+calibration.draws={settings.draws}", f"+calibration.replicates={settings.replicates}",
+           f"+calibration.seed={settings.seed}", f"+calibration.block_size={settings.block}",
+           f"+calibration.block={','.join(map(str, blocks))}", f"hydra.sweep.dir={out / 'bank' / 'jobs'}",
+           *overrides]  # fmt: skip
+    res = subprocess.run(cmd)  # its output is the user's: job lines, the launcher's one-line errors
+    if res.returncode != 0:  # SystemExit: one line, status 1 (the jobs' own lines came just before)
+        raise SystemExit(f"error: the calibration's bank jobs under launcher={launcher} did not all finish (status "
+                         f"{res.returncode}); run the same command again to compute only the missing blocks")
+    return "hydra.launcher.detach=true" not in overrides
+
+
+def run_block_job(spec: Mapping[str, Any], workers: int | None = None, progress: bool | None = None,
+                  quiet: bool = False) -> dict[str, Any]:  # fmt: skip
+    """A Hydra job (``+calibration.block=i`` and the bank's settings): compute and store bank block i."""
+    import time
+
+    from sim.run.verify import digest
+
+    settings = Settings(int(spec["draws"]), int(spec["replicates"]), int(spec["seed"]), int(spec["block_size"]))
+    i, out = int(spec["block"]), Path(str(spec["out"]))
+    targets = load_targets()
+    _bank_record(out, settings, targets)
+    t0 = time.perf_counter()
+    rows = _block_range(settings, i)
+    done = _read_block(block_path(out, i), len(rows) * settings.replicates) is not None
+    if not done:
+        compute_block(out, settings, targets, i, progress, workers)
+    seconds = time.perf_counter() - t0
+    key = format(digest({**settings.__dict__, "block": i}, bits=64), "016x")
+    if not quiet:  # the form experiments/slurm/task_overhead.py reads
+        print(f"job {key}: calibration block {i}, draws {rows.start}-{rows.stop - 1} x {settings.replicates} runs"
+              f"{' (already stored)' if done else ''}, {seconds:.1f} s -> {block_path(out, i)}")  # fmt: skip
+    return {"block": i, "ran": int(not done), "seconds": seconds}
 
 
 def met_shares(runs: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
@@ -381,13 +458,18 @@ def effects_across_sets(esc: pd.DataFrame) -> pd.DataFrame:
 
 
 def calibrate(
-    out: Path, settings: Settings, progress: bool | None = None, scenarios: Sequence[str] | None = None
-) -> dict[str, Any]:
+    out: Path, settings: Settings, progress: bool | None = None, scenarios: Sequence[str] | None = None,
+    launcher: str | None = None, overrides: Sequence[str] = (),
+) -> dict[str, Any] | None:
     """The whole calibration, each stage stored atomically in ``out`` (a rerun resumes): the prior bank,
-    the posterior and its diagnostics, which parameters the record informs, and the predictive tables."""
+    the posterior and its diagnostics, which parameters the record informs, and the predictive tables.
+    ``launcher``: the bank's blocks as Hydra jobs under it (run_bank); None returned when they were submitted
+    detached (run the same command again once they are done)."""
     out = Path(out)
     targets = load_targets()
-    bank = run_bank(out, settings, targets, progress)
+    bank = run_bank(out, settings, targets, progress, launcher, overrides)
+    if bank is None:
+        return None
     post = posterior(bank)
     if post.empty:
         raise ParameterError("no prior draw meets every target: more draws or replicates needed")
@@ -467,7 +549,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help=f"runs per predictive set ({defaults.predictive_replicates})")  # fmt: skip
     ap.add_argument("--scenario", action="append", default=None, help="predictive scenarios (default: every one)")
     ap.add_argument("--no-figures", action="store_true")
+    ap.add_argument("--launcher", choices=LAUNCHERS, default=None,
+                    help="run the bank's blocks as Hydra jobs under this launcher (default: here, on threads)")
+    ap.add_argument("--detach", action="store_true",
+                    help="with a submitit launcher: submit the blocks and return; run the same command again later")
+    ap.add_argument("overrides", nargs="*",
+                    help="Hydra overrides for the blocks' jobs, e.g. hydra.launcher.partition=short")  # fmt: skip
     args = ap.parse_args(argv)
+    if args.detach and args.launcher not in ("submitit_local", "submitit_slurm"):
+        print("error: --detach needs --launcher submitit_slurm (or submitit_local)", file=sys.stderr)
+        return 2
+    if args.overrides and args.launcher is None:
+        print(f"error: {args.overrides[0]}: Hydra overrides need --launcher", file=sys.stderr)
+        return 2
     for name in ("draws", "replicates", "predictive_sets", "predictive_replicates"):
         value = getattr(args, name)
         if not 1 <= value <= 10_000_000:
@@ -480,10 +574,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         args.predictive_replicates)  # fmt: skip
     t0 = time.perf_counter()
     try:
-        res = calibrate(args.out, settings, scenarios=args.scenario)
+        overrides = [*args.overrides, *(["hydra.launcher.detach=true"] if args.detach else [])]
+        res = calibrate(args.out, settings, scenarios=args.scenario, launcher=args.launcher, overrides=overrides)
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if res is None:
+        print(f"the bank's missing blocks are submitted; python -m sim.status {args.out}/bank/jobs says how they "
+              "do; when it says complete, run this command again (without --detach) to finish the calibration")
+        return 0
     print(describe(res))
     print(f"\n{time.perf_counter() - t0:.0f} s; wrote {args.out}/posterior.parquet (parameter sets with weights), "
           "diagnostics.json, informed.parquet, checks.parquet, escalation.parquet")  # fmt: skip

@@ -72,6 +72,10 @@ class RunConfig:
     design: dict[str, Any] = field(default_factory=dict)
     params_from: Any = None
     draws: int = 200
+    set_blocks: int = 1
+    set_block: int | None = None
+    calibration: dict[str, Any] = field(default_factory=dict)
+    allow_mixed_versions: bool = False
     scenario: Any = MISSING
     params: Any = field(default_factory=ParamsSchema)
     militias: Any = field(default_factory=MilitiasSchema)

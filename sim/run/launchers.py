@@ -1,13 +1,16 @@
-"""The project's submitit launching: wait for every job of a sweep, then end a failed sweep with one line
-naming the jobs that did not finish (finished points stay, see sweep.py). Hydra instantiates launchers
-only from the ``hydra_plugins`` package: ``hydra_plugins/sim_launchers`` holds the two concrete classes."""
+"""The project's submitit launching: record the submission in the sweep's manifest, then either return at once
+(``hydra.launcher.detach=true``: sim.status reports later) or wait for every job and end a failed sweep with one
+line naming the jobs that did not finish (finished points stay, see sweep.py). Hydra instantiates launchers only
+from the ``hydra_plugins`` package: ``hydra_plugins/sim_launchers`` holds the two concrete classes."""
 
 from __future__ import annotations
 
 import getpass
 import logging
 import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +21,8 @@ from hydra.core.utils import JobReturn, filter_overrides
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import OmegaConf
+
+from sim.run import manifest, signals
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +46,7 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
         import submitit
 
         assert self.config is not None and len(job_overrides) > 0
-        init_keys = {"submitit_folder", "max_num_timeout"}
+        init_keys = {"submitit_folder", "max_num_timeout", "detach"}  # not sbatch options
         executor = submitit.AutoExecutor(
             cluster=self._EXECUTOR, folder=self.params["submitit_folder"],
             **{f"{self._EXECUTOR}_max_num_timeout": v for k, v in self.params.items() if k == "max_num_timeout"},
@@ -59,10 +64,83 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
         for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
             job_params.append((list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
+        points = [self._job_points(list(o)) for o in job_overrides]  # before submitting: a bad job stops nothing
         jobs = executor.map_array(self, *zip(*job_params, strict=True))
-        return collect(jobs, sweep_dir, self._EXECUTOR, self._queue)
+        detach = bool(self.params.get("detach", False))
+        sbatch = {k: v for k, v in self.params.items() if k not in ("setup",)}
+        manifest.record_submission(sweep_dir, self._EXECUTOR, [str(j.job_id) for j in jobs],
+                                   [list(o) for o in job_overrides], points, detach, sbatch)  # fmt: skip
+        if detach:
+            arrays = ", ".join(sorted({str(j.job_id).split("_")[0] for j in jobs}))
+            print(f"submitted {len(jobs)} {self._EXECUTOR} task(s) (job {arrays}) for {sweep_dir}; not waiting "
+                  f"(hydra.launcher.detach=true)\n  how it goes:   python -m sim.status {sweep_dir}\n"
+                  f"  when done:     python -m sim.aggregate {sweep_dir}", flush=True)  # fmt: skip
+            raise SystemExit(0)  # past Hydra's end-of-sweep callback: nothing to aggregate yet
+        try:
+            return collect(jobs, sweep_dir, self._EXECUTOR, self._queue)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (sim.run.signals): the tasks are the scheduler's
+            arrays = ", ".join(sorted({str(j.job_id).split("_")[0] for j in jobs}))
+            stop = f"scancel {arrays}" if self._EXECUTOR == "slurm" else f"kill {arrays}"
+            exc.note = (f"stopped waiting; the {len(jobs)} submitted task(s) go on: python -m sim.status {sweep_dir} "
+                        f"says how they do ({stop} stops them)")  # fmt: skip
+            raise
+
+    def _job_points(self, overrides: list[str]) -> list[str] | None:
+        """The keys of the points one job will compute (its grid or design block), for the manifest; None if
+        the job is not a sweep of points or its config does not compose here."""
+        assert self.hydra_context is not None and self.config is not None
+        try:
+            from sim.run.main_job import resolve_inputs, sweep_points
+
+            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+            if cfg.params_from or cfg.calibration:  # jobs that store no sweep points
+                return None
+            _, militias, scenario = resolve_inputs(cfg)
+            return [p.key for p in sweep_points(cfg, scenario, militias)]
+        except Exception as exc:  # the job itself will say what is wrong, in its log
+            log.warning(f"points of job {' '.join(overrides)} not listed in the manifest: {exc}")
+            return None
 
     _queue: Callable[[], set[str] | None] | None = None  # the scheduler's queue, where there is one
+
+    def __call__(self, *args: Any, **kwargs: Any) -> JobReturn:
+        """One job, in its task (on the compute node): a stop signal (SLURM's --signal, preemption, scancel) is
+        honoured between blocks; after SIGUSR1/SIGUSR2 the task requeues itself if it stored any point."""
+        signals.install_task_handlers()
+        try:
+            return super().__call__(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise SystemExit(task_stopped(exc)) from None
+
+
+def task_stopped(exc: BaseException) -> int:
+    """Log why a task stops, requeue it on SLURM when the signal asks for a later run (SIGUSR1: time is nearly up;
+    SIGUSR2: submitit's) and this run stored a point (else a task too long for its time limit would loop);
+    returns the exit status, 128 + the signal."""
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    for s in signals.TASK_SIGNALS:  # stopping already: the requeue's own SIGTERM must not interrupt the exit
+        signal.signal(s, signal.SIG_IGN)
+    progressed = bool(getattr(exc, "progressed", False))  # stopped before its sweep began: no progress
+    job = _slurm_job_id()
+    line = f"task stopped by {signal.Signals(signum).name}: "
+    if signum in (signal.SIGUSR1, signal.SIGUSR2) and job:
+        line += getattr(exc, "stored", "before its points") + " (none half-written)"
+        if not progressed:
+            line += "; not requeued: no point finished in this run (raise timeout_min or give tasks fewer points)"
+        else:
+            res = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True, timeout=60)
+            line += (f"; requeued {job}: its next run computes only the missing points" if res.returncode == 0
+                     else f"; requeue of {job} failed: {res.stderr.strip()}")  # fmt: skip
+    else:
+        line += getattr(exc, "note", "") or "before any point was computed"
+    print(line, file=sys.stderr, flush=True)
+    log.warning(line)
+    return 128 + signum
+
+
+def _slurm_job_id() -> str | None:
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
 
 
 def collect(

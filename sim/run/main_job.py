@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,11 +20,11 @@ from sim import paths
 from sim.analysis.stats import escalation_probability, summary_table
 from sim.model.params import MILITIA_KEYS, ParameterError
 from sim.model.scenario import Scenario
-from sim.run import designs, progress, uncertainty
+from sim.run import designs, progress, provenance, uncertainty
 from sim.run.config_schema import register
 from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
-from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
+from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
 from sim.run.stream import stream_run
 from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, problems, run_job_points
 from sim.run.validate import check_config
@@ -55,6 +56,15 @@ def run_job(
         out_dir = Path(hc.runtime.output_dir)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.calibration:  # one block of the calibration's bank (python -m sim.calibrate --launcher)
+        from sim.analysis.calibration import run_block_job
+
+        return run_block_job(OmegaConf.to_container(cfg.calibration, resolve=True), cfg.workers, cfg.progress, quiet)
+    if cfg.params_from and cfg.set_block is not None:  # one block of the parameter sets, as a job of a sweep
+        from sim.run.set_blocks import run_block
+
+        multirun = hc is not None and hc.mode == RunMode.MULTIRUN
+        return run_block(cfg, scenario, Path(hc.sweep.dir) if multirun else out_dir, quiet)
     if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid or cfg.design:
         root = Path(hc.sweep.dir) if hc is not None and hc.mode == RunMode.MULTIRUN else out_dir
         return run_sweep_job(cfg, scenario, militias, root, list(hc.overrides.task) if hc else [], quiet)
@@ -75,6 +85,7 @@ def run_job(
         "engine": str(cfg.engine),
         "replicates": int(cfg.replicates),
         "code_version": code_version(),
+        "environment": provenance.environment(cfg.workers),
     }
     t0 = time.perf_counter()
     # Written as computed (row groups; renamed into place at the end), summarised from running sums: a run of
@@ -116,20 +127,31 @@ def run_job(
 def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quiet: bool, label: Any) -> dict[str, Any]:
     """The main job under parameter uncertainty (params_from=prior or a file of parameter sets): every set
     for `replicates` replicates; the summary adds the spread of P(escalation) across sets."""
-    if str(cfg.engine) != "vector":
-        raise ParameterError("params_from needs engine=vector (thousands of runs)")
-    base = OmegaConf.to_container(cfg.params, resolve=True)
-    base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
-    sets = uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
+    sets = uncertainty_sets(cfg)
     t0 = time.perf_counter()
     runs = uncertainty.run_sets(scenario, sets, int(cfg.seed), int(cfg.replicates),
                                 memory_budget_mb=float(cfg.memory_budget_mb), workers=cfg.workers,
                                 progress=cfg.progress)  # fmt: skip
-    elapsed = time.perf_counter() - t0
+    return write_uncertainty(cfg, scenario, sets, runs, out_dir, quiet, label, time.perf_counter() - t0)
+
+
+def uncertainty_sets(cfg: DictConfig) -> uncertainty.ParameterSets:
+    """The parameter sets of a run under uncertainty (all of them, whichever block a job runs)."""
+    if str(cfg.engine) != "vector":
+        raise ParameterError("params_from needs engine=vector (thousands of runs)")
+    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
+    return uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
+
+
+def write_uncertainty(cfg: DictConfig, scenario: Scenario, sets: uncertainty.ParameterSets, runs: Any, out_dir: Path,
+                      quiet: bool, label: Any, elapsed: float) -> dict[str, Any]:  # fmt: skip
+    """The tables, summary and figure of a run under uncertainty from its runs (one per set and replicate)."""
     table = uncertainty.set_table(runs, sets)
     spread = uncertainty.summary(table)
     meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": "vector", "replicates": int(cfg.replicates),
             "params_from": str(cfg.params_from), "parameter_sets": len(table), "code_version": code_version(),
+            "environment": provenance.environment(cfg.workers),
             "counterfactual": label.counterfactual, "overrides": list(label.overrides), "run_name": label.name,
             "drop_events": list(cfg.drop_events), "scenario_file": cfg.scenario_file,
             "seconds": round(elapsed, 3), **{f"uncertainty_{k}": v for k, v in spread.items()}}  # fmt: skip
@@ -170,7 +192,7 @@ def uncertainty_summary(runs, spread: dict, source: str) -> str:
              f"  P(escalation) across sets: median        {spread['median']:.4f}",
              f"  P(escalation) across sets: 90% interval  [{spread['q05']:.4f}, {spread['q95']:.4f}]",
              f"  share of that spread from Monte Carlo noise  {spread['noise_share']:.3f}"]  # fmt: skip
-    ranking = latest_ranking()
+    ranking = latest_ranking() or published_ranking()
     if ranking:
         where, top = ranking
         lines.append(f"  most influential (Sobol total order, {where}): "
@@ -180,9 +202,9 @@ def uncertainty_summary(runs, spread: dict, source: str) -> str:
     return "\n".join(lines)
 
 
-def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:
-    """A sweep job: the grid's points, or one block of a design's rows (on top of this job's params), as
-    one vectorised batch."""
+def sweep_points(cfg: DictConfig, scenario: Scenario, militias: tuple, root: Path | None = None) -> list[SweepPoint]:
+    """A sweep job's points: its grid, or its block of a design's rows, on top of its params. ``root``: the sweep
+    folder, where a design records itself (None: only list the points, as a launcher does for its manifest)."""
     base = OmegaConf.to_container(cfg.params, resolve=True)
     grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
     design = OmegaConf.to_container(cfg.design, resolve=True) or {}
@@ -192,17 +214,40 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
         block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
         base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
         sets = designs.design_points(spec, block, base, base_militias)
-        designs.write_design(root, spec, rows)
+        if root is not None:
+            designs.write_design(root, spec, rows)
     else:
         sets = [(p, militias) for p in expand_grid(base, grid)]
-    points = [
+    return [
         SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
         for p, m in sets
     ]
+
+
+def published_ranking(top: int = 3) -> tuple[str, list[tuple[str, float, float]]] | None:
+    """The ``top`` factors of the published Sobol table (results/tables/sobol.csv, in the repository), for a
+    machine that has not run its own Sobol study; None if the table is missing or unreadable."""
+    import pandas as pd
+
+    from sim.analysis.published import TABLES
+
+    try:
+        table = pd.read_csv(TABLES / "sobol.csv").nlargest(top, "ST")
+        return "published table results/tables/sobol.csv", [
+            (str(r.factor), float(r.ST), float(r.ST_conf)) for r in table.itertuples()
+        ]
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None
+
+
+def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:
+    """A sweep job: the grid's points, or one block of a design's rows (on top of this job's params), as
+    one vectorised batch."""
+    points = sweep_points(cfg, scenario, militias, root)
     t0 = time.perf_counter()
     res = run_job_points(
         points, root, overrides, memory_budget_mb=float(cfg.memory_budget_mb), chunk_size=cfg.chunk_size,
-        progress=cfg.progress, workers=cfg.workers,
+        progress=cfg.progress, workers=cfg.workers, allow_mixed_versions=bool(cfg.allow_mixed_versions),
     )  # fmt: skip
     res["seconds"] = time.perf_counter() - t0
     if not quiet:
@@ -211,10 +256,10 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
               f"{elsewhere}, {res['seconds']:.1f} s -> {root}")  # fmt: skip
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         return res
-    report = aggregate(root, keep_rows=False)  # a single-run grid: aggregate at once
+    report = aggregate(root, keep_rows=False, allow_mixed=bool(cfg.allow_mixed_versions))  # a single-run grid
     if not quiet:
         for line in problems(report):
-            print(f"error: {line}", file=sys.stderr)
+            print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
         print(describe(report))
     return res
 
@@ -228,3 +273,13 @@ def main(cfg: DictConfig) -> float:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None  # SystemExit passes through Hydra's traceback printer
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        where = HydraConfig.get().runtime.output_dir if HydraConfig.initialized() else "the run's folder"
+        raise DiskFull(f"error: {os.strerror(exc.errno)} while writing into {where}: nothing is kept of this run "
+                       "(its temporary files were removed): free space, or set hydra.run.dir") from None
+    except KeyboardInterrupt as exc:
+        if not getattr(exc, "note", ""):
+            exc.note = "nothing is kept of this run: its temporary files were removed"
+        raise

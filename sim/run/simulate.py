@@ -3,6 +3,7 @@ The vector engine is split into memory-bounded chunks; the Mesa engine runs one 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -44,6 +45,19 @@ class Chunk:
     runs: dict[str, np.ndarray]
     daily_replicates: np.ndarray
     daily: dict[str, np.ndarray] | None
+
+
+@contextlib.contextmanager
+def thread_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A ThreadPoolExecutor that, when its block is left by an exception (Ctrl-C, SIGTERM, an error), drops the
+    blocks not yet started instead of computing them all first as ``with ThreadPoolExecutor`` would."""
+    ex = ThreadPoolExecutor(workers)
+    try:
+        yield ex
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
 
 
 def _in_order(ex: ThreadPoolExecutor, fn, items: Sequence[Any], ahead: int) -> Iterator[Any]:
@@ -97,7 +111,7 @@ def iter_chunks(
                                    daily_columns=daily_columns)  # fmt: skip
 
         # numpy releases the GIL inside array operations, so threads use both cores.
-        with progress_bar(replicates, progress, f"{scenario.name} (vector)") as bar, ThreadPoolExecutor(workers) as ex:
+        with progress_bar(replicates, progress, f"{scenario.name} (vector)") as bar, thread_pool(workers) as ex:
             for reps, res in _in_order(ex, one_chunk, starts, 2 * workers):
                 n_keep = max(0, min(keep - int(reps[0]), len(reps)))
                 daily = None if res.daily is None else {k: v[:, :n_keep] for k, v in res.daily.items()}

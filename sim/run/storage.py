@@ -3,6 +3,7 @@ A half-written file never carries a final name, so an interrupted run can be res
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -14,6 +15,17 @@ import pandas as pd
 
 from sim import __version__
 from sim.paths import REPO_ROOT
+
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)  # no space left; disk quota exceeded
+
+
+class DiskFull(SystemExit):
+    """The disk (or quota) is full. A SystemExit carrying one line, so that it passes through Hydra's job runner
+    and ends a sweep before Hydra's next job starts (Hydra's own next step would be writing that job's config)."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in FULL_DISK
 
 
 def current_umask() -> int:

@@ -4,8 +4,8 @@ reordering, re-splitting and restarts; ``aggregate`` stacks whatever finished in
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import hashlib
 import itertools
 import json
 import logging
@@ -13,7 +13,6 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,10 @@ from sim.analysis.stats import wilson_interval
 from sim.engines.vector import run_batch
 from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
-from sim.run import claims
-from sim.run.simulate import chunk_size_for, param_columns, progress_bar
-from sim.run.storage import atomic_write_parquet, atomic_write_text, code_version
-from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, sha256
+from sim.run import claims, provenance, signals
+from sim.run.simulate import chunk_size_for, param_columns, progress_bar, thread_pool
+from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
+from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, digest, sha256
 
 log = logging.getLogger(__name__)
 DAILY_VARS = ("hazard", "tension", "violence", "mobilisation")
@@ -62,11 +61,11 @@ class SweepPoint:
     @property
     def seed(self) -> int:
         """Derived from the sweep's seed and the point itself: 63 bits of SHA-256."""
-        return _digest({"sweep_seed": self.sweep_seed, **self.identity()}, bits=63)
+        return digest({"sweep_seed": self.sweep_seed, **self.identity()}, bits=63)
 
     @property
     def key(self) -> str:
-        return format(_digest({"seed": self.seed, "replicates": self.replicates, **self.identity()}, bits=64), "016x")
+        return format(digest({"seed": self.seed, "replicates": self.replicates, **self.identity()}, bits=64), "016x")
 
     @property
     def label(self) -> str:
@@ -76,11 +75,6 @@ class SweepPoint:
         ]
         parts += [f"no {kind}" for kind in sorted(self.drop_events)]
         return ", ".join(parts) or "baseline"
-
-
-def _digest(obj: Any, bits: int) -> int:
-    h = hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).digest()
-    return int.from_bytes(h[:8], "big") >> (64 - bits)
 
 
 def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[Any]:
@@ -123,7 +117,7 @@ def run_points(
         for p in todo:  # one array shape per batch
             groups.setdefault((id(p.scenario), p.params.cells_per_militia), []).append(p)
         total = sum(p.replicates for p in todo)
-        with progress_bar(total, progress, "sweep points") as bar:
+        with progress_bar(total, progress, "sweep points") as bar, signals.between_blocks():
             for group in groups.values():
                 _run_group(group, root, memory_budget_mb, chunk_size, workers, bar, held)
     finally:
@@ -197,7 +191,7 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
     blocks = _blocks(group, rows_per_block)
     # Blocks run on threads (numpy releases the GIL); results are scattered back in block order,
     # and a point is stored as soon as its last replicate is in.
-    with ThreadPoolExecutor(workers) as ex:
+    with thread_pool(workers) as ex:
         for block, res in zip(blocks, ex.map(run_block, blocks), strict=True):
             at = 0
             for i, lo, hi in block:
@@ -208,15 +202,17 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
                 at += hi - lo
                 remaining[i] -= hi - lo
                 if remaining[i] == 0:
-                    _store_point(root, group[i], runs_parts[i], daily[i])
+                    _store_point(root, group[i], runs_parts[i], daily[i], workers)
                     runs_parts[i], daily[i] = [], {}
                     held[group[i].key].release()
                 else:
                     held[group[i].key].refresh()  # a sign of life for processes that wait on this point
             bar.update(at)
+            signals.stop_point()  # a cluster task asked to stop: here, with every finished point stored
 
 
-def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[str, np.ndarray]) -> None:
+def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[str, np.ndarray],
+                 workers: int | None = None) -> None:  # fmt: skip
     """Write one point's runs, daily summary and (last) point.json, each atomically."""
     out = point_dir(root, point)
     runs = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
@@ -229,6 +225,17 @@ def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[s
         summary[f"{v}_mean"] = daily[v].mean(axis=1)
         for name, q in QUANTILES.items():
             summary[f"{v}_{name}"] = np.quantile(daily[v], q, axis=1)
+    try:
+        _write_point(out, point, runs, summary, workers)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise DiskFull(f"error: {os.strerror(exc.errno)} while writing point {point.key} into {out}: the sweep "
+                       "stops here; the points finished before it are kept: free space, then run the same command "
+                       "again to run only the missing points") from None  # fmt: skip
+
+
+def _write_point(out: Path, point: SweepPoint, runs: pd.DataFrame, summary: dict, workers: int | None) -> None:
     atomic_write_parquet(runs, out / "runs.parquet")
     atomic_write_parquet(pd.DataFrame(summary).assign(point_key=point.key), out / "daily.parquet")
     # The record, written last: rows and content hashes of the files, and what the point is (its key's basis),
@@ -238,6 +245,7 @@ def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[s
         "drop_events": ",".join(sorted(point.drop_events)), "replicates": point.replicates, "seed": point.seed,
         "sweep_seed": point.sweep_seed, "params": dataclasses.asdict(point.params),
         "militias": [dataclasses.asdict(m) for m in point.militias], "code_version": code_version(),
+        "environment": provenance.environment(workers),
         "rows": len(runs), "files": {name: sha256(out / name) for name in POINT_FILES},
         "identity": json.loads(json.dumps(point.identity(), default=str)),
     }  # fmt: skip
@@ -248,23 +256,53 @@ def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[s
 
 
 def job_key(points: Sequence[SweepPoint]) -> str:
-    return format(_digest(sorted(p.key for p in points), bits=64), "016x")
+    return format(digest(sorted(p.key for p in points), bits=64), "016x")
 
 
-def run_job_points(points: Sequence[SweepPoint], root: Path, overrides: Sequence[str] = (), **kw: Any) -> dict:
-    """One Hydra job: mark it started, run what is missing, mark it done."""
+def run_job_points(
+    points: Sequence[SweepPoint], root: Path, overrides: Sequence[str] = (), allow_mixed_versions: bool = False,
+    **kw: Any,
+) -> dict:
+    """One Hydra job: refuse to add to points other library versions computed (unless allowed), mark the job
+    started, run what is missing, mark it done."""
+    provenance.refuse_mixed(root, [p.key for p in points], allow_mixed_versions)
     key = job_key(points)
     marker = Path(root) / "jobs" / f"{key}.json"
     record = {"job_key": key, "points": [p.key for p in points], "overrides": list(overrides)}
-    atomic_write_text(marker, json.dumps({**record, "status": "started", "started": time.time()}, indent=1))
+    _mark(marker, {**record, "status": "started", "started": time.time()})
     elsewhere: list[SweepPoint] = []
-    ran = run_points(points, root, elsewhere=elsewhere, **kw)
-    atomic_write_text(
-        marker, json.dumps({**record, "status": "done", "ran": len(ran), "finished": time.time()}, indent=1)
-    )
+    unique = {p.key: p for p in points}.values()
+    try:
+        before = sum(is_done(root, p) for p in unique) if signals.in_task() else 0
+        ran = run_points(points, root, elsewhere=elsewhere, **kw)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, a cluster task's stop signal (sim.run.signals)
+        done = sum(is_done(root, p) for p in unique)
+        exc.progressed, exc.stored = done > before, f"{done} of {len(unique)} points of this job stored in {root}"
+        exc.note = (f"{done} of {len({p.key for p in points})} points of this job are stored in {root} (none "
+                    "half-written); run the same command again to run only the missing points")  # fmt: skip
+        with contextlib.suppress(OSError):
+            _mark(marker, {**record, "status": "stopped", "signal": getattr(exc, "signum", None),
+                           "points_done": done, "stopped": time.time()})  # fmt: skip
+        raise
+    except OSError as exc:  # e.g. no room left for a point's folder or claim
+        if not is_disk_full(exc):
+            raise
+        raise DiskFull(f"error: {os.strerror(exc.errno)} in {root} ({exc.filename or 'a point folder'}): the sweep "
+                       "stops here; finished points are kept: free space, then run the same command again") from None
+    _mark(marker, {**record, "status": "done", "ran": len(ran), "finished": time.time()})
     n = len({p.key for p in points})
     return {"job_key": key, "points": len(points), "ran": len(ran), "skipped": n - len(ran) - len(elsewhere),
             "elsewhere": len(elsewhere)}  # fmt: skip
+
+
+def _mark(marker: Path, record: dict) -> None:
+    try:
+        atomic_write_text(marker, json.dumps(record, indent=1))
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise DiskFull(f"error: {os.strerror(exc.errno)} while writing {marker}: the sweep stops here; finished "
+                       "points are kept: free space, then run the same command again") from None  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- aggregation
@@ -301,16 +339,22 @@ def point_row(info: Mapping[str, Any], r: pd.DataFrame) -> dict[str, Any]:
     return row
 
 
-def aggregate(root: Path, write: bool = True, keep_rows: bool = True) -> dict[str, Any]:
+def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixed: bool = False) -> dict[str, Any]:
     """Stack every finished, verified point under ``root`` into aggregate/points, runs and daily tables.
 
     Works with failed or unfinished jobs: it reports them and aggregates what is there. A point whose files
     fail their check (sim.run.verify) is refused, reported in ``corrupt_points`` and never aggregated. The
     runs and daily tables are written point by point as they are read (a design of millions of runs, or of
-    thousands of daily series, is never held whole); ``keep_rows`` also returns them in ``report["tables"]``."""
+    thousands of daily series, is never held whole); ``keep_rows`` also returns them in ``report["tables"]``.
+    Points computed with different library versions (sim.run.provenance) are refused whole, nothing written,
+    unless ``allow_mixed``: ``report["mixed_versions"]`` says which."""
     from sim.run.storage import ParquetStream
 
     root = Path(root)
+    mixed = provenance.mixed(root)
+    if mixed and not allow_mixed:
+        return {"n_points": 0, "n_jobs": 0, "unfinished_jobs": [], "missing_points": [], "running_elsewhere": {},
+                "corrupt_points": [], "unreadable_jobs": [], "mixed_versions": mixed}  # fmt: skip
     infos, corrupt, rows, kept, daily = [], [], [], [], []
     stream = ParquetStream(root / "aggregate" / "runs.parquet", row_group_rows=200_000) if write else None
     daily_stream = ParquetStream(root / "aggregate" / "daily.parquet", row_group_rows=200_000) if write else None
@@ -361,6 +405,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True) -> dict[st
         "running_elsewhere": {k: h for k in missing if (h := claims.holder(root / "points" / k))},
         "corrupt_points": corrupt,
         "unreadable_jobs": bad_jobs,
+        "mixed_versions": mixed,
     }
     if not infos:
         if write:
@@ -386,6 +431,11 @@ def problems(report: Mapping[str, Any]) -> list[str]:
              for c in report.get("corrupt_points", [])]  # fmt: skip
     lines += [f"jobs/{name} is not readable JSON; its points may be missing from the report"
               for name in report.get("unreadable_jobs", [])]  # fmt: skip
+    if report.get("mixed_versions") and not report.get("n_points"):
+        lines.append(f"{report['mixed_versions']}; nothing aggregated (rerun the missing points in one environment, "
+                     "or aggregate anyway with --allow-mixed-versions / allow_mixed_versions=true)")
+    elif report.get("mixed_versions"):
+        lines.append(f"warning: {report['mixed_versions']}; aggregated together as asked")
     return lines
 
 
@@ -426,12 +476,17 @@ class AggregateCallback(Callback):
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         root = Path(str(config.hydra.sweep.dir))
+        from sim.run import set_blocks
+
+        if set_blocks.missing(root) == []:  # a run under uncertainty split into jobs: its tables, now whole
+            set_blocks.combine(root)
         if (root / "points").exists():
-            report = aggregate(root, keep_rows=False)
+            report = aggregate(root, keep_rows=False, allow_mixed=bool(config.get("allow_mixed_versions", False)))
             for line in problems(report):
-                print(f"error: {line}", file=sys.stderr)
+                print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
             print(describe(report))
             print(f"tables in {root / 'aggregate'}")
-            complete = not (report["missing_points"] or report["unfinished_jobs"] or report["corrupt_points"])
+            complete = not (report["missing_points"] or report["unfinished_jobs"] or report["corrupt_points"]
+                            or (report.get("mixed_versions") and not report["n_points"]))  # fmt: skip
             if (root / "design.json").exists() and complete:
                 analyse_design(root)

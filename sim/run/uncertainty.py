@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from sim.engines.vector import run_batch
 from sim.model import priors
 from sim.model.params import PARAM_BY_NAME, Militia, ParameterError, make_militias, make_params
 from sim.model.scenario import Scenario
-from sim.run.simulate import chunk_size_for, param_columns, progress_bar
+from sim.run.simulate import chunk_size_for, param_columns, progress_bar, thread_pool
 
 
 @dataclass(frozen=True)
@@ -153,7 +152,7 @@ def run_sets(
 
     parts = []
     with progress_bar(n * replicates, progress, f"{scenario.name} ({n} parameter sets)") as bar, \
-            ThreadPoolExecutor(workers) as ex:  # fmt: skip
+            thread_pool(workers) as ex:  # fmt: skip
         for part in ex.map(one, blocks):
             parts.append(part)
             bar.update(len(part))

@@ -56,7 +56,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
         check_setting(key, cfg[key])
     if cfg.engine not in ENGINES:
         raise ParameterError(f"engine={cfg.engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
-    for key in ("figure", "verbose", "progress"):
+    for key in ("figure", "verbose", "progress", "allow_mixed_versions"):
         if not isinstance(cfg[key], bool) and not (key == "progress" and cfg[key] is None):
             raise ParameterError(f"{key}={cfg[key]!r} is not a switch: use {key}=true or {key}=false")
     params = make_params(_plain(cfg.params, "params"))
@@ -80,8 +80,10 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
     base = OmegaConf.to_container(cfg.params, resolve=True)
     _check_grid(cfg.grid)
     _check_design(cfg.design)
+    _check_calibration(cfg.calibration)
     if cfg.params_from is not None:
         _check_params_from(cfg, base, militias_cfg)
+    _check_set_block(cfg)
     if cfg.engine == "mesa" and (cfg.grid or cfg.design or cfg.params_from or multirun or _is_multirun(cfg)):
         raise ParameterError("engine=mesa runs single runs only: sweeps, grids, designs and params_from run on "
                              "engine=vector (same results, bit for bit)")  # fmt: skip
@@ -153,6 +155,35 @@ def _check_design(design: Any) -> None:
     block_rows(rows, blocks, block)
 
 
+CALIBRATION_KEYS = ("out", "draws", "replicates", "seed", "block_size", "block")
+
+
+def _check_calibration(spec: Any) -> None:
+    """A calibration bank block job (written by python -m sim.calibrate --launcher): every field, in range."""
+    if not OmegaConf.is_dict(spec):
+        raise ParameterError(f"calibration={spec!r} must be a mapping (set by python -m sim.calibrate --launcher)")
+    values = OmegaConf.to_container(spec, resolve=True)
+    if not values:
+        return
+    for key in values:
+        if key not in CALIBRATION_KEYS:
+            raise ParameterError(f"calibration.{key} is not a field{suggest(str(key), CALIBRATION_KEYS)}; "
+                                 f"allowed: {', '.join(CALIBRATION_KEYS)}")  # fmt: skip
+    missing = [k for k in CALIBRATION_KEYS if k not in values]
+    if missing:
+        raise ParameterError(f"calibration needs {', '.join(missing)} (python -m sim.calibrate --launcher sets them)")
+    limits = {"draws": (1, 10_000_000), "replicates": (1, 10_000_000), "seed": (0, 2**63 - 1),
+              "block_size": (1, 10_000_000)}  # fmt: skip
+    for key, (lo, hi) in limits.items():
+        v = values[key]
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise ParameterError(f"calibration.{key}={v!r} is out of range: allowed [{lo}, {hi}], a whole number")
+    blocks = -(-values["draws"] // values["block_size"])
+    b = values["block"]
+    if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b < blocks:
+        raise ParameterError(f"calibration.block={b!r} is out of range: allowed [0, {blocks - 1}]")
+
+
 def design_rows(spec: Any) -> int:
     """The number of rows a design has, without building it (SALib's sizes)."""
     n = len(spec.factors)
@@ -173,6 +204,21 @@ def _check_params_from(cfg: DictConfig, base: Mapping[str, Any], militias: Mappi
         uncertainty.parameter_sets(source, int(cfg.draws), int(cfg.seed), base, militias)
     if cfg.engine != "vector":
         raise ParameterError("params_from needs engine=vector (thousands of runs)")
+
+
+def _check_set_block(cfg: DictConfig) -> None:
+    """set_blocks / set_block: whole numbers, the block among the blocks, and only with params_from."""
+    blocks, block = cfg.set_blocks, cfg.set_block
+    if isinstance(blocks, bool) or not isinstance(blocks, int) or not 1 <= blocks <= 1_000_000:
+        raise ParameterError(f"set_blocks={blocks!r} is out of range: allowed [1, 1000000], a whole number")
+    if block is None:
+        return
+    if isinstance(block, bool) or not isinstance(block, int) or not 0 <= block < blocks:
+        raise ParameterError(f"set_block={block!r} is out of range: allowed [0, {blocks - 1}] (set_blocks={blocks})")
+    if not cfg.params_from:
+        raise ParameterError("set_block needs params_from (it picks a block of the parameter sets)")
+    if blocks > int(cfg.draws) and cfg.params_from == "prior":
+        raise ParameterError(f"set_blocks={blocks} is more than the {cfg.draws} parameter sets (draws)")
 
 
 def _is_multirun(cfg: DictConfig) -> bool:
@@ -203,6 +249,7 @@ def check_command_line(argv: Sequence[str]) -> None:
     if any(getattr(args, flag, None) for flag in NO_RUN_FLAGS) or args.experimental_rerun:
         return
     check_overrides(args.overrides)  # one override at a time: the clearest message for a typo or a bad value
+    _check_twice(args.overrides)
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -229,6 +276,7 @@ def check_command_line(argv: Sequence[str]) -> None:
             check_disk(cfg, inputs.scenario)
             return
         _check_sweep_folder(cfg)
+        _check_versions(cfg)
         jobs, swept = _jobs(cfg, list(args.overrides), parser)
         composed: dict[tuple[str, ...], DictConfig] = {}
         for job in jobs:  # compose once per choice of config groups; apply each job's values to a copy
@@ -245,6 +293,19 @@ def check_command_line(argv: Sequence[str]) -> None:
             except ParameterError as exc:
                 where = " ".join(o.input_line for o in job if o.get_key_element() in swept)
                 raise ParameterError(f"{exc} (in the sweep's job {where})" if where else str(exc)) from None
+
+
+def _check_twice(overrides: Sequence[str]) -> None:
+    """The same key set twice on the command line: Hydra would silently keep one of them."""
+    seen: dict[str, str] = {}
+    for o in overrides:
+        if "=" not in o or o.startswith("-"):
+            continue
+        key = o.split("=", 1)[0].lstrip("+~")
+        if key in seen:
+            raise ParameterError(f"{key} is given twice ({seen[key]} and {o}): give it once (a sweep over both "
+                                 f"values is {key}=a,b with -m)")  # fmt: skip
+        seen[key] = o
 
 
 def check_disk(cfg: DictConfig, scenario: Scenario) -> None:
@@ -289,6 +350,22 @@ def _check_sweep_folder(cfg: DictConfig) -> None:
     if record.get("key") != spec.key:
         raise ParameterError(f"{folder} holds another design ({record.get('method')}, size {record.get('size')}): "
                              "use a new hydra.sweep.dir for a new design")  # fmt: skip
+
+
+def _check_versions(cfg: DictConfig) -> None:
+    """Resuming a sweep whose points other library versions computed would mix them: say so before submitting
+    (every job checks again where it runs, sim.run.sweep.run_job_points)."""
+    from sim.run import provenance
+
+    if cfg.allow_mixed_versions:
+        return
+    try:
+        folder = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
+    except Exception:  # an unresolvable name: nothing to compare with yet
+        return
+    if (folder / "points").is_dir() and (problem := provenance.mixed(folder, provenance.here())):
+        raise ParameterError(f"{problem}; resuming here would mix them in one sweep: use a new hydra.sweep.dir, "
+                             "or allow_mixed_versions=true to mix them knowingly")  # fmt: skip
 
 
 def _config_dir(config_path: str | None) -> str:

@@ -20,11 +20,15 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def digest(obj: Any, bits: int) -> int:
+    """The first ``bits`` bits of the SHA-256 of ``obj`` as canonical JSON: points' keys and seeds, jobs' keys."""
+    h = hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).digest()
+    return int.from_bytes(h[:8], "big") >> (64 - bits)
+
+
 def key_of(identity: dict[str, Any], seed: int, replicates: int) -> str:
     """A point's key from what it is (sim.run.sweep.SweepPoint.key, recomputed from a point.json)."""
-    from sim.run.sweep import _digest
-
-    return format(_digest({"seed": seed, "replicates": replicates, **identity}, bits=64), "016x")
+    return format(digest({"seed": seed, "replicates": replicates, **identity}, bits=64), "016x")
 
 
 def check_point(folder: Path, replicates: int | None = None) -> str | None:

@@ -1,0 +1,25 @@
+"""``python -m sim.status <sweep dir>``: points done, being computed, missing and damaged, tasks by state, a verdict.
+Exit status 0 complete, 1 stopped incomplete or damaged, 2 not a sweep folder, 3 still running."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.run.signals import run_command
+from sim.run.status import main_status
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.status", description=__doc__.splitlines()[0])
+    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir)")
+    ap.add_argument("--all", action="store_true", help="list every task, not only the first unfinished ones")
+    args = ap.parse_args(argv)
+    code, text = main_status(args.sweep_dir, args.all)
+    print(text, file=sys.stderr if code == 2 else sys.stdout)
+    return code
+
+
+if __name__ == "__main__":
+    run_command(main)
