@@ -88,3 +88,17 @@ def test_cancel_stops_between_chunks_and_progress_counts_up():
 def test_size_out_of_range_is_refused_in_one_line(n):
     with pytest.raises(ensemble.EnsembleError, match=rf"^replicates={n} is out of range: allowed \[100, 10000\]$"):
         ensemble.run_ensemble(setting(), n)
+
+
+def test_the_app_steps_of_exercise_2_give_the_runs_its_keys_read():
+    """Exercise 2 tells students: militia_independence 0.8 in the sidebar, Reset, compare with
+    counterfactual: soleimani, 2000 replicates. The view then runs exactly the runs its keys read."""
+    from sim.engines.mesa_model import MilitiaModel
+    from sim.teaching import exercises
+
+    model = MilitiaModel(scenario="seed_timeline", seed=ensemble.SEED, militia_independence=0.8)
+    other = ensemble.with_counterfactual(ensemble.Setting.of_model(model), "soleimani")
+    got = ensemble.run_ensemble(other, 2000)
+    key = exercises.view(exercises.INDEPENDENT_SOLEIMANI)
+    for k in ensemble.OUTCOMES:
+        np.testing.assert_array_equal(got.runs[k], key.runs[k], err_msg=k)
