@@ -102,3 +102,18 @@ def test_a_step_off_the_trajectory_is_refused_in_one_line_and_writes_nothing(tmp
     assert not (root / "aggregate" / "prim.json").exists()
     assert discovery.main([str(root), "--resamples", "-1"]) == 2
     assert "--resamples=-1 is out of range" in capsys.readouterr().err
+
+
+def test_figures_show_trajectory_cart_resampling_and_scores(tmp_path):
+    """python -m sim.plot --kind prim draws the trajectory with CART's leaves and the limits (prim.png), and the
+    resampling and feature scores (prim_stability.png), with labelled axes."""
+    import matplotlib.image
+
+    from sim.analysis.sweep_figures import main as plot_main
+
+    root, _ = sweep(tmp_path / "s")
+    discovery.discover(root, threshold=0.2, resamples=3)
+    assert plot_main([str(root / "aggregate"), "--kind", "prim", "--out", str(tmp_path / "f")]) == 0
+    for name in ("prim", "prim_stability"):
+        image = matplotlib.image.imread(tmp_path / "f" / f"{name}.png")
+        assert image.shape[0] > 300 and image.shape[1] > 1000, name
