@@ -71,6 +71,41 @@ def sobol_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> l
         return save_figure(fig, Path(out) / f"sobol_{outcome}")
 
 
+def pawn_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> list[Path]:
+    """PAWN's moment-independent index of one outcome over the Latin hypercube, largest first, with 95%
+    bootstrap intervals, the dummy factor's noise floor as a band, and each factor's rank in the published
+    Sobol study (total order) where it was one of its factors."""
+    from sim.analysis import published
+    from sim.analysis.sensitivity import DUMMY
+
+    table, _ = _first_group(_read(Path(aggregate) / "sensitivity.parquet"))
+    t = table[(table["outcome"] == outcome) & (table["index"] == "pawn")].set_index("factor")
+    if t.empty:
+        raise FigureError(f"no PAWN indices for {outcome} in {aggregate}: is it a Latin-hypercube study?")
+    floor, floor_conf = t.loc[DUMMY, "value"], t.loc[DUMMY, "conf"]
+    t = t.drop(index=DUMMY)
+    order = t["value"].sort_values(ascending=True).index[-TOP:]
+    sobol = published.read("sobol")
+    ranked = sobol.sort_values("ST", ascending=False)["factor"] if sobol is not None else []
+    st_rank = {f: k + 1 for k, f in enumerate(ranked)}
+    y = np.arange(len(order))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(order) + 1.8), constrained_layout=True)
+        ax.axvspan(max(0, floor - floor_conf), floor + floor_conf, color="0.88", label="noise floor (a dummy factor)")
+        ax.axvline(floor, color="0.5", lw=0.8)
+        ax.barh(y, t.loc[order, "value"], height=0.6, color="0.3", label="PAWN (median KS distance)",
+                xerr=t.loc[order, "conf"], error_kw={"ecolor": "0.0", "lw": 0.8, "capsize": 2})  # fmt: skip
+        labels = [f"{f}  (Sobol #{st_rank[f]})" if f in st_rank else f for f in order]
+        ax.set_yticks(y, labels)
+        ax.set_xlabel(f"PAWN index of {OUTCOMES.get(outcome, outcome)} (0: no effect on its distribution; "
+                      "95% bootstrap intervals)")  # fmt: skip
+        ax.legend(loc="lower right", frameon=False)
+        ax.set_title(wrap("Moment-independent sensitivity (PAWN) over the priors' Latin hypercube; in brackets: "
+                          "rank by Sobol total order in the Sobol study", 95))  # fmt: skip
+        ax.grid(axis="x", color="0.92", lw=0.6)
+        return save_figure(fig, Path(out) / f"pawn_{outcome}")
+
+
 def morris_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> list[Path]:
     """Morris screening: mu* (mean absolute elementary effect) against sigma (their spread: interaction
     or non-linearity), the top factors labelled; factors near the origin can be fixed."""
