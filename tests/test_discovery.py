@@ -117,3 +117,23 @@ def test_figures_show_trajectory_cart_resampling_and_scores(tmp_path):
     for name in ("prim", "prim_stability"):
         image = matplotlib.image.imread(tmp_path / "f" / f"{name}.png")
         assert image.shape[0] > 300 and image.shape[1] > 1000, name
+
+
+def test_published_tables_and_the_readme_section_from_a_discovery_study(tmp_path, monkeypatch):
+    """sim.publish writes PAWN, the resampling, CART's leaves, the feature scores and the agreement from a
+    discovery study's folder, and the README's generated section reads them (the planted factors first)."""
+    from sim.analysis import discovery_tables, published, sensitivity
+
+    root, names = sweep(tmp_path / "s")
+    discovery.discover(root, threshold=0.2, resamples=3)
+    sensitivity.analyse(root, outcomes=("p_escalation",))
+    monkeypatch.setattr(published, "TABLES", tmp_path / "tables")
+    written = {p.stem for p in published._discovery_extras(root / "aggregate")}
+    assert written == {"pawn", "prim_resampling", "cart_leaves", "feature_scores", "discovery_agreement"}
+    box = f"box,factor,min,max,prior_low,prior_high,qp\n1,{names[0]},0.5,1,0,1,0.001\n"
+    (tmp_path / "tables" / "prim.csv").write_text(box)
+    text = discovery_tables.readme_discovery()
+    assert "Not yet published" not in text
+    first_rows = [line for line in text.splitlines() if line.startswith("| `")][:2]
+    assert {names[0], names[1]} == {row.split("`")[1] for row in first_rows}
+    assert "CART (pruned by cross-validation)" in text and "noise floor" in text
