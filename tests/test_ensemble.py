@@ -102,3 +102,21 @@ def test_the_app_steps_of_exercise_2_give_the_runs_its_keys_read():
     key = exercises.view(exercises.INDEPENDENT_SOLEIMANI)
     for k in ensemble.OUTCOMES:
         np.testing.assert_array_equal(got.runs[k], key.runs[k], err_msg=k)
+
+
+def test_the_panels_comparison_choices():
+    """The view compares with nothing, a counterfactual on top of the sidebar's settings, or pinned settings."""
+    pytest.importorskip("solara", reason='the app needs the app extra: pip install -e ".[app]"')
+    from sim.teaching import app
+
+    base, pinned = setting(), setting("election_loss", patron_influence=0.2)
+    assert app.comparison_choices(False)[0] == app.NOTHING and app.PINNED not in app.comparison_choices(False)
+    assert app.comparison_choices(True)[-1] == app.PINNED
+    assert "counterfactual: no_patron" in app.comparison_choices(False)
+    assert app.comparison(base, app.NOTHING, pinned) is None
+    assert app.comparison(base, app.PINNED, pinned) is pinned
+    assert app.comparison(base, "counterfactual: soleimani", None).params.patron_influence == 0.85
+    seen = []
+    out = app.run_view([base, pinned], 200, lambda d, t: seen.append((d, t)), cancelled=lambda: False)
+    assert seen[-1] == (400, 400) and len(out["lines"]) == 3 and out["png"].startswith(b"\x89PNG")
+    assert app.run_view([base], 5000, lambda d, t: None, cancelled=lambda: True) is None
