@@ -98,26 +98,30 @@ def cart_leaves(
     x: pd.DataFrame, y: np.ndarray, threshold: float, mass_min: float = CART_MASS_MIN, seed: int = 0
 ) -> pd.DataFrame:
     """A classification tree (CART) for y > threshold, each leaf holding at least ``mass_min`` of the points,
-    pruned by cost complexity with the penalty chosen by 5-fold cross-validation (the one-standard-error rule,
-    Breiman et al. 1984: the simplest tree within one standard error of the best), so that leaves do not split
-    on noise. One row per leaf: coverage, density, mass, its number of restrictions and its limits (a box, as
-    PRIM's), densest first. A leaf's limits are the splits on its path; unsplit factors are unrestricted."""
+    the two classes weighted equally (cases of interest are rare: unweighted, "never" is the most accurate
+    tree), pruned by cost complexity with the penalty chosen by 5-fold cross-validation of balanced accuracy
+    (the one-standard-error rule, Breiman et al. 1984: the simplest tree within one standard error of the best),
+    so that leaves do not split on noise. One row per leaf: coverage, density, mass, whether the tree predicts
+    "of interest" there (with equal weights: the leaf is denser than the whole space), its number of
+    restrictions and its limits (a box, as PRIM's), densest first. A leaf's limits are the splits on its path;
+    unsplit factors are unrestricted."""
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.tree import DecisionTreeClassifier
 
     interest = np.asarray(y) > threshold
     leaf = max(1, int(mass_min * len(x)))
     data = x.to_numpy()
-    path = DecisionTreeClassifier(min_samples_leaf=leaf, random_state=seed).cost_complexity_pruning_path(data, interest)
+    kw = {"min_samples_leaf": leaf, "class_weight": "balanced", "random_state": seed}
+    path = DecisionTreeClassifier(**kw).cost_complexity_pruning_path(data, interest)
     alphas = np.unique(path.ccp_alphas)
     alphas = alphas[np.linspace(0, len(alphas) - 1, min(len(alphas), CART_ALPHAS)).round().astype(int)]
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
-    scores = np.array([cross_val_score(DecisionTreeClassifier(min_samples_leaf=leaf, ccp_alpha=a, random_state=seed),
-                                       data, interest, cv=folds) for a in alphas])  # fmt: skip
+    scores = np.array([cross_val_score(DecisionTreeClassifier(ccp_alpha=a, **kw), data, interest, cv=folds,
+                                       scoring="balanced_accuracy") for a in alphas])  # fmt: skip
     mean, se = scores.mean(axis=1), scores.std(axis=1, ddof=1) / np.sqrt(scores.shape[1])
     best = int(mean.argmax())
     alpha = alphas[mean >= mean[best] - se[best]].max()  # the largest penalty (simplest tree) within one SE
-    tree = DecisionTreeClassifier(min_samples_leaf=leaf, ccp_alpha=alpha, random_state=seed).fit(data, interest)
+    tree = DecisionTreeClassifier(ccp_alpha=alpha, **kw).fit(data, interest)
     t, names = tree.tree_, list(x.columns)
     leaf_of = tree.apply(x.to_numpy())
     rows = []
@@ -125,7 +129,9 @@ def cart_leaves(
     def walk(node: int, limits: dict[str, tuple[float, float]]) -> None:
         if t.children_left[node] == -1:
             stats = box_stats(leaf_of == node, interest)
-            rows.append({"leaf": node, **stats, "res_dim": len(limits), "limits": dict(limits)})
+            predicted = bool(np.argmax(t.value[node][0]) == list(tree.classes_).index(True)) if True in tree.classes_ \
+                else False  # fmt: skip
+            rows.append({"leaf": node, **stats, "predicted": predicted, "res_dim": len(limits), "limits": dict(limits)})
             return
         f, cut = names[t.feature[node]], float(t.threshold[node])
         lo, hi = limits.get(f, (-np.inf, np.inf))
@@ -149,10 +155,10 @@ def feature_scores(x: pd.DataFrame, y: np.ndarray, seed: int = TREE_SEED, trees:
 
 
 def agreement(prim_limits: Limits, leaves: pd.DataFrame, x: pd.DataFrame, interest: np.ndarray) -> dict[str, Any]:
-    """Where PRIM's box and CART's leaves agree: CART's leaves where most points are of interest (what the tree
-    predicts as such), taken together, beside the PRIM box; the factors each restricts; and how many of the
-    cases of interest each one finds that the other misses."""
-    dense = leaves[leaves["density"] > 0.5]
+    """Where PRIM's box and CART's leaves agree: CART's leaves that it predicts as of interest, taken together,
+    beside the PRIM box; the factors each restricts; and how many of the cases of interest each one finds that
+    the other misses."""
+    dense = leaves[leaves["predicted"].astype(bool)]
     in_cart = np.zeros(len(x), dtype=bool)
     for limits in dense["limits"]:
         in_cart |= inside(x, limits)

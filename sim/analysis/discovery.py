@@ -204,7 +204,8 @@ def describe(result: dict[str, Any]) -> str:
                 lines.append(f"    {factor}: {lo:.4g} to {hi:.4g}   (prior {prior.low:g} to {prior.high:g}{kept})")
         if "cart" in g:
             c = g["cart"]
-            lines.append(f"  CART: {c['leaves']} leaves, {c['cart_dense_leaves']} where most points are of interest: "
+            lines.append(f"  CART: {c['leaves']} leaves, {c['cart_dense_leaves']} predicted of interest (denser than "
+                         "all): "
                          f"coverage {c['cart']['coverage']:.2f}, density {c['cart']['density']:.2f} together; "
                          f"both find {c['both_find']} cases, only PRIM {c['only_prim_finds']}, only CART "
                          f"{c['only_cart_finds']}; factors both restrict: "

@@ -144,6 +144,7 @@ def _convergence(spec: DesignSpec, unit: np.ndarray, y: np.ndarray, key: str) ->
         small = _morris(spec, unit[rows], y[rows])
         big = _morris(spec, unit, y)
     a, b = small.set_index("factor")[key], big.set_index("factor")[key]
+    b = b.loc[a.index]  # the same factor in the same place (PAWN's tables come sorted by value)
     top = 5
     rho = spearmanr(a, b).statistic if len(a) > 2 else float("nan")
     return {"index": key, "size": spec.size, "half": half_size, "spearman": float(rho),
