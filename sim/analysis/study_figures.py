@@ -91,9 +91,10 @@ def pawn_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> li
     y = np.arange(len(order))
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(order) + 1.8), constrained_layout=True)
-        ax.axvspan(max(0, floor - floor_conf), floor + floor_conf, color="0.88", label="noise floor (a dummy factor)")
-        ax.axvline(floor, color="0.5", lw=0.8)
-        ax.barh(y, t.loc[order, "value"], height=0.6, color="0.3", label="PAWN (median KS distance)",
+        ax.axvspan(max(0, floor - floor_conf), floor + floor_conf, color="0.88", label="noise floor (a dummy factor)",
+                   zorder=0)
+        ax.axvline(floor, color="0.5", lw=0.8, zorder=0.5)
+        ax.barh(y, t.loc[order, "value"], height=0.6, color="0.3", label="PAWN (median KS distance)", zorder=2,
                 xerr=t.loc[order, "conf"], error_kw={"ecolor": "0.0", "lw": 0.8, "capsize": 2})  # fmt: skip
         labels = [f"{f}  (Sobol #{st_rank[f]})" if f in st_rank else f for f in order]
         ax.set_yticks(y, labels)
