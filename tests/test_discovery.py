@@ -137,3 +137,14 @@ def test_published_tables_and_the_readme_section_from_a_discovery_study(tmp_path
     first_rows = [line for line in text.splitlines() if line.startswith("| `")][:2]
     assert {names[0], names[1]} == {row.split("`")[1] for row in first_rows}
     assert "CART (pruned by cross-validation)" in text and "noise floor" in text
+
+
+def test_every_column_of_the_discovery_tables_has_a_unit_for_export(tmp_path):
+    from sim.analysis import sensitivity
+    from sim.run import export
+
+    root, _ = sweep(tmp_path / "s")
+    discovery.discover(root, threshold=0.2, resamples=2)
+    sensitivity.analyse(root, outcomes=("p_escalation",))
+    for name, path in export.tables(root).items():
+        assert not [c for c in pd.read_parquet(path).columns if not export.unit(c)], name

@@ -47,6 +47,7 @@ UNITS = {
     "max": "value", "qp": "quasi-p value", "prior_low": "value", "prior_high": "value", "leaf": "leaf number",
     "limits": "JSON: factor -> [low, high]", "score": "share of impurity reduction", "resample": "number",
     "share_of_resamples": "share", "in_chosen_box": YES_NO, "weight": "weight", "set": "parameter set number",
+    "predicted": "1 = CART predicts of interest", "mean": "mean outcome inside the box",
 }  # fmt: skip
 KEYS = "|".join(m.key for m in MILITIAS)
 
