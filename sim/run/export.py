@@ -24,6 +24,7 @@ DAY = "day of the scenario (0 = first; -1 = never)"
 UNITS = {
     "replicate": "replicate number", "day": "day of the scenario (0 = first)", "date": "date",
     "escalated": YES_NO, "escalation_day": DAY, "first_clash_day": DAY, "clashes": "clash-days",
+    "sustained": YES_NO, "sustained_day": DAY,  # main's severity ladder (sustained fighting)
     "interventions": "patron interventions", "attacks_state": "attacks on the state/PM",
     "attacks_us": "attacks on US assets", "retaliations": "US retaliations", "boycott_days": "days",
     "boycott_ended": YES_NO, "boycott_clash_days": "clash-days", "participating_final": YES_NO,
