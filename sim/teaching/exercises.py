@@ -337,9 +337,9 @@ def escalate_given_clash(spec) -> float:
     return float(r["escalated"][r["first_clash_day"] >= 0].mean())
 
 
-def attack_on_pm() -> pd.Timestamp:
-    """The date of seed_timeline's attack on the prime minister."""
-    return pd.Timestamp(next(e.date for e in load_scenario("seed_timeline").events if e.kind == "attack"))
+def election_day() -> pd.Timestamp:
+    """The date of seed_timeline's election."""
+    return pd.Timestamp(next(e.date for e in load_scenario("seed_timeline").events if e.kind == "election"))
 
 
 # ----------------------------------------------------------------------------- the keys
@@ -609,15 +609,18 @@ CLAIMS: dict[str, Callable[[], bool]] = {
         and escalation_probability(run(NO_VISITS)[0])[1] > escalation_probability(run(TIMELINE)[0])[2]
         and escalation_probability(run(NO_PATRON)[0])[0] < 0.5
     ),
-    "ensemble_nothing_before_the_attack": lambda: all(
-        first_escalation(spec) is not None and first_escalation(spec) > attack_on_pm()
+    # worded to hold whatever the model's numbers: the order of events and of magnitudes, not the values
+    "ensemble_nothing_before_the_election": lambda: all(
+        first_escalation(spec) is not None and first_escalation(spec) > election_day()
         for spec in (NO_PATRON, INDEPENDENCE[0.8], INDEPENDENT_SOLEIMANI)
     ),
-    "ensemble_no_patron_never_calms": lambda: view_paired(NO_PATRON, TIMELINE)[1] == 0,
-    "ensemble_independent_apart_only_late": lambda: (
+    "ensemble_no_patron_inflames_far_more_than_calms": lambda: (
+        10 * view_paired(NO_PATRON, TIMELINE)[1] < view_paired(NO_PATRON, TIMELINE)[0]
+    ),
+    "ensemble_independent_apart_later": lambda: (
         bands_apart(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8]) is not None
-        and bands_apart(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8]) > pd.Timestamp("2021-12-01")
-        and bands_apart(TIMELINE, NO_PATRON) < pd.Timestamp("2021-12-01")
+        and bands_apart(TIMELINE, NO_PATRON) is not None
+        and bands_apart(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8]) > bands_apart(TIMELINE, NO_PATRON)
     ),
     # 03
     "aah_least_badr_most_leverage": _leverage_lower_everywhere,
@@ -649,10 +652,10 @@ CLAIMS: dict[str, Callable[[], bool]] = {
             (INDEPENDENCE[0.8], NO_VISITS_INDEPENDENCE[0.8]),
         )
     ),
-    "ensemble_independence_never_calms": lambda: view_paired(INDEPENDENCE[0.8], TIMELINE)[1] == 0,
-    "ensemble_clashes_mostly_escalate": lambda: (
-        escalate_given_clash(INDEPENDENCE[0.8]) > 0.5 and clash_share(INDEPENDENCE[0.8], "21+") > 0.01
+    "ensemble_independence_inflames_far_more_than_calms": lambda: (
+        10 * view_paired(INDEPENDENCE[0.8], TIMELINE)[1] < view_paired(INDEPENDENCE[0.8], TIMELINE)[0]
     ),
+    "ensemble_clashes_mostly_escalate": lambda: escalate_given_clash(INDEPENDENCE[0.8]) > 0.5,
     # 04
     "boycott_arms_no_one": lambda: (
         daily_mean(BOYCOTT, "sadr_grievance", BOYCOTT_EVE) < default("sadr_grievance_base") + 0.01
