@@ -20,11 +20,14 @@ python -m sim.plot results/sweeps/shock_response/aggregate --kind fan --out "$ou
 python -m sim.plot results/sweeps/shock_response/aggregate --kind curve --x militia_independence --out "$out"
 python -m sim.plot results/sweeps/morris/aggregate --kind morris --out "$out"
 python -m sim.plot results/sweeps/sobol/aggregate --kind sobol --out "$out"
-python -m sim.plot results/sweeps/discovery/aggregate --kind prim --out "$out"
+python -m sim.plot results/sweeps/discovery/aggregate --kind prim --out "$out"   # prim.png, prim_stability.png
+python -m sim.plot results/sweeps/discovery/aggregate --kind pawn --out "$out"
 python -m sim.plot results/runs/uncertainty --kind uncertainty --out "$out"
 cp results/calibration/figures/calibration_escalation.* results/calibration/figures/calibration_marginals.* "$out/"
 python -m sim seed=20211107 hydra.run.dir=results/runs/readme
 cp results/runs/readme/timeline.png results/runs/readme/timeline.pdf "$out/"
+# the app's screenshots (app.png by hand; app_ensemble.png from the browser test, chromium needed)
+python -m pytest -q tests/test_app_browser.py -k ensemble && cp results/test-artifacts/app_ensemble.png "$out/"
 python -m sim.publish
 python -m sim.docs
 ls -la "$out" results/tables

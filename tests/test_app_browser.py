@@ -144,3 +144,54 @@ def changes(locator, before: bytes) -> bool:
             return True
         time.sleep(0.5)
     return False
+
+
+def test_ensemble_view_runs_compares_and_cancels(app_url, tmp_path):
+    """The ensemble view: 1000 replicates of the defaults beside no patron show the probabilities that
+    simulate() gives for the same seed and settings (the command line's numbers), with a figure; a run of
+    10,000 replicates shows its progress and stops on Cancel."""
+    from sim.analysis.stats import escalation_probability
+    from sim.model.params import MILITIAS, make_params
+    from sim.run.simulate import simulate
+
+    url, _ = app_url
+    sc = load_scenario("seed_timeline")
+    expected = []
+    for params in (make_params(), make_params(patron_present=False)):
+        runs, _ = simulate(sc, params, MILITIAS, seed=20211107, replicates=1000, daily_replicates=0, progress=False)
+        p, lo, hi, _ = escalation_probability(runs)
+        expected.append(f"P(escalation by {sc.end:%d %b %Y}) {p:.3f} [{lo:.3f}, {hi:.3f}]")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(WAIT_MS)
+        page.goto(url)
+        panel = page.locator(".sim-ensemble")
+        panel.scroll_into_view_if_needed()
+        sync_api.expect(panel.locator(".v-select").filter(has_text="counterfactual: no_patron")).to_be_visible()
+        run = panel.get_by_role("button", name="Run ensemble")
+        run.click()
+        status = panel.locator(".sim-ensemble-status")
+        sync_api.expect(status).to_contain_text("done: 2,000 histories")
+        result = panel.locator(".sim-ensemble-result")
+        sync_api.expect(result).to_contain_text(f"sidebar: {expected[0]}")
+        sync_api.expect(result).to_contain_text(f"sidebar + no_patron: {expected[1]}")
+        sync_api.expect(result).to_contain_text("Paired")
+        sync_api.expect(panel.locator(".sim-plot-ensemble img")).to_be_visible()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for folder in (tmp_path, ARTIFACTS):
+            panel.screenshot(path=str(folder / "app_ensemble.png"))
+
+        # 10,000 replicates with no comparison: progress shows, Cancel stops it with no result
+        panel.locator(".v-select").filter(has_text="1000").click()
+        page.get_by_role("option", name="10000", exact=True).click()
+        panel.locator(".v-select").filter(has_text="counterfactual: no_patron").click()
+        page.get_by_role("option", name="nothing", exact=True).click()
+        run.click()
+        sync_api.expect(status).to_contain_text("running: ")
+        sync_api.expect(status).to_contain_text(" of 10,000 histories")
+        panel.get_by_role("button", name="Cancel").click()
+        sync_api.expect(status).to_contain_text("cancelled after ")
+        sync_api.expect(result).to_have_count(0)
+        sync_api.expect(run).to_be_enabled()
+        browser.close()

@@ -174,3 +174,24 @@ def test_design_sweep_killed_and_resumed_equals_uninterrupted(tmp_path):
         a = pd.read_parquet(tmp_path / "full" / "aggregate" / f"{name}.parquet")
         b = pd.read_parquet(cut / "aggregate" / f"{name}.parquet")
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_pawn_ranks_a_known_function_and_a_dummy_marks_the_noise_floor(tmp_path):
+    """On a Latin hypercube of 1000 points, y = 4 x1 + 2 x2 + x3 + noise, x4 without effect: PAWN ranks
+    x1 > x2 > x3, the inert x4 lies within its interval of the dummy's noise floor, x1 and x2 lie clearly above
+    it (beyond both intervals) and the weak x3 above it."""
+    names = tuple(list(priors.priors())[:4])
+    spec = DesignSpec("lhs", 1000, 5, names)
+    u = designs.unit_rows(spec)
+    y = 4 * u[:, 0] + 2 * u[:, 1] + u[:, 2] + np.random.default_rng(1).normal(0, 0.1, len(u))
+    result = sensitivity.analyse(fake_sweep(tmp_path, spec, y), outcomes=("p_escalation",))
+    entry = result["groups"][0]["outcomes"]["p_escalation"]
+    assert entry["ranking"][:3] == list(names[:3])
+    t = result["table"].set_index("factor")
+    floor = entry["noise_floor"]
+    assert t.loc[sensitivity.DUMMY, "value"] == pytest.approx(floor)
+    assert abs(t.loc[names[3], "value"] - floor) < t.loc[names[3], "conf"] + t.loc[sensitivity.DUMMY, "conf"]
+    for name in names[:2]:
+        assert t.loc[name, "value"] - t.loc[name, "conf"] > floor + t.loc[sensitivity.DUMMY, "conf"], name
+    assert t.loc[names[2], "value"] > floor
+    assert entry["convergence"]["spearman"] > 0.7

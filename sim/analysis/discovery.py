@@ -1,5 +1,5 @@
-"""Scenario discovery: PRIM boxes in the judged parameter space where escalation is likely, from a
-Latin-hypercube design sweep (the PRIM package); ``python -m sim.discovery <sweep dir>``."""
+"""Scenario discovery: PRIM boxes in the judged parameter space where escalation is likely, from a Latin-hypercube
+design sweep (the PRIM package), with resampling, CART and feature scores beside; ``python -m sim.discovery``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis import boxes as second
 from sim.analysis.sensitivity import GROUP_COLUMNS, SensitivityError, outcome_rows
 from sim.model import priors
 from sim.run import designs
@@ -24,7 +25,7 @@ MIN_COVERAGE = 0.5  # the chosen box covers at least half the cases of interest,
 DENSITY_SHARE = 0.95  # is at least 95% as dense as the densest such box, and is the widest of those,
 MAX_DIMS = 4  # ... and restricts at most this many parameters: a box people can read (Bryant & Lempert 2010)
 MAX_BOXES = 3
-QP_MAX = 0.05  # a restriction whose quasi-p value exceeds this is dropped (Bryant & Lempert 2010)
+QP_MAX = second.QP_MAX  # a restriction whose quasi-p value exceeds this is dropped (Bryant & Lempert 2010)
 
 
 def find_boxes(
@@ -34,11 +35,13 @@ def find_boxes(
     min_coverage: float = MIN_COVERAGE,
     max_dims: int = MAX_DIMS,
     max_boxes: int = MAX_BOXES,
+    step: int | None = None,
 ) -> list[dict[str, Any]]:
     """PRIM (peeling and pasting) for cases with y > threshold: for each box found in turn, its peeling
     trajectory and its limits (with PRIM's quasi-p values) at the chosen step: among the steps that
     cover at least ``min_coverage`` of the cases of interest and restrict at most ``max_dims``
-    parameters, the widest whose density is within DENSITY_SHARE of the densest."""
+    parameters, the widest whose density is within DENSITY_SHARE of the densest. ``step`` chooses the
+    first box by its index on the trajectory instead (its restrictions kept as they are)."""
     from prim import Prim
 
     logging.getLogger("prim").setLevel(logging.WARNING)
@@ -49,6 +52,15 @@ def find_boxes(
         if box is None:
             break
         traj = box.peeling_trajectory.astype(float).reset_index(drop=True)
+        if number == 1 and step is not None:
+            if not 0 <= step < len(traj):
+                raise SensitivityError(f"--step={step} is out of range: allowed [0, {len(traj) - 1}] (the steps of "
+                                       "the first box's peeling trajectory)")  # fmt: skip
+            box.select(step)
+            stats = {k: float(traj.loc[step, k]) for k in ("coverage", "density", "mass", "res dim")}
+            boxes.append({"box": number, "trajectory": traj, "chosen": step, "limits": box.limits.astype(float),
+                          "stats": stats})  # fmt: skip
+            continue
         ok = traj.index[(traj["coverage"] >= min_coverage) & (traj["res dim"] <= max_dims)]
         if len(ok) == 0:
             break
@@ -80,10 +92,17 @@ def find_boxes(
 
 
 def discover(
-    root: Path, outcome: str = OUTCOME, threshold: float = THRESHOLD, min_coverage: float = MIN_COVERAGE
+    root: Path,
+    outcome: str = OUTCOME,
+    threshold: float = THRESHOLD,
+    min_coverage: float = MIN_COVERAGE,
+    step: int | None = None,
+    resamples: int = second.RESAMPLES,
 ) -> dict[str, Any]:
-    """PRIM on every group of a Latin-hypercube sweep; writes aggregate/prim_trajectory.parquet,
-    aggregate/prim_boxes.parquet and aggregate/prim.json."""
+    """PRIM on every group of a Latin-hypercube sweep, and beside its first box: its restrictions' stability
+    over ``resamples`` half-size resamples, CART's leaves and every factor's feature score. Writes, in
+    aggregate/: prim_trajectory.parquet, prim_boxes.parquet, prim_resampling.parquet, cart_leaves.parquet,
+    feature_scores.parquet and prim.json (nothing if an argument is refused)."""
     root = Path(root)
     if not (root / "design.json").exists():
         raise SensitivityError(f"{root} has no design.json: not a design sweep (experiment=discovery)")
@@ -96,6 +115,7 @@ def discover(
     table = priors.priors()
     cols = designs.factor_columns(spec.factors)
     trajectories, limits, summary = [], [], {"outcome": outcome, "threshold": threshold, "groups": []}
+    stable, leaves, scores = [], [], []
     group_cols = [c for c in GROUP_COLUMNS if c in points.columns]
     for group, pts in points.groupby(group_cols, dropna=False, sort=True):
         pts = pts.reset_index(drop=True)
@@ -110,7 +130,8 @@ def discover(
                 {**info, "note": f"{outcome} > {threshold} at {'no' if share == 0 else 'every'} point"}
             )
             continue
-        for b in find_boxes(x, y, threshold, min_coverage):
+        found = find_boxes(x, y, threshold, min_coverage, step=step)
+        for b in found:
             trajectories.append(b["trajectory"].assign(**label, box=b["box"], step=range(len(b["trajectory"])),
                                                        chosen=lambda t, c=b["chosen"]: t["step"] == c))  # fmt: skip
             for factor, lim in b["limits"].iterrows():
@@ -124,14 +145,46 @@ def discover(
                     "limits": {f: [float(r["min"]), float(r["max"])] for f, r in b["limits"].iterrows()},
                 }
             )
+        if found:
+            extra = second_opinions(x, y, threshold, found[0], resamples)
+            stable.append(extra["stability"].assign(**label))
+            leaves.append(extra["leaves"].assign(**label, limits=extra["leaves"]["limits"].map(json.dumps)))
+            scores.append(extra["scores"].rename_axis("factor").reset_index().assign(**label))
+            info.update(extra["info"])
         summary["groups"].append(info)
     traj = pd.concat(trajectories, ignore_index=True) if trajectories else pd.DataFrame()
     lims = pd.DataFrame(limits)
     agg = root / "aggregate"
-    atomic_write_parquet(traj, agg / "prim_trajectory.parquet")
-    atomic_write_parquet(lims, agg / "prim_boxes.parquet")
+    tables = {"prim_trajectory": traj, "prim_boxes": lims, "prim_resampling": stable, "cart_leaves": leaves,
+              "feature_scores": scores}  # fmt: skip
+    for name, table in tables.items():
+        if isinstance(table, list):
+            tables[name] = table = pd.concat(table, ignore_index=True) if table else pd.DataFrame()
+        atomic_write_parquet(table, agg / f"{name}.parquet")
     atomic_write_text(agg / "prim.json", json.dumps(summary, indent=1, default=float))
-    return {"trajectory": traj, "limits": lims, **summary}
+    return {"trajectory": traj, "limits": lims, **{k: tables[k] for k in list(tables)[2:]}, **summary}
+
+
+def second_opinions(x: pd.DataFrame, y: np.ndarray, threshold: float, box: dict[str, Any],
+                    resamples: int) -> dict[str, Any]:  # fmt: skip
+    """Beside PRIM's first box: its restrictions' stability under resampling (at the box's coverage), CART's
+    leaves, where the two agree, and every factor's feature score."""
+    chosen = {f: (float(r["min"]), float(r["max"])) for f, r in box["limits"].iterrows()}
+    qp = {f: float(r["qp values"]) for f, r in box["limits"].iterrows()}
+    runs = second.resample(x, y, threshold, box["stats"]["coverage"], n=resamples) if resamples else pd.DataFrame(
+        columns=["resample", "factor", "coverage", "density"])  # fmt: skip
+    stability = second.stability(runs, chosen, qp)
+    leaves = second.cart_leaves(x, y, threshold)
+    scores = second.feature_scores(x, y)
+    per_run = runs.drop_duplicates("resample")
+    info = {"resampling": {"resamples": resamples, "fraction": second.RESAMPLE_FRACTION,
+                           "coverage_median": float(per_run["coverage"].median()) if resamples else None,
+                           "density_median": float(per_run["density"].median()) if resamples else None,
+                           "restrictions": {r.factor: r.share_of_resamples for r in stability.itertuples()
+                                            if r.in_chosen_box}},
+            "cart": {"leaves": len(leaves), **second.agreement(chosen, leaves, x, np.asarray(y) > threshold)},
+            "feature_scores_top": {f: float(v) for f, v in scores.head(10).items()}}  # fmt: skip
+    return {"stability": stability, "leaves": leaves, "scores": scores, "info": info}
 
 
 def describe(result: dict[str, Any]) -> str:
@@ -144,9 +197,21 @@ def describe(result: dict[str, Any]) -> str:
         for b in g["boxes"]:
             lines.append(f"  box {b['box']}: coverage {b['coverage']:.2f}, density {b['density']:.2f}, "
                          f"mass {b['mass']:.3f}, {int(b['res dim'])} restricted dimension(s)")  # fmt: skip
+            stable = g.get("resampling", {}).get("restrictions", {}) if b["box"] == 1 else {}
             for factor, (lo, hi) in b["limits"].items():
                 prior = priors.priors()[factor]
-                lines.append(f"    {factor}: {lo:.4g} to {hi:.4g}   (prior {prior.low:g} to {prior.high:g})")
+                kept = f"; in {stable[factor]:.0%} of resamples" if factor in stable else ""
+                lines.append(f"    {factor}: {lo:.4g} to {hi:.4g}   (prior {prior.low:g} to {prior.high:g}{kept})")
+        if "cart" in g:
+            c = g["cart"]
+            lines.append(f"  CART: {c['leaves']} leaves, {c['cart_dense_leaves']} predicted of interest (denser than "
+                         "all): "
+                         f"coverage {c['cart']['coverage']:.2f}, density {c['cart']['density']:.2f} together; "
+                         f"both find {c['both_find']} cases, only PRIM {c['only_prim_finds']}, only CART "
+                         f"{c['only_cart_finds']}; factors both restrict: "
+                         f"{', '.join(c['factors_both']) or 'none'}")  # fmt: skip
+            top = ", ".join(f"{f} {v:.3f}" for f, v in list(g["feature_scores_top"].items())[:5])
+            lines.append(f"  feature scores (extra trees on {result['outcome']}): {top}")
     return "\n".join(lines)
 
 
@@ -155,15 +220,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("sweep_dir", type=Path, help="a Latin-hypercube design sweep (experiment=discovery)")
     ap.add_argument("--threshold", type=float, default=THRESHOLD, help=f"escalation share of interest ({THRESHOLD})")
     ap.add_argument("--coverage", type=float, default=MIN_COVERAGE, help=f"least coverage of a box ({MIN_COVERAGE})")
+    ap.add_argument("--step", type=int, default=None, help="choose the first box by its index on the peeling "
+                    "trajectory (prim_trajectory.parquet, column step) instead of by the coverage rule")  # fmt: skip
+    ap.add_argument("--resamples", type=int, default=second.RESAMPLES,
+                    help=f"half-size resamples for the box's stability ({second.RESAMPLES}; 0: none)")  # fmt: skip
     args = ap.parse_args(argv)
     if not 0 < args.threshold < 1 or not 0 < args.coverage <= 1:
         print("error: --threshold must lie in (0, 1) and --coverage in (0, 1]", file=sys.stderr)
         return 2
+    if not 0 <= args.resamples <= 1000:
+        print(f"error: --resamples={args.resamples} is out of range: allowed [0, 1000]", file=sys.stderr)
+        return 2
     try:
-        result = discover(args.sweep_dir, threshold=args.threshold, min_coverage=args.coverage)
+        result = discover(args.sweep_dir, threshold=args.threshold, min_coverage=args.coverage, step=args.step,
+                          resamples=args.resamples)  # fmt: skip
     except SensitivityError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(describe(result))
-    print(f"\nwrote {args.sweep_dir / 'aggregate'}/prim_trajectory.parquet, prim_boxes.parquet, prim.json")
+    print(f"\nwrote {args.sweep_dir / 'aggregate'}/prim_trajectory.parquet, prim_boxes.parquet, "
+          "prim_resampling.parquet, cart_leaves.parquet, feature_scores.parquet, prim.json")
     return 0

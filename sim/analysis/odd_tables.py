@@ -624,8 +624,15 @@ def readme_heatmap() -> str:
             "one).")  # fmt: skip
 
 
+def readme_discovery() -> str:
+    from sim.analysis.discovery_tables import readme_discovery as make
+
+    return make()
+
+
 README_GENERATORS: dict[str, Callable[[], str]] = {"readme_summary": readme_summary, "readme_numbers": readme_numbers,
-                                                   "readme_heatmap": readme_heatmap}  # fmt: skip
+                                                   "readme_heatmap": readme_heatmap,
+                                                   "readme_discovery": readme_discovery}  # fmt: skip
 FILES = {"odd": (ODD_PATH, GENERATORS), "readme": (README_PATH, README_GENERATORS)}
 
 

@@ -61,6 +61,7 @@ def publish() -> list[Path]:
                               for g in info["groups"][:1] for b in g["boxes"]])  # fmt: skip
         cols = ["box", "factor", "min", "max", "prior_low", "prior_high", "qp"]
         written.append(_write("prim", boxes[cols].merge(stats, on="box") if len(stats) else boxes[cols]))
+    written += _discovery_extras(s["discovery"])
     if (s["uncertainty"] / "meta.json").exists():
         meta = json.loads((s["uncertainty"] / "meta.json").read_text())
         row = {k.removeprefix("uncertainty_"): v for k, v in meta.items() if k.startswith("uncertainty_")}
@@ -83,6 +84,48 @@ def publish() -> list[Path]:
         pts = pd.read_parquet(s["patron_vs_independence"] / "points.parquet")
         cols = ["param.patron_influence", "param.militia_independence", "p_escalation", "ci_low", "ci_high"]
         written.append(_write("patron_vs_independence", pts[cols].sort_values(cols[:2])))
+    return written
+
+
+def _first(table: pd.DataFrame) -> pd.DataFrame:
+    """The first group (experiment, scenario, dropped events) of a study's table, as the other tables take it."""
+    cols = [c for c in ("experiment", "scenario", "drop_events") if c in table.columns]
+    if not cols or table.empty:
+        return table
+    key = table[cols].astype(str).agg("|".join, axis=1)
+    return table[key == sorted(key.unique())[0]].drop(columns=cols)
+
+
+def _discovery_extras(agg: Path) -> list[Path]:
+    """PAWN's indices, the PRIM box's resampling stability, CART's leaves, the feature scores and where PRIM
+    and CART agree, from the discovery study's aggregate folder (each if its analysis wrote it)."""
+    written = []
+    if (agg / "sensitivity.parquet").exists():
+        t = _first(pd.read_parquet(agg / "sensitivity.parquet")).query("outcome == 'p_escalation' and index == 'pawn'")
+        t = t.rename(columns={"value": "pawn", "conf": "pawn_conf"}).sort_values("pawn", ascending=False)
+        written.append(_write("pawn", t[["factor", "pawn", "pawn_conf"]]))
+    if (agg / "prim_resampling.parquet").exists():
+        t = _first(pd.read_parquet(agg / "prim_resampling.parquet"))
+        written.append(_write("prim_resampling", t[["factor", "share_of_resamples", "in_chosen_box", "qp"]].head(20)))
+    if (agg / "cart_leaves.parquet").exists():
+        t = _first(pd.read_parquet(agg / "cart_leaves.parquet"))
+        written.append(_write("cart_leaves", t[["coverage", "density", "mass", "res_dim", "limits"]]))
+    if (agg / "feature_scores.parquet").exists():
+        t = _first(pd.read_parquet(agg / "feature_scores.parquet")).sort_values("score", ascending=False)
+        written.append(_write("feature_scores", t[["factor", "score"]].head(20)))
+    if (agg / "prim.json").exists():
+        g = json.loads((agg / "prim.json").read_text())["groups"][:1]
+        if g and "cart" in g[0]:
+            c, r = g[0]["cart"], g[0]["resampling"]
+            row = {"cart_leaves": c["leaves"], "cart_dense_leaves": c["cart_dense_leaves"],
+                   **{f"cart_{k}": v for k, v in c["cart"].items()}, **{f"prim_{k}": v for k, v in c["prim"].items()},
+                   "both_find": c["both_find"], "only_prim_finds": c["only_prim_finds"],
+                   "only_cart_finds": c["only_cart_finds"], "factors_both": " ".join(c["factors_both"]),
+                   "factors_only_prim": " ".join(c["factors_only_prim"]),
+                   "factors_only_cart": " ".join(c["factors_only_cart"]), "resamples": r["resamples"],
+                   "resampled_coverage_median": r["coverage_median"],
+                   "resampled_density_median": r["density_median"]}  # fmt: skip
+            written.append(_write("discovery_agreement", pd.DataFrame([row])))
     return written
 
 

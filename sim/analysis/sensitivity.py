@@ -1,5 +1,5 @@
-"""Global sensitivity of a design sweep (Morris screening, Sobol indices) with SALib's analysers,
-with the Monte Carlo noise share and a convergence check; ``python -m sim.sensitivity <sweep dir>``."""
+"""Global sensitivity of a design sweep with SALib's analysers (Morris screening, Sobol indices, and PAWN's
+moment-independent index on a Latin hypercube), with the noise share and a convergence check."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ OUTCOMES = {
 GROUP_COLUMNS = ("experiment", "scenario", "drop_events")
 RESAMPLES, CONF_LEVEL, ANALYSIS_SEED = 1000, 0.95, 12345
 TOP_PAIRS = 5  # second-order indices are reported for pairs among the top factors by total order
+# PAWN (Pianosi & Wagener 2015; SALib): the Kolmogorov-Smirnov distance between the outcome's distribution and
+# its distribution within each of PAWN_SLICES slices of a factor, median over slices. Moment-independent: it sees
+# a factor that moves the tails (where escalation lives) as well as one that moves the mean. Its interval comes
+# from PAWN_RESAMPLES bootstrap resamples of the points; a dummy factor (uniform noise, no effect) gives the
+# index's noise floor at this sample size. SALib's delta would do as well, but costs minutes per outcome here.
+PAWN_SLICES, PAWN_RESAMPLES = 10, 20
+DUMMY = "(dummy: noise floor)"
+KEY_INDEX = {"morris": "mu_star", "sobol": "ST", "lhs": "pawn"}
 
 
 class SensitivityError(ValueError):
@@ -95,6 +103,28 @@ def _sobol(spec: DesignSpec, y: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]
     return first, pd.DataFrame(pairs, columns=["factor", "other", "S2", "S2_conf"])
 
 
+def pawn_indices(names: Sequence[str], unit: np.ndarray, y: np.ndarray, resamples: int = PAWN_RESAMPLES,
+                 seed: int = ANALYSIS_SEED) -> pd.DataFrame:  # fmt: skip
+    """PAWN's median index of every factor (on the points in prior-quantile space, ``unit``) with a 95%
+    bootstrap half-width (1.96 standard deviations over ``resamples`` resamples of the points, as SALib gives
+    its intervals), and the same for a dummy factor of uniform noise (DUMMY): the floor a factor without effect
+    reaches at this sample size. Largest first, the dummy among them."""
+    from SALib.analyze import pawn
+
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([unit, rng.random(len(unit))])
+    problem = {"num_vars": x.shape[1], "names": [*names, DUMMY], "bounds": [[0.0, 1.0]] * x.shape[1]}
+
+    def index(rows: np.ndarray) -> np.ndarray:
+        return np.asarray(pawn.analyze(problem, x[rows], y[rows], S=PAWN_SLICES, seed=seed)["median"])
+
+    value = index(np.arange(len(y)))
+    boot = np.array([index(rng.integers(0, len(y), len(y))) for _ in range(resamples)]) if resamples else None
+    conf = 1.96 * boot.std(axis=0, ddof=1) if boot is not None and resamples > 1 else np.full(len(value), np.nan)
+    table = pd.DataFrame({"factor": problem["names"], "pawn": value, "pawn_conf": conf})
+    return table.sort_values("pawn", ascending=False, ignore_index=True)
+
+
 def _convergence(spec: DesignSpec, unit: np.ndarray, y: np.ndarray, key: str) -> dict[str, Any]:
     """Indices from the first half of the design against the whole: does the ranking hold when the
     sample size doubles? (Sobol: the first N/2 base samples; Morris: the first r/2 trajectories.)"""
@@ -106,11 +136,16 @@ def _convergence(spec: DesignSpec, unit: np.ndarray, y: np.ndarray, key: str) ->
         rows = designs.sobol_prefix(spec, half_size)
         small, _ = _sobol(half, y[rows])
         big, _ = _sobol(spec, y)
+    elif spec.method == "lhs":  # the first half of the hypercube's rows: a random half of its points
+        small = pawn_indices(spec.factors, unit[:half_size], y[:half_size], resamples=0)
+        big = pawn_indices(spec.factors, unit, y, resamples=0)
+        small, big = (t[t["factor"] != DUMMY] for t in (small, big))
     else:
         rows = slice(0, half_size * (len(spec.factors) + 1))
         small = _morris(spec, unit[rows], y[rows])
         big = _morris(spec, unit, y)
     a, b = small.set_index("factor")[key], big.set_index("factor")[key]
+    b = b.loc[a.index]  # the same factor in the same place (PAWN's tables come sorted by value)
     top = 5
     rho = spearmanr(a, b).statistic if len(a) > 2 else float("nan")
     return {"index": key, "size": spec.size, "half": half_size, "spearman": float(rho),
@@ -124,7 +159,8 @@ def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, 
     aggregate/sensitivity.parquet (tidy) and aggregate/sensitivity.json (ranking, convergence, noise)."""
     root = Path(root)
     if not (root / "design.json").exists():
-        raise SensitivityError(f"{root} has no design.json: not a design sweep (experiment=morris or sobol)")
+        raise SensitivityError(f"{root} has no design.json: not a design sweep (experiment=morris, sobol or "
+                               "discovery)")  # fmt: skip
     spec = designs.read_design(root)
     agg = root / "aggregate"
     try:
@@ -177,9 +213,15 @@ def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, 
                 for r in pairs.itertuples(index=False):
                     tidy.append({**label, "outcome": outcome, "factor": f"{r.factor} x {r.other}",
                                  "index": "S2", "value": r.S2, "conf": r.S2_conf})  # fmt: skip
+            elif spec.method == "lhs":
+                table = pawn_indices(spec.factors, unit, y)
+                key = "pawn"
+                rank = table[table["factor"] != DUMMY]
+                entry["noise_floor"] = float(table.loc[table["factor"] == DUMMY, "pawn"].iloc[0])
+                tidy += [{**label, "outcome": outcome, "factor": r.factor, "index": "pawn", "value": r.pawn,
+                          "conf": r.pawn_conf} for r in table.itertuples(index=False)]  # fmt: skip
             else:
-                raise SensitivityError(f"design.method={spec.method} has no variance decomposition: use PRIM "
-                                       "(python -m sim.discovery) on a Latin-hypercube sweep")  # fmt: skip
+                raise SensitivityError(f"design.method={spec.method} has no sensitivity index here")
             entry["ranking"] = list(rank["factor"])
             entry["convergence"] = _convergence(spec, unit, y, key)
             info["outcomes"][outcome] = entry
@@ -222,11 +264,13 @@ def describe(result: dict[str, Any], top: int = 10) -> str:
             if entry.get("constant"):
                 lines.append(f"  {OUTCOMES[outcome]}: constant over the design (nothing to decompose)")
                 continue
-            key = "mu_star" if result["design"]["method"] == "morris" else "ST"
+            key = KEY_INDEX[result["design"]["method"]]
             sub = table[(table["outcome"] == outcome) & (table["index"] == key)].set_index("factor")
             best = ", ".join(f"{f} {sub.loc[f, 'value']:.3g}±{sub.loc[f, 'conf']:.2g}" for f in entry["ranking"][:top])
             conv = entry.get("convergence") or {}
             lines.append(f"  {OUTCOMES[outcome]}: noise share {entry['noise_share']:.3f}; top by {key}: {best}")
+            if "noise_floor" in entry:
+                lines.append(f"    a dummy factor without effect reaches {entry['noise_floor']:.3g} (the noise floor)")
             if conv:
                 lines.append(f"    size {conv['half']} -> {conv['size']}: Spearman {conv['spearman']:.2f}, "
                              f"top 5 {'unchanged' if conv['top_same'] else 'changed'}, "
@@ -236,7 +280,7 @@ def describe(result: dict[str, Any], top: int = 10) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.sensitivity", description=__doc__.splitlines()[0])
-    ap.add_argument("sweep_dir", type=Path, help="a design sweep folder (experiment=morris or experiment=sobol)")
+    ap.add_argument("sweep_dir", type=Path, help="a design sweep folder (experiment=morris, sobol or discovery)")
     ap.add_argument("--top", type=int, default=10, help="factors to list per outcome (default 10)")
     args = ap.parse_args(argv)
     try:

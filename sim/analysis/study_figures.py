@@ -13,6 +13,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from sim.analysis.run_figure import STYLE, mark_events, save_figure, wrap, wrap_items
 from sim.analysis.sensitivity import OUTCOMES
@@ -70,6 +71,42 @@ def sobol_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> l
         return save_figure(fig, Path(out) / f"sobol_{outcome}")
 
 
+def pawn_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> list[Path]:
+    """PAWN's moment-independent index of one outcome over the Latin hypercube, largest first, with 95%
+    bootstrap intervals, the dummy factor's noise floor as a band, and each factor's rank in the published
+    Sobol study (total order) where it was one of its factors."""
+    from sim.analysis import published
+    from sim.analysis.sensitivity import DUMMY
+
+    table, _ = _first_group(_read(Path(aggregate) / "sensitivity.parquet"))
+    t = table[(table["outcome"] == outcome) & (table["index"] == "pawn")].set_index("factor")
+    if t.empty:
+        raise FigureError(f"no PAWN indices for {outcome} in {aggregate}: is it a Latin-hypercube study?")
+    floor, floor_conf = t.loc[DUMMY, "value"], t.loc[DUMMY, "conf"]
+    t = t.drop(index=DUMMY)
+    order = t["value"].sort_values(ascending=True).index[-TOP:]
+    sobol = published.read("sobol")
+    ranked = sobol.sort_values("ST", ascending=False)["factor"] if sobol is not None else []
+    st_rank = {f: k + 1 for k, f in enumerate(ranked)}
+    y = np.arange(len(order))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(order) + 1.8), constrained_layout=True)
+        ax.axvspan(max(0, floor - floor_conf), floor + floor_conf, color="0.88", label="noise floor (a dummy factor)",
+                   zorder=0)
+        ax.axvline(floor, color="0.5", lw=0.8, zorder=0.5)
+        ax.barh(y, t.loc[order, "value"], height=0.6, color="0.3", label="PAWN (median KS distance)", zorder=2,
+                xerr=t.loc[order, "conf"], error_kw={"ecolor": "0.0", "lw": 0.8, "capsize": 2})  # fmt: skip
+        labels = [f"{f}  (Sobol #{st_rank[f]})" if f in st_rank else f for f in order]
+        ax.set_yticks(y, labels)
+        ax.set_xlabel(f"PAWN index of {OUTCOMES.get(outcome, outcome)} (0: no effect on its distribution; "
+                      "95% bootstrap intervals)")  # fmt: skip
+        ax.legend(loc="lower right", frameon=False)
+        ax.set_title(wrap("Moment-independent sensitivity (PAWN) over the priors' Latin hypercube; in brackets: "
+                          "rank by Sobol total order in the Sobol study", 95))  # fmt: skip
+        ax.grid(axis="x", color="0.92", lw=0.6)
+        return save_figure(fig, Path(out) / f"pawn_{outcome}")
+
+
 def morris_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> list[Path]:
     """Morris screening: mu* (mean absolute elementary effect) against sigma (their spread: interaction
     or non-linearity), the top factors labelled; factors near the origin can be fixed."""
@@ -97,8 +134,10 @@ def morris_figure(aggregate: Path, out: Path, outcome: str = "p_escalation") -> 
 
 
 def prim_figure(aggregate: Path, out: Path) -> list[Path]:
-    """PRIM: the peeling trajectory (coverage against density, restricted dimensions marked, the chosen
-    box circled) and the chosen box's limits as shares of each parameter's prior range."""
+    """PRIM: the peeling trajectory (coverage against density, coloured by the number of restricted dimensions,
+    the chosen box circled) with CART's leaves on the same plane; and the chosen box's limits beside those of
+    CART's densest leaf, as shares of each parameter's prior range. With the second opinions (resampling,
+    feature scores) also prim_stability.png."""
     agg = Path(aggregate)
     traj, lims = _read(agg / "prim_trajectory.parquet"), _read(agg / "prim_boxes.parquet")
     if traj.empty or lims.empty:
@@ -106,37 +145,95 @@ def prim_figure(aggregate: Path, out: Path) -> list[Path]:
     info = json.loads((agg / "prim.json").read_text())
     t1 = traj[traj["box"] == 1]
     box = lims[lims["box"] == 1]
+    leaves = _read(agg / "cart_leaves.parquet") if (agg / "cart_leaves.parquet").exists() else pd.DataFrame()
+    leaves, _ = _first_group(leaves) if len(leaves) else (leaves, "")
     with plt.rc_context(STYLE):
-        fig, (a, b) = plt.subplots(1, 2, figsize=(10.0, 4.4), constrained_layout=True,
-                                   gridspec_kw={"width_ratios": [1.1, 1]})  # fmt: skip
-        for dims, marker in zip(sorted(t1["res dim"].unique()), "os^Dvx*P", strict=False):
-            part = t1[t1["res dim"] == dims]
-            a.scatter(part["coverage"], part["density"], marker=marker, s=16, color="0.25",
-                      label=f"{int(dims)} restricted")  # fmt: skip
+        fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 4.6), constrained_layout=True,
+                                   gridspec_kw={"width_ratios": [1.15, 1]})  # fmt: skip
+        dots = a.scatter(t1["coverage"], t1["density"], c=t1["res dim"], cmap="viridis", s=18, marker="o",
+                         label="PRIM peeling step")  # fmt: skip
+        fig.colorbar(dots, ax=a, label="restricted dimensions (PRIM)", shrink=0.85)
         chosen = t1[t1["chosen"]]
-        a.scatter(chosen["coverage"], chosen["density"], s=140, facecolors="none", edgecolors="0.0", lw=1.4,
-                  label="chosen box")  # fmt: skip
+        a.scatter(chosen["coverage"], chosen["density"], s=160, facecolors="none", edgecolors="0.0", lw=1.5,
+                  label=f"chosen box (step {int(chosen['step'].iloc[0])})")  # fmt: skip
+        if len(leaves):
+            a.scatter(leaves["coverage"], leaves["density"], marker="x", s=36, color="tab:red", lw=1.2,
+                      label="CART leaf")  # fmt: skip
         a.set_xlabel("coverage: share of the escalating points inside the box")
         a.set_ylabel("density: share of the box's points that escalate")
         a.set_xlim(0, 1.02)
         a.set_ylim(0, 1.02)
-        a.legend(loc="lower left", frameon=False, fontsize=7)
+        a.legend(loc="center left", frameon=False, fontsize=7)
         a.grid(color="0.92", lw=0.6)
-        a.set_title("peeling trajectory of the first box")
-        y = np.arange(len(box))
-        lo = (box["min"] - box["prior_low"]) / (box["prior_high"] - box["prior_low"])
-        hi = (box["max"] - box["prior_low"]) / (box["prior_high"] - box["prior_low"])
-        b.barh(y, hi - lo, left=lo, color="0.35", height=0.5)
-        b.barh(y, 1.0, left=0.0, color="none", edgecolor="0.5", height=0.5, ls="--")
-        b.set_yticks(y, box["factor"])
-        for k, row in enumerate(box.itertuples()):
-            b.annotate(f"{row.min:.3g} to {row.max:.3g}", (1.02, k), va="center", fontsize=7, annotation_clip=False)
+        a.set_title("peeling trajectory of the first box, and CART's leaves")
+        cart = json.loads(leaves["limits"].iloc[0]) if len(leaves) else {}
+        factors = list(box["factor"]) + [f for f in cart if f not in set(box["factor"])]
+        prior = priors_table()
+        y = np.arange(len(factors))[::-1]
+        prim_lims = {r.factor: (r.min, r.max) for r in box.itertuples()}
+        for k, f in zip(y, factors, strict=True):
+            lo_p, hi_p = prior[f].low, prior[f].high
+            b.axhline(k, color="0.6", lw=0.8, ls="--", zorder=0)
+            for lims_, offset, style in ((prim_lims, 0.17, {"color": "0.3"}),
+                                         (cart, -0.17, {"color": "none", "edgecolor": "tab:red", "hatch": "///"})):
+                if f in lims_:
+                    lo = (max(lims_[f][0], lo_p) - lo_p) / (hi_p - lo_p)
+                    hi = (min(lims_[f][1], hi_p) - lo_p) / (hi_p - lo_p)
+                    b.barh(k + offset, hi - lo, left=lo, height=0.3, **style)
+        b.legend(handles=[Patch(color="0.3", label="PRIM's chosen box"),
+                          Patch(facecolor="none", edgecolor="tab:red", hatch="///", label="CART's densest leaf")],
+                 loc="lower right", fontsize=7, frameon=True)  # fmt: skip
+        b.set_yticks(y, factors)
         b.set_xlim(0, 1)
         b.set_xlabel("position within the prior's range (dashed: the whole range)")
-        b.set_title("limits of the chosen box")
-        fig.suptitle(wrap(f"Where escalation is likely: PRIM on {info['outcome']} > {info['threshold']} over the "
-                          "priors' Latin hypercube", 110), fontsize=10)  # fmt: skip
-        return save_figure(fig, Path(out) / "prim")
+        b.set_ylim(-0.6, len(factors) - 0.4)
+        b.set_title("limits: PRIM's chosen box and CART's densest leaf")
+        fig.suptitle(wrap(f"Where escalation is likely: PRIM and CART on {info['outcome']} > {info['threshold']} "
+                          "over the priors' Latin hypercube", 110), fontsize=10)  # fmt: skip
+        written = save_figure(fig, Path(out) / "prim")
+    if (agg / "prim_resampling.parquet").exists() and (agg / "feature_scores.parquet").exists():
+        written += stability_figure(agg, out)
+    return written
+
+
+def priors_table() -> dict:
+    from sim.model import priors
+
+    return priors.priors()
+
+
+def stability_figure(aggregate: Path, out: Path) -> list[Path]:
+    """How far to trust the chosen box: the share of half-size resamples in which PRIM restricts each factor
+    (dark: the chosen box's restrictions, with their quasi-p values), and every factor's feature score."""
+    agg = Path(aggregate)
+    stab, _ = _first_group(_read(agg / "prim_resampling.parquet"))
+    scores, _ = _first_group(_read(agg / "feature_scores.parquet"))
+    info = json.loads((agg / "prim.json").read_text())["groups"][0].get("resampling", {})
+    stab = stab.head(TOP)[::-1]
+    scores = scores.sort_values("score").tail(TOP)
+    with plt.rc_context(STYLE):
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11.0, 0.3 * max(len(stab), len(scores)) + 1.8),
+                                   constrained_layout=True)  # fmt: skip
+        y = np.arange(len(stab))
+        colours = ["0.25" if c else "0.8" for c in stab["in_chosen_box"]]
+        a.barh(y, stab["share_of_resamples"], color=colours, edgecolor="0.25", height=0.6)
+        for k, row in zip(y, stab.itertuples(), strict=True):
+            if row.in_chosen_box:
+                a.annotate(f"quasi-p {row.qp:.2g}", (min(row.share_of_resamples, 1) + 0.02, k), va="center",
+                           fontsize=7)  # fmt: skip
+        a.set_yticks(y, stab["factor"])
+        a.set_xlim(0, 1.3)
+        a.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+        a.set_xlabel(f"share of {info.get('resamples', '?')} resamples (each half the points) restricting it")
+        a.set_title("stability of PRIM's box (dark: the chosen box's restrictions)")
+        a.grid(axis="x", color="0.92", lw=0.6)
+        y = np.arange(len(scores))
+        b.barh(y, scores["score"], color="0.45", height=0.6)
+        b.set_yticks(y, scores["factor"])
+        b.set_xlabel("feature score (share of the extra trees' impurity reduction; all values sum to 1)")
+        b.set_title(f"feature scores of every value (top {len(scores)})")
+        b.grid(axis="x", color="0.92", lw=0.6)
+        return save_figure(fig, Path(out) / "prim_stability")
 
 
 def uncertainty_fan(runs: pd.DataFrame, sets: pd.DataFrame, scenario: Scenario, path: Path) -> list[Path]:

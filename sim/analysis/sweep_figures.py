@@ -684,14 +684,14 @@ def make_figure(kind: str, points, daily, out: Path, x=None, y=None) -> list[Pat
     return counterfactual_figure(points, path)
 
 
-STUDY_KINDS = ("sobol", "morris", "prim", "uncertainty")
+STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty")
 
 
 def study_kinds(folder: Path) -> list[str]:
     """The study figures a folder's tables support (for --kind all)."""
     kinds = []
     if (folder / "sensitivity.parquet").exists():
-        kinds += ["sobol", "morris"]
+        kinds += ["sobol", "morris", "pawn"]
     if (folder / "prim_boxes.parquet").exists():
         kinds.append("prim")
     if (folder / "sets.parquet").exists():
@@ -706,6 +706,8 @@ def make_study_figure(kind: str, folder: Path, out: Path, outcome: str) -> list[
         return sf.sobol_figure(folder, out, outcome)
     if kind == "morris":
         return sf.morris_figure(folder, out, outcome)
+    if kind == "pawn":
+        return sf.pawn_figure(folder, out, outcome)
     if kind == "prim":
         return sf.prim_figure(folder, out)
     return sf.uncertainty_figure_from_run(folder, out)
@@ -723,7 +725,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--kind", choices=(*KINDS, *STUDY_KINDS, "all"), default="all")
     ap.add_argument("--x", default=None, help="parameter on the x axis (curve, heatmap)")
     ap.add_argument("--y", default=None, help="parameter on the y axis (heatmap)")
-    ap.add_argument("--outcome", choices=tuple(OUTCOMES), default="p_escalation", help="outcome (sobol, morris)")
+    ap.add_argument("--outcome", choices=tuple(OUTCOMES), default="p_escalation", help="outcome (sobol, morris, pawn)")
     args = ap.parse_args(argv)
     folder: Path = args.aggregate_dir
     if not folder.is_dir():

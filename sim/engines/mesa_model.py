@@ -76,7 +76,13 @@ class MilitiaModel(mesa.Model):
         self.record: dict[str, np.ndarray] = {}
 
         reporters = {name: (lambda m, name=name: m.record.get(name, np.zeros(1))[0].item()) for name in self._names()}
-        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        # Agent reporters for Mesa's own tools: each militia leader's state at the end of the day (the same values
+        # as the model reporters' <name>_<j> columns), as plain Python values.
+        leader_reporters = {"militia": "key", "grievance": lambda a: float(a.grievance),
+                            "discipline": lambda a: float(a.discipline), "stance": lambda a: a.stance.value,
+                            "share_active": lambda a: float(a.share)}  # fmt: skip
+        self.datacollector = mesa.DataCollector(model_reporters=reporters,
+                                                agenttype_reporters={MilitiaLeader: leader_reporters})  # fmt: skip
 
     @staticmethod
     def _names() -> list[str]:

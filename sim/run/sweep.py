@@ -440,13 +440,15 @@ def problems(report: Mapping[str, Any]) -> list[str]:
 
 
 def analyse_design(root: Path) -> None:
-    """After a complete design sweep: its indices (Morris, Sobol) or PRIM boxes (Latin hypercube)."""
+    """After a complete design sweep: its indices (Morris, Sobol), or for a Latin hypercube PRIM's boxes (with
+    their second opinions) and PAWN's moment-independent indices."""
     from sim.analysis import discovery, sensitivity
     from sim.run.designs import read_design
 
     try:
         if read_design(root).method == "lhs":
             print(discovery.describe(discovery.discover(root)))
+            print(sensitivity.describe(sensitivity.analyse(root)))
         else:
             print(sensitivity.describe(sensitivity.analyse(root)))
     except sensitivity.SensitivityError as exc:

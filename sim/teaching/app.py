@@ -18,6 +18,7 @@ import io
 import math
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -48,6 +49,7 @@ from mesa.visualization.utils import update_counter  # noqa: E402
 from sim.engines.mesa_model import MilitiaModel  # noqa: E402
 from sim.model.params import MILITIAS, PARAMS  # noqa: E402
 from sim.model.scenario import list_scenarios  # noqa: E402
+from sim.teaching import ensemble  # noqa: E402
 
 SEED = 20211107  # the main job's default seed: replicate r here is replicate r of `python -m sim`
 TEACHING_GROUPS = ("patron", "militia", "sadr", "state")
@@ -472,8 +474,94 @@ def Dashboard(model: solara.Reactive):
                 show(images[right], right)
         with solara.Columns([1, 1]):
             show(images["cohesion"], "cohesion")
+        EnsemblePanel(m)
         with solara.Details("Parameters: range, default, unit, meaning and evidence"):
             solara.HTML(tag="div", unsafe_innerHTML=parameter_table())
+
+
+NOTHING, PINNED = "nothing", "the pinned settings"
+
+
+def comparison_choices(pinned: bool) -> list[str]:
+    """What the ensemble view can compare the sidebar's settings with."""
+    return [NOTHING, *(f"counterfactual: {c}" for c in ensemble.counterfactuals()), *([PINNED] if pinned else [])]
+
+
+def comparison(setting: ensemble.Setting, choice: str, pinned: ensemble.Setting | None) -> ensemble.Setting | None:
+    """The second setting of the view: a counterfactual on top of the sidebar's settings, or the pinned ones."""
+    if choice == PINNED:
+        return pinned
+    if choice.startswith("counterfactual: "):
+        return ensemble.with_counterfactual(setting, choice.removeprefix("counterfactual: "))
+    return None
+
+
+def run_view(settings: list[ensemble.Setting], replicates: int, progress, cancelled) -> dict | None:
+    """The ensemble view's work, off the page's thread: each setting's runs, its lines and the figure's PNG.
+    ``progress(done, total)`` counts histories; None if cancelled."""
+    start, results = time.perf_counter(), []
+    total = replicates * len(settings)
+    for i, setting in enumerate(settings):
+        e = ensemble.run_ensemble(setting, replicates, progress=lambda d, i=i: progress(i * replicates + d, total),
+                                  cancelled=cancelled)  # fmt: skip
+        if e is None:
+            return None
+        results.append(e)
+    lines = [ensemble.describe(e) for e in results]
+    if len(results) == 2:
+        lines.append(ensemble.describe_pair(*results))
+    seconds = time.perf_counter() - start
+    fig = ensemble.figure(results, dpi=DPI)
+    out = io.BytesIO()
+    FigureCanvasAgg(fig).print_png(out)
+    return {"lines": lines, "png": out.getvalue(), "seconds": seconds, "total": total}
+
+
+@solara.component
+def EnsemblePanel(model: MilitiaModel):
+    """Many histories at once: N replicates of the sidebar's settings (as of the last Reset) on the vector
+    engine, and of a second setting beside them, in a background thread with progress and a Cancel button."""
+    replicates = solara.use_reactive("1000")
+    choice = solara.use_reactive("counterfactual: no_patron")
+    pinned = solara.use_reactive(None)
+    done = solara.use_reactive((0, 0))
+    setting = ensemble.Setting.of_model(model, "sidebar")
+
+    def work():
+        other = comparison(setting, choice.value, pinned.value)
+        settings = [setting] if other is None else [setting, other]
+        return run_view(settings, int(replicates.value), lambda d, t: done.set((d, t)),
+                        cancelled=lambda: not task.is_current())  # fmt: skip
+
+    task = solara.lab.use_task(work, dependencies=None, raise_error=False)
+    with solara.Card("Many histories: how often does it escalate?", classes=["sim-ensemble"]):
+        solara.Markdown("Runs many replicates of the sidebar's settings (as of the last *Reset*) on the vector "
+                        "engine, and of a second setting beside them. Replicate *r* is replicate *r* of "
+                        "`python -m sim` with the same seed, so two settings are paired.")  # fmt: skip
+        with solara.Row():
+            solara.Select("replicates", values=[str(n) for n in ensemble.REPLICATE_CHOICES], value=replicates)
+            solara.Select("compare with", values=comparison_choices(pinned.value is not None), value=choice)
+            solara.Button("Pin these settings", on_click=lambda: pinned.set(ensemble.Setting.of_model(
+                model, f"pinned ({model.scenario.name}; {changed_parameters(model).split(': ', 1)[1].rstrip('.')})")),
+                disabled=task.pending)  # fmt: skip
+            solara.Button("Run ensemble", on_click=lambda: (done.set((0, int(replicates.value))), task()),
+                          disabled=task.pending, color="primary")  # fmt: skip
+            solara.Button("Cancel", on_click=task.cancel, disabled=not task.pending)
+        d, t = done.value
+        if task.pending:
+            solara.ProgressLinear(value=100 * d / t if t else True)
+            solara.Text(f"running: {d:,} of {t:,} histories", classes=["sim-ensemble-status"])
+        elif task.cancelled:
+            solara.Text(f"cancelled after {d:,} of {t:,} histories: no result", classes=["sim-ensemble-status"])
+        elif task.error:
+            solara.Error(f"the ensemble failed: {task.exception}")
+        elif task.finished and task.value is not None:
+            r = task.value
+            solara.Text(f"done: {r['total']:,} histories in {r['seconds']:.1f} s", classes=["sim-ensemble-status"])
+            with solara.Column(classes=["sim-ensemble-result"]):
+                for line in r["lines"]:
+                    solara.Text(line)
+            show(r["png"], "ensemble")
 
 
 # Mesa's sidebar labels sit left of the slider and squeeze it; put each label on its own line. Mesa builds its

@@ -308,6 +308,75 @@ def order_last_day() -> str:
 ORDER_LAST, ORDER_AFTER = "2021-11-02", "2021-11-03"  # the read dates exercise 6 prints (checked by a claim)
 
 
+# ----------------------------------------------------------------------------- the app's ensemble view
+# The view runs replicates 0..n-1 with the app's seed (the main job's), so with 2000 replicates it shows the
+# runs of the exercise's command; these keys read those runs through the view's own functions.
+
+
+@functools.cache
+def view(spec: tuple[str, ...]):
+    """The ensemble view's result for ``spec`` with 2000 replicates (sim.teaching.ensemble)."""
+    from sim.run.main_job import resolve_inputs
+    from sim.teaching import ensemble
+
+    params, militias, scenario = resolve_inputs(config(spec))
+    runs = run(spec)[0]
+    setting = ensemble.Setting(" ".join(spec) or "defaults", scenario, params, tuple(militias))
+    return ensemble.Ensemble(setting, int(config(spec).seed), {k: runs[k].to_numpy() for k in ensemble.OUTCOMES})
+
+
+def long_date(day: pd.Timestamp | None) -> str:
+    return "never" if day is None else f"{day:%d %B %Y}".lstrip("0")
+
+
+def first_escalation(spec) -> pd.Timestamp | None:
+    """The first date on which the view's curve leaves zero."""
+    from sim.teaching import ensemble
+
+    t = ensemble.escalated_by_date(view(spec))
+    return t["date"][t["p"] > 0].iloc[0] if (t["p"] > 0).any() else None
+
+
+def bands_apart(low_spec, high_spec) -> pd.Timestamp | None:
+    """The first date on which ``high_spec``'s 95% band lies wholly above ``low_spec``'s."""
+    from sim.teaching import ensemble
+
+    lo, hi = ensemble.escalated_by_date(view(low_spec)), ensemble.escalated_by_date(view(high_spec))
+    apart = lo["date"][hi["low"] > lo["high"]]
+    return apart.iloc[0] if len(apart) else None
+
+
+def escalated_by(spec, date: str) -> float:
+    from sim.teaching import ensemble
+
+    return ensemble.p_escalated_by(view(spec), date)
+
+
+def clash_share(spec, label: str) -> float:
+    """The clash-days panel: share of runs in the bin ``label`` ("0", "21+", ...)."""
+    from sim.teaching import ensemble
+
+    labels, share = ensemble.binned(view(spec).runs["clashes"], ensemble.CLASH_BINS)
+    return float(share[labels.index(label)])
+
+
+def view_paired(a, b) -> tuple[int, int]:
+    from sim.teaching import ensemble
+
+    return ensemble.paired(view(a), view(b))
+
+
+def escalate_given_clash(spec) -> float:
+    """Among the histories with any clash, the share that escalate."""
+    r = view(spec).runs
+    return float(r["escalated"][r["first_clash_day"] >= 0].mean())
+
+
+def election_day() -> pd.Timestamp:
+    """The date of seed_timeline's election."""
+    return pd.Timestamp(next(e.date for e in load_scenario("seed_timeline").events if e.kind == "election"))
+
+
 # ----------------------------------------------------------------------------- the keys
 
 QUOTED_DEFAULTS = (
@@ -403,6 +472,13 @@ KEYS: dict[str, Callable[[], str]] = {
     "no_visits_ci_escalation": lambda: ci_escalation(NO_VISITS),
     "no_patron_p_sustained": lambda: p_sustained(NO_PATRON),
     "no_patron_ci_sustained": lambda: ci_sustained(NO_PATRON),
+    "ensemble_no_patron_first_escalation": lambda: long_date(first_escalation(NO_PATRON)),
+    "ensemble_no_patron_apart": lambda: long_date(bands_apart(TIMELINE, NO_PATRON)),
+    "ensemble_no_patron_by_1201": lambda: fmt(escalated_by(NO_PATRON, "2021-12-01"), 2),
+    "ensemble_no_patron_by_0101": lambda: fmt(escalated_by(NO_PATRON, "2022-01-01"), 2),
+    "ensemble_paired_no_patron_only": lambda: str(view_paired(NO_PATRON, TIMELINE)[0]),
+    "ensemble_paired_patron_only": lambda: str(view_paired(NO_PATRON, TIMELINE)[1]),
+    "ensemble_independent_apart": lambda: long_date(bands_apart(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8])),
     # 03 leverage and independence
     **{
         f"leverage_{m.key}_{tag}": (lambda m=m, tag=tag: fmt(leverage(m.key, level(tag), default("patron_influence"))))
@@ -422,6 +498,12 @@ KEYS: dict[str, Callable[[], str]] = {
     "independence_08_interventions_per_run": lambda: runs_mean(INDEPENDENCE[0.8], "interventions", 2),
     "no_visits_independence_02_p_escalation": lambda: p_escalation(NO_VISITS_INDEPENDENCE[0.2]),
     "no_visits_independence_08_p_escalation": lambda: p_escalation(NO_VISITS_INDEPENDENCE[0.8]),
+    "ensemble_default_no_clash": lambda: fmt(clash_share(TIMELINE, "0")),
+    "ensemble_independent_no_clash": lambda: fmt(clash_share(INDEPENDENCE[0.8], "0")),
+    "ensemble_independent_21_plus": lambda: fmt(clash_share(INDEPENDENCE[0.8], "21+")),
+    "ensemble_independent_escalate_given_clash": lambda: fmt(escalate_given_clash(INDEPENDENCE[0.8]), 2),
+    "ensemble_paired_independent_only": lambda: str(view_paired(INDEPENDENCE[0.8], TIMELINE)[0]),
+    "ensemble_paired_default_only": lambda: str(view_paired(INDEPENDENCE[0.8], TIMELINE)[1]),
     # 04 boycott and mediators
     "boycott_ended": lambda: runs_mean(BOYCOTT, "boycott_ended", 3),
     "boycott_days": lambda: runs_mean(BOYCOTT, "boycott_days", 1),
@@ -650,6 +732,19 @@ CLAIMS: dict[str, Callable[[], bool]] = {
     ),
     # without a patron most runs escalate, yet sustained fighting stays the exception (Sadr's halt)
     "no_patron_mostly_escalates_rarely_sustained": lambda: _p(NO_PATRON) > 0.5 and _p(NO_PATRON, "sustained") < 0.15,
+    # worded to hold whatever the model's numbers: the order of events and of magnitudes, not the values
+    "ensemble_nothing_before_the_election": lambda: all(
+        first_escalation(spec) is not None and first_escalation(spec) > election_day()
+        for spec in (NO_PATRON, INDEPENDENCE[0.8], INDEPENDENT_SOLEIMANI)
+    ),
+    "ensemble_no_patron_inflames_far_more_than_calms": lambda: (
+        10 * view_paired(NO_PATRON, TIMELINE)[1] < view_paired(NO_PATRON, TIMELINE)[0]
+    ),
+    "ensemble_independent_apart_later": lambda: (
+        bands_apart(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8]) is not None
+        and bands_apart(TIMELINE, NO_PATRON) is not None
+        and bands_apart(INDEPENDENT_SOLEIMANI, INDEPENDENCE[0.8]) > bands_apart(TIMELINE, NO_PATRON)
+    ),
     # 03
     "aah_least_badr_most_leverage": _leverage_lower_everywhere,
     # both rise with independence, attacks about threefold (2-4x) from 0.2 to 0.8, escalation some twentyfold
@@ -692,6 +787,10 @@ CLAIMS: dict[str, Callable[[], bool]] = {
             (INDEPENDENCE[0.8], NO_VISITS_INDEPENDENCE[0.8]),
         )
     ),
+    "ensemble_independence_inflames_far_more_than_calms": lambda: (
+        10 * view_paired(INDEPENDENCE[0.8], TIMELINE)[1] < view_paired(INDEPENDENCE[0.8], TIMELINE)[0]
+    ),
+    "ensemble_clashes_mostly_escalate": lambda: escalate_given_clash(INDEPENDENCE[0.8]) > 0.5,
     # 04
     "boycott_arms_no_one": lambda: (
         daily_mean(BOYCOTT, "sadr_grievance", BOYCOTT_EVE) < default("sadr_grievance_base") + 0.01
