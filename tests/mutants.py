@@ -1,5 +1,5 @@
-"""Deliberately broken variants of the model, for the mutation suite (tests/test_mutations.py).
-Each replaces rules in sim.model.rules (both engines call them there) or the militia table."""
+"""Deliberately broken variants of the model, for the mutation suite (tests/test_mutations.py): each is one
+plausible bug in one rule, patched where the vector engine calls it (sim.model.rules, an event or the table)."""
 
 from __future__ import annotations
 
@@ -7,131 +7,221 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from patterns import MILITIA_ATTRS, Runner
+from patterns import Runner
 
-from sim.model import rules
+from sim.engines import vector
+from sim.model import events, rules
 from sim.model.params import MILITIAS, Militia
+from sim.model.scenario import Scenario
+
+# Where a patch's name points: "rules.f" (both engines call the rules there), "events.f" (the event
+# effects' module), "vector.f" (a name the vector engine imported), "Scenario.f" (a method).
+HOMES: dict[str, Any] = {"rules": rules, "events": events, "vector": vector, "Scenario": Scenario}
+FIELDS = ("loyalty", "independence_offset", "discipline", "hostility_us", "grievance")
 
 
 @dataclass(frozen=True)
 class Mutant:
-    """A named break: rules replaced by ``patches`` (name -> function of the same signature), and
-    optionally every militia made alike (the camp's mean values)."""
+    """A named break: ``patches`` ("home.name" -> replacement of the same signature), and/or a changed
+    militia table (``militias``: a function of the declared table)."""
 
     name: str
     description: str
     patches: dict[str, Callable] = field(default_factory=dict)
-    militias_alike: bool = False
+    militias: Callable[[tuple[Militia, ...]], tuple[Militia, ...]] | None = None
 
     @contextmanager
     def applied(self) -> Iterator[Runner]:
-        saved = {name: getattr(rules, name) for name in self.patches}
+        targets = [(HOMES[where.split(".")[0]], where.split(".")[1], fn) for where, fn in self.patches.items()]
+        saved = [(home, name, home.__dict__[name]) for home, name, _ in targets]
         try:
-            for name, fn in self.patches.items():
-                setattr(rules, name, fn)
-            yield Runner(militias=_alike(MILITIAS) if self.militias_alike else MILITIAS)
+            for home, name, fn in targets:
+                setattr(home, name, fn)
+            yield Runner(militias=self.militias(MILITIAS) if self.militias else MILITIAS)
         finally:
-            for name, fn in saved.items():
-                setattr(rules, name, fn)
+            for home, name, fn in saved:
+                setattr(home, name, fn)
 
 
-def _alike(militias: tuple[Militia, ...]) -> tuple[Militia, ...]:
-    means = {f: float(np.mean([getattr(m, f) for m in militias])) for f in MILITIA_ATTRS}
-    return tuple(dataclasses.replace(m, **means) for m in militias)
+# The originals, captured at import (before any mutant is applied), for mutants that wrap them.
+_r = {name: getattr(rules, name) for name in dir(rules) if not name.startswith("_")}
+_apply_events = vector.apply_events
 
 
-_original = {name: getattr(rules, name) for name in ("contest_probability", "patron_decides")}
-
-
-def _contest_without(standing: bool = True, hysteresis: bool = True) -> Callable:
+def _contest(standing: float = 1.0, hysteresis: float = 1.0, leverage_sign: float = 1.0) -> Callable:
     def contest_probability(grievance, lam, pressure, standing_, contested, threshold, tau, hysteresis_):
-        return _original["contest_probability"](grievance, lam, pressure, standing_ if standing else 0.0, contested,
-                                                threshold, tau, hysteresis_ if hysteresis else 0.0)  # fmt: skip
+        return rules.sigmoid((grievance - leverage_sign * lam * (standing * standing_ + pressure) - threshold
+                              + hysteresis * hysteresis_ * contested) / tau)  # fmt: skip
 
     return contest_probability
 
 
-def _patron_ignores_tension(present, intervenes, attention, cooldown, tension, salient, forced, trigger, cost):
-    return _original["patron_decides"](present, intervenes, attention, cooldown, 0.0 * tension, salient, forced,
-                                       trigger, cost)  # fmt: skip
+def _decides(salient_seen: bool = True, tension_seen: bool = True, below: bool = False) -> Callable:
+    def patron_decides(present, intervenes, attention, cooldown, tension, salient, forced, trigger, cost):
+        over = (tension < trigger) if below else (tension > trigger)
+        wants = ((over & tension_seen) & (cooldown <= 0)) | (salient & salient_seen)
+        return present & intervenes & (forced | (wants & (attention >= cost)))
+
+    return patron_decides
 
 
-def _orders_ignored_contests(u, p_contest, order_days):
-    return u < p_contest
+def _intervene(g_sign: float = -1.0, reset_pressure: bool = True) -> Callable:
+    def intervene(grievance, discipline, pressure, lam, targeted, grievance_effect, discipline_effect):
+        g = np.where(targeted, rules.clip01(grievance + g_sign * lam * grievance_effect), grievance)
+        d = np.where(targeted, rules.clip01(discipline + lam * discipline_effect), discipline)
+        p = np.where(targeted, 1.0, pressure) if reset_pressure else pressure
+        return g, d, p
+
+    return intervene
 
 
-def _mobilisation_ignores_orders(mobilisation, grievance, threshold, rate, order_days=0):
-    return mobilisation + rate * (rules.mobilisation_target(grievance, threshold) - mobilisation)
+def _threat(absolute_rivalry: bool = False, reactions: bool = True) -> Callable:
+    def sadr_threat(grievance, refusing, violence, rivalry, rivalry_base, w_refusal, w_violence, w_rivalry):
+        if not reactions:
+            return grievance + 0.0 * refusing
+        above = rivalry if absolute_rivalry else rivalry - rivalry_base
+        return grievance + w_refusal * refusing + w_violence * violence + w_rivalry * above
+
+    return sadr_threat
 
 
+def _participation(stake_sign: float = -1.0, commitment: bool = True) -> Callable:
+    def participation_after(participating, u_walk, u_return, grievance, commitment_, stake, boycott_threshold,
+                            return_threshold, tau):  # fmt: skip
+        walks_out = u_walk < rules.boycott_probability(grievance + stake_sign * stake, boycott_threshold, tau)
+        held = commitment_ if commitment else 0.0
+        returns = u_return < rules.return_probability(grievance + held, return_threshold, tau)
+        return np.where(participating, ~walks_out, returns)
+
+    return participation_after
+
+
+def _election_grievance(gain_relief: bool = True, gain_angers: bool = False) -> Callable:
+    def election_grievance(seats_before, seats_after, shock, relief):
+        change = (seats_after - seats_before) / max(seats_before, 1)
+        if gain_angers:
+            return shock * abs(change)
+        return -shock * change if (change < 0 or not gain_relief) else -relief * shock * change
+
+    return election_grievance
+
+
+def _stake_never_set(state, evs, pt, militias):
+    _apply_events(state, evs, pt, militias)
+    state.sadr_stake[...] = 0.0
+
+
+def _a_day_late(kind: str) -> Callable:
+    def events_on(self, day):
+        return tuple(e for e in self.events
+                     if (e.day == day and e.kind != kind) or (e.day == day - 1 and e.kind == kind))  # fmt: skip
+
+    return events_on
+
+
+def _swap(a: str, b: str, attr: str) -> Callable:
+    """The militia table with ``attr`` of militias ``a`` and ``b`` exchanged (a copy-paste slip)."""
+    def table(militias: tuple[Militia, ...]) -> tuple[Militia, ...]:
+        by = {m.key: m for m in militias}
+        va, vb = getattr(by[a], attr), getattr(by[b], attr)
+        return tuple(dataclasses.replace(m, **{attr: vb if m.key == a else va if m.key == b else getattr(m, attr)})
+                     for m in militias)  # fmt: skip
+
+    return table
+
+
+def _alike(militias: tuple[Militia, ...]) -> tuple[Militia, ...]:
+    means = {f: float(np.mean([getattr(m, f) for m in militias])) for f in FIELDS}
+    return tuple(dataclasses.replace(m, **means) for m in militias)
+
+
+M = Mutant
 MUTANTS: tuple[Mutant, ...] = (
-    Mutant(
-        "no_clash_feedback", "a clash raises neither grievance nor rivalry", {"after_clash": lambda x, clash, rise: x}
-    ),
-    Mutant(
-        "leverage_ignores_influence",
-        "leverage is loyalty x (1 - independence): the commander does not matter",
-        {"leverage": lambda present, influence, loyalty, ind: present * loyalty * (1.0 - ind)},
-    ),
-    Mutant(
-        "hazard_ignores_violence",
-        "the clash hazard depends on Sadr's mobilisation only",
-        {"clash_hazard": lambda kappa, violence, mobilisation: rules.daily_hazard(kappa, mobilisation)},
-    ),
-    Mutant(
-        "trigger_off",
-        "the patron ignores tension and acts only on salient or forced days",
-        {"patron_decides": _patron_ignores_tension},
-    ),
-    Mutant(
-        "interventions_without_effect",
-        "an intervention changes no grievance, discipline or pressure",
-        {"intervene": lambda g, d, p, lam, targeted, ge, de: (g, d, p)},
-    ),
-    Mutant(
-        "mediation_without_effect",
-        "mediation leaves Sadr's grievance as it was",
-        {"mediated": lambda grievance, credibility, effect: grievance},
-    ),
-    Mutant(
-        "militias_alike",
-        "every militia gets the camp's mean loyalty, offset, discipline, hostility, grievance",
-        militias_alike=True,
-    ),
-    Mutant(
-        "orders_ignored",
-        "stand-down orders neither bind leaders nor send Sadr's wing home",
-        {
-            "leader_contests": _orders_ignored_contests,
-            "mobilisation_after": _mobilisation_ignores_orders,
-            "stood_down": lambda mobilisation, discipline: mobilisation,
-        },
-    ),
-    Mutant(
-        "retaliation_off",
-        "a US strike changes neither grievance nor hostility",
-        {"after_retaliation": lambda g, h, retaliated, ge, he: (g, h)},
-    ),
-    Mutant(
-        "election_shock_off",
-        "an election changes no grievance",
-        {"election_grievance": lambda before, after, shock, relief: 0.0},
-    ),
-    Mutant(
-        "no_standing_leverage",
-        "leverage restrains leaders only while a visit's pressure lasts",
-        {"contest_probability": _contest_without(standing=False)},
-    ),
-    Mutant(
-        "stance_without_memory",
-        "a leader's stance is redrawn each day, with no hysteresis",
-        {"contest_probability": _contest_without(hysteresis=False)},
-    ),
-    Mutant(
-        "restraint_instant",
-        "a leader's stance reaches all its cells at once, whatever its discipline",
-        {"relayed_restraint": lambda felt, target, discipline: target},
-    ),
+    # --- the patron's leverage and decision
+    M("leverage_ignores_influence", "leverage is loyalty x (1 - independence): the commander does not matter",
+      {"rules.leverage": lambda present, influence, loyalty, ind: present * loyalty * (1.0 - ind)}),
+    M("leverage_grows_with_independence", "leverage uses independence where it should use 1 - independence",
+      {"rules.leverage": lambda present, influence, loyalty, ind: present * influence * loyalty * ind}),
+    M("leverage_from_disloyalty", "leverage uses 1 - loyalty: the patron holds its least loyal clients best",
+      {"rules.leverage": lambda present, influence, loyalty, ind: present * influence * (1 - loyalty) * (1 - ind)}),
+    M("patron_ignores_salient_events", "a salient event (the attack on the PM) no longer overrides the cooldown",
+      {"rules.patron_decides": _decides(salient_seen=False)}),
+    M("trigger_off", "the patron ignores tension and acts only on salient or forced days",
+      {"rules.patron_decides": _decides(tension_seen=False)}),
+    M("trigger_inverted", "the patron intervenes when tension is below its trigger (< for >)",
+      {"rules.patron_decides": _decides(below=True)}),
+    M("targets_least_pressing", "the visit reaches the least pressing militias (sort order not reversed)",
+      {"rules.target_mask": lambda score, k, axis=1: _r["target_mask"](-score, k, axis)}),
+    M("score_ignores_activity", "the patron ranks militias by grievance alone, not yesterday's activity",
+      {"rules.militia_score": lambda share, grievance: grievance + 0.0 * share}),
+    M("intervention_raises_grievance", "an intervention adds to targeted leaders' grievance (sign flipped)",
+      {"rules.intervene": _intervene(g_sign=1.0)}),
+    M("intervention_no_pressure", "an intervention does not reset the visit's pressure",
+      {"rules.intervene": _intervene(reset_pressure=False)}),
+    # --- leaders and cells
+    M("leverage_provokes", "leverage raises the chance a leader contests (sign flipped)",
+      {"rules.contest_probability": _contest(leverage_sign=-1.0)}),
+    M("no_standing_leverage", "leverage restrains leaders only while a visit's pressure lasts",
+      {"rules.contest_probability": _contest(standing=0.0)}),
+    M("stance_without_memory", "a leader's stance is redrawn each day, with no hysteresis",
+      {"rules.contest_probability": _contest(hysteresis=0.0)}),
+    M("hysteresis_sign_flipped", "a contesting leader backs down sooner, not later (hysteresis subtracted)",
+      {"rules.contest_probability": _contest(hysteresis=-1.0)}),
+    M("contest_boost_sign", "a contesting leader restrains its cells by contest_boost instead of urging them",
+      {"rules.restraint": lambda contests, d, boost: np.where(contests, boost, d)}),
+    M("no_safety_in_numbers", "a cell's expected cost ignores how many acted yesterday",
+      {"rules.expected_cost": lambda k, cap, share, n: _r["expected_cost"](k, cap, 0.0 * share, n)}),
+    M("militias_alike", "every militia gets the camp's mean loyalty, offset, discipline, hostility, grievance",
+      militias=_alike),
+    M("hostility_kss_badr_swapped", "Badr's and KSS's hostility to US forces exchanged in the militia table",
+      militias=_swap("kss", "badr", "hostility_us")),
+    M("discipline_pmf_badr_swapped", "Badr's and the PMF's discipline exchanged in the militia table",
+      militias=_swap("pmf", "badr", "discipline")),
+    # --- outcomes and Sadr's bloc
+    M("attacks_calm_sadr", "an attack on the state lowers Sadr's grievance and the rivalry (sign flipped)",
+      {"rules.after_attacks": lambda x, n, per: rules.clip01(x - per * n)}),
+    M("attack_a_day_late", "the attack on the PM takes effect the day after its date",
+      {"Scenario.events_on": _a_day_late("attack")}),
+    M("election_a_day_late", "the election takes effect the day after its date",
+      {"Scenario.events_on": _a_day_late("election")}),
+    M("election_gain_angers", "a bloc that gains seats is angered as if it had lost them",
+      {"rules.election_grievance": _election_grievance(gain_angers=True)}),
+    M("no_loss_aversion", "a gain calms as much as a loss angers (gain_relief not applied)",
+      {"rules.election_grievance": _election_grievance(gain_relief=False)}),
+    M("stake_never_set", "a won election gives Sadr no stake against walking out",
+      {"vector.apply_events": _stake_never_set}),
+    M("stake_sign_flipped", "the stake is added to grievance in the walk-out decision instead of subtracted",
+      {"rules.participation_after": _participation(stake_sign=1.0)}),
+    M("return_ignores_commitment", "a boycotting Sadr weighs his grievance without the boycott's commitment",
+      {"rules.participation_after": _participation(commitment=False)}),
+    M("walkout_inverted", "Sadr walks out when his grievance is below the threshold (sign flipped)",
+      {"rules.boycott_probability": lambda g, threshold, tau: rules.sigmoid((threshold - g) / tau)}),
+    M("mediation_product", "mediators persuade jointly (product of credibilities) instead of by noisy-or",
+      {"rules.mediator_credibility": lambda ws, cs: float(np.prod([rules.clip01(w) * rules.clip01(c)
+                                                                    for w, c in zip(ws, cs, strict=True)]))}),
+    M("mediation_angers", "mediation adds to Sadr's grievance (sign flipped)",
+      {"rules.mediated": lambda g, cred, effect: rules.clip01(g + effect * rules.clip01(cred))}),
+    # --- Sadr's armed wing, the clash and escalation
+    M("threat_rivalry_not_centred", "the threat reads the rivalry itself, not its rise above the baseline",
+      {"rules.sadr_threat": _threat(absolute_rivalry=True)}),
+    M("threat_is_grievance", "the armed wing reads only Sadr's grievance (the reaction terms dropped)",
+      {"rules.sadr_threat": _threat(reactions=False)}),
+    M("mobilisation_sign_flipped", "the armed wing mobilises as threat falls (threshold - threat)",
+      {"rules.mobilisation_target": lambda threat, threshold, tau: rules.sigmoid((threshold - threat) / tau)}),
+    M("stood_down_inverted", "an order sends home the undisciplined share (x discipline, not x (1 - discipline))",
+      {"rules.stood_down": lambda mobilisation, discipline: mobilisation * discipline}),
+    M("sadr_never_halts", "Sadr never orders his wing home after a clash",
+      {"rules.sadr_restrains": lambda u, clash, restraint: clash & False}),
+    M("sadr_halts_any_day", "Sadr's halt is drawn every day, not only after a clash day",
+      {"rules.sadr_restrains": lambda u, clash, restraint: (u < restraint) | (clash & False)}),
+    M("hazard_ignores_violence", "the clash hazard depends on Sadr's mobilisation only",
+      {"rules.clash_hazard": lambda kappa, violence, mobilisation: rules.daily_hazard(kappa, mobilisation)}),
+    M("no_clash_feedback", "a clash raises neither grievance nor rivalry",
+      {"rules.after_clash": lambda x, clash, rise: x}),
+    M("no_decay", "nothing returns to its baseline (relax returns its input)",
+      {"rules.relax": lambda x, base, half_life: x + 0.0 * base}),
 )
+del M
