@@ -364,7 +364,8 @@ def sensitivity_section() -> str:
     lines += [
         "",
         "**Morris screening** (`experiment=morris`): the ten largest mu* for P(escalation) over the seed "
-        "timeline, of 80 uncertain values (mu*: mean absolute change of P(escalation) per full prior range):",
+        f"timeline, of {len(priors.priors())} uncertain values (mu*: mean absolute change of P(escalation) per full "
+        "prior range):",
         "",
     ]
     if morris is None:
