@@ -338,7 +338,8 @@ def reach_table() -> str:
         there = routes.reach(scenario, [name]).iloc[0]["share_changed"]
         rows.append((f"`{name}`", f"{home:.3f}", f"`{scenario}`", f"{there:.3f}", why))
     return "\n".join([
-        f"{len(names)} of the declared uncertain values change fewer than {routes.REACH_SHARE:.0%} of runs of "
+        f"{len(names)} of the declared uncertain values {'changes' if len(names) == 1 else 'change'} fewer than "
+        f"{routes.REACH_SHARE:.0%} of runs of "
         "`seed_timeline` when moved from one end of their judged range to the other (300 runs, the same random "
         "numbers, everything else at the defaults); each acts in another scenario, named here and tested there "
         "(`tests/test_routes.py`, which also checks that every other value acts on the article's timeline):",
