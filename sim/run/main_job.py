@@ -17,7 +17,6 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim import paths
-from sim.analysis.stats import escalation_probability, summary_table
 from sim.model.params import MILITIA_KEYS, ParameterError
 from sim.model.scenario import Scenario
 from sim.run import designs, progress, provenance, uncertainty
@@ -26,6 +25,7 @@ from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
 from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
 from sim.run.stream import stream_run
+from sim.run.summary import escalation_probability, summary_table
 from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, problems, run_job_points
 from sim.run.validate import check_config
 

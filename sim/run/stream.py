@@ -10,12 +10,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.stats import RunsSummary
 from sim.model.outcomes import DAILY_COLUMNS
 from sim.model.params import Militia
 from sim.model.scenario import Scenario
 from sim.run.simulate import daily_frame, iter_chunks, param_columns, runs_frame
 from sim.run.storage import ParquetStream
+from sim.run.summary import RunsSummary
 
 # Runs per row group of runs.parquet: about 60 MB of buffer (about 90 columns), and a footer that stays small
 # (10 million runs are 153 row groups; a row group per chunk of ~2000 would make a footer of tens of MB).

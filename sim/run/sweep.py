@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 from hydra.experimental.callback import Callback
 
-from sim.analysis.stats import wilson_interval
 from sim.engines.vector import run_batch
 from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
 from sim.run import claims, provenance, signals
 from sim.run.simulate import chunk_size_for, param_columns, progress_bar, thread_pool
 from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
+from sim.run.summary import wilson_interval
 from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, digest, sha256
 
 log = logging.getLogger(__name__)
