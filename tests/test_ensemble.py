@@ -64,6 +64,10 @@ def test_curve_rises_to_the_escalation_probability_and_pairs_count_discordant_ru
     ab, ba = ensemble.paired(a, b)
     assert ba - ab == int(b.runs["escalated"].sum() - a.runs["escalated"].sum())
     assert "P(escalation by 31 Jan 2022)" in ensemble.describe(a)
+    # the severity ladder, mildest rung first, as everywhere the headline appears
+    s = ensemble.summary(b)
+    assert s["p_any_clash"] >= s["p_escalation"] >= s["p_sustained"] == b.runs["sustained"].mean()
+    assert "sustained fighting" in ensemble.describe(b)
     fig = ensemble.figure([a, b])
     assert [ax.get_xlabel() for ax in fig.axes] == ["date", "clash-days in the run", "attacks in the run"]
     assert all(ax.get_ylabel() for ax in fig.axes)

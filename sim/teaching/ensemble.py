@@ -28,7 +28,7 @@ from sim.run.simulate import iter_chunks
 SEED = 20211107  # the main job's default seed (as the app's)
 REPLICATE_CHOICES = (100, 500, 1000, 2000, 5000, 10_000)
 LOW, HIGH = REPLICATE_CHOICES[0], REPLICATE_CHOICES[-1]
-OUTCOMES = ("escalated", "escalation_day", "first_clash_day", "clashes", "attacks_state", "interventions")
+OUTCOMES = ("escalated", "escalation_day", "sustained", "first_clash_day", "clashes", "attacks_state", "interventions")
 
 
 class EnsembleError(ValueError):
@@ -144,7 +144,8 @@ def summary(e: Ensemble) -> dict[str, float]:
     lo, hi = wilson_interval(k, e.n)
     clash = (r["first_clash_day"] >= 0).mean()
     return {"replicates": e.n, "p_escalation": k / e.n, "low": float(lo), "high": float(hi),
-            "p_any_clash": float(clash), "mean_clashes": float(r["clashes"].mean()),
+            "p_any_clash": float(clash), "p_sustained": float(r["sustained"].mean()),
+            "mean_clashes": float(r["clashes"].mean()),
             "mean_attacks_state": float(r["attacks_state"].mean()),
             "mean_interventions": float(r["interventions"].mean())}  # fmt: skip
 
@@ -162,6 +163,7 @@ def describe(e: Ensemble) -> str:
     end = e.setting.scenario.end
     return (f"{e.setting.label}: P(escalation by {end:%d %b %Y}) {s['p_escalation']:.3f} "
             f"[{s['low']:.3f}, {s['high']:.3f}]; any clash {s['p_any_clash']:.3f}; "
+            f"sustained fighting {s['p_sustained']:.3f}; "
             f"clash-days per run {s['mean_clashes']:.2f}; attacks on the state per run "
             f"{s['mean_attacks_state']:.2f}; {e.n} histories")  # fmt: skip
 
