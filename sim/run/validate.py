@@ -132,18 +132,23 @@ def _check_grid(grid: Any) -> None:
             PARAM_BY_NAME[name].check(v, prefix="grid.")
 
 
+def _known_fields(node: Any, name: str, keys: tuple[str, ...], hint: str, what: str) -> dict:
+    """``node`` as a plain dict, or a one-line error if it is not a mapping or names a field not in ``keys``."""
+    if not OmegaConf.is_dict(node):
+        raise ParameterError(f"{name}={node!r} must be a mapping {hint}")
+    values = OmegaConf.to_container(node, resolve=True)
+    for key in values:
+        if key not in keys:
+            raise ParameterError(f"{name}.{key} is not {what}{suggest(str(key), keys)}; allowed: {', '.join(keys)}")
+    return values
+
+
 def _check_design(design: Any) -> None:
     from sim.run.designs import DesignSpec, block_rows
 
-    if not OmegaConf.is_dict(design):
-        raise ParameterError(f"design={design!r} must be a mapping (method, size, seed, factors, ...)")
-    spec = OmegaConf.to_container(design, resolve=True)
+    spec = _known_fields(design, "design", DESIGN_KEYS, "(method, size, seed, factors, ...)", "a design field")
     if not spec:
         return
-    for key in spec:
-        if key not in DESIGN_KEYS:
-            raise ParameterError(f"design.{key} is not a design field{suggest(str(key), DESIGN_KEYS)}; "
-                                 f"allowed: {', '.join(DESIGN_KEYS)}")  # fmt: skip
     d = DesignSpec.from_config(spec)
     blocks, block = spec.get("blocks", 1), spec.get("block", 0)
     for key, value in (("blocks", blocks), ("block", block)):
@@ -160,15 +165,10 @@ CALIBRATION_KEYS = ("out", "draws", "replicates", "seed", "block_size", "block")
 
 def _check_calibration(spec: Any) -> None:
     """A calibration bank block job (written by python -m sim.calibrate --launcher): every field, in range."""
-    if not OmegaConf.is_dict(spec):
-        raise ParameterError(f"calibration={spec!r} must be a mapping (set by python -m sim.calibrate --launcher)")
-    values = OmegaConf.to_container(spec, resolve=True)
+    values = _known_fields(spec, "calibration", CALIBRATION_KEYS, "(set by python -m sim.calibrate --launcher)",
+                           "a field")  # fmt: skip
     if not values:
         return
-    for key in values:
-        if key not in CALIBRATION_KEYS:
-            raise ParameterError(f"calibration.{key} is not a field{suggest(str(key), CALIBRATION_KEYS)}; "
-                                 f"allowed: {', '.join(CALIBRATION_KEYS)}")  # fmt: skip
     missing = [k for k in CALIBRATION_KEYS if k not in values]
     if missing:
         raise ParameterError(f"calibration needs {', '.join(missing)} (python -m sim.calibrate --launcher sets them)")
