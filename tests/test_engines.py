@@ -160,3 +160,22 @@ def test_escalation_under_another_definition_is_read_off_the_clash_series():
     assert res.runs["escalated"].sum() > 20
     np.testing.assert_array_equal(escalated_by(clash, 3, 14), res.runs["escalated"])
     assert (escalated_by(clash, 2, 14) >= escalated_by(clash, 3, 14)).all()
+
+
+def test_equivalence_holds_through_clashes_halts_and_sustained_fighting():
+    """The clash side's rules (the threat, the smooth wing, Sadr's halt after a clash, his stake, the
+    sustained-fighting rung) are identical in both engines, on runs where they all act: no patron, a high
+    clash scale, so that clashes, halts and sustained fighting happen (checked, so the test cannot pass idle)."""
+    sc = load_scenario("seed_timeline")
+    params = {**SMALL, "patron_present": False, "clash_kappa": 5.0, "sustained_clashes": 4}
+    vec = run_batch(sc, [make_params(params)], [MILITIAS], 3, np.arange(4))
+    assert vec.runs["clashes"].sum() > 10 and vec.runs["sustained"].any()
+    halted = (np.diff(vec.daily["mobilisation"], axis=0) < 0) & vec.daily["clash"][1:].astype(bool)
+    assert halted.any()
+    for rep in range(4):
+        m = _mesa(sc, 3, rep, **params)
+        for k, v in m.run_record().items():
+            assert v == vec.runs[k][rep], (k, rep)
+        daily = m.datacollector.get_model_vars_dataframe()
+        for col in ("mobilisation", "sadr_grievance", "hazard", "clash", "participating", "rivalry"):
+            np.testing.assert_array_equal(daily[col].to_numpy(), vec.daily[col][:, rep].astype(float), err_msg=col)
