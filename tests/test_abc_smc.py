@@ -105,6 +105,26 @@ def test_values_respect_the_priors_supports():
     assert eps[0] == np.inf and all(a >= b for a, b in itertools.pairwise(eps))
 
 
+def test_the_weights_undo_the_proposal():
+    """A flat likelihood after a generation concentrated in three of six coordinates: the next generation's
+    proposals (kernel-moved in those three, drawn afresh in the others) weighted by prior / proposal are
+    uniform on the cube again, and the same proposals unweighted are not."""
+    rng = np.random.default_rng(4)
+    n, d = 2000, 6
+    u = np.column_stack([np.clip(rng.normal(0.3, 0.12, (n, 3)), 0, 0.999), rng.random((n, 3))])
+    prev = abc_smc.Generation(0, np.inf, u, np.ones(n), np.full(n, 1 / n), np.zeros((n, 1)))
+    settings = abc_smc.Settings(particles=10000, seed=9)
+    x, sigma = abc_smc.propose(1, prev, d, settings)
+    assert np.isfinite(sigma[:3]).all() and np.isinf(sigma[3:]).all()
+    w = abc_smc.weights(x, np.ones(len(x)), prev, sigma)
+    mean = np.average(x, axis=0, weights=w)
+    sd = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=w))
+    ess = 1 / np.sum(w**2)
+    assert np.all(np.abs(mean - 0.5) < 4 / np.sqrt(12 * ess)), (mean, ess)
+    assert np.all(np.abs(sd - abc_smc.PRIOR_SD) < 0.02), sd
+    assert np.all(np.abs(x[:, :3].mean(axis=0) - 0.5) > 0.1)  # unweighted, the proposals are far from it
+
+
 def test_the_posterior_does_not_depend_on_chunking():
     obs = np.array([12, 3, 3, 1.0])
     a = abc_smc.run(NAMES, to_values, toy_simulator(obs, 3, 3), SMALL)
@@ -144,7 +164,11 @@ def test_a_stopped_run_resumes_from_its_stored_generations(tmp_path):
 
 TRIALS = 160
 LEVEL = 0.9
-RECOVERY = abc_smc.Settings(particles=400, replicates=4, generations=12, quantile=0.5, min_ess=20, at_floor=3)
+# redraw_above=1: every coordinate keeps its kernel (the toy's three are all informed); the redraw of uninformed
+# coordinates is checked by test_with_no_information_the_posterior_is_the_prior
+RECOVERY = abc_smc.Settings(
+    particles=400, replicates=4, generations=12, quantile=0.5, min_ess=20, at_floor=3, redraw_above=1.0
+)
 
 
 def _coverage(broken: bool, monkeypatch) -> tuple[float, int]:
@@ -178,7 +202,7 @@ def _tolerance(n: int) -> float:
 def test_abc_smc_recovers_known_parameters_at_the_nominal_rate(monkeypatch):
     """160 known parameter sets x 3 parameters: the known values fall inside the central 90% posterior
     intervals at 0.90 within 3 binomial standard errors (480 checks: +-0.041). The toy's counts are small, so
-    the schedule reaches tolerance 0 (an exact match; measured coverage 0.900)."""
+    the schedule reaches tolerance 0 (an exact match; measured coverage 0.898)."""
     rate, n = _coverage(False, monkeypatch)
     assert abs(rate - LEVEL) < _tolerance(n), rate
 
@@ -186,6 +210,6 @@ def test_abc_smc_recovers_known_parameters_at_the_nominal_rate(monkeypatch):
 def test_a_broken_weighting_fails_the_recovery_check(monkeypatch):
     """The same check with the importance weights not divided by the proposal density (each generation then
     multiplies the likelihood in again): the intervals are too narrow and coverage falls below the bounds
-    (measured 0.850 against the bound 0.859; uniform weights on the accepted particles give about the same)."""
+    (measured 0.854 against the bound 0.859; uniform weights on the accepted particles give about the same)."""
     rate, n = _coverage(True, monkeypatch)
     assert rate < LEVEL - _tolerance(n), rate

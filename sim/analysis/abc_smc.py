@@ -55,8 +55,14 @@ class Settings:
     min_acceptance: float = 0.01  # stop after a generation whose acceptance rate is below this
     min_ess: float = 50.0  # a generation with a smaller effective sample size is not used
     kernel_scale: float = 2.0  # kernel variance = this x the weighted variance (Beaumont et al. 2009)
+    redraw_above: float = 0.8  # a coordinate whose spread is above this share of the prior's is drawn afresh
     seed: int = 20211107
     eps0: float = math.inf
+
+
+def accepted(distances: np.ndarray, eps: float) -> np.ndarray:
+    """Replicates within the tolerance; an infinite distance (a hard constraint broken) never is."""
+    return (distances <= eps) & np.isfinite(distances)
 
 
 @dataclass
@@ -76,7 +82,7 @@ class Generation:
 
     @property
     def acceptance(self) -> float:
-        return float(np.mean(self.distances <= self.eps))
+        return float(np.mean(accepted(self.distances, self.eps)))
 
     def summary(self) -> dict[str, Any]:
         return {"generation": self.t, "tolerance": self.eps, "acceptance_rate": self.acceptance,
@@ -101,24 +107,42 @@ class Result:
 # ----------------------------------------------------------------------------- the kernel
 
 
-def kernel_sigma(u: np.ndarray, w: np.ndarray, scale: float) -> np.ndarray:
-    """Per-dimension kernel scale: sqrt(scale x weighted variance), at least 1e-3 of the cube."""
+PRIOR_SD = math.sqrt(1 / 12)  # a coordinate's spread under the prior (uniform on [0, 1])
+
+
+def kernel_sigma(u: np.ndarray, w: np.ndarray, scale: float, redraw_above: float = math.inf) -> np.ndarray:
+    """Per-dimension kernel scale: sqrt(scale x weighted variance), at least 1e-3 of the cube; inf (draw the
+    coordinate afresh from its prior) where the spread is still above ``redraw_above`` x the prior's.
+
+    Why redraw: with ~90 coordinates, most of them uninformed, a product of truncated normals over every
+    coordinate makes the importance weights prior / proposal vary by orders of magnitude (the effective
+    sample size collapses). A coordinate drawn from its prior contributes a factor 1 to both, so only the
+    coordinates the record narrows enter the weights. The choice depends on the last generation only, so the
+    weights stay exact."""
     mean = np.average(u, axis=0, weights=w)
     var = np.average((u - mean) ** 2, axis=0, weights=w)
-    return np.maximum(np.sqrt(scale * var), 1e-3)
+    sd = np.sqrt(var)
+    return np.where(sd > redraw_above * PRIOR_SD, np.inf, np.maximum(np.sqrt(scale) * sd, 1e-3))
 
 
 def perturb(centres: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw from the normal around each centre, truncated to [0, 1] per dimension."""
-    a, b = (0.0 - centres) / sigma, (1.0 - centres) / sigma
+    """One draw from the normal around each centre, truncated to [0, 1] per dimension (uniform on [0, 1]
+    where sigma is inf)."""
     q = rng.random(centres.shape)
-    x = truncnorm.ppf(q, a, b, loc=centres, scale=sigma)
+    x = q.copy()
+    k = np.isfinite(sigma)
+    if k.any():
+        c, sg = centres[:, k], sigma[k]
+        x[:, k] = truncnorm.ppf(q[:, k], -c / sg, (1.0 - c) / sg, loc=c, scale=sg)
     return np.clip(x, 0.0, np.nextafter(1.0, 0.0))
 
 
 def log_proposal(u: np.ndarray, centres: np.ndarray, weights: np.ndarray, sigma: np.ndarray,
                  block: int = 2048) -> np.ndarray:  # fmt: skip
-    """log of sum_j weights_j K(u_i | centres_j) for the truncated-normal product kernel."""
+    """log of sum_j weights_j K(u_i | centres_j) for the truncated-normal product kernel (coordinates with
+    sigma inf are drawn from the prior: density 1)."""
+    k = np.isfinite(sigma)
+    u, centres, sigma = u[:, k], centres[:, k], sigma[k]
     keep = weights > 0
     c, lw = centres[keep] / sigma, np.log(weights[keep] / weights[keep].sum())
     cz = centres[keep]
@@ -160,7 +184,7 @@ def next_tolerance(prev: Generation, settings: Settings) -> float:
     accepted replicates; never below the floor. Distances on counts take few values, so the quantile can
     equal the last tolerance: then the next smaller accepted distance is taken (the schedule keeps falling
     while there is anything below)."""
-    ok = prev.distances <= prev.eps
+    ok = accepted(prev.distances, prev.eps)
     per = np.where(prev.likelihood > 0, prev.weight / np.maximum(ok.sum(axis=1), 1), 0.0)
     w = np.broadcast_to(per[:, None], ok.shape)[ok]
     d = prev.distances[ok]
@@ -181,7 +205,7 @@ def propose(t: int, prev: Generation | None, d: int, settings: Settings) -> tupl
         from scipy.stats import qmc
 
         return qmc.LatinHypercube(d=d, seed=rng).random(n), None
-    sigma = kernel_sigma(prev.u, prev.weight, settings.kernel_scale)
+    sigma = kernel_sigma(prev.u, prev.weight, settings.kernel_scale, settings.redraw_above)
     positions = (rng.random() + np.arange(n)) / n  # systematic resampling of the ancestors
     idx = np.minimum(np.searchsorted(np.cumsum(prev.weight), positions), len(prev.weight) - 1)
     return perturb(prev.u[idx], sigma, rng), sigma
@@ -266,7 +290,7 @@ def run(names: Sequence[str], to_values: Callable[[np.ndarray], np.ndarray], sim
             u, sigma = propose(t, prev, d, settings)
             idx = np.arange(settings.particles)
             dist = np.asarray(simulate(to_values(u), t, idx), dtype=float)
-            lik = np.mean(dist <= eps, axis=1)
+            lik = np.mean(accepted(dist, eps), axis=1)
             g = Generation(t, eps, u, lik, weights(u, lik, prev, sigma), dist, sigma)
             if store is not None:
                 _save(store, g, names, settings, meta)
