@@ -56,6 +56,8 @@ class Settings:
     min_ess: float = 50.0  # a generation with a smaller effective sample size is not used
     kernel_scale: float = 2.0  # kernel variance = this x the weighted variance (Beaumont et al. 2009)
     redraw_above: float = 0.8  # a coordinate whose spread is above this share of the prior's is drawn afresh
+    final_repeats: int = 2  # after a stop for low acceptance: this many more generations at the last tolerance
+    pool_final: bool = True  # the posterior pools every generation at the last tolerance (weighted by ESS)
     seed: int = 20211107
     eps0: float = math.inf
 
@@ -95,10 +97,25 @@ class Generation:
 class Result:
     generations: list[Generation] = field(default_factory=list)
     stopped: str = ""
+    pool_from: int = -1  # index of the first generation pooled into the posterior (-1: the last one only)
 
     @property
     def final(self) -> Generation:
         return self.generations[-1]
+
+    def pooled(self, pool: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The posterior sample (u, weights): the last generation, or with ``pool`` and a schedule that ended for
+        low acceptance, the generation it ended on and the repeats at its tolerance: each an importance sample of
+        the same ABC posterior, pooled with weights in proportion to their effective sample sizes."""
+        last = self.generations[self.pool_from :] if pool and self.pool_from >= 0 else [self.final]
+        total = sum(g.ess for g in last)
+        u = np.concatenate([g.u for g in last])
+        w = np.concatenate([g.weight * g.ess / total for g in last])
+        return u, w / w.sum()
+
+    def pooled_ess(self, pool: bool = True) -> float:
+        _, w = self.pooled(pool)
+        return float(1 / np.sum(w**2))
 
     def schedule(self) -> list[dict[str, Any]]:
         return [g.summary() for g in self.generations]
@@ -211,7 +228,7 @@ def propose(t: int, prev: Generation | None, d: int, settings: Settings) -> tupl
     return perturb(prev.u[idx], sigma, rng), sigma
 
 
-STOPPING = ("generations", "min_acceptance", "min_ess", "at_floor")
+STOPPING = ("generations", "min_acceptance", "min_ess", "at_floor", "final_repeats", "pool_final")
 
 
 def _identity(settings: Settings) -> dict[str, Any]:
@@ -236,7 +253,7 @@ def _save(store: Path, g: Generation, names: Sequence[str], settings: Settings, 
 
 
 def _load(store: Path, t: int, names: Sequence[str], settings: Settings, meta: dict,
-          prev: Generation | None) -> Generation | None:  # fmt: skip
+          prev: Generation | None, eps: float) -> Generation | None:  # fmt: skip
     """Generation t from disk if it is whole and was made by these settings from this previous generation;
     None (recompute) otherwise."""
     import pyarrow.parquet as pq
@@ -261,7 +278,7 @@ def _load(store: Path, t: int, names: Sequence[str], settings: Settings, meta: d
     expected, sigma = propose(t, prev, len(names), settings)
     if not np.array_equal(u, expected):  # not this seed's proposals from this previous generation
         return None
-    if info.get("eps") != (settings.eps0 if prev is None else next_tolerance(prev, settings)):
+    if info.get("eps") != eps:
         return None
     dist = np.ascontiguousarray(df[[c for c in df.columns if c.startswith("d.")]].to_numpy())
     return Generation(
@@ -280,12 +297,9 @@ def run(names: Sequence[str], to_values: Callable[[np.ndarray], np.ndarray], sim
     res = Result()
     prev: Generation | None = None
     d = len(names)
-    for t in range(settings.generations):
-        if sum(g.eps <= settings.floor for g in res.generations) >= settings.at_floor:
-            res.stopped = f"{settings.at_floor} generation(s) at the tolerance's floor {settings.floor:g}"
-            break
-        eps = settings.eps0 if prev is None else next_tolerance(prev, settings)
-        g = _load(store, t, names, settings, meta, prev) if store is not None else None
+
+    def step(t: int, eps: float) -> Generation:
+        g = _load(store, t, names, settings, meta, prev, eps) if store is not None else None
         if g is None:
             u, sigma = propose(t, prev, d, settings)
             idx = np.arange(settings.particles)
@@ -298,24 +312,45 @@ def run(names: Sequence[str], to_values: Callable[[np.ndarray], np.ndarray], sim
             s = g.summary()
             log(f"generation {t}: tolerance {s['tolerance']:.4g}, acceptance {s['acceptance_rate']:.3f}, "
                 f"ESS {s['effective_sample_size']:.0f}")  # fmt: skip
+        return g
+
+    low_acceptance = False
+    for t in range(settings.generations):
+        if sum(g.eps <= settings.floor for g in res.generations) >= settings.at_floor:
+            res.stopped = f"{settings.at_floor} generation(s) at the tolerance's floor {settings.floor:g}"
+            break
+        g = step(t, settings.eps0 if prev is None else next_tolerance(prev, settings))
         if g.ess < settings.min_ess and prev is not None:
             res.stopped = f"generation {t}'s effective sample size {g.ess:.0f} < {settings.min_ess:g}: kept {t - 1}"
+            low_acceptance = True
             break
         res.generations.append(g)
         prev = g
         if g.acceptance < settings.min_acceptance:
             res.stopped = f"acceptance {g.acceptance:.4f} < {settings.min_acceptance:g}"
+            low_acceptance = True
             break
     else:
         res.stopped = f"{settings.generations} generations"
     if not res.generations:
         raise ValueError("ABC-SMC: generation 0 accepted nothing; more particles or replicates needed")
+    if low_acceptance and prev is not None and prev.t > 0:
+        # the schedule ends: more generations at the last tolerance (pooled into the posterior)
+        t_next = t + 1  # after the last generation tried (a discarded one keeps its number)
+        res.pool_from = len(res.generations) - 1 if settings.pool_final else -1
+        for k in range(settings.final_repeats):
+            g = step(t_next + k, res.final.eps)
+            res.generations.append(g)
+            prev = g
+        if settings.final_repeats:
+            res.stopped += f"; then {settings.final_repeats} more at tolerance {res.final.eps:.4g}"
     return res
 
 
-def posterior_table(res: Result, names: Sequence[str], to_values: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
-    """The final generation's particles with positive weight: parameter values and ``weight``."""
-    g = res.final
-    keep = g.weight > 0
-    values = to_values(g.u[keep])
-    return pd.DataFrame(values, columns=list(names)).assign(weight=g.weight[keep] / g.weight[keep].sum())
+def posterior_table(res: Result, names: Sequence[str], to_values: Callable[[np.ndarray], np.ndarray],
+                    pool: bool = True) -> pd.DataFrame:  # fmt: skip
+    """The posterior's particles with positive weight (Result.pooled): parameter values and ``weight``."""
+    u, w = res.pooled(pool)
+    keep = w > 0
+    values = to_values(u[keep])
+    return pd.DataFrame(values, columns=list(names)).assign(weight=w[keep] / w[keep].sum())
