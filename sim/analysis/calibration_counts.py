@@ -273,7 +273,7 @@ class Settings:
 
     def smc(self) -> abc_smc.Settings:
         return abc_smc.Settings(particles=self.particles, replicates=self.replicates, generations=self.generations,
-                                quantile=self.quantile, seed=self.seed,
+                                quantile=self.quantile, seed=self.seed, min_acceptance=0.02,
                                 min_ess=max(20.0, self.particles / 40))  # fmt: skip
 
 
@@ -309,6 +309,8 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
                       "tolerance = quantile of the last generation's accepted distances; the yes/no facts as "
                       "hard constraints",
             "generations": res.schedule(), "stopped": res.stopped, "smc_seconds": seconds,
+            "pooled_from_generation": res.generations[res.pool_from].t if res.pool_from >= 0 else res.final.t,
+            "posterior_ess": res.pooled_ess(),
             "settings": asdict(settings), **meta}  # fmt: skip
     atomic_write_parquet(post, out / "posterior.parquet", {"settings": asdict(settings)})
     atomic_write_parquet(info, out / "informed.parquet")
@@ -347,19 +349,19 @@ def informed(
     prior in the unit cube (where the prior is flat), against the distance a sample of the posterior's
     effective size drawn from the prior gives (the null: no information, only sampling noise). Informed:
     above the null's 99th percentile and at least calibration.MATERIAL_TV."""
-    g = res.final
-    w, table = g.weight, priors.priors()
-    ess = max(2, round(g.ess))
+    u, w = res.pooled()
+    table = priors.priors()
+    ess = max(2, round(1 / np.sum(w**2)))
     rng = np.random.default_rng(seed)
     rows = []
     for k, name in enumerate(names):
         p = table[name]
         nb = int(p.high) - int(p.low) + 1 if p.dist == "integer" else bins
-        hist = np.bincount(np.minimum((g.u[:, k] * nb).astype(int), nb - 1), weights=w, minlength=nb) / w.sum()
+        hist = np.bincount(np.minimum((u[:, k] * nb).astype(int), nb - 1), weights=w, minlength=nb) / w.sum()
         tv = 0.5 * float(np.abs(hist - 1 / nb).sum())
         null = 0.5 * np.abs(rng.multinomial(ess, np.full(nb, 1 / nb), size=draws) / ess - 1 / nb).sum(axis=1)
         cut = float(np.quantile(null, 0.99))
-        values = p.ppf(g.u[:, k])
+        values = p.ppf(u[:, k])
         lo, hi = (abc_smc.weighted_quantile(values, w, q) for q in (0.05, 0.95))
         rows.append({"factor": name, "tv_distance": tv, "null_99": cut,
                      "informed": bool(tv > cut and tv >= cal.MATERIAL_TV), "prior_mean": cal._prior_mean(p),
@@ -528,7 +530,9 @@ def describe(res: Mapping[str, Any]) -> str:
     if d.get("cutoff"):
         lines += [f"record up to the cut-off {d['cutoff']} only"]
     lines += ["", f"ABC-SMC: {d['settings']['particles']} particles x {d['settings']['replicates']} runs per "
-              f"generation; stopped: {d['stopped']}; {d['smc_seconds']:.0f} s",
+              f"generation; stopped: {d['stopped']}; {d['smc_seconds']:.0f} s; posterior: generations "
+              f"{d['pooled_from_generation']}-{d['generations'][-1]['generation']} pooled, effective sample size "
+              f"{d['posterior_ess']:.0f}",
               "  generation  tolerance  acceptance  effective sample size"]  # fmt: skip
     for g in d["generations"]:
         lines.append(f"  {g['generation']:10d} {g['tolerance']:10.3f} {g['acceptance_rate']:11.4f} "
