@@ -385,7 +385,9 @@ def predictive(post: pd.DataFrame, settings: Settings, stats: Sequence[Statistic
     parts, esc = [], []
     for which, table in draws.items():
         cutoff = date.fromisoformat(settings.cutoff) if settings.cutoff else None
-        runs = simulate_rows(sc, table, settings.seed + 3, r, 0, statistics(), facts(), workers, cutoff=cutoff)
+        every = statistics()
+        every += [st for st in stats if st.name not in {e.name for e in every}]  # a cut-off's shortened ones
+        runs = simulate_rows(sc, table, settings.seed + 3, r, 0, every, facts(), workers, cutoff=cutoff)
         parts.append(runs.assign(distribution=which, fitted=_fitted_distance(runs, stats, targets)))
         for scenario_name, cf in scenarios:
             over, drop = cal.counterfactuals()[cf] if cf != "none" else ({}, ())
