@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import threading
 from collections import namedtuple
 from collections.abc import Sequence
@@ -109,7 +110,8 @@ for _name in SCALAR_RULES:
 register_jitable(**JIT_OPTIONS)(kr.finalise)
 
 # The functions compiled in, as they were at import: run_batch refuses to run if any was replaced since.
-_COMPILED_IN = {name: getattr(rules, name) for name in (*SCALAR_RULES, "activation_probability", "sigmoid", "clip01", "where", "expm1", "exp2")}
+_HELPERS = ("activation_probability", "sigmoid", "clip01", "where", "expm1", "exp2")
+_COMPILED_IN = {name: getattr(rules, name) for name in (*SCALAR_RULES, *_HELPERS)}
 
 
 def _fingerprint() -> str:
@@ -190,7 +192,9 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
     for t in range(t0, t1):
         # 2. patron
         for j in range(M):
-            lam[j] = rules.leverage(pt.patron_present, pt.patron_influence, mil[mr, LOYALTY, j], s.independence[r, j, 0])
+            lam[j] = rules.leverage(
+                pt.patron_present, pt.patron_influence, mil[mr, LOYALTY, j], s.independence[r, j, 0]
+            )
             score[j] = rules.militia_score(s.share[r, j, 0], s.grievance[r, j, 0])
         intervened = rules.patron_decides(
             pt.patron_present, pt.patron_intervenes, s.attention[r, 0, 0], s.cooldown[r, 0, 0], s.tension[r, 0, 0],
@@ -395,7 +399,9 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
 def run_days(t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mult, patron_mult, sadr_mult, d, sums):
     """Days t0..t1-1 of every replicate, replicates spread over numba's threads."""
     for i in numba.prange(rep_key.shape[0]):
-        _replicate_days(np.int64(i), t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mult, patron_mult, sadr_mult, d, sums)
+        _replicate_days(
+            np.int64(i), t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mult, patron_mult, sadr_mult, d, sums
+        )
 
 
 # ----------------------------------------------------------------------------- the batch
@@ -428,8 +434,8 @@ def _agent_mult(uid) -> np.ndarray:
 def _check_rules() -> None:
     patched = [name for name, fn in _COMPILED_IN.items() if getattr(rules, name) is not fn]
     if patched:
-        raise RuntimeError(f"sim.model.rules.{patched[0]} was replaced after the compiled engine was built; the "
-                           "compiled engine runs the rules as written (use engine=vector for patched rules)")  # fmt: skip
+        raise RuntimeError(f"sim.model.rules.{patched[0]} was replaced after the compiled engine was built; it runs "
+                           "the rules as written (use engine=vector for patched rules)")  # fmt: skip
 
 
 def run_batch(
@@ -490,7 +496,7 @@ def run_batch(
     bounds = sorted({0, *event_days, T})
     with _LOCK:
         numba.set_num_threads(min(threads or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS))
-        for t0, t1 in zip(bounds[:-1], bounds[1:], strict=True):
+        for t0, t1 in itertools.pairwise(bounds):
             apply_events(s, scenario.events_on(t0), pt, militias_rows[0])
             for name, a in arrays._asdict().items():
                 if getattr(s, name) is not a:
