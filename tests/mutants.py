@@ -114,6 +114,11 @@ def _stake_never_set(state, evs, pt, militias):
     state.sadr_stake[...] = 0.0
 
 
+def _truce_never_lapses(state, evs, pt, militias):
+    _apply_events(state, tuple(e for e in evs if not (e.kind == "truce" and e.data.get("phase") == "ends")),
+                  pt, militias)  # fmt: skip
+
+
 def _a_day_late(kind: str) -> Callable:
     def events_on(self, day):
         return tuple(e for e in self.events
@@ -204,6 +209,13 @@ MUTANTS: tuple[Mutant, ...] = (
                                                                     for w, c in zip(ws, cs, strict=True)]))}),
     M("mediation_angers", "mediation adds to Sadr's grievance (sign flipped)",
       {"rules.mediated": lambda g, cred, effect: rules.clip01(g + effect * rules.clip01(cred))}),
+    # --- attacks on US forces
+    M("no_standing_front", "attacks on US forces need mobilised cells: the standing front is ignored",
+      {"rules.us_exposure": lambda share, h, front, truce, c: h * share * (1.0 - c * truce)}),
+    M("truce_ignored", "the truce holds no attack back",
+      {"rules.us_exposure": lambda share, h, front, truce, c: h * (front + (1.0 - front) * share) + 0.0 * truce * c}),
+    M("truce_never_lapses", "the truce's end on 31 December is not applied: it holds to the end of the run",
+      {"vector.apply_events": _truce_never_lapses}),
     # --- Sadr's armed wing, the clash and escalation
     M("threat_rivalry_not_centred", "the threat reads the rivalry itself, not its rise above the baseline",
       {"rules.sadr_threat": _threat(absolute_rivalry=True)}),

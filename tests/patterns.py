@@ -4,6 +4,7 @@ tests/test_patterns.py runs them (and the wiring checks) on the model; tests/tes
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ SEED = 7
 N = 1500  # replicates per run: binomial SE <= 0.013, far inside every bound's margin on the model
 MILITIA_KEYS = tuple(m.key for m in MILITIAS)
 DAILY = (
-    "violence", "mobilisation", "sadr_grievance", "intervened", "hazard", "clash",
+    "violence", "mobilisation", "sadr_grievance", "intervened", "hazard", "clash", "attacks_us_today",
     *(f"contests_{j}" for j in range(len(MILITIAS))),
 )  # fmt: skip
 
@@ -456,6 +457,50 @@ def kss_leads_attacks_on_us(r: Runner) -> Outcome:
                        f"(at least 0.6)")  # fmt: skip
 
 
+def _us_rate(sc: Scenario, res: BatchResult, first: str, last: str) -> float:
+    """Mean attacks on US assets per 30 days from ``first`` to ``last`` (ISO dates, both included)."""
+    a, b = ((dt.date.fromisoformat(d) - sc.start).days for d in (first, last))
+    return float(res.daily["attacks_us_today"][a : b + 1].sum(axis=0).mean() * 30 / (b - a + 1))
+
+
+def attack_tempo_before_truce(r: Runner) -> Outcome:
+    """The public tallies (seeds/record.yaml: us_spread_early_july_2021, several outlets) count 47 to 55
+    attacks on US interests from 1 January to 8 July 2021, 7.5 to 8.7 per 30 days, at a time when few of the
+    militias' fighters were mobilised. On record_2021 at the defaults the model's rate over those days lies
+    in [4, 16] per 30 days: within a factor of two of the record, since the defaults come from the 2020
+    campaign's rate, not from these tallies (a rule that tied the attacks to mobilised cells alone made
+    about 0.3)."""
+    sc = load_scenario("record_2021")
+    rate = _us_rate(sc, r.run(sc), "2021-01-01", "2021-07-08")
+    return Outcome(within(rate, 4, 16), f"attacks on US assets per 30 days, 1 Jan - 8 Jul 2021: {_b(rate, 4, 16)}")
+
+
+def truce_holds_attacks_down(r: Runner) -> Outcome:
+    """The factions' truce from the end of July 2021 (seeds/events.yaml) held most attacks back: the record
+    has 0 or 1 attack from 9 July to 10 September and one each on 11 September and 19 December. On
+    record_2021 at the defaults, the rate from 26 July to 31 December is at most 0.35 of the rate from 1
+    January to 8 July, though the vote mobilises the militias in between (the judged compliance, 0.7 to
+    0.95, holds back most attacks, not all; the record's own ratio, under 0.1, is a discrepancy below)."""
+    sc = load_scenario("record_2021")
+    res = r.run(sc)
+    ratio = _us_rate(sc, res, "2021-07-26", "2021-12-31") / _us_rate(sc, res, "2021-01-01", "2021-07-08")
+    return Outcome(within(ratio, 0, 0.35), f"rate in the truce / rate before it {_b(ratio, 0, 0.35)}")
+
+
+def attacks_resume_after_truce(r: Runner) -> Outcome:
+    """When the US combat mission ended on 31 December 2021 with US advisers still in Iraq, the truce lapsed
+    and KSS's call to confront US forces fell due (¶22): the record counts at least 6 attacks on US
+    interests in January 2022 (us_attacks_jan_2022). On seed_timeline at the defaults, January 2022 has
+    at least 6 attacks on US assets on average and at least three times the truce's monthly rate (upper
+    bound 30: the first half-year's tempo, doubled by the deadline and the vote's mobilisation)."""
+    sc = load_scenario("seed_timeline")
+    res = r.run(sc)
+    jan = _us_rate(sc, res, "2022-01-01", "2022-01-30")
+    truce = _us_rate(sc, res, "2021-07-26", "2021-12-31")
+    ok = within(jan, 6, 30) and jan >= 3 * truce
+    return Outcome(ok, f"January 2022 per 30 days {_b(jan, 6, 30)}; truce rate {truce:.2f} (January at least 3x)")
+
+
 PATTERNS: dict[str, Callable[[Runner], Outcome]] = {
     "record_without_civil_war": record_without_civil_war,
     "clashes_rarely_spiral": clashes_rarely_spiral,
@@ -474,6 +519,9 @@ PATTERNS: dict[str, Callable[[Runner], Outcome]] = {
     "interventions_a_year": interventions_a_year,
     "election_violence": election_violence,
     "kss_leads_attacks_on_us": kss_leads_attacks_on_us,
+    "attack_tempo_before_truce": attack_tempo_before_truce,
+    "truce_holds_attacks_down": truce_holds_attacks_down,
+    "attacks_resume_after_truce": attacks_resume_after_truce,
 }
 
 
@@ -512,9 +560,22 @@ def each_refusal_held_for_weeks(r: Runner) -> Outcome:
 # Patterns the evidence supports that the model does not reproduce: not counted as patterns (no mutant
 # may be "killed" by them); tests/test_patterns.py marks them as expected failures, so a model change that
 # makes one hold shows up.
+def truce_as_quiet_as_the_record(r: Runner) -> Outcome:
+    """The record's truce was quieter than the model's (seeds/record.yaml): 2 to 4 attacks on US interests
+    from 9 July to 31 December 2021 against 47 to 55 in the 189 days before, a ratio of rates under 0.1. On
+    record_2021 at the defaults the model's ratio (26 July to 31 December against 1 January to 8 July) is
+    about 0.2: the judged compliance's centre (0.825) and the vote's mobilisation let more through. It
+    FAILS this at the defaults; the calibration on counts is where the record can move it."""
+    sc = load_scenario("record_2021")
+    res = r.run(sc)
+    ratio = _us_rate(sc, res, "2021-07-26", "2021-12-31") / _us_rate(sc, res, "2021-01-01", "2021-07-08")
+    return Outcome(within(ratio, 0, 0.1), f"rate in the truce / rate before it {_b(ratio, 0, 0.1)}")
+
+
 DISCREPANCIES: dict[str, Callable[[Runner], Outcome]] = {
     "badr_reached_kss_spared": badr_reached_kss_spared,
     "each_refusal_held_for_weeks": each_refusal_held_for_weeks,
+    "truce_as_quiet_as_the_record": truce_as_quiet_as_the_record,
 }
 
 

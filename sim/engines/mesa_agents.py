@@ -105,6 +105,7 @@ class MilitiaLeader(mesa.Agent):
         self.attacks_us = np.int64(0)
         self.retaliations = np.int64(0)
         self.attacked_state_today = False
+        self.attacked_us_today = False
         self.cells: list[MilitiaCell] = []
 
     @property
@@ -147,9 +148,9 @@ class MilitiaLeader(mesa.Agent):
         self.attacked_state_today = bool(
             m.draw(kr.Purpose.ATTACK_STATE, self.uid) < rules.daily_hazard(p.attack_rate_state, self.share)
         )
-        attacked_us = m.draw(kr.Purpose.ATTACK_US, self.uid) < rules.daily_hazard(
-            p.attack_rate_us, self.share * self.hostility_us
-        )
+        exposure = rules.us_exposure(self.share, self.hostility_us, p.front_activity, m.truce, p.truce_compliance)
+        attacked_us = m.draw(kr.Purpose.ATTACK_US, self.uid) < rules.daily_hazard(p.attack_rate_us, exposure)
+        self.attacked_us_today = bool(attacked_us)
         retaliated = attacked_us & (m.draw(kr.Purpose.RETALIATION, self.uid) < p.us_retaliation_prob)
         self.grievance, self.hostility_us = rules.after_retaliation(
             self.grievance, self.hostility_us, retaliated, p.retaliation_grievance, p.retaliation_hostility

@@ -62,6 +62,8 @@ class MilitiaModel(mesa.Model):
         self.hazard = np.float64(0.0)
         self.clash = False
         self.salient = False
+        self.truce = np.float64(0.0)
+        self.attacks_us_today = 0
         self.forced_intervention = False
         self.attacks_today = 0
         self.clash_days: list[int] = []
@@ -129,6 +131,7 @@ class MilitiaModel(mesa.Model):
             mobilisation=one(self.sadr.mobilisation), boycott_days=one(self.sadr.boycott_days, np.int64),
             boycott_ended=one(self.sadr.boycott_ended, bool),
             sadr_order_days=one(self.sadr.order_days, np.int64), capacity=one(self.pm.capacity),
+            truce=one(self.truce), attacks_us_today=one(self.attacks_us_today, np.int64),
             rivalry=one(self.rivalry), tension=one(self.tension), hazard=one(self.hazard),
             salient=one(self.salient, bool),
             forced_intervention=one(self.forced_intervention, bool), clash=one(self.clash, bool), clash_ring=ring,
@@ -151,6 +154,7 @@ class MilitiaModel(mesa.Model):
         self.sadr.order_days = s.sadr_order_days[0, 0, 0]
         self.pm.capacity, self.rivalry = s.capacity[0, 0, 0], s.rivalry[0, 0, 0]
         self.salient = bool(s.salient[0, 0, 0])
+        self.truce = s.truce[0, 0, 0]
         self.forced_intervention = bool(s.forced_intervention[0, 0, 0])
 
     def _phase(self, agents, *methods: str) -> None:
@@ -182,6 +186,7 @@ class MilitiaModel(mesa.Model):
         # 5. attacks and US retaliation
         self._phase(leaders, "act")
         self.attacks_today = int(sum(ld.attacked_state_today for ld in self.leaders))
+        self.attacks_us_today = int(sum(ld.attacked_us_today for ld in self.leaders))
         # 6. Sadr's bloc reacts to today's attacks, refusals, violence and rivalry
         self.rivalry = rules.after_attacks(self.rivalry, self.attacks_today, self.p.attack_rivalry)
         active = np.array([[c.active for c in ld.cells] for ld in self.leaders], dtype=bool)[None]

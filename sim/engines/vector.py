@@ -78,7 +78,8 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     # 5. attacks on the state and on US assets, US retaliation
     h = s.hostility_us
     att_state = draw(kr.Purpose.ATTACK_STATE, leaders) < rules.daily_hazard(pt.attack_rate_state, share)
-    att_us = draw(kr.Purpose.ATTACK_US, leaders) < rules.daily_hazard(pt.attack_rate_us, share * h)
+    exposure = rules.us_exposure(share, h, pt.front_activity, s.truce, pt.truce_compliance)
+    att_us = draw(kr.Purpose.ATTACK_US, leaders) < rules.daily_hazard(pt.attack_rate_us, exposure)
     retaliated = att_us & (draw(kr.Purpose.RETALIATION, leaders) < pt.us_retaliation_prob)
     g, h = rules.after_retaliation(g, h, retaliated, pt.retaliation_grievance, pt.retaliation_hostility)
     n_att = np.count_nonzero(att_state, axis=1, keepdims=True)
@@ -141,6 +142,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     s.contests, s.restraint, s.active, s.share = contests, restraint, active, share
     s.attacks_state = s.attacks_state + att_state
     s.attacks_us = s.attacks_us + att_us
+    s.attacks_us_today = np.count_nonzero(att_us, axis=1, keepdims=True)
     s.retaliations = s.retaliations + retaliated
     s.hazard, s.clash = hazard, clash
     s.tension = rules.tension(v, m, s.rivalry, *_weights(pt))

@@ -96,6 +96,10 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
             mask = _militia_mask(f("actor"), militias)
             _add(state.hostility_us, f("hostility_us"), mask)
             _add(state.grievance, f("grievance"), mask)
+        elif ev.kind == "truce":
+            # The camp's truce with US forces begins or ends (a negotiated pause, not a change of heart:
+            # hostility stays as it is; the exposure rule reads the truce)
+            state.truce[...] = 1.0 if f("phase") == "begins" else 0.0
         elif ev.kind == "order":
             actor, days = f("actor"), f("days")
             if actor == "sadr":

@@ -13,7 +13,7 @@ from sim.model.state import State
 
 DAILY_COLUMNS = (
     "tension", "hazard", "violence", "mobilisation", "sadr_grievance", "rivalry", "participating", "attention",
-    "intervened", "clash", "attacks_state_today", "cohesion_within", "cohesion_house",
+    "intervened", "clash", "attacks_state_today", "attacks_us_today", "cohesion_within", "cohesion_house",
     "grievance_mean", "discipline_mean",
 )  # fmt: skip
 MILITIA_DAILY = ("grievance", "discipline", "share", "contests")
@@ -36,6 +36,7 @@ def daily_record(s: State, attacks_today: np.ndarray) -> dict[str, np.ndarray]:
         "intervened": s.intervened,
         "clash": s.clash,
         "attacks_state_today": attacks_today,
+        "attacks_us_today": s.attacks_us_today,
         # Explicit left-to-right sums over the few militias: the same order in both engines.
         "cohesion_within": _sum_militias(coh) / M,
         "cohesion_house": 1.0 - s.rivalry,

@@ -63,7 +63,9 @@ class Prior:
         if self.dist == "uniform":
             return self.low + u * (self.high - self.low)
         if self.dist == "loguniform":
-            return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+            # exp(log) can land an ulp outside the range (0.015 -> 0.014999...): keep the draw inside it
+            x = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+            return np.clip(x, self.low, self.high)
         n = int(self.high) - int(self.low) + 1  # whole numbers low..high, equally likely
         return int(self.low) + np.minimum(np.floor(u * n), n - 1)
 

@@ -43,6 +43,13 @@ def relax(x, base, half_life):
     return base + (x - base) * exp2(-1.0 / half_life)
 
 
+def us_exposure(share, hostility, front, truce, compliance):
+    """A militia's exposure to attacking US forces today: its hostility times its activity, where a
+    standing front (a share ``front`` of its capacity: the named front groups) acts whatever its mass of
+    cells does, and a truce in force (``truce`` 1) holds back a share ``compliance`` of it."""
+    return hostility * (front + (1.0 - front) * share) * (1.0 - compliance * truce)
+
+
 def daily_hazard(rate, exposure):
     """Probability of at least one event today from a Poisson rate times exposure."""
     return -expm1(-rate * exposure)

@@ -91,6 +91,9 @@ EVENT_FIELDS: dict[str, tuple[EventField, ...]] = {
         F("hostility_us", "number", "hostility to US forces added", param="deadline_hostility"),
         F("grievance", "number", "grievance added", param="deadline_grievance"),
     ),
+    "truce": (
+        F("phase", "choice", "the camp's truce on attacks on US forces begins or ends", default="begins", choices=("begins", "ends")),
+    ),
     "order": (
         F("actor", "actor", "who orders their side to stand down: sadr, a militia or militias", default="sadr"),
         F("days", "whole", "days the order binds", param="order_days"),

@@ -100,6 +100,9 @@ class State:
     boycott_clash_days: np.ndarray
     sadr_order_days: np.ndarray
     capacity: np.ndarray
+    # the camp and US forces (R, 1, 1): a truce in force (1) or not (0); attacks on US assets today
+    truce: np.ndarray
+    attacks_us_today: np.ndarray
     # the house
     rivalry: np.ndarray
     tension: np.ndarray
@@ -198,6 +201,8 @@ def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window:
         boycott_clash_days=full(0, r1, np.int64),
         sadr_order_days=full(0, r1, np.int64),
         capacity=full(pt.state_capacity, r1),
+        truce=full(0.0, r1),
+        attacks_us_today=full(0, r1, np.int64),
         rivalry=full(pt.rivalry_base, r1),
         tension=full(0.0, r1),
         hazard=full(0.0, r1),
