@@ -98,7 +98,7 @@ def _activation_probability(g_cell, risk, cost, restraint_, threshold, tau):
 
 # Every other rule is compiled as written (register_jitable keeps the Python function as it is).
 SCALAR_RULES = (
-    "relax", "daily_hazard", "leverage", "patron_decides", "militia_score", "intervene", "attention_after",
+    "relax", "us_exposure", "daily_hazard", "leverage", "patron_decides", "militia_score", "intervene", "attention_after",
     "drift_independence", "cooldown_after", "contest_probability", "leader_contests", "cell_grievance",
     "expected_cost", "restraint", "relayed_restraint", "activation_formula", "within_cohesion",
     "after_retaliation", "after_attacks", "boycott_probability", "return_probability", "participation_after",
@@ -134,7 +134,7 @@ StateArrays = namedtuple("StateArrays", [f.name for f in fields(State)])  # type
 DAILY_SCALARS = DAILY_COLUMNS
 DailyArrays = namedtuple("DailyArrays", [*DAILY_SCALARS, *MILITIA_DAILY])  # type: ignore[misc]
 DAILY_DTYPES = {"participating": np.bool_, "intervened": np.bool_, "clash": np.bool_,
-                "attacks_state_today": np.int64, "contests": np.bool_}  # fmt: skip
+                "attacks_state_today": np.int64, "attacks_us_today": np.int64, "contests": np.bool_}  # fmt: skip
 MIL_FIELDS = ("loyalty", "independence_offset", "discipline", "hostility_us", "grievance")
 LOYALTY, DISCIPLINE, HOSTILITY, GRIEVANCE = 0, 2, 3, 4
 
@@ -254,10 +254,13 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
         k_us = kr.finalise(key ^ offs[t, ATTACK_US])
         k_ret = kr.finalise(key ^ offs[t, RETALIATION])
         n_att = 0
+        n_att_us = 0
         for j in range(M):
             h[j] = s.hostility_us[r, j, 0]
             att_state[j] = _unit(k_state, leader_mult[j]) < rules.daily_hazard(pt.attack_rate_state, share[j])
-            att_us[j] = _unit(k_us, leader_mult[j]) < rules.daily_hazard(pt.attack_rate_us, share[j] * h[j])
+            exposure = rules.us_exposure(share[j], h[j], pt.front_activity, s.truce[r, 0, 0], pt.truce_compliance)
+            att_us[j] = _unit(k_us, leader_mult[j]) < rules.daily_hazard(pt.attack_rate_us, exposure)
+            n_att_us += att_us[j]
             retaliated[j] = att_us[j] and _unit(k_ret, leader_mult[j]) < pt.us_retaliation_prob
             g[j], h[j] = rules.after_retaliation(
                 g[j], h[j], retaliated[j], pt.retaliation_grievance, pt.retaliation_hostility
@@ -333,6 +336,7 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
             s.attacks_state[r, j, 0] += att_state[j]
             s.attacks_us[r, j, 0] += att_us[j]
             s.retaliations[r, j, 0] += retaliated[j]
+        s.attacks_us_today[r, 0, 0] = n_att_us
         s.hazard[r, 0, 0] = hazard
         s.clash[r, 0, 0] = clash
         tension = rules.tension(v, m, s.rivalry[r, 0, 0], pt.tension_weight_violence,
@@ -376,6 +380,8 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
             d.clash[r, t] = clash
         if d.attacks_state_today.size:
             d.attacks_state_today[r, t] = n_att
+        if d.attacks_us_today.size:
+            d.attacks_us_today[r, t] = n_att_us
         if d.cohesion_within.size:
             d.cohesion_within[r, t] = cohesion_within
         if d.cohesion_house.size:
