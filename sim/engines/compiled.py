@@ -98,8 +98,9 @@ def _activation_probability(g_cell, risk, cost, restraint_, threshold, tau):
 
 # Every other rule is compiled as written (register_jitable keeps the Python function as it is).
 SCALAR_RULES = (
-    "relax", "us_exposure", "daily_hazard", "leverage", "patron_decides", "militia_score", "intervene", "attention_after",
-    "drift_independence", "cooldown_after", "contest_probability", "leader_contests", "cell_grievance",
+    "relax", "us_exposure", "daily_hazard", "leverage", "patron_decides", "militia_score", "intervene",
+    "attention_after", "drift_independence", "cooldown_after", "contest_probability", "leader_contests",
+    "cell_grievance",
     "expected_cost", "restraint", "relayed_restraint", "activation_formula", "within_cohesion",
     "after_retaliation", "after_attacks", "boycott_probability", "return_probability", "participation_after",
     "commitment_after", "sadr_threat", "mobilisation_target", "mobilisation_after", "stood_down",
@@ -493,6 +494,8 @@ def run_batch(
                       for k in MILITIA_DAILY])  # fmt: skip
     sums = np.zeros((3, R))
     prm = param_records(params_rows)
+    if numba.config.DISABLE_JIT:  # plain Python reads a record's fields as attributes from a recarray only
+        prm = prm.view(np.recarray)
     mil = militia_table(pt)
     arrays = StateArrays(**{f.name: getattr(s, f.name) for f in fields(State)})
     for name, a in arrays._asdict().items():
@@ -500,7 +503,7 @@ def run_batch(
             raise TypeError(f"state.{name} must be a writable C-contiguous array with one row per replicate")
     event_days = sorted({e.day for e in scenario.events if 0 <= e.day < T})
     bounds = sorted({0, *event_days, T})
-    with _LOCK:
+    with _LOCK, np.errstate(over="ignore"):  # numpy's uint64 overflow warnings, if NUMBA_DISABLE_JIT is set
         numba.set_num_threads(min(threads or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS))
         for t0, t1 in itertools.pairwise(bounds):
             apply_events(s, scenario.events_on(t0), pt, militias_rows[0])
@@ -510,10 +513,11 @@ def run_batch(
             run_days(t0, t1, arrays, prm, mil, rep_key, offs, leader_mult, cell_mult, patron_mult, sadr_mult, d, sums)
     daily = None
     if keep_daily:
-        out: dict[str, np.ndarray] = {k: getattr(d, k).T for k in DAILY_SCALARS}
+        out: dict[str, np.ndarray] = {k: getattr(d, k).T for k in DAILY_SCALARS if getattr(d, k).size}
         for k in MILITIA_DAILY:
-            for j in range(M):
-                out[f"{k}_{j}"] = getattr(d, k)[:, j, :].T
+            if getattr(d, k).size:
+                for j in range(M):
+                    out[f"{k}_{j}"] = getattr(d, k)[:, j, :].T
         daily = out if daily_columns is None else {k: out[k] for k in daily_columns}
     sums_d = {"cohesion_within": sums[0], "cohesion_house": sums[1], "peak_tension": sums[2]}
     assert set(sums_d) == set(empty_sums(0))
