@@ -98,7 +98,7 @@ def _activation_probability(g_cell, risk, cost, restraint_, threshold, tau):
 
 # Every other rule is compiled as written (register_jitable keeps the Python function as it is).
 SCALAR_RULES = (
-    "relax", "us_exposure", "daily_hazard", "leverage", "patron_decides", "militia_score", "intervene",
+    "relax", "decay", "relax_by", "us_exposure", "daily_hazard", "leverage", "patron_decides", "militia_score", "intervene",
     "attention_after", "drift_independence", "cooldown_after", "contest_probability", "leader_contests",
     "cell_grievance",
     "expected_cost", "restraint", "relayed_restraint", "activation_formula", "within_cohesion",
@@ -190,6 +190,15 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
     att_us = np.empty(M, dtype=np.bool_)
     retaliated = np.empty(M, dtype=np.bool_)
     key = rep_key[r, 0, 0]
+    # what does not change from day to day, computed once: the daily decay of each half-life, and the two
+    # functions of a militia's count of active cells (its share is count / n: at most n + 1 values), by count
+    decay_grievance = rules.decay(pt.grievance_half_life)
+    decay_discipline = rules.decay(pt.discipline_half_life)
+    decay_pressure = rules.decay(pt.pressure_half_life)
+    decay_rivalry = rules.decay(pt.rivalry_half_life)
+    cost_by_count = np.full(n + 1, np.nan)  # rules.expected_cost: capacity changes only on event days
+    hazard_by_count = np.full(n + 1, np.nan)  # rules.daily_hazard of the attacks on the state
+    prev_count = np.full(M, -1)  # yesterday's count (-1: before this stretch, read the share itself)
     for t in range(t0, t1):
         # 2. patron
         for j in range(M):
@@ -233,7 +242,13 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
         k_cell = kr.finalise(key ^ offs[t, CELL_ACTIVE])
         n_active = 0
         for j in range(M):
-            cost = rules.expected_cost(pt.arrest_k, s.capacity[r, 0, 0], s.share[r, j, 0], n)
+            pc = prev_count[j]
+            if pc < 0:
+                cost = rules.expected_cost(pt.arrest_k, s.capacity[r, 0, 0], s.share[r, j, 0], n)
+            else:
+                if cost_by_count[pc] != cost_by_count[pc]:
+                    cost_by_count[pc] = rules.expected_cost(pt.arrest_k, s.capacity[r, 0, 0], pc / n, n)
+                cost = cost_by_count[pc]
             restraint = rules.relayed_restraint(
                 s.restraint[r, j, 0], rules.restraint(contests[j], dis[j], pt.contest_boost), dis[j]
             )
@@ -248,6 +263,7 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
                 s.active[r, j, c] = act
                 count += act
             share[j] = count / n
+            prev_count[j] = count
             n_active += count
 
         # 5. attacks on the state and on US assets, US retaliation
@@ -258,7 +274,10 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
         n_att_us = 0
         for j in range(M):
             h[j] = s.hostility_us[r, j, 0]
-            att_state[j] = _unit(k_state, leader_mult[j]) < rules.daily_hazard(pt.attack_rate_state, share[j])
+            c = prev_count[j]  # today's count
+            if hazard_by_count[c] != hazard_by_count[c]:
+                hazard_by_count[c] = rules.daily_hazard(pt.attack_rate_state, share[j])
+            att_state[j] = _unit(k_state, leader_mult[j]) < hazard_by_count[c]
             exposure = rules.us_exposure(share[j], h[j], pt.front_activity, s.truce[r, 0, 0], pt.truce_compliance)
             att_us[j] = _unit(k_us, leader_mult[j]) < rules.daily_hazard(pt.attack_rate_us, exposure)
             n_att_us += att_us[j]
@@ -314,14 +333,14 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
 
         # 8. slow drift
         for j in range(M):
-            s.grievance[r, j, 0] = rules.relax(g[j], mil[mr, GRIEVANCE, j], pt.grievance_half_life)
-            s.discipline[r, j, 0] = rules.relax(dis[j], mil[mr, DISCIPLINE, j], pt.discipline_half_life)
-            s.hostility_us[r, j, 0] = rules.relax(h[j], mil[mr, HOSTILITY, j], pt.grievance_half_life)
-            s.pressure[r, j, 0] = rules.relax(prs[j], 0.0, pt.pressure_half_life)
+            s.grievance[r, j, 0] = rules.relax_by(g[j], mil[mr, GRIEVANCE, j], decay_grievance)
+            s.discipline[r, j, 0] = rules.relax_by(dis[j], mil[mr, DISCIPLINE, j], decay_discipline)
+            s.hostility_us[r, j, 0] = rules.relax_by(h[j], mil[mr, HOSTILITY, j], decay_grievance)
+            s.pressure[r, j, 0] = rules.relax_by(prs[j], 0.0, decay_pressure)
             s.independence[r, j, 0] = rules.drift_independence(s.independence[r, j, 0], pt.independence_drift)
             s.order_days[r, j, 0] = max(s.order_days[r, j, 0] - 1, 0)
-        s.sadr_grievance[r, 0, 0] = rules.relax(gs, pt.sadr_grievance_base, pt.grievance_half_life)
-        s.rivalry[r, 0, 0] = rules.relax(rivalry, pt.rivalry_base, pt.rivalry_half_life)
+        s.sadr_grievance[r, 0, 0] = rules.relax_by(gs, pt.sadr_grievance_base, decay_grievance)
+        s.rivalry[r, 0, 0] = rules.relax_by(rivalry, pt.rivalry_base, decay_rivalry)
         s.sadr_order_days[r, 0, 0] = max(s.sadr_order_days[r, 0, 0] - 1, 0)
 
         # bookkeeping for the record and for tomorrow

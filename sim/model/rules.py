@@ -39,8 +39,18 @@ def clip01(x):
 
 def relax(x, base, half_life):
     """One day of exponential return of ``x`` to ``base`` with the given half-life in days."""
+    return relax_by(x, base, decay(half_life))
+
+
+def decay(half_life):
+    """The share of a deviation left after one day, for a half-life in days (the compiled engine computes it
+    once per run and calls relax_by each day)."""
     # exp2, not Python's **: a ufunc gives the same bits for scalars and arrays (pow does not).
-    return base + (x - base) * exp2(-1.0 / half_life)
+    return exp2(-1.0 / half_life)
+
+
+def relax_by(x, base, factor):
+    return base + (x - base) * factor
 
 
 def us_exposure(share, hostility, front, truce, compliance):
