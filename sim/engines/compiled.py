@@ -101,7 +101,7 @@ SCALAR_RULES = (
     "relax", "decay", "relax_by", "us_exposure", "daily_hazard", "leverage", "patron_decides", "militia_score", "intervene",
     "attention_after", "drift_independence", "cooldown_after", "contest_probability", "leader_contests",
     "cell_grievance",
-    "expected_cost", "restraint", "relayed_restraint", "activation_formula", "within_cohesion",
+    "expected_cost", "restraint", "relayed_restraint", "activation_formula", "activation_net", "within_cohesion",
     "after_retaliation", "after_attacks", "boycott_probability", "return_probability", "participation_after",
     "commitment_after", "sadr_threat", "mobilisation_target", "mobilisation_after", "stood_down",
     "sadr_restrains", "clash_hazard", "after_clash", "tension",
@@ -198,7 +198,9 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
     decay_rivalry = rules.decay(pt.rivalry_half_life)
     cost_by_count = np.full(n + 1, np.nan)  # rules.expected_cost: capacity changes only on event days
     hazard_by_count = np.full(n + 1, np.nan)  # rules.daily_hazard of the attacks on the state
-    prev_count = np.full(M, -1)  # yesterday's count (-1: before this stretch, read the share itself)
+    prev_count = np.full(M, -1)
+    u_cell = np.empty(n)
+    x_cell = np.empty(n)  # yesterday's count (-1: before this stretch, read the share itself)
     for t in range(t0, t1):
         # 2. patron
         for j in range(M):
@@ -253,13 +255,17 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
                 s.restraint[r, j, 0], rules.restraint(contests[j], dis[j], pt.contest_boost), dis[j]
             )
             s.restraint[r, j, 0] = restraint
+            # rules.activation_probability per cell, in two passes: the draws and the logistic's arguments
+            # (a loop the compiler vectorises), then the logistic itself (libm's exp, one at a time)
+            bias = restraint + pt.cell_threshold
+            for c in range(n):
+                u_cell[c] = _unit(k_cell, cell_mult[j, c])
+                x_cell[c] = rules.activation_net(
+                    rules.cell_grievance(g[j], s.offset[r, j, c]), s.risk[r, j, c] * cost, bias, pt.cell_tau
+                )
             count = 0
             for c in range(n):
-                p_active = rules.activation_probability(
-                    rules.cell_grievance(g[j], s.offset[r, j, c]), s.risk[r, j, c], cost, restraint,
-                    pt.cell_threshold, pt.cell_tau,
-                )  # fmt: skip
-                act = _unit(k_cell, cell_mult[j, c]) < p_active
+                act = u_cell[c] < rules.sigmoid(x_cell[c])
                 s.active[r, j, c] = act
                 count += act
             share[j] = count / n

@@ -182,8 +182,13 @@ def activation_probability(g_cell, risk, cost, restraint_, threshold, tau):
 
 def activation_formula(g_cell, risk_cost, bias, tau):
     """activation_probability for scalars, with risk x cost and restraint + threshold already formed (the
-    compiled engine calls this per cell; the array path above does the same operations in place)."""
-    return sigmoid((g_cell - risk_cost - bias) / tau)
+    array path above does the same operations in place)."""
+    return sigmoid(activation_net(g_cell, risk_cost, bias, tau))
+
+
+def activation_net(g_cell, risk_cost, bias, tau):
+    """The logistic's argument in the activation rule (the compiled engine calls it per cell)."""
+    return (g_cell - risk_cost - bias) / tau
 
 
 def active_share(active, axis: int = -1):
