@@ -178,6 +178,29 @@ def test_target_mask_row_equals_the_rule():
         assert np.array_equal(got, want), k
 
 
+def test_the_idle_bound_never_decides_against_the_logistic():
+    """above_logistic says "stays idle" only where u >= the sigmoid as computed: on and just around the boundary
+    (the next floats, relative steps of 1e-12 and more), and for random draws, over a wide range of arguments."""
+    import numba
+
+    @numba.njit
+    def idle(u, x):
+        out = np.empty(x.size, dtype=np.bool_)
+        for i in range(x.size):
+            out[i] = compiled.above_logistic(u[i], x[i])
+        return out
+
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.normal(-10, 10, 200_000), rng.uniform(-60, 0, 100_000), -rng.uniform(0, 1e-6, 10_000),
+                        [-0.0, 0.0, -1e-300, -708.0, -709.8, -745.0, -800.0, -1e10, np.nan]])  # fmt: skip
+    p = rules.sigmoid(x)
+    for u in (p, np.nextafter(p, 1), np.nextafter(np.nextafter(p, 1), 1), np.nextafter(p, 0), p * (1 + 1e-12),
+              p * (1 + 3e-12), p * (1 + 1e-9), p * 1.01, rng.random(x.size), np.zeros_like(x)):  # fmt: skip
+        said = idle(u, x)
+        assert not np.any(said & (u < p))
+    assert idle(rng.random(x.size), x).mean() > 0.5  # and it decides often
+
+
 def test_a_patched_rule_is_refused(monkeypatch):
     """The mutation suite patches rules; compiled code cannot see that, so it refuses instead of ignoring it."""
     monkeypatch.setattr(rules, "relax", lambda x, base, half_life: x)

@@ -98,13 +98,12 @@ def _activation_probability(g_cell, risk, cost, restraint_, threshold, tau):
 
 # Every other rule is compiled as written (register_jitable keeps the Python function as it is).
 SCALAR_RULES = (
-    "relax", "decay", "relax_by", "us_exposure", "daily_hazard", "leverage", "patron_decides", "militia_score", "intervene",
-    "attention_after", "drift_independence", "cooldown_after", "contest_probability", "leader_contests",
-    "cell_grievance",
-    "expected_cost", "restraint", "relayed_restraint", "activation_formula", "activation_net", "within_cohesion",
-    "after_retaliation", "after_attacks", "boycott_probability", "return_probability", "participation_after",
-    "commitment_after", "sadr_threat", "mobilisation_target", "mobilisation_after", "stood_down",
-    "sadr_restrains", "clash_hazard", "after_clash", "tension",
+    "relax", "decay", "relax_by", "us_exposure", "daily_hazard", "leverage", "patron_decides", "militia_score",
+    "intervene", "attention_after", "drift_independence", "cooldown_after", "contest_probability",
+    "leader_contests", "cell_grievance", "expected_cost", "restraint", "relayed_restraint", "activation_formula",
+    "activation_net", "within_cohesion", "after_retaliation", "after_attacks", "boycott_probability",
+    "return_probability", "participation_after", "commitment_after", "sadr_threat", "mobilisation_target",
+    "mobilisation_after", "stood_down", "sadr_restrains", "clash_hazard", "after_clash", "tension",
 )  # fmt: skip
 for _name in SCALAR_RULES:
     register_jitable(**JIT_OPTIONS)(getattr(rules, _name))
@@ -154,6 +153,21 @@ def _unit(key, agent_mult):
     return np.float64(kr.finalise(key + agent_mult) >> _S11) * _TO_UNIT
 
 
+@numba.njit(inline="always", **JIT_OPTIONS)
+def above_logistic(u, x):
+    """True only where ``u >= rules.sigmoid(x)`` for sure, decided without the exp (False: not decided here).
+
+    For x < 0, with y = -x: e^y >= 1 + y + y^2/2 + y^3/6 + y^4/24 (every term is positive), so
+    sigmoid(x) = 1 / (1 + e^y) <= 1 / b with b = 2 + y + y^2/2 + y^3/6 + y^4/24. The sigmoid as computed
+    (libm's exp, an add and a division) is within about 4 ulps (5e-16) of the exact one, relatively, and b
+    and u x b as computed within about 12 ulps; so u x b >= 1 + 1e-12 means u > the computed sigmoid, and the
+    cell does not act, exactly as if the sigmoid had been computed. (u = 0 with b = inf gives NaN: not
+    decided.) Most cells are far from acting, so most skip the exp; branch-free, so the loop vectorises."""
+    y = -x
+    b = 2.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0))))
+    return (y > 0.0) & (u * b >= 1.0 + 1e-12)
+
+
 @numba.njit(**JIT_OPTIONS)
 def target_mask_row(score, k, out):
     """rules.target_mask along one row: rank by score, highest first, ties to the lower index."""
@@ -200,7 +214,8 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
     hazard_by_count = np.full(n + 1, np.nan)  # rules.daily_hazard of the attacks on the state
     prev_count = np.full(M, -1)
     u_cell = np.empty(n)
-    x_cell = np.empty(n)  # yesterday's count (-1: before this stretch, read the share itself)
+    x_cell = np.empty(n)
+    idle = np.empty(n, dtype=np.bool_)  # yesterday's count (-1: before this stretch, read the share itself)
     for t in range(t0, t1):
         # 2. patron
         for j in range(M):
@@ -255,17 +270,20 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
                 s.restraint[r, j, 0], rules.restraint(contests[j], dis[j], pt.contest_boost), dis[j]
             )
             s.restraint[r, j, 0] = restraint
-            # rules.activation_probability per cell, in two passes: the draws and the logistic's arguments
-            # (a loop the compiler vectorises), then the logistic itself (libm's exp, one at a time)
+            # rules.activation_probability per cell, in passes: the draws and the logistic's arguments, then
+            # the cells a bound shows to stay idle (both loops the compiler vectorises), then the logistic
+            # itself for the others (libm's exp, one at a time)
             bias = restraint + pt.cell_threshold
             for c in range(n):
                 u_cell[c] = _unit(k_cell, cell_mult[j, c])
                 x_cell[c] = rules.activation_net(
                     rules.cell_grievance(g[j], s.offset[r, j, c]), s.risk[r, j, c] * cost, bias, pt.cell_tau
                 )
+            for c in range(n):
+                idle[c] = above_logistic(u_cell[c], x_cell[c])
             count = 0
             for c in range(n):
-                act = u_cell[c] < rules.sigmoid(x_cell[c])
+                act = False if idle[c] else u_cell[c] < rules.sigmoid(x_cell[c])
                 s.active[r, j, c] = act
                 count += act
             share[j] = count / n
