@@ -36,11 +36,15 @@ R, workers, engine = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 sc = load_scenario("seed_timeline")
 # warm up (the compiled engine loads its machine code from numba's cache here; compile time is measured apart)
 simulate(sc, make_params(), MILITIAS, seed=1, replicates=2, progress=False, workers=workers, engine=engine)
-t = time.perf_counter()
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+t, c = time.perf_counter(), cpu()
 runs, daily = simulate(sc, make_params(), MILITIAS, seed=20211107, replicates=R, daily_replicates=1000,
                        progress=False, workers=workers, engine=engine)
 sec = time.perf_counter() - t
-print(json.dumps({"seconds": sec, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": sec, "cpu_seconds": cpu() - c,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "p": float(runs["escalated"].mean()), "n": len(runs)}))
 """
 
@@ -159,6 +163,7 @@ def main() -> None:
     import scipy
 
     cores = os.cpu_count() or 1
+    load_before = os.getloadavg()[0]
     bw = copy_bandwidth()
     comp = compile_time()
     mesa_sec, agents, days = mesa_rate(args.mesa_replicates)
@@ -177,23 +182,25 @@ def main() -> None:
             f"{mesa_sec:.2f} s / replicate",
             f"{mesa_steps:,.0f}",
             "1x",
+            "",
         )
     )
     rate = {}
     for label, r in (("vector engine, 1 thread", one), (f"vector engine, {cores} threads", par),
                      ("compiled engine, 1 thread", c_one), (f"compiled engine, {cores} threads", c_par)):  # fmt: skip
         steps = rate[label] = agents * days * r["n"] / r["seconds"]
-        rows.append(
-            (label, f"{r['n']:,} replicates", f"{r['seconds']:.1f} s", f"{steps:,.0f}", f"{steps / mesa_steps:,.0f}x")
-        )
+        per_cpu = agents * days * r["n"] / r["cpu_seconds"]
+        rows.append((label, f"{r['n']:,} replicates", f"{r['seconds']:.1f} s", f"{steps:,.0f}",
+                     f"{steps / mesa_steps:,.0f}x", f"{per_cpu:,.0f}"))  # fmt: skip
     speed_one = rate["compiled engine, 1 thread"] / rate["vector engine, 1 thread"]
     speed_par = rate[f"compiled engine, {cores} threads"] / rate[f"vector engine, {cores} threads"]
     eff = COMPULSORY_BYTES_PER_CELL_DAY * cells * days * par["n"] / par["seconds"] / 1e9
     lo, hi = _wilson(par["p"], par["n"])
+    load_after = os.getloadavg()[0]
     text = "\n".join(
         [
-            "| engine | work | time | agent-steps per second | ratio to Mesa |",
-            "|---|---|---|---|---|",
+            "| engine | work | time | agent-steps per second | ratio to Mesa | agent-steps per CPU-second |",
+            "|---|---|---|---|---|---|",
             *[f"| {' | '.join(r)} |" for r in rows],
             "",
             f"- {args.replicates:,} replicates of seed_timeline ({days} days, {agents} agents each): "
@@ -208,6 +215,9 @@ def main() -> None:
             f"{comp['import']:.1f} s). "
             "numba caches the machine code beside the source (`cache=True`), so later processes load it in well "
             "under a second; editing `sim/model/rules.py`, `sim/model/keyed_random.py` or the engine compiles afresh.",
+            f"- Load average (1 min) when the run began and ended: {load_before:.1f} and {load_after:.1f} on {cores} "
+            "cores: above the core count, other work shared the cores and wall-clock rates fall (2 threads can be no "
+            "faster than one); the last column (agent-steps per CPU-second, all threads' CPU time) is less affected.",
             f"- Escalation probability from that run: {par['p']:.4f} (Wilson 95% [{lo:.4f}, {hi:.4f}]).",
             f"- Memory-bandwidth reference (numpy copy of 512 MiB, read + write): {bw:.1f} GB/s.",
             f"- Compulsory traffic of the vector core ({COMPULSORY_BYTES_PER_CELL_DAY} B per cell-day: offset and "
