@@ -51,16 +51,21 @@ def cell_uid(j, k):
     return CELL_UID_BASE + np.asarray(j, dtype=np.uint64) * CELL_UID_STRIDE + np.asarray(k, dtype=np.uint64)
 
 
+def finalise(x):
+    """SplitMix64's finaliser on uint64 values (arrays, numpy scalars, or the compiled engine's scalars)."""
+    x = x ^ (x >> _S30)
+    x = x * _M1
+    x = x ^ (x >> _S27)
+    x = x * _M2
+    return x ^ (x >> _S31)
+
+
 def mix64(x: np.ndarray, inplace: bool = False) -> np.ndarray:
     """SplitMix64's finaliser: a bijective avalanche hash of uint64 values (wraps on purpose).
     ``inplace=True`` overwrites an array ``x`` (same bits, no temporaries: the vector core's hot path)."""
     with np.errstate(over="ignore"):
         if not (inplace and isinstance(x, np.ndarray) and x.ndim):
-            x = x ^ (x >> _S30)
-            x = x * _M1
-            x = x ^ (x >> _S27)
-            x = x * _M2
-            return x ^ (x >> _S31)
+            return finalise(x)
         t = np.empty_like(x)
         for shift, mult in ((_S30, _M1), (_S27, _M2), (_S31, None)):
             np.right_shift(x, shift, out=t)
@@ -79,9 +84,13 @@ def replicate_key(seed, replicate) -> np.ndarray:
 
 def step_key(rep_key: np.ndarray, day: int, purpose: int) -> np.ndarray:
     """Key of (seed, replicate, day, purpose); cheap: shaped like ``rep_key``."""
+    return mix64(rep_key ^ step_offset(day, purpose))
+
+
+def step_offset(day: int, purpose: int) -> np.uint64:
+    """What (day, purpose) adds to a replicate's key before mixing (the compiled engine tabulates it)."""
     with np.errstate(over="ignore"):
-        d = np.uint64((int(day) + 2) % 2**64) * _DAY
-        return mix64(rep_key ^ (d + np.uint64(int(purpose)) * _PURPOSE))
+        return np.uint64((int(day) + 2) % 2**64) * _DAY + np.uint64(int(purpose)) * _PURPOSE
 
 
 def uniform_from_key(key: np.ndarray, agent) -> np.ndarray:

@@ -4,9 +4,28 @@ Inputs broadcast: Mesa agents pass their own scalars, the vector core (replicate
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 from scipy.special import expit
 
 # ----------------------------------------------------------------------------- helpers
+# The compiled engine (sim/engines/compiled.py) compiles these same functions with numba for scalars; it
+# supplies scalar versions of the helpers below (same bits): sigmoid, clip01, where, expm1 and exp2.
+
+
+def where(cond, a, b):
+    """np.where; a helper so that the compiled engine can give scalars a scalar (numba's np.where makes a 0-d array)."""
+    return np.where(cond, a, b)
+
+
+def expm1(x):
+    """exp(x) - 1 from scipy's cephes: one C function on every CPU, which the compiled engine calls too.
+    numpy's own np.expm1 picks a SIMD version by CPU (AVX-512 or not), so its last bit differs between machines."""
+    return special.expm1(x)
+
+
+def exp2(x):
+    """2**x from scipy's cephes, for the same reason as expm1 (numpy's np.exp2 is CPU-dispatched too)."""
+    return special.exp2(x)
 
 
 def sigmoid(x, out=None):
@@ -20,8 +39,18 @@ def clip01(x):
 
 def relax(x, base, half_life):
     """One day of exponential return of ``x`` to ``base`` with the given half-life in days."""
-    # np.exp2, not Python's **: a ufunc gives the same bits for scalars and arrays (pow does not).
-    return base + (x - base) * np.exp2(-1.0 / half_life)
+    return relax_by(x, base, decay(half_life))
+
+
+def decay(half_life):
+    """The share of a deviation left after one day, for a half-life in days (the compiled engine computes it
+    once per run and calls relax_by each day)."""
+    # exp2, not Python's **: a ufunc gives the same bits for scalars and arrays (pow does not).
+    return exp2(-1.0 / half_life)
+
+
+def relax_by(x, base, factor):
+    return base + (x - base) * factor
 
 
 def us_exposure(share, hostility, front, truce, compliance):
@@ -33,7 +62,7 @@ def us_exposure(share, hostility, front, truce, compliance):
 
 def daily_hazard(rate, exposure):
     """Probability of at least one event today from a Poisson rate times exposure."""
-    return -np.expm1(-rate * exposure)
+    return -expm1(-rate * exposure)
 
 
 # ----------------------------------------------------------------------------- patron (step 2)
@@ -72,9 +101,9 @@ def militia_score(active_share, grievance):
 
 def intervene(grievance, discipline, pressure, lam, targeted, grievance_effect, discipline_effect):
     """Effect of an intervention on targeted militias: grievance down, discipline up, pressure reset."""
-    g = np.where(targeted, clip01(grievance - lam * grievance_effect), grievance)
-    d = np.where(targeted, clip01(discipline + lam * discipline_effect), discipline)
-    p = np.where(targeted, 1.0, pressure)
+    g = where(targeted, clip01(grievance - lam * grievance_effect), grievance)
+    d = where(targeted, clip01(discipline + lam * discipline_effect), discipline)
+    p = where(targeted, 1.0, pressure)
     return g, d, p
 
 
@@ -90,7 +119,7 @@ def drift_independence(independence_, rate):
 
 
 def cooldown_after(cooldown, intervened, cooldown_days):
-    return np.where(intervened, cooldown_days, np.maximum(cooldown - 1, 0))
+    return where(intervened, cooldown_days, np.maximum(cooldown - 1, 0))
 
 
 # ----------------------------------------------------------------------------- leaders (step 3)
@@ -123,12 +152,12 @@ def expected_cost(k, capacity, active_share_prev, n_cells):
     C = capacity x n cells' worth of state forces, A = 1 + the n x yesterday's-share active cells
     (the cell itself included), so C / A = capacity / (1 / n + share). Safety in numbers: the more
     acted yesterday, the lower today's cost (P is about 0.9 where forces equal actives, at k = 2.3)."""
-    return -np.expm1(-k * capacity / (1.0 / n_cells + active_share_prev))
+    return -expm1(-k * capacity / (1.0 / n_cells + active_share_prev))
 
 
 def restraint(contests, discipline, contest_boost):
     """What the leader adds to a cell's threshold: discipline if restraining, -boost if contesting."""
-    return np.where(contests, -contest_boost, discipline)
+    return where(contests, -contest_boost, discipline)
 
 
 def relayed_restraint(felt, target, discipline):
@@ -148,7 +177,18 @@ def activation_probability(g_cell, risk, cost, restraint_, threshold, tau):
         np.subtract(x, bias, out=x)
         np.divide(x, tau, out=x)
         return sigmoid(x, out=x)
-    return sigmoid((g_cell - x - bias) / tau)
+    return activation_formula(g_cell, x, bias, tau)
+
+
+def activation_formula(g_cell, risk_cost, bias, tau):
+    """activation_probability for scalars, with risk x cost and restraint + threshold already formed (the
+    array path above does the same operations in place)."""
+    return sigmoid(activation_net(g_cell, risk_cost, bias, tau))
+
+
+def activation_net(g_cell, risk_cost, bias, tau):
+    """The logistic's argument in the activation rule (the compiled engine calls it per cell)."""
+    return (g_cell - risk_cost - bias) / tau
 
 
 def active_share(active, axis: int = -1):
@@ -165,15 +205,15 @@ def camp_violence(active):
 
 def within_cohesion(contests, share):
     """Share of a militia's cells that follow its leader's stance today."""
-    return np.where(contests, share, 1.0 - share)
+    return where(contests, share, 1.0 - share)
 
 
 # ----------------------------------------------------------------------------- outcomes (step 5)
 
 
 def after_retaliation(grievance, hostility, retaliated, grievance_effect, hostility_effect):
-    g = np.where(retaliated, clip01(grievance + grievance_effect), grievance)
-    h = np.where(retaliated, clip01(hostility + hostility_effect), hostility)
+    g = where(retaliated, clip01(grievance + grievance_effect), grievance)
+    h = where(retaliated, clip01(hostility + hostility_effect), hostility)
     return g, h
 
 
@@ -201,14 +241,14 @@ def participation_after(participating, u_walk, u_return, grievance, commitment, 
     (u < sigmoid((g - c) / tau) is g > c + tau logit(u): a threshold drawn once per run)."""
     walks_out = u_walk < boycott_probability(grievance - stake, boycott_threshold, tau)
     returns = u_return < return_probability(grievance + commitment, return_threshold, tau)
-    return np.where(participating, ~walks_out, returns)
+    return where(participating, ~walks_out, returns)
 
 
 def commitment_after(participating_before, participating_after, commitment, boycott_commitment):
     """A walk-out commits the bloc publicly (the commitment is set); a return ends the commitment."""
     walked_out = participating_before & ~participating_after
     returned = ~participating_before & participating_after
-    return np.where(walked_out, boycott_commitment, np.where(returned, 0.0, commitment))
+    return where(walked_out, boycott_commitment, where(returned, 0.0, commitment))
 
 
 def refusing_share(contests, axis: int = 1):
@@ -236,7 +276,7 @@ def mobilisation_target(threat, threshold, tau):
 def mobilisation_after(mobilisation, target, rate, order_days=0):
     """The armed wing's mobilisation moves towards its target at a daily rate; while the
     leader's stand-down order holds, the target is zero."""
-    target = np.where(order_days > 0, 0.0, target)
+    target = where(order_days > 0, 0.0, target)
     return mobilisation + rate * (target - mobilisation)
 
 
@@ -283,7 +323,7 @@ def clashes_within(ago, window, needed, axis: int = -1):
 
 def after_clash(x, clash, rise):
     """A clash feeds the spiral (¶7, ¶12; Richardson): grievance or rivalry rises on a clash day."""
-    return np.where(clash, clip01(x + rise), x)
+    return where(clash, clip01(x + rise), x)
 
 
 def tension(violence, mobilisation, rivalry, w_violence, w_mobilisation, w_rivalry):

@@ -37,7 +37,7 @@ MilitiasSchema = dataclasses.make_dataclass(
     "MilitiasSchema", [(m.key, (cls := _militia_schema(m)), field(default_factory=cls)) for m in MILITIAS]
 )
 
-ENGINES = ("vector", "mesa")
+ENGINES = ("vector", "compiled", "mesa")
 CONFIG_DIR = paths.CONFIG_DIR
 CONFIG_GROUPS = ("scenario", "counterfactual", "experiment", "launcher")
 # Run settings: allowed ranges. A horizon beyond max_days (3 years by default) must be asked for explicitly.

@@ -131,14 +131,14 @@ def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quie
     t0 = time.perf_counter()
     runs = uncertainty.run_sets(scenario, sets, int(cfg.seed), int(cfg.replicates),
                                 memory_budget_mb=float(cfg.memory_budget_mb), workers=cfg.workers,
-                                progress=cfg.progress)  # fmt: skip
+                                progress=cfg.progress, engine=str(cfg.engine))  # fmt: skip
     return write_uncertainty(cfg, scenario, sets, runs, out_dir, quiet, label, time.perf_counter() - t0)
 
 
 def uncertainty_sets(cfg: DictConfig) -> uncertainty.ParameterSets:
     """The parameter sets of a run under uncertainty (all of them, whichever block a job runs)."""
-    if str(cfg.engine) != "vector":
-        raise ParameterError("params_from needs engine=vector (thousands of runs)")
+    if str(cfg.engine) not in ("vector", "compiled"):
+        raise ParameterError("params_from needs engine=vector or engine=compiled (thousands of runs)")
     base = OmegaConf.to_container(cfg.params, resolve=True)
     base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
     return uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
@@ -149,7 +149,8 @@ def write_uncertainty(cfg: DictConfig, scenario: Scenario, sets: uncertainty.Par
     """The tables, summary and figure of a run under uncertainty from its runs (one per set and replicate)."""
     table = uncertainty.set_table(runs, sets)
     spread = uncertainty.summary(table)
-    meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": "vector", "replicates": int(cfg.replicates),
+    meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": str(cfg.engine),
+            "replicates": int(cfg.replicates),
             "params_from": str(cfg.params_from), "parameter_sets": len(table), "code_version": code_version(),
             "environment": provenance.environment(cfg.workers),
             "counterfactual": label.counterfactual, "overrides": list(label.overrides), "run_name": label.name,
@@ -248,6 +249,7 @@ def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: li
     res = run_job_points(
         points, root, overrides, memory_budget_mb=float(cfg.memory_budget_mb), chunk_size=cfg.chunk_size,
         progress=cfg.progress, workers=cfg.workers, allow_mixed_versions=bool(cfg.allow_mixed_versions),
+        engine=str(cfg.engine),
     )  # fmt: skip
     res["seconds"] = time.perf_counter() - t0
     if not quiet:

@@ -37,7 +37,7 @@ def run_block(cfg: DictConfig, scenario: Scenario, root: Path, quiet: bool = Fal
     t0 = time.perf_counter()
     runs = uncertainty.run_sets(scenario, part, int(cfg.seed), int(cfg.replicates),
                                 memory_budget_mb=float(cfg.memory_budget_mb), workers=cfg.workers,
-                                progress=cfg.progress)  # fmt: skip
+                                progress=cfg.progress, engine=str(cfg.engine))  # fmt: skip
     runs["set"] += rows.start  # the sets' numbers in the whole run: common random numbers need no other change
     record = {"set_blocks": blocks, "sets": len(sets.params), "params_from": str(cfg.params_from),
               "replicates": int(cfg.replicates), "seed": int(cfg.seed)}  # fmt: skip

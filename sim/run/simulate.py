@@ -1,5 +1,6 @@
-"""Running many replicates with either engine and turning the results into tidy tables.
-The vector engine is split into memory-bounded chunks; the Mesa engine runs one model per replicate."""
+"""Running many replicates with any engine and turning the results into tidy tables.
+The vector and compiled engines split the work into memory-bounded chunks; the Mesa engine runs one model per
+replicate."""
 
 from __future__ import annotations
 
@@ -20,12 +21,29 @@ from sim.model.params import PARAMS, Militia
 from sim.model.scenario import Scenario
 from sim.run.progress import progress_bar  # also imported from here by the sweeps and calibration
 
-ENGINES = ("vector", "mesa")
+ENGINES = ("vector", "compiled", "mesa")
+BATCH_ENGINES = ("vector", "compiled")  # the engines that run many rows at once (run_batch)
 BYTES_PER_CELL_DAY = 8 * 12  # float64 temporaries per cell in one day's step (measured, rounded up)
 # Chunks of about 2000 replicates keep a day's cell arrays near the CPU caches: measured on
 # seed_timeline, 20,000 replicates on one thread took 12.0 s in chunks of 4096, 12.8 s in 1024,
 # 15.2 s in one chunk and 18.8 s in chunks of 256 (python experiments/bench/bench.py for the rest).
 CACHE_FRIENDLY_CHUNK = 2048
+
+
+def batch_runner(engine: str):
+    """The run_batch of a batch engine: ``vector`` (numpy) or ``compiled`` (numba; imported only when asked for)."""
+    if engine == "compiled":
+        from sim.engines import compiled
+
+        return compiled.run_batch
+    if engine == "vector":
+        return run_batch
+    raise ValueError(f"engine={engine!r} does not run batches; allowed: {', '.join(BATCH_ENGINES)}")
+
+
+# The compiled engine keeps no per-cell temporaries (a replicate's state is a few kB); its chunks are as large as
+# the memory budget allows, up to this many replicates (fewer kernel calls; progress still moves).
+COMPILED_CHUNK = 8192
 
 
 def chunk_size_for(params: Any, n_militias: int, budget_mb: float) -> int:
@@ -97,6 +115,28 @@ def iter_chunks(
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
     keep = min(daily_replicates, replicates)
+    if engine == "compiled":
+        threads = max(1, workers or len(os.sched_getaffinity(0)))
+        batch = batch_runner("compiled")
+        per_rep = _compiled_bytes(len(militias), scenario.days)
+        size = chunk_size or max(1, min(COMPILED_CHUNK, int(memory_budget_mb * 2**20 // per_rep)))
+        # chunks end where the kept daily series end, so that no chunk holds daily series it does not keep
+        starts = sorted({*range(0, keep, size), *range(keep, replicates, size)})
+        ends = [*starts[1:], replicates]
+
+        def one_compiled(bounds: tuple[int, int]):
+            reps = np.arange(*bounds)
+            return reps, batch(scenario, [params], [militias], seed, reps, keep_daily=bounds[0] < keep,
+                               daily_columns=daily_columns, threads=threads)  # fmt: skip
+
+        # one chunk at a time on all the threads (numba's prange); the next is computed while this one is used
+        with progress_bar(replicates, progress, f"{scenario.name} (compiled)") as bar, thread_pool(1) as ex:
+            for reps, res in _in_order(ex, one_compiled, list(zip(starts, ends, strict=True)), 2):
+                n_keep = max(0, min(keep - int(reps[0]), len(reps)))
+                daily = None if res.daily is None else {k: v[:, :n_keep] for k, v in res.daily.items()}
+                yield Chunk(reps, res.runs, reps[:n_keep], daily)
+                bar.update(len(reps))
+        return
     if engine == "vector":
         workers = max(1, workers or len(os.sched_getaffinity(0)))  # the CPUs we may use (SLURM, taskset)
         # Each worker holds one chunk, so the budget is shared; chunks never change results.
@@ -205,6 +245,11 @@ def _daily_frame(parts: list[dict[str, np.ndarray]], scenario: Scenario, militia
     if not frames:
         return pd.DataFrame(columns=["replicate", "day", "date", *DAILY_COLUMNS])
     return pd.concat(frames, ignore_index=True)
+
+
+def _compiled_bytes(n_militias: int, days: int) -> int:
+    """Bytes per replicate of a compiled chunk that keeps daily series: 15 + 4 x militias columns x days, 8 bytes."""
+    return 8 * days * (len(DAILY_COLUMNS) + 4 * n_militias) + 4096
 
 
 def param_columns(params: Any) -> dict[str, Any]:

@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 from hydra.experimental.callback import Callback
 
-from sim.engines.vector import run_batch
 from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
 from sim.run import claims, provenance, signals
-from sim.run.simulate import chunk_size_for, param_columns, progress_bar, thread_pool
+from sim.run.simulate import batch_runner, chunk_size_for, param_columns, progress_bar, thread_pool
 from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
 from sim.run.summary import wilson_interval
 from sim.run.verify import NOT_STARTED, POINT_FILES, check_point, check_rows, digest, sha256
@@ -106,6 +105,7 @@ def run_points(
     progress: bool | None = None,
     workers: int | None = None,
     elsewhere: list[SweepPoint] | None = None,
+    engine: str = "vector",
 ) -> list[SweepPoint]:
     """Run the unfinished ``points`` as vectorised batches and store each one; returns those run.
     A point whose files fail their check is recomputed (and a line says why); a point another live process
@@ -119,7 +119,7 @@ def run_points(
         total = sum(p.replicates for p in todo)
         with progress_bar(total, progress, "sweep points") as bar, signals.between_blocks():
             for group in groups.values():
-                _run_group(group, root, memory_budget_mb, chunk_size, workers, bar, held)
+                _run_group(group, root, memory_budget_mb, chunk_size, workers, bar, held, engine)
     finally:
         for c in held.values():
             c.release()
@@ -169,8 +169,11 @@ def _blocks(group: list[SweepPoint], rows_per_block: int) -> list[list[tuple[int
 
 
 def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: int | None, workers: int, bar,
-               held: Mapping[str, claims.Claim]) -> None:  # fmt: skip
+               held: Mapping[str, claims.Claim], engine: str = "vector") -> None:  # fmt: skip
     scenario = group[0].scenario
+    run_batch = batch_runner(engine)
+    # compiled: one block at a time on all threads (the pool's other threads store finished points meanwhile)
+    threads = {"threads": workers} if engine == "compiled" else {}
     rows_per_block = chunk_size or chunk_size_for(group[0].params, len(group[0].militias), budget / workers)
     runs_parts: list[list[dict]] = [[] for _ in group]
     daily = [{v: np.empty((scenario.days, p.replicates)) for v in DAILY_VARS} for p in group]
@@ -185,7 +188,7 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
             reps.append(np.arange(lo, hi))
         return run_batch(
             scenario, params_rows, militias_rows, np.concatenate(seeds), np.concatenate(reps),
-            keep_daily=True, daily_columns=DAILY_VARS,
+            keep_daily=True, daily_columns=DAILY_VARS, **threads,
         )  # fmt: skip
 
     blocks = _blocks(group, rows_per_block)

@@ -12,11 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engines.vector import run_batch
 from sim.model import priors
 from sim.model.params import PARAM_BY_NAME, Militia, ParameterError, make_militias, make_params
 from sim.model.scenario import Scenario
-from sim.run.simulate import chunk_size_for, param_columns, progress_bar, thread_pool
+from sim.run.simulate import batch_runner, chunk_size_for, param_columns, progress_bar, thread_pool
 
 
 @dataclass(frozen=True)
@@ -131,6 +130,7 @@ def run_sets(
     memory_budget_mb: float = 2048,
     workers: int | None = None,
     progress: bool | None = None,
+    engine: str = "vector",
 ) -> pd.DataFrame:
     """Every set for replicates 0..R-1 (the same seed for all sets: common random numbers across sets),
     whole sets per block, blocks on threads. Returns the runs table with a ``set`` column."""
@@ -142,12 +142,14 @@ def run_sets(
     rows_per_block = chunk_size_for(sets.params[0], len(sets.militias[0]), memory_budget_mb / workers)
     per_block = max(1, rows_per_block // replicates)
     blocks = [range(lo, min(lo + per_block, n)) for lo in range(0, n, per_block)]
+    run_batch = batch_runner(engine)
+    threads = {"threads": workers} if engine == "compiled" else {}  # compiled: a block at a time on all threads
 
     def one(block: range) -> pd.DataFrame:
         params_rows = [sets.params[k] for k in block for _ in range(replicates)]
         militia_rows = [sets.militias[k] for k in block for _ in range(replicates)]
         reps = np.tile(np.arange(replicates), len(block))
-        res = run_batch(scenario, params_rows, militia_rows, seed, reps, keep_daily=False)
+        res = run_batch(scenario, params_rows, militia_rows, seed, reps, keep_daily=False, **threads)
         return pd.DataFrame({"set": np.repeat(np.asarray(block), replicates), "replicate": reps, **res.runs})
 
     parts = []

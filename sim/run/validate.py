@@ -86,7 +86,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
     _check_set_block(cfg)
     if cfg.engine == "mesa" and (cfg.grid or cfg.design or cfg.params_from or multirun or _is_multirun(cfg)):
         raise ParameterError("engine=mesa runs single runs only: sweeps, grids, designs and params_from run on "
-                             "engine=vector (same results, bit for bit)")  # fmt: skip
+                             "engine=vector or engine=compiled (same results, bit for bit)")  # fmt: skip
     return Inputs(params, militias, scenario)
 
 
@@ -202,8 +202,8 @@ def _check_params_from(cfg: DictConfig, base: Mapping[str, Any], militias: Mappi
         raise ParameterError(f"params_from={source!r} must be prior or a Parquet/CSV file of parameter sets")
     if source != "prior":
         uncertainty.parameter_sets(source, int(cfg.draws), int(cfg.seed), base, militias)
-    if cfg.engine != "vector":
-        raise ParameterError("params_from needs engine=vector (thousands of runs)")
+    if cfg.engine not in ("vector", "compiled"):
+        raise ParameterError("params_from needs engine=vector or engine=compiled (thousands of runs)")
 
 
 def _check_set_block(cfg: DictConfig) -> None:
