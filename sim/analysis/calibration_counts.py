@@ -291,7 +291,7 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
     names = list(priors.priors())
     fn = to_values(names)
     meta = {"scenario": SCENARIO, "statistics": [asdict(s) for s in stats], "facts": [t.id for t in targets],
-            "cutoff": settings.cutoff}  # fmt: skip
+            "cutoff": settings.cutoff, "model": model_digest()}  # fmt: skip
     meta = json.loads(json.dumps(meta, default=str))
     t0 = time.perf_counter()
 
@@ -334,6 +334,23 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
         atomic_write_parquet(scores, out / "scores.parquet")
         result["scores"] = scores
     return result
+
+
+def model_digest() -> str:
+    """A digest of what a run's distances depend on (the model's code, the vector engine, the scenarios, the
+    evidence, the record and the targets): a stored generation made before a change is not reused."""
+    import hashlib
+
+    from sim.paths import CONFIG_DIR, SEEDS_DIR
+
+    code = Path(__file__).resolve().parent.parent
+    files = sorted([*(code / "model").glob("*.py"), code / "engines" / "vector.py",
+                    *(CONFIG_DIR / "scenario").glob("*.yaml"), *(CONFIG_DIR / "counterfactual").glob("*.yaml"),
+                    SEEDS_DIR / "evidence.yaml", SEEDS_DIR / "record.yaml", SEEDS_DIR / "targets.yaml"])  # fmt: skip
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _stale(path: Path, meta: Mapping) -> bool:
