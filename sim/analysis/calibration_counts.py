@@ -315,6 +315,7 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
     atomic_write_parquet(post, out / "posterior.parquet", {"settings": asdict(settings)})
     atomic_write_parquet(info, out / "informed.parquet")
     atomic_write_text(out / "diagnostics.json", json.dumps(diag, indent=1, default=str))
+    atomic_write_parquet(pd.DataFrame(res.schedule()), out / "generations.parquet", {"stopped": res.stopped})
     pred_path = out / "predictive.parquet"
     pred_meta = {**meta, "settings": asdict(settings), "scenarios": [list(s) for s in scenarios]}
     if _stale(out / "predictive.json", pred_meta):
@@ -636,7 +637,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(describe(res))
     print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out}/posterior.parquet (parameter sets with weights), "
-          "diagnostics.json (tolerance schedule, acceptance, ESS per generation), informed.parquet, checks.parquet, "
+          "diagnostics.json and generations.parquet (tolerance schedule, acceptance, ESS per generation), "
+          "informed.parquet, checks.parquet, "
           "monthly.parquet, escalation.parquet" + (", scores.parquet" if cutoff else "")
           + f"; generations in {out}/smc")  # fmt: skip
     print(f"use it: python -m sim params_from={out}/posterior.parquet")
