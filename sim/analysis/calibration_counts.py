@@ -293,7 +293,6 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
     meta = {"scenario": SCENARIO, "statistics": [asdict(s) for s in stats], "facts": [t.id for t in targets],
             "cutoff": settings.cutoff, "model": model_digest()}  # fmt: skip
     meta = json.loads(json.dumps(meta, default=str))
-    t0 = time.perf_counter()
 
     def simulate(values: np.ndarray, t: int, idx: np.ndarray) -> np.ndarray:
         runs = simulate_rows(scenario, value_table(names, values), generation_seed(settings.seed, t),
@@ -301,7 +300,7 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
         return runs["distance"].to_numpy().reshape(len(idx), settings.replicates)
 
     res = abc_smc.run(names, fn, simulate, settings.smc(), store=out / "smc", meta=meta, log=log)
-    seconds = time.perf_counter() - t0
+    seconds = sum(g.seconds for g in res.generations)  # as computed, also when reused from disk
     post = abc_smc.posterior_table(res, names, fn)
     post = pd.concat([value_table(names, post[names].to_numpy()), post[["weight"]]], axis=1)
     info = informed(res, names)
