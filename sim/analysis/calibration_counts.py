@@ -277,14 +277,20 @@ class Settings:
                                 min_ess=max(20.0, self.particles / 40))  # fmt: skip
 
 
+def headline_cases() -> tuple[tuple[str, str], ...]:
+    """The seed timeline under every counterfactual (configs/counterfactual/), "none" first: the README's
+    calibrated headline and each counterfactual's calibrated effect."""
+    return tuple(("seed_timeline", cf) for cf in sorted(cal.counterfactuals(), key=lambda c: c != "none"))
+
+
 def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Callable[[str], None] | None = print,
-              scenarios: Sequence[tuple[str, str]] = (("seed_timeline", "none"), ("seed_timeline", "no_patron")),
-              ) -> dict[str, Any]:  # fmt: skip
+              scenarios: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
     """ABC-SMC on the record's counts, each generation stored under out/smc (a rerun resumes); then the
     posterior, its diagnostics, which values the record informs, posterior-predictive checks of every statistic
     and the monthly attacks, P(escalation) of ``scenarios`` (scenario, counterfactual) under prior and posterior,
     and with a cut-off the forecasts and their scores."""
     out = Path(out)
+    scenarios = headline_cases() if scenarios is None else tuple(scenarios)
     cutoff = date.fromisoformat(settings.cutoff) if settings.cutoff else None
     scenario = load_scenario(SCENARIO)
     stats, targets = up_to(statistics(), cutoff), facts(cutoff)
@@ -320,13 +326,16 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
     if _stale(out / "predictive.json", pred_meta):
         runs, esc = predictive(post, settings, stats, targets, scenarios, workers)
         atomic_write_parquet(runs, pred_path)
-        atomic_write_parquet(esc, out / "escalation.parquet")
+        # each set runs every counterfactual with the same keyed random numbers: its differences are paired
+        atomic_write_parquet(cal.effects_across_sets(esc), out / "effects.parquet")
+        atomic_write_parquet(esc.drop(columns="per_set"), out / "escalation.parquet")
         atomic_write_text(out / "predictive.json", json.dumps(pred_meta, indent=1, default=str))
     runs = pd.read_parquet(pred_path)
     checks = predictive_checks(runs, statistics(), scenario)
     atomic_write_parquet(checks, out / "checks.parquet")
     result = {"posterior": post, "diagnostics": diag, "informed": info, "checks": checks,
-              "escalation": pd.read_parquet(out / "escalation.parquet"), "statistics": stats, "facts": targets,
+              "escalation": pd.read_parquet(out / "escalation.parquet"),
+              "effects": pd.read_parquet(out / "effects.parquet"), "statistics": stats, "facts": targets,
               "monthly": monthly_table(runs, scenario)}  # fmt: skip
     atomic_write_parquet(result["monthly"], out / "monthly.parquet")
     if cutoff is not None:
@@ -412,11 +421,17 @@ def predictive(post: pd.DataFrame, settings: Settings, stats: Sequence[Statistic
             sets = uncertainty.sets_from_table(table, {}, {}, which, fixed=over)
             er = cal.simulate_sets(base.without(*drop) if drop else base, sets, settings.seed, r, [],
                                    workers=workers, progress=False)  # fmt: skip
-            per_set = er.groupby("set")["escalated"].mean().to_numpy()
+            g = er.assign(any_clash=er["first_clash_day"] >= 0).groupby("set")
+            per_set = g["escalated"].mean().to_numpy()
             q05, q50, q95 = np.quantile(per_set, (0.05, 0.5, 0.95))
+            ladder = {}
+            for name in ("any_clash", "sustained"):  # the severity ladder's other rungs, pooled and across sets
+                v = g[name].mean().to_numpy()
+                ladder |= {f"p_{name}": float(v.mean()), f"{name}_q05": float(np.quantile(v, 0.05)),
+                           f"{name}_q95": float(np.quantile(v, 0.95))}  # fmt: skip
             esc.append({"scenario": scenario_name, "counterfactual": cf, "distribution": which,
                         "p_escalation": float(er["escalated"].mean()), "median": float(q50), "q05": float(q05),
-                        "q95": float(q95), "sets": n, "replicates": r})  # fmt: skip
+                        "q95": float(q95), "sets": n, "replicates": r, **ladder, "per_set": per_set})  # fmt: skip
     return pd.concat(parts, ignore_index=True), pd.DataFrame(esc)
 
 
