@@ -33,6 +33,7 @@ SCENARIO = "seed_timeline"
 CONDITIONS = ("equals", "at_least", "between")
 DAILY = ("intervened", "participating")
 LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm")
+METHODS = ("rejection", "smc")
 MATERIAL_TV = 0.05  # a posterior that moves at least 5% of its prior's probability mass is "informed"
 
 
@@ -533,8 +534,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     import sys
     import time
 
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--method", choices=METHODS, default="rejection")
+    known, rest = pre.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    if known.method == "smc":  # the record's counts, sequentially (sim/analysis/calibration_counts.py)
+        from sim.analysis import calibration_counts
+
+        return calibration_counts.main(rest)
+    argv = rest
     defaults = Settings()
-    ap = argparse.ArgumentParser(prog="python -m sim.calibrate", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m sim.calibrate", description=__doc__.splitlines()[0],
+                                 epilog="--method smc: ABC-SMC on the record's counts (seeds/record.yaml); "
+                                        "python -m sim.calibrate --method smc --help for its options")  # fmt: skip
+    ap.add_argument("--method", choices=METHODS, default="rejection",
+                    help="rejection (default): the yes/no targets, one generation; smc: the record's counts")
     ap.add_argument(
         "--out", type=Path, default=Path("results/calibration"), help="folder (default results/calibration)"
     )

@@ -18,6 +18,8 @@ SOURCES = {
     "discovery": RESULTS_DIR / "sweeps" / "discovery" / "aggregate",
     "uncertainty": RESULTS_DIR / "runs" / "uncertainty",
     "calibration": RESULTS_DIR / "calibration",
+    "calibration_counts": RESULTS_DIR / "calibration_counts",  # python -m sim.calibrate --method smc
+    "forecast": RESULTS_DIR / "calibration_counts_2021-10-10",  # ... --method smc --cutoff 2021-10-10
     "patron_vs_independence": RESULTS_DIR / "sweeps" / "patron_vs_independence" / "aggregate",
 }
 DIGITS = 4
@@ -80,10 +82,29 @@ def publish() -> list[Path]:
             written.append(_write("calibration_effects", pd.read_parquet(c / "effects.parquet")))
         informed = pd.read_parquet(c / "informed.parquet")
         written.append(_write("calibration_informed", informed))
+    written += _counts(s["calibration_counts"], "calibration_counts")
+    written += _counts(s["forecast"], "forecast")
     if (s["patron_vs_independence"] / "points.parquet").exists():
         pts = pd.read_parquet(s["patron_vs_independence"] / "points.parquet")
         cols = ["param.patron_influence", "param.militia_independence", "p_escalation", "ci_low", "ci_high"]
         written.append(_write("patron_vs_independence", pts[cols].sort_values(cols[:2])))
+    return written
+
+
+def _counts(c: Path, name: str) -> list[Path]:
+    """The calibration on the record's counts (sim/analysis/calibration_counts.py): its generations (tolerance,
+    acceptance, ESS), predictive checks, monthly attacks, P(escalation), informed values and, with a cut-off,
+    the forecasts' scores."""
+    if not (c / "diagnostics.json").exists():
+        return []
+    diag = json.loads((c / "diagnostics.json").read_text())
+    gens = pd.DataFrame(diag["generations"]).assign(
+        pooled=lambda t: t["generation"] >= diag["pooled_from_generation"], posterior_ess=diag["posterior_ess"],
+        smc_seconds=diag["smc_seconds"], stopped=diag["stopped"], cutoff=diag.get("cutoff") or "")
+    written = [_write(f"{name}_generations", gens)]
+    for table in ("checks", "monthly", "escalation", "informed", "scores"):
+        if (c / f"{table}.parquet").exists():
+            written.append(_write(f"{name}_{table}", pd.read_parquet(c / f"{table}.parquet")))
     return written
 
 
