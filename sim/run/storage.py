@@ -72,10 +72,11 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def _arrow(df: pd.DataFrame, metadata: dict[str, Any] | None):
-    """``df`` as an Arrow table, with ``metadata`` (seed, code version, ...) in its schema."""
+    """``df`` (or an Arrow table as it is) as an Arrow table, with ``metadata`` (seed, code version, ...) in its
+    schema."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     if metadata:
         meta = dict(table.schema.metadata or {})
         meta[b"militia_sim"] = json.dumps(metadata, default=str).encode()
