@@ -84,6 +84,8 @@ def test_the_command_runs_resumes_and_gives_the_same_posterior_on_one_or_two_thr
     first = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
     assert "tolerance" in first.stdout and "the record informs" in first.stdout
+    schedule = pd.read_parquet(out / "generations.parquet")
+    assert {"tolerance", "acceptance_rate", "effective_sample_size"} <= set(schedule.columns)
     post = pd.read_parquet(out / "posterior.parquet")
     assert post["weight"].sum() == pytest.approx(1.0) and (post["weight"] > 0).all()
     gens = sorted((out / "smc").glob("generation_*.parquet"))

@@ -76,6 +76,7 @@ class Generation:
     weight: np.ndarray  # (n,) normalised
     distances: np.ndarray  # (n, R)
     sigma: np.ndarray | None = None  # (d,) kernel scale that proposed it (None for generation 0)
+    seconds: float = 0.0  # wall time its simulation took (kept when it is stored and reused)
 
     @property
     def ess(self) -> float:
@@ -89,7 +90,7 @@ class Generation:
     def summary(self) -> dict[str, Any]:
         return {"generation": self.t, "tolerance": self.eps, "acceptance_rate": self.acceptance,
                 "effective_sample_size": self.ess, "particles": len(self.u),
-                "replicates": int(self.distances.shape[1]),
+                "replicates": int(self.distances.shape[1]), "seconds": self.seconds,
                 "particles_with_weight": int((self.weight > 0).sum())}  # fmt: skip
 
 
@@ -248,7 +249,7 @@ def _save(store: Path, g: Generation, names: Sequence[str], settings: Settings, 
     cols.update({f"d.{r}": g.distances[:, r] for r in range(g.distances.shape[1])})
     df = pd.DataFrame({**cols, "likelihood": g.likelihood, "weight": g.weight})
     info = {"settings": _identity(settings), "names": list(names), "eps": g.eps,
-            "sigma": None if g.sigma is None else g.sigma.tolist(), **meta}  # fmt: skip
+            "sigma": None if g.sigma is None else g.sigma.tolist(), "seconds": g.seconds, **meta}  # fmt: skip
     atomic_write_parquet(df, _path(store, g.t), info)
 
 
@@ -282,7 +283,8 @@ def _load(store: Path, t: int, names: Sequence[str], settings: Settings, meta: d
         return None
     dist = np.ascontiguousarray(df[[c for c in df.columns if c.startswith("d.")]].to_numpy())
     return Generation(
-        t, float(info["eps"]), u, df["likelihood"].to_numpy().copy(), df["weight"].to_numpy().copy(), dist, sigma
+        t, float(info["eps"]), u, df["likelihood"].to_numpy().copy(), df["weight"].to_numpy().copy(), dist, sigma,
+        float(info.get("seconds", 0.0)),
     )
 
 
@@ -301,11 +303,14 @@ def run(names: Sequence[str], to_values: Callable[[np.ndarray], np.ndarray], sim
     def step(t: int, eps: float) -> Generation:
         g = _load(store, t, names, settings, meta, prev, eps) if store is not None else None
         if g is None:
+            import time
+
+            t0 = time.perf_counter()
             u, sigma = propose(t, prev, d, settings)
             idx = np.arange(settings.particles)
             dist = np.asarray(simulate(to_values(u), t, idx), dtype=float)
             lik = np.mean(accepted(dist, eps), axis=1)
-            g = Generation(t, eps, u, lik, weights(u, lik, prev, sigma), dist, sigma)
+            g = Generation(t, eps, u, lik, weights(u, lik, prev, sigma), dist, sigma, time.perf_counter() - t0)
             if store is not None:
                 _save(store, g, names, settings, meta)
         if log:

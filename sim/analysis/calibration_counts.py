@@ -277,23 +277,28 @@ class Settings:
                                 min_ess=max(20.0, self.particles / 40))  # fmt: skip
 
 
+def headline_cases() -> tuple[tuple[str, str], ...]:
+    """The seed timeline under every counterfactual (configs/counterfactual/), "none" first: the README's
+    calibrated headline and each counterfactual's calibrated effect."""
+    return tuple(("seed_timeline", cf) for cf in sorted(cal.counterfactuals(), key=lambda c: c != "none"))
+
+
 def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Callable[[str], None] | None = print,
-              scenarios: Sequence[tuple[str, str]] = (("seed_timeline", "none"), ("seed_timeline", "no_patron")),
-              ) -> dict[str, Any]:  # fmt: skip
+              scenarios: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
     """ABC-SMC on the record's counts, each generation stored under out/smc (a rerun resumes); then the
     posterior, its diagnostics, which values the record informs, posterior-predictive checks of every statistic
     and the monthly attacks, P(escalation) of ``scenarios`` (scenario, counterfactual) under prior and posterior,
     and with a cut-off the forecasts and their scores."""
     out = Path(out)
+    scenarios = headline_cases() if scenarios is None else tuple(scenarios)
     cutoff = date.fromisoformat(settings.cutoff) if settings.cutoff else None
     scenario = load_scenario(SCENARIO)
     stats, targets = up_to(statistics(), cutoff), facts(cutoff)
     names = list(priors.priors())
     fn = to_values(names)
     meta = {"scenario": SCENARIO, "statistics": [asdict(s) for s in stats], "facts": [t.id for t in targets],
-            "cutoff": settings.cutoff}  # fmt: skip
+            "cutoff": settings.cutoff, "model": model_digest()}  # fmt: skip
     meta = json.loads(json.dumps(meta, default=str))
-    t0 = time.perf_counter()
 
     def simulate(values: np.ndarray, t: int, idx: np.ndarray) -> np.ndarray:
         runs = simulate_rows(scenario, value_table(names, values), generation_seed(settings.seed, t),
@@ -301,7 +306,7 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
         return runs["distance"].to_numpy().reshape(len(idx), settings.replicates)
 
     res = abc_smc.run(names, fn, simulate, settings.smc(), store=out / "smc", meta=meta, log=log)
-    seconds = time.perf_counter() - t0
+    seconds = sum(g.seconds for g in res.generations)  # as computed, also when reused from disk
     post = abc_smc.posterior_table(res, names, fn)
     post = pd.concat([value_table(names, post[names].to_numpy()), post[["weight"]]], axis=1)
     info = informed(res, names)
@@ -315,18 +320,22 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
     atomic_write_parquet(post, out / "posterior.parquet", {"settings": asdict(settings)})
     atomic_write_parquet(info, out / "informed.parquet")
     atomic_write_text(out / "diagnostics.json", json.dumps(diag, indent=1, default=str))
+    atomic_write_parquet(pd.DataFrame(res.schedule()), out / "generations.parquet", {"stopped": res.stopped})
     pred_path = out / "predictive.parquet"
     pred_meta = {**meta, "settings": asdict(settings), "scenarios": [list(s) for s in scenarios]}
     if _stale(out / "predictive.json", pred_meta):
         runs, esc = predictive(post, settings, stats, targets, scenarios, workers)
         atomic_write_parquet(runs, pred_path)
-        atomic_write_parquet(esc, out / "escalation.parquet")
+        # each set runs every counterfactual with the same keyed random numbers: its differences are paired
+        atomic_write_parquet(cal.effects_across_sets(esc), out / "effects.parquet")
+        atomic_write_parquet(esc.drop(columns="per_set"), out / "escalation.parquet")
         atomic_write_text(out / "predictive.json", json.dumps(pred_meta, indent=1, default=str))
     runs = pd.read_parquet(pred_path)
     checks = predictive_checks(runs, statistics(), scenario)
     atomic_write_parquet(checks, out / "checks.parquet")
     result = {"posterior": post, "diagnostics": diag, "informed": info, "checks": checks,
-              "escalation": pd.read_parquet(out / "escalation.parquet"), "statistics": stats, "facts": targets,
+              "escalation": pd.read_parquet(out / "escalation.parquet"),
+              "effects": pd.read_parquet(out / "effects.parquet"), "statistics": stats, "facts": targets,
               "monthly": monthly_table(runs, scenario)}  # fmt: skip
     atomic_write_parquet(result["monthly"], out / "monthly.parquet")
     if cutoff is not None:
@@ -334,6 +343,23 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
         atomic_write_parquet(scores, out / "scores.parquet")
         result["scores"] = scores
     return result
+
+
+def model_digest() -> str:
+    """A digest of what a run's distances depend on (the model's code, the vector engine, the scenarios, the
+    evidence, the record and the targets): a stored generation made before a change is not reused."""
+    import hashlib
+
+    from sim.paths import CONFIG_DIR, SEEDS_DIR
+
+    code = Path(__file__).resolve().parent.parent
+    files = sorted([*(code / "model").glob("*.py"), code / "engines" / "vector.py",
+                    *(CONFIG_DIR / "scenario").glob("*.yaml"), *(CONFIG_DIR / "counterfactual").glob("*.yaml"),
+                    SEEDS_DIR / "evidence.yaml", SEEDS_DIR / "record.yaml", SEEDS_DIR / "targets.yaml"])  # fmt: skip
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _stale(path: Path, meta: Mapping) -> bool:
@@ -385,7 +411,9 @@ def predictive(post: pd.DataFrame, settings: Settings, stats: Sequence[Statistic
     parts, esc = [], []
     for which, table in draws.items():
         cutoff = date.fromisoformat(settings.cutoff) if settings.cutoff else None
-        runs = simulate_rows(sc, table, settings.seed + 3, r, 0, statistics(), facts(), workers, cutoff=cutoff)
+        every = statistics()
+        every += [st for st in stats if st.name not in {e.name for e in every}]  # a cut-off's shortened ones
+        runs = simulate_rows(sc, table, settings.seed + 3, r, 0, every, facts(), workers, cutoff=cutoff)
         parts.append(runs.assign(distribution=which, fitted=_fitted_distance(runs, stats, targets)))
         for scenario_name, cf in scenarios:
             over, drop = cal.counterfactuals()[cf] if cf != "none" else ({}, ())
@@ -393,11 +421,17 @@ def predictive(post: pd.DataFrame, settings: Settings, stats: Sequence[Statistic
             sets = uncertainty.sets_from_table(table, {}, {}, which, fixed=over)
             er = cal.simulate_sets(base.without(*drop) if drop else base, sets, settings.seed, r, [],
                                    workers=workers, progress=False)  # fmt: skip
-            per_set = er.groupby("set")["escalated"].mean().to_numpy()
+            g = er.assign(any_clash=er["first_clash_day"] >= 0).groupby("set")
+            per_set = g["escalated"].mean().to_numpy()
             q05, q50, q95 = np.quantile(per_set, (0.05, 0.5, 0.95))
+            ladder = {}
+            for name in ("any_clash", "sustained"):  # the severity ladder's other rungs, pooled and across sets
+                v = g[name].mean().to_numpy()
+                ladder |= {f"p_{name}": float(v.mean()), f"{name}_q05": float(np.quantile(v, 0.05)),
+                           f"{name}_q95": float(np.quantile(v, 0.95))}  # fmt: skip
             esc.append({"scenario": scenario_name, "counterfactual": cf, "distribution": which,
                         "p_escalation": float(er["escalated"].mean()), "median": float(q50), "q05": float(q05),
-                        "q95": float(q95), "sets": n, "replicates": r})  # fmt: skip
+                        "q95": float(q95), "sets": n, "replicates": r, **ladder, "per_set": per_set})  # fmt: skip
     return pd.concat(parts, ignore_index=True), pd.DataFrame(esc)
 
 
@@ -617,7 +651,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(describe(res))
     print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out}/posterior.parquet (parameter sets with weights), "
-          "diagnostics.json (tolerance schedule, acceptance, ESS per generation), informed.parquet, checks.parquet, "
+          "diagnostics.json and generations.parquet (tolerance schedule, acceptance, ESS per generation), "
+          "informed.parquet, checks.parquet, "
           "monthly.parquet, escalation.parquet" + (", scores.parquet" if cutoff else "")
           + f"; generations in {out}/smc")  # fmt: skip
     print(f"use it: python -m sim params_from={out}/posterior.parquet")

@@ -588,11 +588,12 @@ def counts_section() -> str:
         band = "" if not np.isfinite(q05) else f" [{q05:g}, {r.model_q95:g}]"
         rows.append((r.target, f"{r.observed:g}", f"{r.model_mean:.2f}{band}", f"{r.model_crps:.3f}",
                      f"{r.recent_crps:.3f}", f"{r.ytd_crps:.3f}"))  # fmt: skip
-    rows.append(("total", "", "", f"{scores['model_crps'].sum():.3f}", f"{scores['recent_crps'].sum():.3f}",
-                 f"{scores['ytd_crps'].sum():.3f}"))  # fmt: skip
+    counts = scores[scores["target"].str.startswith("attacks")]
+    rows.append(("attacks, all months", "", "", f"{counts['model_crps'].sum():.3f}",
+                 f"{counts['recent_crps'].sum():.3f}", f"{counts['ytd_crps'].sum():.3f}"))  # fmt: skip
     lines += _table(("target", "observed", "model: mean [90%]", "model", "last 3 months", "since January"), rows,
                     ("---", "--:", "--:", "--:", "--:", "--:"))  # fmt: skip
-    m, rec_, ytd = (scores[c].sum() for c in ("model_crps", "recent_crps", "ytd_crps"))
+    m, rec_, ytd = (counts[c].sum() for c in ("model_crps", "recent_crps", "ytd_crps"))
     if m < min(rec_, ytd):
         verdict = "beats both baselines"
     elif m < ytd:
@@ -601,9 +602,20 @@ def counts_section() -> str:
         verdict = "beats the last-three-months baseline but not the since-January one"
     else:
         verdict = "beats neither baseline"
+    wins = [r.target.removeprefix("attacks on US, ") for r in counts.itertuples()
+            if r.model_crps < min(r.recent_crps, r.ytd_crps)]  # fmt: skip
+    logs = tuple(counts[c].sum() for c in ("model_log", "recent_log", "ytd_log"))
+    clash = scores[~scores["target"].str.startswith("attacks")]
+    clash_text = "" if clash.empty else (
+        f" On the clash the model's probability {clash['model_mean'].iloc[0]:.2f} scores Brier "
+        f"{clash['model_crps'].iloc[0]:.3f} against the baseline's {clash['recent_crps'].iloc[0]:.3f}: "
+        + ("better." if clash["model_crps"].iloc[0] < clash["recent_crps"].iloc[0] else "worse."))  # fmt: skip
     f0 = fgens.iloc[-1]
     lines += ["", f"Scores: ranked probability score (the CRPS of a count) for the monthly attacks, Brier for the "
-              f"clash. In total the model {verdict}. The cut-off calibration: {len(fgens)} generations, last "
+              f"clash. Summed over the months the model {verdict} (best of the three in "
+              f"{', '.join(wins) or 'no month'}); log scores summed: model {logs[0]:.2f}, last three months "
+              f"{logs[1]:.2f}, since January {logs[2]:.2f}.{clash_text} The cut-off calibration: {len(fgens)} "
+              f"generations, last "
               f"tolerance {f0['tolerance']:.2f}, posterior effective sample size "
               f"{f0['posterior_ess']:.0f}."]  # fmt: skip
     return "\n".join(lines)
