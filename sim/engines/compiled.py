@@ -13,7 +13,14 @@ and ``apply_events`` changes the same State arrays in place between those stretc
 needs no porting. The compiled code does not see monkeypatches of sim.model.rules (the mutation suite
 patches them and runs the vector engine); run_batch refuses to run while a rule is patched.
 
-No fastmath and no SVML (tested): either would change the last bits."""
+What makes it fast, besides compiling: a replicate's state stays in cache for its whole run; each half-life's
+daily decay (rules.decay) is computed once per run; the expected cost and the state-attack hazard, functions of
+a militia's count of active cells, are memoised by count; and a cheap bound (above_logistic) settles most idle
+cells without the exp. Each gives the same bits (tested).
+
+No fastmath, no SVML, no fused multiply-add (tested on a fresh compile): any would change the last bits.
+numba's cache (``cache=True``) checks only this file's date, so the sources compiled in are fingerprinted into
+the parameter records' type: a change to the rules or the keyed random numbers compiles afresh."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ A half-written file never carries a final name, so an interrupted run can be res
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import subprocess
@@ -49,7 +50,8 @@ def _publish(tmp: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, sync: bool = True) -> None:
+    """Write ``data`` to a temporary file beside ``path`` (flushed to disk if ``sync``), then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -57,7 +59,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -69,15 +72,31 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def _arrow(df: pd.DataFrame, metadata: dict[str, Any] | None):
-    """``df`` as an Arrow table, with ``metadata`` (seed, code version, ...) in its schema."""
+    """``df`` (or an Arrow table as it is) as an Arrow table, with ``metadata`` (seed, code version, ...) in its
+    schema."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     if metadata:
         meta = dict(table.schema.metadata or {})
         meta[b"militia_sim"] = json.dumps(metadata, default=str).encode()
         table = table.replace_schema_metadata(meta)
     return table
+
+
+# Parquet options for the many small files of a sweep's points (a few hundred rows, ~100 columns): measured,
+# 1.5 ms a runs table against 6 ms with zstd, dictionaries and statistics, at about the same size.
+SMALL_PARQUET = {"compression": "snappy", "use_dictionary": False, "write_statistics": False}
+
+
+def parquet_bytes(df: pd.DataFrame, metadata: dict[str, Any] | None = None, **options: Any) -> bytes:
+    """``df`` as the bytes of a Parquet file (zstd unless ``options`` say otherwise)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(_arrow(df, metadata), sink, **{"compression": "zstd", **options})
+    return sink.getvalue().to_pybytes()
 
 
 def atomic_write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any] | None = None) -> None:
@@ -161,6 +180,7 @@ class ParquetStream:
             self.abort()
 
 
+@functools.cache  # once per process: the code it runs was loaded when it started (git took ~13 ms a call)
 def code_version() -> str:
     """Package version plus the git commit (and '-dirty') when run from a checkout."""
     here = REPO_ROOT

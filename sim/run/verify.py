@@ -31,9 +31,11 @@ def key_of(identity: dict[str, Any], seed: int, replicates: int) -> str:
     return format(digest({"seed": seed, "replicates": replicates, **identity}, bits=64), "016x")
 
 
-def check_point(folder: Path, replicates: int | None = None) -> str | None:
+def check_point(folder: Path, replicates: int | None = None, read: dict[str, Any] | None = None) -> str | None:
     """None when the point in ``folder`` is complete and every file matches its record; otherwise what is
-    wrong, in a few words (NOT_STARTED when nothing finished there). ``replicates``: what the point must hold."""
+    wrong, in a few words (NOT_STARTED when nothing finished there). ``replicates``: what the point must hold.
+    ``read``, if given, receives what was read: "point.json" (the record) and each file's bytes, so that a
+    reader (the aggregation) parses the very bytes that were checked and reads each file once."""
     folder = Path(folder)
     info_path = folder / "point.json"
     if not info_path.exists():
@@ -63,8 +65,13 @@ def check_point(folder: Path, replicates: int | None = None) -> str | None:
             return f"point.json has no hash of {name}"
         if not path.is_file():
             return f"{name} is missing"
-        if sha256(path) != info["files"][name]:
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != info["files"][name]:
             return f"{name} differs from its record (truncated, altered or replaced)"
+        if read is not None:
+            read[name] = data
+    if read is not None:
+        read["point.json"] = info
     return None
 
 
