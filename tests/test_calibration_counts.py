@@ -98,3 +98,14 @@ def test_the_command_runs_resumes_and_gives_the_same_posterior_on_one_or_two_thr
     settings = cc.Settings(60, 2, 3, predictive_sets=6, predictive_replicates=2)
     two = cc.calibrate(tmp_path / "b", settings, workers=2, log=None)
     pd.testing.assert_frame_equal(post, two["posterior"])
+
+
+def test_monthly_attacks_figure_draws_the_model_against_the_record(tmp_path):
+    """The counts calibration's figure: PNG and PDF from a monthly table of both distributions."""
+    from sim.analysis.record_figure import monthly_attacks_figure
+
+    months = [f"2021-{m:02d}" for m in range(1, 13)] + ["2022-01"]
+    rows = [{"month": m, "distribution": d, "mean": 5.0, "median": 5.0, "q05": 1.0, "q95": 9.0}
+            for m in months for d in ("prior", "posterior")]  # fmt: skip
+    paths = monthly_attacks_figure(pd.DataFrame(rows), tmp_path / "monthly")
+    assert [p.suffix for p in paths] == [".png", ".pdf"] and all(p.stat().st_size > 1000 for p in paths)

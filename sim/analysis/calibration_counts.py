@@ -649,7 +649,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ParameterError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from sim.analysis.record_figure import monthly_attacks_figure
+
+    figure = monthly_attacks_figure(res["monthly"], out / "figures" / "calibration_counts_monthly")[0]
     print(describe(res))
+    print(f"\nfigure: {figure}")
     print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out}/posterior.parquet (parameter sets with weights), "
           "diagnostics.json and generations.parquet (tolerance schedule, acceptance, ESS per generation), "
           "informed.parquet, checks.parquet, "
