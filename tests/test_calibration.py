@@ -18,7 +18,7 @@ from sim.model.scenario import load_scenario
 from sim.run import uncertainty
 
 ROOT = Path(__file__).resolve().parent.parent
-FORCED_KINDS = {"boycott", "mediation", "election", "attack", "ratification", "deadline", "coalition"}
+FORCED_KINDS = {"boycott", "mediation", "election", "attack", "ratification", "deadline", "coalition", "truce"}
 
 
 def test_targets_are_sourced_and_emergent():

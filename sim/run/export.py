@@ -33,7 +33,9 @@ UNITS = {
     "violence": "share of cells active",
     "mobilisation": "share of Sadr's armed wing mobilised", "sadr_grievance": INDEX, "rivalry": INDEX,
     "participating": YES_NO, "attention": INDEX, "intervened": YES_NO, "clash": YES_NO,
-    "attacks_state_today": "attacks on the state/PM that day", "grievance_mean": INDEX, "discipline_mean": INDEX,
+    "attacks_state_today": "attacks on the state/PM that day",
+    "attacks_us_today": "attacks on US assets that day (militias attacking)", "grievance_mean": INDEX,
+    "discipline_mean": INDEX,
     "grievance": INDEX, "discipline": INDEX, "share": "share of the militia's cells active",
     "contests": "1 = contests, 0 = restrains",
     # sweeps' points tables
