@@ -403,8 +403,10 @@ def sensitivity_section() -> str:
         lines += _table(("value", "S1", "ST"), rows, ("---", "--:", "--:"))
         small = sobol[sobol["ST"] < 0.01]
         lines += ["", f"Of the {len(sobol)} values, {len(small)} have ST under 0.01 (each alone and with all its "
-                  f"interactions explains less than 1% of the variance); the first orders sum to "
-                  f"{sobol['S1'].sum():.2f}, the rest is interaction."]  # fmt: skip
+                  f"interactions explains less than 1% of the variance). The total orders sum to "
+                  f"{sobol['ST'].sum():.2f} (above 1: values act together); the first orders' sum, "
+                  f"{sobol['S1'].sum():.2f}, is too noisy to measure the interactions by, with {len(sobol)} "
+                  f"estimates each uncertain by about ±{sobol['S1_conf'].median():.2f}."]  # fmt: skip
         conv = published.read("sobol_convergence")
         if conv is not None:
             c = conv[conv["outcome"] == "p_escalation"].iloc[0]
