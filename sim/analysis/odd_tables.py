@@ -404,9 +404,9 @@ def sensitivity_section() -> str:
         small = sobol[sobol["ST"] < 0.01]
         lines += ["", f"Of the {len(sobol)} values, {len(small)} have ST under 0.01 (each alone and with all its "
                   f"interactions explains less than 1% of the variance). The total orders sum to "
-                  f"{sobol['ST'].sum():.2f} (above 1: values act together); the first orders' sum, "
-                  f"{sobol['S1'].sum():.2f}, is too noisy to measure the interactions by, with {len(sobol)} "
-                  f"estimates each uncertain by about ±{sobol['S1_conf'].median():.2f}."]  # fmt: skip
+                  f"{sobol['ST'].sum():.2f} (above 1: values act together); the first orders' estimates sum to "
+                  f"{sobol['S1'].sum():.2f}, which a true sum cannot exceed: over {len(sobol)} values the first-order "
+                  f"estimator's errors add up, so S1's sum is not read as a measure of interaction here."]  # fmt: skip
         conv = published.read("sobol_convergence")
         if conv is not None:
             c = conv[conv["outcome"] == "p_escalation"].iloc[0]
