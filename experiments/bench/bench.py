@@ -216,8 +216,10 @@ def main() -> None:
             "numba caches the machine code beside the source (`cache=True`), so later processes load it in well "
             "under a second; editing `sim/model/rules.py`, `sim/model/keyed_random.py` or the engine compiles afresh.",
             f"- Load average (1 min) when the run began and ended: {load_before:.1f} and {load_after:.1f} on {cores} "
-            "cores: above the core count, other work shared the cores and wall-clock rates fall (2 threads can be no "
-            "faster than one); the last column (agent-steps per CPU-second, all threads' CPU time) is less affected.",
+            + ("cores: above the core count, other work shared the cores and wall-clock rates fall (2 threads can be "
+               "no faster than one); the last column (agent-steps per CPU-second, all threads' CPU time) is less "
+               "affected." if max(load_before, load_after) > cores else
+               "cores: below the core count, so the machine was quiet enough for the wall-clock rates to stand."),
             f"- Escalation probability from that run: {par['p']:.4f} (Wilson 95% [{lo:.4f}, {hi:.4f}]).",
             f"- Memory-bandwidth reference (numpy copy of 512 MiB, read + write): {bw:.1f} GB/s.",
             f"- Compulsory traffic of the vector core ({COMPULSORY_BYTES_PER_CELL_DAY} B per cell-day: offset and "
