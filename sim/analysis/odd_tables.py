@@ -64,6 +64,16 @@ def _row(cells: Sequence[object]) -> str:
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 
+def _escalation_rows(esc, sort: bool) -> list[tuple[str, str, str, str]]:
+    """(scenario, counterfactual, prior cell, posterior cell) per scenario and counterfactual of a calibration's
+    escalation table: the pooled P(escalation) with the 90% interval across parameter sets."""
+    rows = []
+    for (scenario, cf), g in esc.groupby(["scenario", "counterfactual"], sort=sort):
+        cell = {r.distribution: f"{r.p_escalation:.3f} [{r.q05:.2f}, {r.q95:.2f}]" for r in g.itertuples()}
+        rows.append((scenario, cf, cell.get("prior", ""), cell.get("posterior", "")))
+    return rows
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]], align: Sequence[str] | None = None) -> list[str]:
     rule = align if align is not None else ["---"] * len(header)
     return [_row(header), "|" + "|".join(rule) + "|", *(_row(r) for r in rows)]
@@ -487,11 +497,7 @@ def evaluation_section() -> str:
     rows = [(f"`{r.target}`", _fmt(r.prior), _fmt(r.posterior)) for r in checks.itertuples()]
     lines += _table(("target", "prior", "posterior"), rows, ("---", "--:", "--:"))
     lines += ["", "P(escalation), pooled over parameter sets, with the 90% interval across sets:", ""]
-    rows = []
-    for (scenario, cf), g in esc.groupby(["scenario", "counterfactual"], sort=True):
-        cell = {r.distribution: f"{r.p_escalation:.3f} [{r.q05:.2f}, {r.q95:.2f}]" for r in g.itertuples()}
-        rows.append((scenario, cf, cell.get("prior", ""), cell.get("posterior", "")))
-    lines += _table(("scenario", "counterfactual", "prior", "posterior"), rows)
+    lines += _table(("scenario", "counterfactual", "prior", "posterior"), _escalation_rows(esc, sort=True))
     told = informed[informed["informed"]]
     lines += ["", f"The record informs {len(told)} of {len(informed)} values "
               "(posterior marginal further from the prior than weight noise allows and by at least "
@@ -569,11 +575,7 @@ def counts_section() -> str:
                     [(r.month, f"{r.mean:.1f}", f"[{r.q05:g}, {r.q95:g}]") for r in post.itertuples()],
                     ("---", "--:", "--:"))  # fmt: skip
     lines += ["", "P(escalation) of the seed timeline, pooled, with the 90% interval across parameter sets:", ""]
-    rows = []
-    for (scenario, cf), g in esc.groupby(["scenario", "counterfactual"], sort=False):
-        cell = {r.distribution: f"{r.p_escalation:.3f} [{r.q05:.2f}, {r.q95:.2f}]" for r in g.itertuples()}
-        rows.append((scenario, cf, cell.get("prior", ""), cell.get("posterior", "")))
-    lines += _table(("scenario", "counterfactual", "prior", "posterior (counts)"), rows)
+    lines += _table(("scenario", "counterfactual", "prior", "posterior (counts)"), _escalation_rows(esc, sort=False))
     told = informed[informed["informed"]]
     lines += ["", f"The counts inform {len(told)} of {len(informed)} values (total-variation distance from the "
               "prior in the unit cube above the 99th percentile of a prior sample of the posterior's effective "
