@@ -427,9 +427,11 @@ def sensitivity_section() -> str:
                 f"(top five {'unchanged' if c['top5_same'] else 'changed'}); "
                 f"Monte Carlo noise is {c['noise_share']:.3f} of the variance across points.",
             ]
+    from sim.analysis.discovery_tables import box_sentence, threshold_text
+
     lines += [
         "",
-        "**Scenario discovery** (`experiment=discovery`, PRIM on P(escalation) > 0.2 over a Latin hypercube "
+        f"**Scenario discovery** (`experiment=discovery`, PRIM on {threshold_text(prim)} over a Latin hypercube "
         "of the priors): the first box's limits:",
         "",
     ]
@@ -444,11 +446,7 @@ def sensitivity_section() -> str:
         ]
         lines += _table(("value", "inside the box", "prior range"), rows)
         if "coverage" in box.columns:
-            lines += [
-                "",
-                f"The box holds {stats['coverage']:.0%} of the escalating points (coverage) and {stats['density']:.0%} "
-                f"of its points escalate (density); it covers {stats['mass']:.1%} of the prior's space.",
-            ]
+            lines += ["", box_sentence(stats)]
     lines += ["", "**The headline under parameter uncertainty** (`python -m sim params_from=prior`):", ""]
     if unc is None:
         lines.append(NOT_YET)

@@ -64,7 +64,9 @@ def publish() -> list[Path]:
     if (s["discovery"] / "prim_boxes.parquet").exists():
         boxes = pd.read_parquet(s["discovery"] / "prim_boxes.parquet")
         info = json.loads((s["discovery"] / "prim.json").read_text())
-        stats = pd.DataFrame([{"box": b["box"], "coverage": b["coverage"], "density": b["density"], "mass": b["mass"]}
+        stats = pd.DataFrame([{"box": b["box"], "coverage": b["coverage"], "density": b["density"], "mass": b["mass"],
+                               "lift": b.get("lift"), "threshold": info["threshold"],
+                               "share_of_interest": g["share_of_interest"]}
                               for g in info["groups"][:1] for b in g["boxes"]])  # fmt: skip
         cols = ["box", "factor", "min", "max", "prior_low", "prior_high", "qp"]
         written.append(_write("prim", boxes[cols].merge(stats, on="box") if len(stats) else boxes[cols]))

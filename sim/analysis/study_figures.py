@@ -156,6 +156,8 @@ def prim_figure(aggregate: Path, out: Path) -> list[Path]:
         chosen = t1[t1["chosen"]]
         a.scatter(chosen["coverage"], chosen["density"], s=160, facecolors="none", edgecolors="0.0", lw=1.5,
                   label=f"chosen box (step {int(chosen['step'].iloc[0])})")  # fmt: skip
+        if "share_of_interest" in info:  # the base rate: a box on this line is no denser than the whole space
+            a.axhline(info["share_of_interest"], color="0.4", lw=0.9, ls=":", label="base rate (lift 1)")
         if len(leaves):
             a.scatter(leaves["coverage"], leaves["density"], marker="x", s=36, color="tab:red", lw=1.2,
                       label="CART leaf")  # fmt: skip
@@ -188,8 +190,12 @@ def prim_figure(aggregate: Path, out: Path) -> list[Path]:
         b.set_xlabel("position within the prior's range (dashed: the whole range)")
         b.set_ylim(-0.6, len(factors) - 0.4)
         b.set_title("limits: PRIM's chosen box and CART's densest leaf")
-        fig.suptitle(wrap(f"Where escalation is likely: PRIM and CART on {info['outcome']} > {info['threshold']} "
-                          "over the priors' Latin hypercube", 110), fontsize=10)  # fmt: skip
+        b1 = info["groups"][0]["boxes"][0] if info["groups"] and info["groups"][0].get("boxes") else {}
+        lift = f"; chosen box: coverage {b1['coverage']:.2f}, density {b1['density']:.2f}, lift {b1['lift']:.2f}" \
+            if "lift" in b1 else ""  # fmt: skip
+        share = f" ({info['share_of_interest']:.0%} of the points)" if "share_of_interest" in info else ""
+        fig.suptitle(wrap(f"Where escalation is likely: PRIM and CART on {info['outcome']} > {info['threshold']:.3g}"
+                          f"{share} over the priors' Latin hypercube{lift}", 110), fontsize=10)  # fmt: skip
         written = save_figure(fig, Path(out) / "prim")
     if (agg / "prim_resampling.parquet").exists() and (agg / "feature_scores.parquet").exists():
         written += stability_figure(agg, out)

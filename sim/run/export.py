@@ -51,6 +51,9 @@ UNITS = {
     "limits": "JSON: factor -> [low, high]", "score": "share of impurity reduction", "resample": "number",
     "share_of_resamples": "share", "in_chosen_box": YES_NO, "weight": "weight", "set": "parameter set number",
     "predicted": "1 = CART predicts of interest", "mean": "mean outcome inside the box",
+    "trimmed": "share of the prior's range cut off", "lift": "density / share of all points of interest",
+    "restricted": "restrictions (edge trims excluded)", "restrictions": "JSON: factor -> [low, high]",
+    "stability": "mean Jaccard index of restricted values over resamples (0-1)",
 }  # fmt: skip
 KEYS = "|".join(m.key for m in MILITIAS)
 
