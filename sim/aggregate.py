@@ -8,18 +8,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.run import set_blocks
+from sim.run import points_summary, set_blocks
+from sim.run.folders import sweep_root
 from sim.run.signals import run_command
 from sim.run.sweep import aggregate, describe, problems
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.aggregate", description=__doc__)
-    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>")
+    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>, or "
+                    "its aggregate/ folder")  # fmt: skip
     ap.add_argument("--allow-mixed-versions", action="store_true",
                     help="aggregate points that different library versions computed (refused otherwise)")
     args = ap.parse_args(argv)
-    folder: Path = args.sweep_dir
+    folder: Path = sweep_root(args.sweep_dir)
     if not folder.exists():
         return _error(f"{folder} does not exist", 2)
     gaps = set_blocks.missing(folder)
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"{folder} holds no finished point to aggregate", 1)
     print(describe(report))
     if report["n_points"]:
+        print(points_summary.text(folder, report.get("tables", {}).get("points")))
         print(f"tables in {folder / 'aggregate'}")
     bad = report["unfinished_jobs"] or report["missing_points"] or report["corrupt_points"] or report["unreadable_jobs"]
     return 1 if bad else 0

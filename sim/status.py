@@ -13,10 +13,12 @@ from sim.run.status import main_status
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.status", description=__doc__.splitlines()[0])
-    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir)")
+    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), or its aggregate/ folder")
     ap.add_argument("--all", action="store_true", help="list every task, not only the first unfinished ones")
     args = ap.parse_args(argv)
-    code, text = main_status(args.sweep_dir, args.all)
+    from sim.run.folders import sweep_root
+
+    code, text = main_status(sweep_root(args.sweep_dir), args.all)
     print(text, file=sys.stderr if code == 2 else sys.stdout)
     return code
 

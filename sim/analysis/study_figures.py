@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from sim.analysis.run_figure import STYLE, mark_events, save_figure, wrap, wrap_items
+from sim.analysis.run_figure import STYLE, mark_events, save_figure, title_pad, wrap, wrap_items
 from sim.analysis.sensitivity import OUTCOMES
 from sim.model.scenario import Scenario
 
@@ -150,9 +150,12 @@ def prim_figure(aggregate: Path, out: Path) -> list[Path]:
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 4.6), constrained_layout=True,
                                    gridspec_kw={"width_ratios": [1.15, 1]})  # fmt: skip
-        dots = a.scatter(t1["coverage"], t1["density"], c=t1["res dim"], cmap="viridis", s=18, marker="o",
-                         label="PRIM peeling step")  # fmt: skip
-        fig.colorbar(dots, ax=a, label="restricted dimensions (PRIM)", shrink=0.85)
+        real = "restricted" in t1.columns  # real restrictions (edge trims left out), else PRIM's own count
+        dots = a.scatter(t1["coverage"], t1["density"], c=t1["restricted" if real else "res dim"], cmap="viridis",
+                         s=18, marker="o", label="PRIM peeling step")  # fmt: skip
+        min_trim = f" (trimming at least {info['min_trim']:.0%} of the range)" if "min_trim" in info else ""
+        fig.colorbar(dots, ax=a, label=f"restricted values{min_trim}" if real else "restricted dimensions (PRIM)",
+                     shrink=0.85)  # fmt: skip
         chosen = t1[t1["chosen"]]
         a.scatter(chosen["coverage"], chosen["density"], s=160, facecolors="none", edgecolors="0.0", lw=1.5,
                   label=f"chosen box (step {int(chosen['step'].iloc[0])})")  # fmt: skip
@@ -259,13 +262,22 @@ def uncertainty_fan(runs: pd.DataFrame, sets: pd.DataFrame, scenario: Scenario, 
     dates = pd.date_range(scenario.start, periods=days, freq="D")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 3.8), constrained_layout=True)
-        ax.fill_between(dates, qs[:, 0], qs[:, 4], color="0.15", alpha=0.15, lw=0, label="90% of parameter sets")
-        ax.fill_between(dates, qs[:, 1], qs[:, 3], color="0.15", alpha=0.30, lw=0, label="50% of parameter sets")
-        ax.plot(dates, qs[:, 2], color="0.15", lw=1.0, ls="--", label="median set")
+        reps = int(sets["replicates"].min())
+        # A set's probability is a share of its R runs: it moves in steps of 1/R, and so do the bands and the median
+        ax.fill_between(dates, qs[:, 0], qs[:, 4], color="0.15", alpha=0.15, lw=0, step="post",
+                        label="90% of parameter sets")  # fmt: skip
+        ax.fill_between(dates, qs[:, 1], qs[:, 3], color="0.15", alpha=0.30, lw=0, step="post",
+                        label="50% of parameter sets")  # fmt: skip
+        # the median set: dotted and blue, apart from the events' grey dashes; the axis starts a little below 0
+        # so that a median still at 0 shows above the axis line
+        ax.plot(dates, qs[:, 2], color="tab:blue", lw=1.6, ls=(0, (1, 1.5)), drawstyle="steps-post",
+                label="median set")  # fmt: skip
         ax.plot(dates, pooled, color="0.0", lw=1.6, label="pooled over sets")
+        ax.axhline(0, color="0.6", lw=0.6, zorder=0)
         mark_events(ax, scenario)
         ax.set_ylabel("P(escalated by this date)")
-        ax.set_ylim(0, max(0.05, float(qs[:, 4].max()) * 1.1))
+        top = max(0.05, float(qs[:, 4].max()) * 1.1)
+        ax.set_ylim(-0.02 * top, top)
         ax.xaxis.set_major_locator(mdates.MonthLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
         ax.set_xlabel("date (one model step = one day)")
@@ -277,9 +289,11 @@ def uncertainty_fan(runs: pd.DataFrame, sets: pd.DataFrame, scenario: Scenario, 
         ax.set_title(
             wrap(
                 f"{scenario.name}: escalation under parameter uncertainty, {len(sets)} parameter sets x "
-                f"{int(sets['replicates'].iloc[0])} replicates (dashed lines: scenario events)",
+                f"{reps} replicates (dashed lines: scenario events; a set's probability moves in steps of "
+                f"1/{reps} = {1 / reps:.2g}, and so do the bands)",
                 95,
-            )
+            ),
+            pad=title_pad(scenario),
         )
         return save_figure(fig, path)
 

@@ -513,7 +513,9 @@ class AggregateCallback(Callback):
             for line in problems(report):
                 print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
             print(describe(report))
-            print(f"tables in {root / 'aggregate'}")
+            from sim.run import points_summary  # the sweep's result: a line per point (issue 28)
+
+            print(points_summary.text(root) or f"tables in {root / 'aggregate'}")
             complete = not (report["missing_points"] or report["unfinished_jobs"] or report["corrupt_points"]
                             or (report.get("mixed_versions") and not report["n_points"]))  # fmt: skip
             if (root / "design.json").exists() and complete:
