@@ -17,10 +17,10 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim import paths
-from sim.model.params import MILITIA_KEYS, ParameterError
+from sim.model.params import MILITIA_KEYS, ParameterError, make_params, structure_of
 from sim.model.scenario import Scenario
 from sim.run import designs, progress, provenance, uncertainty
-from sim.run.config_schema import register
+from sim.run.config_schema import base_params, register
 from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
 from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
@@ -80,6 +80,7 @@ def run_job(
         "overrides": list(label.overrides),
         "drop_events": list(cfg.drop_events),
         "scenario_file": str(cfg.scenario_file) if cfg.scenario_file else None,
+        "structure": structure_of(params).as_dict(),
         "run_name": label.name,
         "seed": int(cfg.seed),
         "engine": str(cfg.engine),
@@ -139,7 +140,7 @@ def uncertainty_sets(cfg: DictConfig) -> uncertainty.ParameterSets:
     """The parameter sets of a run under uncertainty (all of them, whichever block a job runs)."""
     if str(cfg.engine) not in ("vector", "compiled"):
         raise ParameterError("params_from needs engine=vector or engine=compiled (thousands of runs)")
-    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base = base_params(cfg)
     base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
     return uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
 
@@ -155,6 +156,7 @@ def write_uncertainty(cfg: DictConfig, scenario: Scenario, sets: uncertainty.Par
             "environment": provenance.environment(cfg.workers),
             "counterfactual": label.counterfactual, "overrides": list(label.overrides), "run_name": label.name,
             "drop_events": list(cfg.drop_events), "scenario_file": cfg.scenario_file,
+            "structure": structure_of(sets.params[0]).as_dict(),
             "seconds": round(elapsed, 3), **{f"uncertainty_{k}": v for k, v in spread.items()}}  # fmt: skip
     runs = uncertainty.set_columns(sets, runs).assign(scenario=scenario.name, seed=int(cfg.seed))
     atomic_write_parquet(runs, out_dir / "runs.parquet", meta)
@@ -206,11 +208,11 @@ def uncertainty_summary(runs, spread: dict, source: str) -> str:
 def sweep_points(cfg: DictConfig, scenario: Scenario, militias: tuple, root: Path | None = None) -> list[SweepPoint]:
     """A sweep job's points: its grid, or its block of a design's rows, on top of its params. ``root``: the sweep
     folder, where a design records itself (None: only list the points, as a launcher does for its manifest)."""
-    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base = base_params(cfg)
     grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
     design = OmegaConf.to_container(cfg.design, resolve=True) or {}
     if design:
-        spec = DesignSpec.from_config(design)
+        spec = DesignSpec.from_config(design, structure_of(make_params(base)))
         rows = designs.unit_rows(spec).shape[0]
         block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
         base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
