@@ -27,7 +27,7 @@ def _run() -> None:
         check_command_line(sys.argv[1:])
     except ParameterError as exc:
         _fail(exc)
-    from sim.run.main_job import main
+    from sim.commands.main_job import main
 
     try:
         main()

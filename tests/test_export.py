@@ -12,8 +12,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from sweeps import run_sweep
 
+from sim.commands.main_job import CONFIG_DIR, run_job
 from sim.run import export
-from sim.run.main_job import CONFIG_DIR, run_job
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,7 +26,7 @@ def block_path(root: Path, block: int) -> Path:
 
 def run_block(cfg: DictConfig, scenario: Scenario, root: Path, quiet: bool = False) -> dict[str, Any]:
     """Run parameter sets block ``cfg.set_block`` of ``cfg.set_blocks`` and store its runs (global set numbers)."""
-    from sim.run.main_job import uncertainty_sets
+    from sim.commands.main_job import uncertainty_sets
 
     sets = uncertainty_sets(cfg)
     blocks, block = int(cfg.set_blocks), int(cfg.set_block)
@@ -63,7 +63,7 @@ def missing(root: Path) -> list[int] | None:
 def combine(root: Path, quiet: bool = False) -> dict[str, Any]:
     """Once every block is stored: the tables, summary and figure of the whole run, written into ``root`` as a
     one-process run writes them (the same runs and sets tables). Raises FileNotFoundError naming missing blocks."""
-    from sim.run.main_job import resolve_inputs, uncertainty_sets, write_uncertainty
+    from sim.commands.main_job import resolve_inputs, uncertainty_sets, write_uncertainty
     from sim.run.naming import label_from
 
     root = Path(root)
