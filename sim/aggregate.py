@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.commands.sweep_end import combine_set_blocks
 from sim.run import set_blocks
 from sim.run.signals import run_command
 from sim.run.sweep import aggregate, describe, problems
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             listed = ", ".join(map(str, gaps[:10]))
             return _error(f"{folder}: {len(gaps)} block(s) of parameter sets missing ({listed}): run the same "
                           "command again to run only those", 1)  # fmt: skip
-        set_blocks.combine(folder)
+        combine_set_blocks(folder)
         return 0
     if not (folder / "points").is_dir():
         return _error(f"{folder} has no points/ folder: not a sweep folder", 2)

@@ -1,7 +1,7 @@
 """``python -m sim.calibrate [--draws N --replicates R --seed S --out DIR]``: a posterior over the parameters
-from the record of July 2021 to January 2022. The command only; the method is sim.analysis.calibration."""
+from the record. The command only; sim.commands.calibrate picks the method."""
 
-from sim.analysis.calibration import main
+from sim.commands.calibrate import main
 from sim.run.signals import run_command
 
 if __name__ == "__main__":

@@ -19,26 +19,19 @@ from omegaconf import DictConfig, OmegaConf
 from sim import paths
 from sim.model.params import MILITIA_KEYS, ParameterError
 from sim.model.scenario import Scenario
-from sim.run import designs, progress, provenance, uncertainty
+from sim.run import progress, provenance, uncertainty
 from sim.run.config_schema import register
-from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
 from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
 from sim.run.stream import stream_run
 from sim.run.summary import escalation_probability, summary_table
-from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, problems, run_job_points
-from sim.run.validate import check_config
+from sim.run.sweep import aggregate, describe, problems, run_job_points, sweep_points
+from sim.run.uncertainty import uncertainty_sets
+from sim.run.validate import resolve_inputs
 
 CONFIG_DIR = str(paths.CONFIG_DIR)
 MESA_LOGGER = "MESA"  # mesa.mesa_logging.LOGGER_NAME: the parent of all of Mesa's loggers
 register()
-
-
-def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
-    """Validated (params, militias, scenario) of a composed config: what every run starts from. The same
-    check as ``python -m sim`` makes before Hydra starts (sim.run.validate), for configs composed in Python."""
-    inputs = check_config(cfg)
-    return inputs.params, inputs.militias, inputs.scenario
 
 
 def run_job(
@@ -135,15 +128,6 @@ def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quie
     return write_uncertainty(cfg, scenario, sets, runs, out_dir, quiet, label, time.perf_counter() - t0)
 
 
-def uncertainty_sets(cfg: DictConfig) -> uncertainty.ParameterSets:
-    """The parameter sets of a run under uncertainty (all of them, whichever block a job runs)."""
-    if str(cfg.engine) not in ("vector", "compiled"):
-        raise ParameterError("params_from needs engine=vector or engine=compiled (thousands of runs)")
-    base = OmegaConf.to_container(cfg.params, resolve=True)
-    base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
-    return uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
-
-
 def write_uncertainty(cfg: DictConfig, scenario: Scenario, sets: uncertainty.ParameterSets, runs: Any, out_dir: Path,
                       quiet: bool, label: Any, elapsed: float) -> dict[str, Any]:  # fmt: skip
     """The tables, summary and figure of a run under uncertainty from its runs (one per set and replicate)."""
@@ -201,28 +185,6 @@ def uncertainty_summary(runs, spread: dict, source: str) -> str:
     else:
         lines.append("  most influential: no Sobol study yet (python -m sim experiment=sobol)")
     return "\n".join(lines)
-
-
-def sweep_points(cfg: DictConfig, scenario: Scenario, militias: tuple, root: Path | None = None) -> list[SweepPoint]:
-    """A sweep job's points: its grid, or its block of a design's rows, on top of its params. ``root``: the sweep
-    folder, where a design records itself (None: only list the points, as a launcher does for its manifest)."""
-    base = OmegaConf.to_container(cfg.params, resolve=True)
-    grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
-    design = OmegaConf.to_container(cfg.design, resolve=True) or {}
-    if design:
-        spec = DesignSpec.from_config(design)
-        rows = designs.unit_rows(spec).shape[0]
-        block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
-        base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
-        sets = designs.design_points(spec, block, base, base_militias)
-        if root is not None:
-            designs.write_design(root, spec, rows)
-    else:
-        sets = [(p, militias) for p in expand_grid(base, grid)]
-    return [
-        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
-        for p, m in sets
-    ]
 
 
 def published_ranking(top: int = 3) -> tuple[str, list[tuple[str, float, float]]] | None:

@@ -89,16 +89,16 @@ def config(spec: tuple[str, ...]):
     """The composed config of ``python -m sim <spec> seed=20211107 replicates=2000``."""
     from hydra import compose, initialize_config_dir
 
-    from sim.commands.main_job import CONFIG_DIR
+    from sim.paths import CONFIG_DIR
 
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return compose("config", overrides=[*spec, *COMMON])
 
 
 @functools.cache
 def run(spec: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs, daily) of ``python -m sim <spec> seed=20211107 replicates=2000``, as the main job computes them."""
-    from sim.commands.main_job import resolve_inputs
+    from sim.run.validate import resolve_inputs
 
     cfg = config(spec)
     params, militias, scenario = resolve_inputs(cfg)
@@ -316,7 +316,7 @@ ORDER_LAST, ORDER_AFTER = "2021-11-02", "2021-11-03"  # the read dates exercise 
 @functools.cache
 def view(spec: tuple[str, ...]):
     """The ensemble view's result for ``spec`` with 2000 replicates (sim.teaching.ensemble)."""
-    from sim.commands.main_job import resolve_inputs
+    from sim.run.validate import resolve_inputs
     from sim.teaching import ensemble
 
     params, militias, scenario = resolve_inputs(config(spec))
