@@ -15,6 +15,12 @@ from sim.model.params import ParameterError
 
 LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm")
 METHODS = ("rejection", "smc")
+# Each method's defaults, declared here so that --help and a wrong argument need none of the methods' libraries;
+# tests/test_startup.py checks them against sim.analysis.calibration.Settings and calibration_counts.Settings.
+REJECTION = {"draws": 20_000, "replicates": 5, "seed": 20211107, "predictive_sets": 300, "predictive_replicates": 20}
+SMC = {"particles": 2000, "replicates": 4, "generations": 8, "quantile": 0.5, "seed": 20211107, "predictive_sets": 300,
+       "predictive_replicates": 10}
+FORECAST_CUTOFF = date(2021, 10, 10)  # the election: sim.analysis.calibration_counts.FORECAST_CUTOFF
 REJECTION_DOC = ("Calibration to the record: approximate Bayesian computation with the vector engine (thousands of "
                  "parameter sets per batch), posterior-predictive checks and escalation probabilities, prior beside "
                  "posterior.")
@@ -32,9 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def rejection_main(argv: Sequence[str]) -> int:
     """``python -m sim.calibrate [--method rejection] [...]``: rejection ABC on the article's yes/no facts."""
-    from sim.analysis.calibration import Settings, calibrate, describe
-
-    defaults = Settings()
+    defaults = REJECTION
     ap = argparse.ArgumentParser(prog="python -m sim.calibrate", description=REJECTION_DOC,
                                  epilog="--method smc: ABC-SMC on the record's counts (seeds/record.yaml); "
                                         "python -m sim.calibrate --method smc --help for its options")  # fmt: skip
@@ -43,15 +47,14 @@ def rejection_main(argv: Sequence[str]) -> int:
     ap.add_argument(
         "--out", type=Path, default=Path("results/calibration"), help="folder (default results/calibration)"
     )
-    ap.add_argument("--draws", type=int, default=defaults.draws, help=f"prior draws ({defaults.draws})")
-    ap.add_argument(
-        "--replicates", type=int, default=defaults.replicates, help=f"runs per draw ({defaults.replicates})"
-    )
-    ap.add_argument("--seed", type=int, default=defaults.seed, help=f"seed ({defaults.seed})")
-    ap.add_argument("--predictive-sets", type=int, default=defaults.predictive_sets,
-                    help=f"parameter sets per predictive run ({defaults.predictive_sets})")  # fmt: skip
-    ap.add_argument("--predictive-replicates", type=int, default=defaults.predictive_replicates,
-                    help=f"runs per predictive set ({defaults.predictive_replicates})")  # fmt: skip
+    ap.add_argument("--draws", type=int, default=defaults["draws"], help=f"prior draws ({defaults['draws']})")
+    ap.add_argument("--replicates", type=int, default=defaults["replicates"],
+                    help=f"runs per draw ({defaults['replicates']})")  # fmt: skip
+    ap.add_argument("--seed", type=int, default=defaults["seed"], help=f"seed ({defaults['seed']})")
+    ap.add_argument("--predictive-sets", type=int, default=defaults["predictive_sets"],
+                    help=f"parameter sets per predictive run ({defaults['predictive_sets']})")  # fmt: skip
+    ap.add_argument("--predictive-replicates", type=int, default=defaults["predictive_replicates"],
+                    help=f"runs per predictive set ({defaults['predictive_replicates']})")  # fmt: skip
     ap.add_argument("--scenario", action="append", default=None, help="predictive scenarios (default: every one)")
     ap.add_argument("--no-figures", action="store_true")
     ap.add_argument("--launcher", choices=LAUNCHERS, default=None,
@@ -75,6 +78,8 @@ def rejection_main(argv: Sequence[str]) -> int:
     if not 0 <= args.seed < 2**63:
         print(f"error: --seed={args.seed} is out of range: allowed [0, 2**63)", file=sys.stderr)
         return 2
+    from sim.analysis.calibration import Settings, calibrate, describe
+
     settings = Settings(args.draws, args.replicates, args.seed, min(Settings.block, args.draws), args.predictive_sets,
                         args.predictive_replicates)  # fmt: skip
     t0 = time.perf_counter()
@@ -102,20 +107,18 @@ def rejection_main(argv: Sequence[str]) -> int:
 
 def smc_main(argv: Sequence[str]) -> int:
     """``python -m sim.calibrate --method smc [...]``: ABC-SMC on the record's counts."""
-    from sim.analysis.calibration_counts import FORECAST_CUTOFF, Settings, calibrate, describe
-
-    defaults = Settings()
+    defaults = SMC
     ap = argparse.ArgumentParser(prog="python -m sim.calibrate --method smc",
                                  description="ABC-SMC on the record's counts (seeds/record.yaml)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=None,
                     help="folder (default results/calibration_counts, or ..._<cutoff> with --cutoff)")  # fmt: skip
-    ap.add_argument("--particles", type=int, default=defaults.particles)
-    ap.add_argument("--replicates", type=int, default=defaults.replicates)
-    ap.add_argument("--generations", type=int, default=defaults.generations)
-    ap.add_argument("--quantile", type=float, default=defaults.quantile)
-    ap.add_argument("--seed", type=int, default=defaults.seed)
-    ap.add_argument("--predictive-sets", type=int, default=defaults.predictive_sets)
-    ap.add_argument("--predictive-replicates", type=int, default=defaults.predictive_replicates)
+    ap.add_argument("--particles", type=int, default=defaults["particles"])
+    ap.add_argument("--replicates", type=int, default=defaults["replicates"])
+    ap.add_argument("--generations", type=int, default=defaults["generations"])
+    ap.add_argument("--quantile", type=float, default=defaults["quantile"])
+    ap.add_argument("--seed", type=int, default=defaults["seed"])
+    ap.add_argument("--predictive-sets", type=int, default=defaults["predictive_sets"])
+    ap.add_argument("--predictive-replicates", type=int, default=defaults["predictive_replicates"])
     ap.add_argument("--cutoff", default=None,
                     help=f"calibrate on the record up to this date and score forecasts of what followed "
                          f"(e.g. {FORECAST_CUTOFF})")  # fmt: skip
@@ -134,6 +137,8 @@ def smc_main(argv: Sequence[str]) -> int:
         print(f"error: --cutoff={args.cutoff!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
         return 2
     out = args.out or Path("results/calibration_counts" + (f"_{cutoff}" if cutoff else ""))
+    from sim.analysis.calibration_counts import Settings, calibrate, describe
+
     settings = Settings(args.particles, args.replicates, args.generations, args.quantile, args.seed,
                         args.predictive_sets, args.predictive_replicates,
                         None if cutoff is None else str(cutoff))  # fmt: skip

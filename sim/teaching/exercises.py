@@ -999,21 +999,8 @@ def read(where: str, column: str, date: str | None = None, among: tuple[str, str
     return f"{column} on {date}: {describe(values, 'replicates' + which)} ({folder})"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.exercises", description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="rewrite the key values in docs/exercises/*.md")
-    sub = ap.add_subparsers(dest="cmd")
-    rd = sub.add_parser("read", help="a column's mean in the newest run of a scenario (or in a run folder)")
-    rd.add_argument("where", help="scenario name (its newest run under results/runs/) or a run folder")
-    rd.add_argument("column", help="a column of daily.parquet (with a date) or runs.parquet (without)")
-    rd.add_argument("date", nargs="?", help="YYYY-MM-DD: read daily.parquet on this day")
-    rd.add_argument(
-        "--among",
-        nargs=2,
-        metavar=("COLUMN=VALUE", "DATE"),
-        help="only the replicates whose COLUMN equals VALUE on DATE, e.g. --among intervened=0 2021-11-07",
-    )
-    args = ap.parse_args(argv)
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.exercises`` once its arguments are parsed (sim/exercises.py)."""
     if args.cmd == "read":
         print(read(args.where, args.column, args.date, tuple(args.among) if args.among else None))
         return 0
