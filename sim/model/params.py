@@ -4,17 +4,13 @@ Hydra's schema, validation, both engines, the ODD table and the app's controls a
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.model.errors import ParameterError, suggest
 from sim.model.structures import DEFAULT, MECHANISMS, Structure, from_codes
-
-
-class ParameterError(ValueError):
-    """A parameter is unknown or outside its declared range (message is one line)."""
 
 
 @dataclass(frozen=True)
@@ -238,11 +234,6 @@ def _make_params_class() -> type:
 
 
 Params = _make_params_class()
-
-
-def suggest(name: str, choices: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def make_params(values: Mapping[str, Any] | None = None, **overrides: Any) -> Any:

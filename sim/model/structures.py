@@ -7,6 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.model.errors import ParameterError, suggest
+
 
 @dataclass(frozen=True)
 class Alternative:
@@ -49,8 +51,6 @@ class Mechanism:
     def code(self, name: str) -> int:
         """The alternative's index (0: the default), or a one-line error listing the choices."""
         if name not in self.names:
-            from sim.model.params import ParameterError, suggest
-
             raise ParameterError(f"structure.{self.name}={name!r} is not an alternative{suggest(str(name), self.names)}"
                                  f"; allowed: {', '.join(self.names)}")  # fmt: skip
         return self.names.index(name)
@@ -131,8 +131,6 @@ def make_structure(choices: Mapping[str, Any] | None = None) -> Structure:
     choices = dict(choices or {})
     for key in choices:
         if key not in MECHANISM_BY_NAME:
-            from sim.model.params import ParameterError, suggest
-
             raise ParameterError(f"structure.{key} is not a mechanism{suggest(str(key), MECHANISM_NAMES)}; "
                                  f"allowed: {', '.join(MECHANISM_NAMES)}")  # fmt: skip
     names = []
