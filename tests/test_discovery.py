@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from test_sensitivity import fake_sweep
 
+import sim.discovery as discovery_cli
 from sim.analysis import boxes, discovery
 from sim.model import priors
 from sim.run import designs
@@ -98,12 +99,12 @@ def test_discover_writes_the_second_opinions_and_a_box_chosen_by_its_step(tmp_pa
 
 def test_a_step_off_the_trajectory_is_refused_in_one_line_and_writes_nothing(tmp_path, capsys):
     root, _ = sweep(tmp_path)
-    code = discovery.main([str(root), "--step", "999", "--resamples", "0"])
+    code = discovery_cli.main([str(root), "--step", "999", "--resamples", "0"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: --step=999 is out of range: allowed [0, ") and err.count("\n") == 1
     assert not (root / "aggregate" / "prim.json").exists()
     assert not list((root / "aggregate").glob("prim_step*"))
-    assert discovery.main([str(root), "--resamples", "-1"]) == 2
+    assert discovery_cli.main([str(root), "--resamples", "-1"]) == 2
     assert "--resamples=-1 is out of range" in capsys.readouterr().err
 
 
@@ -112,7 +113,7 @@ def test_figures_show_trajectory_cart_resampling_and_scores(tmp_path):
     resampling and feature scores (prim_stability.png), with labelled axes."""
     import matplotlib.image
 
-    from sim.analysis.sweep_figures import main as plot_main
+    from sim.plot import main as plot_main
 
     root, _ = sweep(tmp_path / "s")
     discovery.discover(root, threshold=0.2, resamples=3)
@@ -209,7 +210,7 @@ def test_inspect_lists_the_stored_trajectory_and_computes_nothing(tmp_path, monk
     import prim
 
     monkeypatch.setattr(prim, "Prim", None)  # inspecting must not run PRIM again
-    assert discovery.main([str(root / "aggregate"), "--inspect"]) == 0  # the aggregate folder works too
+    assert discovery_cli.main([str(root / "aggregate"), "--inspect"]) == 0  # the aggregate folder works too
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line[:6].strip().isdigit() or line.startswith("*")]
     assert len([r for r in rows if r[2:6].strip().isdigit()]) == int((traj["box"] == 1).sum())
@@ -220,10 +221,10 @@ def test_inspect_lists_the_stored_trajectory_and_computes_nothing(tmp_path, monk
 
 def test_step_leaves_the_default_box_and_its_files_as_they_were(tmp_path):
     root, _ = sweep(tmp_path)
-    assert discovery.main([str(root), "--threshold", "0.2", "--resamples", "2"]) == 0
+    assert discovery_cli.main([str(root), "--threshold", "0.2", "--resamples", "2"]) == 0
     agg = root / "aggregate"
     before = {name: (agg / name).read_bytes() for name in discovery.FILES}
-    assert discovery.main([str(root), "--step", "3", "--resamples", "0"]) == 0
+    assert discovery_cli.main([str(root), "--step", "3", "--resamples", "0"]) == 0
     assert {name: (agg / name).read_bytes() for name in discovery.FILES} == before
     assert (agg / "prim_step3.json").exists() and (agg / "prim_step3_boxes.parquet").exists()
 

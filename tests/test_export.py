@@ -12,8 +12,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from sweeps import run_sweep
 
+import sim.export as export_cli
+from sim.commands.main_job import CONFIG_DIR, run_job
 from sim.run import export
-from sim.run.main_job import CONFIG_DIR, run_job
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +79,7 @@ def test_a_sweeps_aggregate_tables_all_have_units(tmp_path):
 ])  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(run_folder, tmp_path, capsys, args, message):
     argv = [a.format(run=run_folder, tmp=tmp_path) for a in args] + ["--out", str(tmp_path / "out")]
-    assert export.main(argv) == 2
+    assert export_cli.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and err.startswith("error: ")
     assert not (tmp_path / "out").exists()
@@ -86,7 +87,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(run_folder, tmp_path, c
 
 def test_a_table_too_long_for_a_sheet_is_refused_before_writing(run_folder, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(export, "SHEET_ROWS", 10)
-    assert export.main([str(run_folder), "--to", "xlsx", "--tables", "runs", "--out", str(tmp_path / "out")]) == 2
+    assert export_cli.main([str(run_folder), "--to", "xlsx", "--tables", "runs", "--out", str(tmp_path / "out")]) == 2
     assert "more than a spreadsheet sheet holds" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -94,7 +95,7 @@ def test_a_table_too_long_for_a_sheet_is_refused_before_writing(run_folder, tmp_
 def test_by_default_a_run_exports_its_summary_and_a_sweep_its_points(run_folder, tmp_path, capsys):
     """Without --tables: a run's summary table (the rows of summary.txt, P(escalation) as printed), a sweep's
     points table; the sweep's aggregate/ folder works as well as the sweep folder."""
-    assert export.main([str(run_folder), "--out", str(tmp_path / "run")]) == 0
+    assert export_cli.main([str(run_folder), "--out", str(tmp_path / "run")]) == 0
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["summary.csv"]
     summary = pd.read_csv(tmp_path / "run" / "summary.csv", skiprows=[1], dtype=str).set_index("outcome")
     printed = " ".join((run_folder / "summary.txt").read_text().split())
@@ -103,7 +104,7 @@ def test_by_default_a_run_exports_its_summary_and_a_sweep_its_points(run_folder,
     run_sweep("params.patron_influence=0.3,0.9", "replicates=10", f"hydra.sweep.dir={tmp_path / 's'}", cwd=ROOT)
     for where in (tmp_path / "s", tmp_path / "s" / "aggregate"):
         out = tmp_path / f"out_{where.name}"
-        assert export.main([str(where), "--out", str(out)]) == 0
+        assert export_cli.main([str(where), "--out", str(out)]) == 0
         assert [p.name for p in out.iterdir()] == ["points.csv"]
     points = pd.read_csv(tmp_path / "out_s" / "points.csv", skiprows=[1])
     same(points, pd.read_parquet(tmp_path / "s" / "aggregate" / "points.parquet"))
@@ -111,7 +112,7 @@ def test_by_default_a_run_exports_its_summary_and_a_sweep_its_points(run_folder,
 
 def test_a_large_export_states_its_sizes_before_writing(run_folder, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(export, "LARGE_MB", 0.0)
-    assert export.main([str(run_folder), "--tables", "all", "--out", str(tmp_path / "out")]) == 0
+    assert export_cli.main([str(run_folder), "--tables", "all", "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out.splitlines()
     first_write = next(i for i, line in enumerate(out) if line.startswith("wrote "))
     said = out[:first_write]

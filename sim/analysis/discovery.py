@@ -19,7 +19,7 @@ from sim.model import priors
 from sim.run import designs
 from sim.run.storage import atomic_write_parquet, atomic_write_text
 
-OUTCOME = "p_escalation"
+OUTCOME, THRESHOLD = "p_escalation", "auto"  # sim/discovery.py declares the same for its --help
 # Which points are "of interest": a threshold on the outcome. A case of interest should be a minority the analysis
 # can describe, neither rare nor half the space (Bryant & Lempert 2010 use about 10-30%): by default ("auto")
 # the roundest threshold that puts between 10% and 30% of the points above it, nearest 20%.
@@ -178,7 +178,7 @@ def _points(root: Path) -> tuple[designs.DesignSpec, pd.DataFrame]:
 def discover(
     root: Path,
     outcome: str = OUTCOME,
-    threshold: float | str | None = "auto",
+    threshold: float | str | None = THRESHOLD,
     min_coverage: float = MIN_COVERAGE,
     step: int | None = None,
     resamples: int = second.RESAMPLES,
@@ -389,28 +389,11 @@ def inspect(root: Path, width: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.discovery`` once its arguments are parsed (sim/discovery.py)."""
     from sim.run.folders import sweep_root
     from sim.run.progress import log_to_stderr
 
-    ap = argparse.ArgumentParser(prog="python -m sim.discovery", description=__doc__.splitlines()[0])
-    ap.add_argument("sweep_dir", type=Path, help="a Latin-hypercube design sweep (experiment=discovery), or its "
-                    "aggregate/ folder")  # fmt: skip
-    ap.add_argument("--outcome", default=OUTCOME, help=f"the points table's outcome column ({OUTCOME})")
-    how = ap.add_mutually_exclusive_group()
-    how.add_argument("--threshold", default="auto", help="points with the outcome above this are of interest; "
-                     f"auto (default): the roundest threshold that puts {SHARE_RANGE[0]:.0%}-{SHARE_RANGE[1]:.0%} of "
-                     "the points above it")  # fmt: skip
-    how.add_argument("--quantile", type=float, default=None, help="the threshold as the outcome's quantile (0.8: "
-                     "about the top fifth of the points)")  # fmt: skip
-    ap.add_argument("--coverage", type=float, default=MIN_COVERAGE, help=f"least coverage of a box ({MIN_COVERAGE})")
-    ap.add_argument("--step", type=int, default=None, help="write the first box at this step of the peeling "
-                    "trajectory (see --inspect) as prim_step<N>.json, leaving the default box in place")  # fmt: skip
-    ap.add_argument("--inspect", action="store_true", help="list the stored trajectory (step, coverage, density, "
-                    "lift, restrictions, stability) and stop; computes nothing")  # fmt: skip
-    ap.add_argument("--resamples", type=int, default=second.RESAMPLES,
-                    help=f"half-size resamples for the box's stability ({second.RESAMPLES}; 0: none)")  # fmt: skip
-    args = ap.parse_args(argv)
     root = sweep_root(args.sweep_dir)
     if args.inspect:
         try:

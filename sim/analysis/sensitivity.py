@@ -287,15 +287,11 @@ def describe(result: dict[str, Any], top: int = 10) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.sensitivity", description=__doc__.splitlines()[0])
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.sensitivity`` once its arguments are parsed (sim/sensitivity.py)."""
     from sim.run.folders import sweep_root
     from sim.run.progress import log_to_stderr
 
-    ap.add_argument("sweep_dir", type=Path, help="a design sweep folder (experiment=morris, sobol or discovery), or "
-                    "its aggregate/ folder")  # fmt: skip
-    ap.add_argument("--top", type=int, default=10, help="factors to list per outcome (default 10)")
-    args = ap.parse_args(argv)
     args.sweep_dir = sweep_root(args.sweep_dir)
     log_to_stderr()
     try:

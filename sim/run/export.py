@@ -7,7 +7,6 @@ import argparse
 import io
 import re
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -65,6 +64,8 @@ def unit(column: str) -> str:
     """The unit of a column of the project's tables ("" if it has none declared)."""
     if column in UNITS:
         return UNITS[column]
+    if column.startswith("structure."):
+        return "alternative (name; docs/ODD.md section 7)"
     params = {p.name: p.unit for p in PARAMS}
     if column.startswith("param.") and column[6:] in params:
         return params[column[6:]]
@@ -215,20 +216,12 @@ def export(folder: Path, to: str, out: Path | None = None, names: str | None = N
     return [path]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.export`` once its arguments are parsed (sim/export.py)."""
     from sim.run.folders import sweep_root
 
-    ap = argparse.ArgumentParser(prog="python -m sim.export", description=__doc__.splitlines()[0])
-    ap.add_argument("folder", type=Path, help="a run folder, a sweep folder or an aggregate/ folder")
-    ap.add_argument("--to", default="csv", help="csv (one file per table) or xlsx (one workbook); default csv")
-    ap.add_argument("--tables", default=None, help="which tables, comma-separated: points, runs, daily (a sweep), "
-                    "summary, runs, daily (a run), a study's (sensitivity, prim_boxes, ...) or all; default: the "
-                    "points table of a sweep, the summary table of a run")  # fmt: skip
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: <folder>/export)")
-    args = ap.parse_args(argv)
-    folder = sweep_root(args.folder)
     try:
-        written = export(folder, args.to, args.out, args.tables)
+        written = export(sweep_root(args.folder), args.to, args.out, args.tables)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
