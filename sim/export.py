@@ -1,5 +1,5 @@
-"""``python -m sim.export <folder> [--tables points|summary|runs|daily|all] [--to csv|xlsx]``: a run's, sweep's or study's tables as CSV files or one Excel
-workbook with a row of units. The command line; the work is sim.run.export."""
+"""``python -m sim.export <folder> [--tables points|summary|runs|daily|all] [--to csv|xlsx]``: a run's, sweep's or
+study's tables as CSV files or one Excel workbook with a row of units. The command line; the work is sim.run.export."""
 
 from __future__ import annotations
 

@@ -710,7 +710,6 @@ def make_study_figure(kind: str, folder: Path, out: Path, outcome: str) -> list[
 def run_args(args: argparse.Namespace) -> int:
     """``python -m sim.plot`` once its arguments are parsed (sim/plot.py): draw, or say in one line why not."""
     from sim.analysis.study_figures import FigureError
-
     from sim.run.folders import tables_dir
 
     folder: Path = tables_dir(args.aggregate_dir)  # a sweep folder means its aggregate/ folder
