@@ -11,7 +11,7 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 # The choices, declared here so that a wrong one is refused before matplotlib loads (tests/test_startup.py checks
 # them against sim.analysis.sweep_figures.KINDS and STUDY_KINDS and sim.analysis.sensitivity.OUTCOMES).
 KINDS = ("curve", "heatmap", "fan", "counterfactual")
-STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty")
+STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty", "policies")
 OUTCOMES = ("p_escalation", "p_any_clash", "p_sustained", "mean_clashes", "mean_attacks_state", "mean_attacks_us",
             "mean_interventions", "mean_boycott_days")  # fmt: skip
 

@@ -399,3 +399,59 @@ def posterior_pairs(post: pd.DataFrame, info: pd.DataFrame, path: Path, top: int
             ax.set_visible(False)
         fig.suptitle("Posterior pairs of the most informed values (darker: more posterior weight)", fontsize=10)
         return save_figure(fig, path)
+
+
+def policies_figure(aggregate: Path, out: Path) -> list[Path]:
+    """A policy study (experiment=policies): for each judged outcome, each policy's spread across scenarios
+    (box: middle half; whiskers: 5% to 95%; dot: mean) against the target (dashed), with the share of scenarios
+    meeting it; the policies in the study's order, today's first."""
+    from sim.analysis import robustness
+    from sim.run.policies import OUTCOMES, read_record
+
+    agg = Path(aggregate)
+    root = agg.parent
+    try:
+        record, where = read_record(root)
+        points = pd.read_parquet(agg / "points.parquet")
+    except (OSError, ValueError):
+        raise FigureError(f"{root} has no policy study (policies.json, aggregate/points.parquet)") from None
+    policies = [name for name, _ in record["named"]]
+    targets = dict(record["targets"])
+    outcomes = [o for o in OUTCOMES if o in targets] or list(OUTCOMES)
+    w = np.asarray(record["weights"], dtype=float)
+    from sim.run.uncertainty import weighted_quantiles
+
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(outcomes), figsize=(3.6 * len(outcomes) + 2.2, 0.42 * len(policies) + 1.9),
+                                 constrained_layout=True, sharey=True, squeeze=False)  # fmt: skip
+        y = np.arange(len(policies))[::-1]
+        for ax, outcome in zip(axes[0], outcomes, strict=True):
+            try:
+                values = robustness.matrix(points, where, outcome, policies, int(record["scenarios"]))
+            except robustness.PolicyError as exc:
+                raise FigureError(str(exc)) from None
+            for k, policy in zip(y, policies, strict=True):
+                x = values[policy].to_numpy(dtype=float)
+                q05, q25, q50, q75, q95 = weighted_quantiles(x, w, (0.05, 0.25, 0.5, 0.75, 0.95))
+                shade = "0.35" if policy == "today" else "0.65"
+                ax.hlines(k, q05, q95, color="0.2", lw=1.0)
+                ax.add_patch(plt.Rectangle((q25, k - 0.3), q75 - q25, 0.6, facecolor=shade, edgecolor="0.1", lw=0.8))
+                ax.vlines(q50, k - 0.3, k + 0.3, color="white", lw=1.4)
+                ax.plot(np.average(x, weights=w), k, "o", color="black", ms=4, zorder=3)
+                if outcome in targets:
+                    meets = float(np.sum(w * (x <= targets[outcome])) / np.sum(w))
+                    ax.annotate(f"{meets:.0%}", (1.0, k), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                                textcoords="offset points", va="center", fontsize=7)  # fmt: skip
+            if outcome in targets:
+                ax.axvline(targets[outcome], color="tab:red", ls="--", lw=1.0, label="target")
+            ax.set_xlim(left=0)
+            ax.set_axisbelow(True)  # the grid behind the boxes: the only white line in a box is its median
+            ax.set_xlabel(OUTCOMES[outcome] + (f"\n(target: at most {targets[outcome]:g}; right: share meeting it)"
+                                               if outcome in targets else ""))  # fmt: skip
+            ax.grid(axis="x", color="0.92", lw=0.6)
+        axes[0][0].set_yticks(y, [p.replace("_", " ") for p in policies])
+        axes[0][0].set_ylim(-0.7, len(policies) - 0.3)
+        fig.suptitle(wrap(f"Policies across {record['scenarios']} scenarios drawn from the "
+                          f"{'priors' if record['source'] == 'prior' else record['source']} (box: middle half of the "
+                          "scenarios; line: 5% to 95%; dot: mean; white: median)", 110), fontsize=10)  # fmt: skip
+        return save_figure(fig, Path(out) / "policies")

@@ -678,7 +678,7 @@ def make_figure(kind: str, points, daily, out: Path, x=None, y=None) -> list[Pat
     return counterfactual_figure(points, path)
 
 
-STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty")
+STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty", "policies")
 
 
 def study_kinds(folder: Path) -> list[str]:
@@ -690,6 +690,8 @@ def study_kinds(folder: Path) -> list[str]:
         kinds.append("prim")
     if (folder / "sets.parquet").exists():
         kinds.append("uncertainty")
+    if (folder / "robustness.parquet").exists() or (folder.parent / "policies.json").exists():
+        kinds.append("policies")
     return kinds
 
 
@@ -704,6 +706,8 @@ def make_study_figure(kind: str, folder: Path, out: Path, outcome: str) -> list[
         return sf.pawn_figure(folder, out, outcome)
     if kind == "prim":
         return sf.prim_figure(folder, out)
+    if kind == "policies":
+        return sf.policies_figure(folder, out)
     return sf.uncertainty_figure_from_run(folder, out)
 
 

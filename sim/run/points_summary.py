@@ -28,7 +28,10 @@ def varying(points: pd.DataFrame) -> list[str]:
         if c in points.columns and points[c].fillna("").nunique() > 1:
             cols.append(c)
     values = [c for c in points.columns if c.startswith(("param.", "militia.")) and points[c].nunique() > 1]
-    if "label" in points.columns and points["label"].nunique() > 1 and not values:
+    labels = points["label"].fillna("").astype(str) if "label" in points.columns else None
+    # a label of its own (a counterfactual's, a policy's) tells points apart; one that restates values does not
+    named = labels is not None and labels.nunique() > 1 and not labels.str.contains("=").any()
+    if labels is not None and labels.nunique() > 1 and (named or not values):
         cols.append("label")
     return cols + values
 

@@ -213,7 +213,9 @@ def aggregated(root: Path, done: set[str]) -> bool:
 
 
 def _analysis(root: Path) -> str:
-    """After aggregation, a design sweep's own analysis command."""
+    """After aggregation, a design sweep's (or a policy study's) own analysis command."""
+    if (root / "policies.json").exists():
+        return f", then python -m sim.policies {root}"
     try:
         method = json.loads((root / "design.json").read_text()).get("method")
     except (OSError, ValueError):
