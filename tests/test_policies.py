@@ -88,10 +88,13 @@ def test_a_bad_policy_study_is_one_line_before_anything_runs(override, message, 
 
 def _points(*overrides: str) -> list:
     from sim.model.scenario import load_scenario
+    from sim.run.config_schema import register
+    from sim.run.sweep import sweep_points
 
+    register()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("config", overrides=["experiment=policies", *overrides])
-    return policies.sweep_points(cfg, load_scenario("seed_timeline"))
+    return sweep_points(cfg, load_scenario("seed_timeline"), ())  # as a launcher lists a job's points
 
 
 def test_the_policies_of_a_scenario_share_its_random_numbers_and_nothing_else_does():
@@ -157,6 +160,7 @@ def test_the_study_ends_with_its_analysis_and_figure(study, tmp_path):
                           "p_escalation=0.5"], cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "P(escalation) (target: at most 0.5)" in res.stdout and "sadr_always_restrains" in res.stdout
+    assert "P(sustained fighting) (target: at most 0.05)" in res.stdout  # the study's other targets stay
     res = subprocess.run([sys.executable, "-m", "sim.plot", str(study), "--kind", "policies", "--out",
                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert res.returncode == 0 and (tmp_path / "policies.png").exists(), res.stderr
@@ -170,9 +174,10 @@ def test_a_resumed_study_runs_only_what_is_missing(study, tmp_path):
     res = run_sweep(*SMALL, f"hydra.sweep.dir={copy}", cwd=ROOT)
     ran = [json.loads(p.read_text())["ran"] for p in sorted((copy / "jobs").glob("*.json"))]
     assert sorted(ran) == [0, 1], res.stdout
-    a = pd.read_parquet(study / "aggregate" / "robustness.parquet")
-    b = pd.read_parquet(copy / "aggregate" / "robustness.parquet")
-    pd.testing.assert_frame_equal(a, b)
+    a = pd.read_parquet(study / "aggregate" / "points.parquet").sort_values("point_key", ignore_index=True)
+    b = pd.read_parquet(copy / "aggregate" / "points.parquet").sort_values("point_key", ignore_index=True)
+    pd.testing.assert_frame_equal(a, b)  # the same points, the recomputed one bit for bit
+    assert (copy / "aggregate" / "robustness.parquet").exists()  # and analysed again when the sweep ended
 
 
 def test_another_study_in_the_same_folder_is_refused(study, tmp_path):

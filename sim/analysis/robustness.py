@@ -116,7 +116,8 @@ def failure_box(x: pd.DataFrame, fails: np.ndarray, ranges: Mapping[str, tuple[f
 
 def analyse(root: Path, targets: Mapping[str, float] | None = None, progress: bool | None = False) -> dict[str, Any]:
     """The policy study in ``root`` (sim.run.policies' record and the aggregated points): robustness, regret and
-    pairs per policy and outcome, and PRIM on each policy's failures of each target. Writes aggregate/
+    pairs per policy and outcome, and PRIM on each policy's failures of each target (the study's targets, those
+    in ``targets`` replaced). Writes aggregate/
     robustness.parquet, policy_boxes.parquet and policies.json (the summary)."""
     from sim.model import priors
     from sim.run.designs import factor_columns
@@ -135,7 +136,7 @@ def analyse(root: Path, targets: Mapping[str, float] | None = None, progress: bo
     policies = [name for name, _ in record["named"]]
     scenarios = int(record["scenarios"])
     weights = np.asarray(record["weights"], dtype=float)
-    targets = dict(targets or {k: v for k, v in record["targets"]})
+    targets = {**{k: v for k, v in record["targets"]}, **dict(targets or {})}  # the study's, as the caller amends
     unknown = [k for k in targets if k not in OUTCOMES]
     if unknown:
         raise PolicyError(f"--target {unknown[0]}: not an outcome; allowed: {', '.join(OUTCOMES)}")

@@ -113,17 +113,17 @@ def scenario_table(spec: PolicySpec, names: list[str], structure: Any) -> Any:
     return table.iloc[: spec.scenarios][[*keep, "weight"]].reset_index(drop=True)
 
 
-def sweep_points(cfg: Any, scenario: Any, root: Path | None = None) -> list[Any]:
+def sweep_points(cfg: Any, scenario: Any, root: Path | None = None, point: Any = None) -> list[Any]:
     """One job's points: for each scenario of its block (``policies.blocks``, ``policies.block``), every named
-    policy on top of the job's parameters, paired by scenario (sim.run.sweep.SweepPoint.pair). ``root``: the sweep
-    folder, where the study and the block's points are recorded (None: only list them, as a launcher does)."""
+    policy on top of the job's parameters, paired by scenario (``point``: sim.run.sweep.SweepPoint, whose ``pair``
+    seeds them). ``root``: the sweep folder, where the study and the block's points are recorded (None: only list
+    them, as a launcher does)."""
     from omegaconf import OmegaConf
 
     from sim.model import priors
     from sim.model.params import make_militias, make_params, structure_of
     from sim.run.config_schema import base_params
     from sim.run.designs import block_rows
-    from sim.run.sweep import SweepPoint
 
     node = OmegaConf.to_container(cfg.policies, resolve=True)
     spec = PolicySpec.from_config(node)
@@ -141,10 +141,10 @@ def sweep_points(cfg: Any, scenario: Any, root: Path | None = None) -> list[Any]
         mil = make_militias({**base_militias, **merged})
         for name, levers in spec.named:
             p = make_params({**base, **params, **dict(levers)})
-            point = SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, mil, int(cfg.replicates),
-                               int(cfg.seed), pair=f"scenario {s}", name=name)  # fmt: skip
-            points.append(point)
-            where[point.key] = [name, s]
+            pt = point(str(cfg.study), scenario, tuple(cfg.drop_events), p, mil, int(cfg.replicates), int(cfg.seed),
+                       pair=f"scenario {s}", name=name)  # fmt: skip
+            points.append(pt)
+            where[pt.key] = [name, s]
     if root is not None:
         write_record(Path(root), spec, names, table["weight"].tolist(), int(node.get("block", 0)), where)
     return points

@@ -156,7 +156,7 @@ def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | Non
     if cfg.get("policies"):  # policies across scenarios: their points, paired by scenario (sim.run.policies)
         from sim.run import policies
 
-        return policies.sweep_points(cfg, scenario, root)
+        return policies.sweep_points(cfg, scenario, root, point=SweepPoint)
     if design:
         spec = designs.DesignSpec.from_config(design, structure_of(make_params(base)))
         rows = designs.unit_rows(spec).shape[0]
