@@ -261,3 +261,70 @@ def test_under_coercion_the_patrons_effect_survives_independence():
         effect[name] = means[1] - means[0]
     assert effect["salehyan"] == 0.0
     assert effect["coercion"] > 0.005
+
+
+# ----------------------------------------------------------------------------- (e) Epstein's grievance
+
+
+def test_epstein_grievance_is_hardship_times_illegitimacy():
+    """G = H (1 - L) in units where G = H at the baseline legitimacy (exactly, so the baselines keep their
+    meaning); a fall in legitimacy multiplies what a hardship shock does (the interaction the additive
+    structure lacks)."""
+    H = np.array([0.0, 0.3, 0.45, 0.9])
+    assert np.array_equal(rules.epstein_grievance(H, 0.6, 0.6), H)
+    assert rules.epstein_grievance(0.5, 0.2, 0.6) == pytest.approx(0.5 * 0.8 / 0.4)
+    shock = 0.1
+    at_rest = rules.epstein_grievance(0.4 + shock, 0.6, 0.6) - rules.epstein_grievance(0.4, 0.6, 0.6)
+    illegitimate = rules.epstein_grievance(0.4 + shock, 0.4, 0.6) - rules.epstein_grievance(0.4, 0.4, 0.6)
+    assert illegitimate == pytest.approx(1.5 * at_rest)
+    assert rules.epstein_grievance(0.9, 0.0, 0.6) == 1.0  # bounded
+    assert rules.legitimised(0.5, 0.2, False, 0.25) == 0.5 and rules.legitimised(0.5, 0.2, True, 0.25) == 0.55
+
+
+def test_under_legitimacy_the_vote_acts_through_legitimacy():
+    """The election alone: under Epstein's grievance the losers' grievance rises because their legitimacy falls
+    (with election_legitimacy 0 the vote leaves it where it was), the winner's is untouched by the structure,
+    and before the vote nothing differs from the additive structure."""
+    sc = load_scenario("election_loss")
+    vote = next(e.day for e in sc.events if e.kind == "election")
+    base = {"patron_present": False, "attack_rate_state": 0.0, "structure_grievance": "legitimacy"}
+    cols = ("grievance_mean", "sadr_grievance")
+    res = run_batch(sc, [make_params(base)], [MILITIAS], 3, np.arange(20), daily_columns=cols)
+    flat = run_batch(sc, [make_params({**base, "election_legitimacy": 0.0})], [MILITIAS], 3, np.arange(20),
+                     daily_columns=cols)  # fmt: skip
+    additive = run_batch(sc, [make_params(patron_present=False, attack_rate_state=0.0)], [MILITIAS], 3, np.arange(20),
+                         daily_columns=cols)  # fmt: skip
+    assert (res.daily["grievance_mean"][vote] - res.daily["grievance_mean"][vote - 1] > 0.2).all()
+    assert (np.abs(flat.daily["grievance_mean"][vote] - flat.daily["grievance_mean"][vote - 1]) < 0.01).all()
+    np.testing.assert_array_equal(res.daily["grievance_mean"][:vote], additive.daily["grievance_mean"][:vote])
+    np.testing.assert_array_equal(res.daily["sadr_grievance"][: vote + 1], additive.daily["sadr_grievance"][: vote + 1])
+
+
+# ----------------------------------------------------------------------------- (f) Beardsley's relapse
+
+
+def _visit_effect(relapse: str, share: float = 1.0) -> np.ndarray:
+    """Mean grievance with a forced visit minus without it, day by day, on a quiet year (paired runs)."""
+    visit = scenario_from_mapping({"name": "visit", "start": "2022-01-01", "end": "2022-12-31", "events": [
+        {"date": "2022-01-10", "kind": "shock", "actor": "militias", "variable": "grievance", "delta": 0.3},
+        {"date": "2022-01-20", "kind": "intervention"}]})  # fmt: skip
+    quiet = visit.without("intervention")
+    p = make_params(patron_trigger=1.0, attack_rate_state=0.0, us_retaliation_prob=0.0, clash_kappa=0.0,
+                    structure_relapse=relapse, relapse_share=share)  # fmt: skip
+    a = run_batch(visit, [p], [MILITIAS], 8, np.arange(40), daily_columns=("grievance_mean",))
+    b = run_batch(quiet, [p], [MILITIAS], 8, np.arange(40), daily_columns=("grievance_mean",))
+    return (a.daily["grievance_mean"] - b.daily["grievance_mean"]).mean(axis=1)
+
+
+def test_beardsleys_relapse_the_calm_lapses_with_the_pressure():
+    """A forced visit lowers grievance. Where its effect is durable, two months later most of it remains (it
+    fades at the grievance half-life, 60 days); under Beardsley's relapse with the whole calm resting on the
+    pressure, the militias are back to where they would have been within a few pressure half-lives (14 days),
+    the rest of the difference being what the visit did to their stance and cells. (The record is the day's end,
+    so the calm has begun to lapse on the visit's own day.)"""
+    durable, relapse = _visit_effect("durable"), _visit_effect("beardsley")
+    day = 19  # the visit
+    assert durable[day] < -0.03 and durable[day] < relapse[day] < 0.9 * durable[day]
+    assert durable[day + 60] < 0.4 * durable[day]
+    assert abs(relapse[day + 60]) < 0.1 * abs(durable[day + 60])
+    assert relapse[day + 7] > durable[day + 7]  # lapsing already in the first week

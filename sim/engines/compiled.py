@@ -426,7 +426,7 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
         for j in range(M):
             if pt.structure_relapse == 1:  # the calm that rested on the visit's pressure lapses with it
                 released = rules.calm_released(calm[j], decay_pressure)
-                s.calm[r, j, 0] = calm[j] - released
+                s.calm[r, j, 0] = rules.relax_by(calm[j] - released, 0.0, decay_grievance)
                 if pt.structure_grievance == 1:
                     legit[j] = rules.relapsed(legit[j], -released)
                 else:

@@ -217,7 +217,7 @@ class MilitiaLeader(mesa.Agent):
         p, s = self.model.p, self.spec
         if p.structure_relapse == 1:  # the calm that rested on the visit's pressure lapses with it
             released = rules.calm_released(self.calm, rules.decay(p.pressure_half_life))
-            self.calm = self.calm - released
+            self.calm = rules.relax(self.calm - released, 0.0, p.grievance_half_life)  # the drift returns its share
             if p.structure_grievance == 1:
                 self.legitimacy = rules.relapsed(self.legitimacy, -released)
             else:

@@ -169,7 +169,7 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     # 8. slow drift (structure.reaction=richardson: first the militias' grievance answers Sadr's wing)
     if relapse:  # the calm that rested on the visit's pressure lapses with it
         released = rules.calm_released(calm, rules.decay(pt.pressure_half_life))
-        s.calm = calm - released
+        s.calm = rules.relax(calm - released, 0.0, pt.grievance_half_life)  # the drift returns its share too
         if legit:
             L = rules.relapsed(L, -released)
         else:

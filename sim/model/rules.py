@@ -136,7 +136,9 @@ def calm_bought(store, change, share):
 
 def calm_released(store, decay_factor):
     """structure.relapse=beardsley: the part of the stored calm that lapses today, as the pressure fades by the
-    same daily factor (rules.decay(pressure_half_life)): store - store x factor."""
+    same daily factor (rules.decay(pressure_half_life)): store - store x factor. What remains then shrinks with
+    the grievance's own drift (rules.relax towards 0 at grievance_half_life), which returns that share anyway,
+    so that nothing is returned twice."""
     return store - relax_by(store, 0.0, decay_factor)
 
 
