@@ -67,7 +67,7 @@ LADDER_INDEPENDENT = (*LADDER, "counterfactual=high_independence")
 STAND_DOWN = ("scenario=stand_down_orders",)
 STAND_DOWN_ALL = ("scenario=stand_down_orders", "scenario.events.3.actor=militias")  # AAH's order to every militia
 STAND_DOWN_NONE = ("scenario=stand_down_orders", "drop_events=[order]")
-# exercise 7: one actor's lever at a time, at the defaults (the levers of sim.model.params.LEVERS)
+# exercise 8: one actor's lever at a time, at the defaults (the levers of sim.model.params.LEVERS)
 STRONG_STATE = ("params.state_capacity=0.6",)
 US_NEVER = ("params.us_retaliation_prob=0.0",)
 US_HARD = ("params.us_retaliation_prob=0.25",)
@@ -396,7 +396,7 @@ def election_day() -> pd.Timestamp:
 
 
 # ----------------------------------------------------------------------------- the published policy study
-# Exercise 7 reads the policy study the README publishes (results/tables/policies_*.csv, python -m sim.publish after
+# Exercise 8 reads the policy study the README publishes (results/tables/policies_*.csv, python -m sim.publish after
 # python -m sim experiment=policies): its keys are that table's numbers, as the README shows them.
 
 
@@ -435,7 +435,7 @@ def failure_factors(policy: str) -> str:
 # ----------------------------------------------------------------------------- the keys
 
 POLICIES_QUOTED = ("today", "patron_stays_out", "patron_all_in", "us_never_retaliates", "us_hard_line",
-                   "sadr_always_restrains", "everyone_restrains")  # the policies exercise 7 quotes
+                   "sadr_always_restrains", "everyone_restrains")  # the policies exercise 8 quotes
 QUOTED_DEFAULTS = (
     "patron_trigger",
     "patron_attention_cost",
