@@ -425,8 +425,28 @@ OBSERVATIONS: dict[str, Callable[[Runner], Outcome]] = {
 
 # Observations the defaults fail: discrepancies between the model and the record, reported (docs/ODD.md section
 # 11), not retuned. tests/test_patterns.py marks each xfail(strict=True), so a change that makes one hold shows;
-# they kill no mutant (they fail on the model too). Filled in after the bounds above were committed and run.
-KNOWN_FAILURES: dict[str, str] = {}
+# they kill no mutant (they fail on the model too). Filled in after the bounds above were committed and run
+# (commit 01a74dc); the defaults' numbers are in docs/ODD.md section 11.
+KNOWN_FAILURES: dict[str, str] = {
+    "visit_after_the_vote": (
+        "the vote is not a salient event in the model (only attacks on the state are): the patron comes after it "
+        "only when the tension it raises crosses the trigger with attention to spare, about 1 run in 100 within "
+        "a day, where the record has the commander in Baghdad the day after"
+    ),
+    "attack_wave_july": (
+        "the model's attacks on US forces come at a steady daily rate, and a US strike raises only the struck "
+        "militia's hostility by one step: no rule makes a four-day surge like the one after the strikes of 27 June"
+    ),
+    "attack_lull": (
+        "the lull begins on 9 July, 17 days before the scenario's truce (26 July, when the end of the US combat "
+        "mission was announced), so the runs carry the first half-year's rate through those days"
+    ),
+    "attacks_on_sadrs_allies": (
+        "the model's attacks on the state are rare and one at a time (attack_rate_state), and no event marks the "
+        "new parliament's first session: the record's week of at least 5 attacks on the offices of Sadr's allies "
+        "(13-19 January 2022) has no counterpart"
+    ),
+}
 
 
 # ----------------------------------------------------------------------------- wiring: true by construction
@@ -498,8 +518,9 @@ def attack_angers_sadr(r: Runner) -> Outcome:
     """WIRING, not evidence (it was part of the pattern attack_angers_sadr, which read attack_sadr_grievance and
     grievance_half_life back): against seed_timeline without the attack (paired runs), Sadr's grievance at the
     end of the attack's day is higher by attack_sadr_grievance after one day's relaxation (within 10%), and a
-    fortnight on by at least 0.9 x that x 2^(-14 / grievance_half_life) (the attack's later effects, through the
-    rivalry and clashes, only add). The attack's effect on the clash risk is a reported output."""
+    fortnight on by at least 0.9 x that x 2^(-14 / grievance_half_life) (the attack's later effects through the
+    rivalry and clashes add to it; clipping at 1 in runs already near the top takes a little off, hence 0.9).
+    The attack's effect on the clash risk is a reported output."""
     p = make_params({})
     sc = load_scenario("seed_timeline")
     a = day_of(sc, "attack")
