@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import evaluation_tables
 from sim.model import priors, rules
 from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAM_BY_NAME, PARAMS, Param
 from sim.model.scenario import EVENT_FIELDS, load_scenario
@@ -643,6 +644,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "evaluation": evaluation_section,
     "evaluation_counts": counts_section,
 }
+GENERATORS.update(evaluation_tables.GENERATORS)  # how the model is judged: sim/analysis/evaluation_tables.py
 
 
 README_PATH = DOCS_DIR.parent / "README.md"
