@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines.vector import BatchResult, run_batch
-from sim.model import outcomes, rules
 from sim.model import record as rec
+from sim.model import rules
 from sim.model.params import MILITIAS, Militia, make_params
 from sim.model.scenario import Event, Scenario, load_scenario
 
@@ -58,6 +58,7 @@ class Runner:
     militias: tuple[Militia, ...] = MILITIAS
     params: dict = dataclasses.field(default_factory=dict)
     n: int = N
+    daily: tuple[str, ...] | None = DAILY  # None: every daily column
     _cache: dict = dataclasses.field(default_factory=dict)
 
     def run(self, scenario: Scenario | str, **params) -> BatchResult:
@@ -81,7 +82,8 @@ class Runner:
 
         rules.intervene = recording
         try:
-            res = run_batch(sc, [make_params(params)], [self.militias], SEED, np.arange(self.n), daily_columns=DAILY)
+            res = run_batch(sc, [make_params(params)], [self.militias], SEED, np.arange(self.n),
+                            daily_columns=self.daily)
         finally:
             rules.intervene = applied
         targeted = np.stack(seen)  # (days, R, M)
@@ -484,19 +486,6 @@ def sadr_order_sends_wing_home(r: Runner) -> Outcome:
                        f"at most {m[o : o + 8].max():.3f} in the next week")  # fmt: skip
 
 
-def escalation_as_defined(r: Runner) -> Outcome:
-    """WIRING, not evidence: a run counts as escalated (sustained) exactly when its daily clash series has
-    escalation_clashes in escalation_window days (sustained_clashes in sustained_window): the engine's ring
-    of clash days agrees with sim.model.outcomes.escalated_by on the same runs (no patron: many clashes)."""
-    p = make_params({})
-    res = r.run("seed_timeline", patron_present=False)
-    esc = outcomes.escalated_by(res.daily["clash"], p.escalation_clashes, p.escalation_window)
-    sus = outcomes.escalated_by(res.daily["clash"], p.sustained_clashes, p.sustained_window)
-    ok = bool(np.array_equal(esc, res.runs["escalated"]) and np.array_equal(sus, res.runs["sustained"]))
-    return Outcome(ok, f"escalated {res.runs['escalated'].mean():.3f} (series {esc.mean():.3f}), sustained "
-                       f"{res.runs['sustained'].mean():.3f} (series {sus.mean():.3f})")  # fmt: skip
-
-
 def election_win_calms_sadr(r: Runner) -> Outcome:
     """WIRING, not evidence (it was the pattern election_win_calms_sadr, which read election_shock and
     election_gain_relief back): against the same election with his seats unchanged (paired runs on
@@ -594,7 +583,6 @@ def patron_answers_clashes(r: Runner) -> Outcome:
 
 
 WIRING: dict[str, Callable[[Runner], Outcome]] = {
-    "escalation_as_defined": escalation_as_defined,
     "visit_on_attack_day": visit_on_attack_day,
     "quiet_boycott": quiet_boycott,
     "sadr_order_sends_wing_home": sadr_order_sends_wing_home,
