@@ -210,16 +210,10 @@ def describe(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-
+def run_args(args) -> int:
+    """The command (sim/counterfactuals.py parses its line): compute, print, and publish unless --no-write."""
     from sim.analysis import published
 
-    ap = argparse.ArgumentParser(prog="python -m sim.counterfactuals", description=__doc__.splitlines()[0])
-    ap.add_argument("--replicates", type=int, default=REPLICATES, help=f"paired runs per case ({REPLICATES})")
-    ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--no-write", action="store_true", help=f"print only; do not write results/tables/{TABLE}.csv")
-    args = ap.parse_args(argv)
     if not 10 <= args.replicates <= 1_000_000:
         print(f"error: --replicates={args.replicates} is out of range: allowed [10, 1000000]", file=sys.stderr)
         return 2
