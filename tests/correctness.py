@@ -537,6 +537,61 @@ def militias_follow_their_rules(r: Runner) -> Outcome:
     return Outcome(not bad, "; ".join(bad) or f"every militia follows its rules ({visits} leaders visited)")
 
 
+def leaders_and_cells_follow_their_rules(r: Runner) -> Outcome:
+    """7.6-7.7: each day's stances and active cells are the rules' answers to that day's keyed draws (sim/model/
+    keyed_random.py), from the grievance, discipline and pressure after the day's visit (leverage from loyalty and
+    drifted independence), the restraint relayed from yesterday, and Epstein's cost from yesterday's share; read
+    from the daily record at the probe point (the restraint and the pressure, not recorded, carried day by day)."""
+    from sim.model.state import cell_traits
+
+    sub, sc, res = _probe_run(r)
+    d, p = res.daily, make_params(sub.params)
+    mil = sub.militias
+    R, M, n = PROBE_RUNS, len(mil), int(p.cells_per_militia)
+    seed = np.full((R, 1, 1), 7, dtype=np.uint64)  # the runner's seed (patterns.SEED) and replicates 0..R-1
+    reps = np.arange(R, dtype=np.uint64).reshape(R, 1, 1)
+    rep_key = kr.replicate_key(seed, reps)
+    leaders = kr.leader_uid(np.arange(M)).reshape(1, M, 1)
+    cells = kr.cell_uid(np.arange(M).reshape(1, M, 1), np.arange(n).reshape(1, 1, n))
+    offset, risk = cell_traits(seed, reps, np.arange(M).reshape(1, M, 1), np.arange(n).reshape(1, 1, n),
+                               p.cell_grievance_sd)  # fmt: skip
+    col = {name: np.array([getattr(m, name) for m in mil]).reshape(1, M, 1) for name in
+           ("loyalty", "independence_offset", "discipline", "grievance")}  # fmt: skip
+    g_rec, d_rec = _militia(d, "grievance")[..., None], _militia(d, "discipline")[..., None]  # (days, R, M, 1)
+    share_rec, contests_rec = _militia(d, "share")[..., None], _militia(d, "contests").astype(bool)[..., None]
+    tgt = np.stack([d[f"targeted_{j}"] for j in range(M)], axis=-1)[..., None].astype(bool)
+    ind = rules.independence(p.militia_independence, col["independence_offset"])
+    pressure, felt = np.zeros((R, M, 1)), np.broadcast_to(col["discipline"], (R, M, 1)).copy()
+    g_prev, d_prev = np.broadcast_to(col["grievance"], (R, M, 1)), np.broadcast_to(col["discipline"], (R, M, 1))
+    share_prev, contest_prev = np.zeros((R, M, 1)), np.zeros((R, M, 1), dtype=bool)
+    event = _event_days(sc)
+    bad_stance = bad_cells = checked = 0
+    for t in range(sc.days):
+        lam = rules.leverage(p.patron_present, p.patron_influence, col["loyalty"], ind)
+        g1, d1, p1 = rules.intervene(g_prev, d_prev, pressure, lam, tgt[t], p.intervention_grievance_effect,
+                                     p.intervention_discipline_effect)  # fmt: skip
+        pc = rules.contest_probability(g1, lam, p1, p.standing_leverage, contest_prev, p.stance_threshold,
+                                       p.stance_tau, p.stance_hysteresis)  # fmt: skip
+        u = kr.uniform_from_key(kr.step_key(rep_key, t, kr.Purpose.STANCE), leaders)
+        contests = rules.leader_contests(u, pc, 0)
+        cost = rules.expected_cost(p.arrest_k, p.state_capacity, share_prev, n)
+        felt = rules.relayed_restraint(felt, rules.restraint(contests_rec[t], d1, p.contest_boost), d1)
+        pa = rules.activation_probability(rules.cell_grievance(g1, offset), risk, cost, felt, p.cell_threshold,
+                                          p.cell_tau)  # fmt: skip
+        active = kr.uniform_from_key(kr.step_key(rep_key, t, kr.Purpose.CELL_ACTIVE), cells) < pa
+        if not event[t]:
+            checked += 1
+            bad_stance += int((contests != contests_rec[t]).sum())
+            bad_cells += int((~np.isclose(rules.active_share(active), share_rec[t], atol=TOL, rtol=0)).sum())
+        # tomorrow starts from the record (what the engine kept), the pressure relaxed, independence drifted
+        pressure = rules.relax(p1, 0.0, p.pressure_half_life)
+        ind = rules.drift_independence(ind, p.independence_drift)
+        g_prev, d_prev, share_prev, contest_prev = g_rec[t], d_rec[t], share_rec[t], contests_rec[t]
+    bad = [f"{x} {what} differ" for x, what in ((bad_stance, "stances"), (bad_cells, "militias' active shares"))
+           if x]  # fmt: skip
+    return Outcome(not bad, "; ".join(bad) or f"stances and active cells agree on {checked} days")
+
+
 def sadr_wing_follows_its_rule(r: Runner) -> Outcome:
     """7.12: on a day without events and with no clash in the order's span before it, the wing moves at its rate
     towards the target its threat gives (the day's refusals, violence, and Sadr's grievance and the rivalry after
@@ -669,6 +724,7 @@ CHECKS: dict[str, Callable[[Runner], Outcome]] = {
     "daily_record_is_consistent": daily_record_is_consistent,
     "sadr_and_rivalry_follow_their_rules": sadr_and_rivalry_follow_their_rules,
     "militias_follow_their_rules": militias_follow_their_rules,
+    "leaders_and_cells_follow_their_rules": leaders_and_cells_follow_their_rules,
     "sadr_wing_follows_its_rule": sadr_wing_follows_its_rule,
     "patron_follows_its_rules": patron_follows_its_rules,
     "one_quiet_day": one_quiet_day,
