@@ -29,5 +29,10 @@ cp results/runs/readme/timeline.png results/runs/readme/timeline.pdf "$out/"
 # the app's screenshots (app.png by hand; app_ensemble.png from the browser test, chromium needed)
 python -m pytest -q tests/test_app_browser.py -k ensemble && cp results/test-artifacts/app_ensemble.png "$out/"
 python -m sim.publish
+# issue 25: how the model is judged (each publishes its own table into results/tables/)
+timed python -m sim.counterfactuals          # counterfactual outputs at the defaults, Monte Carlo intervals
+timed python -m sim.long_run                 # a year past the timeline with no new shocks, each door closed
+timed python -m sim.patron_effect            # the headline per structure against independence (+ its figure)
+timed python tests/pass_rates.py --write     # the share of prior draws passing each observation
 python -m sim.docs
 ls -la "$out" results/tables

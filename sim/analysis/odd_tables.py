@@ -834,6 +834,7 @@ README_GENERATORS: dict[str, Callable[[], str]] = {"readme_headline": readme_hea
                                                    "readme_summary": readme_summary, "readme_numbers": readme_numbers,
                                                    "readme_heatmap": readme_heatmap,
                                                    "readme_discovery": readme_discovery}  # fmt: skip
+README_GENERATORS.update(evaluation_tables.README_GENERATORS)
 FILES = {"odd": (ODD_PATH, GENERATORS), "readme": (README_PATH, README_GENERATORS)}
 
 
