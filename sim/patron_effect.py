@@ -4,6 +4,11 @@ is sim.analysis.patron_effect."""
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with one line, imports included
+    from sim.run import signals
+
+    signals.start()
+
 
 def parser():
     import argparse
@@ -27,6 +32,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from sim.run import signals
-
     signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

@@ -72,13 +72,14 @@ def row_text(m: Mutant, kill: tuple[tuple[str, ...], tuple[str, ...]]) -> str:
     return f"| `{m.name}`{new} | `{m.where}` | {m.description} | {_cell(kill[0])} | {_cell(kill[1])} |"
 
 
-def render(kills: dict[str, tuple], heads: dict[str, tuple[float, ...]], seconds: float) -> str:
+def render(kills: dict[str, tuple], heads: dict[str, tuple[float, ...]], seconds: float, workers: int = 1) -> str:
     by_obs = sum(bool(k[0]) for k in kills.values())
     only_code = sum(not k[0] for k in kills.values())
     lines = [HEADER.rstrip(), "",
              f"{len(MUTANTS)} variants ({len(NEW_MUTANTS)} new); {by_obs} fail an observation, {only_code} only "
-             f"correctness checks. The whole report took {seconds / 60:.0f} min on this machine (observations at "
-             f"{N} runs of record_2021, seed {SEED}; correctness checks at a prior draw, 200 runs).", "",
+             f"correctness checks. The whole report took {seconds / 60:.0f} min with {workers} workers on this shared "
+             f"2-core machine (observations at {N} runs of record_2021, seed {SEED}; correctness checks at a prior "
+             "draw, 200 runs).", "",
              "| variant | where | what is broken | killed by observations | killed by correctness checks |",
              "|---|---|---|---|---|"]  # fmt: skip
     lines += [row_text(m, kills[m.name]) for m in MUTANTS]
@@ -111,32 +112,42 @@ def parse_table(text: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
     return out
 
 
+def _one(name: str | None) -> tuple[str, tuple, tuple[float, ...], float, list[str]]:
+    """(name, killers, headline, seconds, what the unbroken model fails) of one variant (None: the model)."""
+    t0 = time.perf_counter()
+    m = next((x for x in MUTANTS if x.name == name), None)
+    with m.applied() if m else nullcontext(Runner()) as runner:
+        outcomes = outcomes_of(runner)
+        head = headline(runner)
+    failed = [n for n, o in outcomes.items() if not o.passed] if m is None else []
+    return name or "(model)", killers(outcomes), head, time.perf_counter() - t0, failed
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help=f"write {DOC_PATH.name}")
     ap.add_argument("--only", nargs="*", help="run only these variants (prints; never writes)")
+    ap.add_argument("--workers", type=int, default=1, help="processes (1); each applies its variants in turn")
     args = ap.parse_args(argv)
-    chosen = [m for m in MUTANTS if not args.only or m.name in args.only]
+    names = [m.name for m in MUTANTS if not args.only or m.name in args.only]
     kills, heads, t_all = {}, {}, time.perf_counter()
-    for m in (None, *chosen):
-        t0 = time.perf_counter()
-        with m.applied() if m else nullcontext(Runner()) as runner:
-            outcomes = outcomes_of(runner)
-            heads[m.name if m else "(model)"] = headline(runner)
-        if m is None:
-            failed = [n for n, o in outcomes.items() if not o.passed]
-            assert not failed, f"the model fails {failed}: fix that first"
-            continue
-        kills[m.name] = killers(outcomes)
-        obs, code = kills[m.name]
-        print(f"{m.name}: observations {', '.join(obs) or '-'}; checks {', '.join(code) or '-'} "
-              f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
+    _, _, heads["(model)"], _, failed = _one(None)
+    if failed:
+        print(f"the model fails {failed}: fix that first", file=sys.stderr)
+        return 2
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        for name, kill, head, seconds, _ in pool.map(_one, names):
+            kills[name], heads[name] = kill, head
+            print(f"{name}: observations {', '.join(kill[0]) or '-'}; checks {', '.join(kill[1]) or '-'} "
+                  f"({seconds:.0f} s)", flush=True)  # fmt: skip
     seconds = time.perf_counter() - t_all
     survivors = [n for n, (o, c) in kills.items() if not o and not c]
     if args.write and not args.only:
-        DOC_PATH.write_text(render(kills, heads, seconds), encoding="utf-8")
+        DOC_PATH.write_text(render(kills, heads, seconds, max(1, args.workers)), encoding="utf-8")
         print(f"wrote {DOC_PATH}")
-    print(f"{len(kills)} variants in {seconds:.0f} s; survivors: {survivors or 'none'}")
+    print(f"{len(kills)} variants in {seconds:.0f} s with {args.workers} workers; survivors: {survivors or 'none'}")
     return 1 if survivors else 0
 
 
