@@ -23,6 +23,7 @@ from sim.model import outcomes, priors, rules
 from sim.model.params import MILITIA_FIELDS, MILITIAS, make_militias, make_params
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.state import clash_window, initial_state, point_arrays
+from sim.model.structures import Structure, from_codes
 
 PROBE_SEED = 2025  # the prior draw the invariants run at (priors.sample(1, PROBE_SEED))
 PROBE_RUNS = 200
@@ -70,6 +71,21 @@ def rule_independence_and_leverage(r: Runner) -> Outcome:
                  ("leverage(0.7, 0.6, 0.2)", rules.leverage(True, 0.7, 0.6, 0.2), 0.7 * 0.6 * 0.8),
                  ("leverage without a patron", rules.leverage(False, 0.5, 0.8, 0.3), 0.0),
                  ("drift(0.6, 0.01)", rules.drift_independence(0.6, 0.01), 0.604))  # fmt: skip
+
+
+def rule_leverage_coercion(r: Runner) -> Outcome:
+    """7.2.1 (structure.leverage=coercion): leverage is the stronger of persuasion (influence x loyalty) and
+    coercion (strength x (1 - independence)); a leader is coerced when the threat is the stronger lever, and a
+    coerced leader's grievance rises by backlash x strength x (1 - independence)."""
+    return known(("threat stronger", rules.leverage_persuasion_coercion(True, 0.5, 0.8, 0.3, 0.6), 0.6 * 0.7),
+                 ("persuasion stronger", rules.leverage_persuasion_coercion(True, 0.5, 0.8, 0.5, 0.6), 0.4),
+                 ("no patron", rules.leverage_persuasion_coercion(False, 0.5, 0.8, 0.3, 0.6), 0.0),
+                 ("coerced", rules.coerces(0.5, 0.8, 0.3, 0.6), True),
+                 ("persuaded", rules.coerces(0.5, 0.8, 0.5, 0.6), False),
+                 ("berated", rules.berated(0.5, True, True, 0.3, 0.6, 0.15), 0.5 + 0.15 * 0.6 * 0.7),
+                 ("not visited", rules.berated(0.5, False, True, 0.3, 0.6, 0.15), 0.5),
+                 ("persuaded, not berated", rules.berated(0.5, True, False, 0.3, 0.6, 0.15), 0.5),
+                 ("berated, clipped", rules.berated(0.99, True, True, 0.0, 1.0, 0.5), 1.0))  # fmt: skip
 
 
 def rule_patron_decides(r: Runner) -> Outcome:
@@ -370,18 +386,43 @@ def militia_table_follows_the_evidence(r: Runner) -> Outcome:
 # ----------------------------------------------------------------------------- engine invariants at a probe point
 
 
-def probe() -> tuple[dict, dict]:
-    """(parameter overrides, militia overrides): one draw from the priors, the same every time."""
-    return priors.split_factors(priors.sample(1, seed=PROBE_SEED)[0])
+def structure_params(r: Runner) -> dict:
+    """The structure a runner runs, as its ``structure_<mechanism>`` parameters (empty: today's)."""
+    return {k: v for k, v in r.params.items() if k.startswith("structure_")}
+
+
+def probe(structure: Structure | None = None) -> tuple[dict, dict]:
+    """(parameter overrides, militia overrides): one draw from the priors of ``structure`` (default: today's), the
+    same every time."""
+    kw = {} if structure is None or structure.is_default else {"structure": structure}
+    return priors.split_factors(priors.sample(1, seed=PROBE_SEED, **kw)[0])
 
 
 def _probe_runner(r: Runner, **params) -> Runner:
-    """A small runner at the probe point keeping every daily column, shared by the invariant checks (cached on r)."""
-    key = ("probe", tuple(sorted(params.items())))
+    """A small runner at the probe point of r's structure, keeping every daily column, shared by the invariant
+    checks (cached on r)."""
+    codes = structure_params(r)
+    key = ("probe", tuple(sorted({**codes, **params}.items())))
     if key not in r._cache:
-        p, m = probe()
-        r._cache[key] = Runner(militias=make_militias(m), params={**p, **params}, n=PROBE_RUNS, daily=None)
+        p, m = probe(from_codes(codes))
+        r._cache[key] = Runner(militias=make_militias(m), params={**p, **codes, **params}, n=PROBE_RUNS, daily=None)
     return r._cache[key]
+
+
+def _lever(p, loyalty, ind):
+    """The patron's leverage under the structure ``p`` runs (structure.leverage: 0 Salehyan, 1 coercion)."""
+    if int(p.structure_leverage) == 1:
+        return rules.leverage_persuasion_coercion(p.patron_present, p.patron_influence, loyalty, ind,
+                                                  p.coercion_strength)  # fmt: skip
+    return rules.leverage(p.patron_present, p.patron_influence, loyalty, ind)
+
+
+def _visited(g, tgt, p, loyalty, ind):
+    """Grievance after a visit's backlash: a coerced leader resents it (structure.leverage=coercion, 7.2.1)."""
+    if int(p.structure_leverage) == 1:
+        coerced = rules.coerces(p.patron_influence, loyalty, ind, p.coercion_strength)
+        return rules.berated(g, tgt, coerced, ind, p.coercion_strength, p.coercion_backlash)
+    return g
 
 
 def _probe_run(r: Runner, scenario: str = "seed_timeline", **params):
@@ -521,13 +562,13 @@ def militias_follow_their_rules(r: Runner) -> Outcome:
     tgt = np.stack([d[f"targeted_{j}"] for j in range(len(mil))], axis=-1)
     quiet = (~_event_days(sc))[:, None, None] & (d["attacks_us_today"] == 0)[:, :, None]
     exp_g, exp_d = np.empty_like(g), np.empty_like(disc)
+    ind_t = ind
     for t in range(1, sc.days):
-        ind_t = ind
-        for _ in range(t):
-            ind_t = rules.drift_independence(ind_t, p.independence_drift)
-        lam = rules.leverage(p.patron_present, p.patron_influence, loyalty, ind_t)
+        ind_t = rules.drift_independence(ind_t, p.independence_drift)  # independence at the start of day t
+        lam = _lever(p, loyalty, ind_t)
         gi, di, _ = rules.intervene(g[t - 1], disc[t - 1], 0.0, lam, tgt[t], p.intervention_grievance_effect,
                                     p.intervention_discipline_effect)  # fmt: skip
+        gi = _visited(gi, tgt[t], p, loyalty, ind_t)
         gi = rules.after_clash(gi, d["clash"][t].astype(bool)[:, None], p.clash_grievance)
         exp_g[t] = rules.relax(gi, np.array([m.grievance for m in mil]), p.grievance_half_life)
         exp_d[t] = rules.relax(di, np.array([m.discipline for m in mil]), p.discipline_half_life)
@@ -567,9 +608,10 @@ def leaders_and_cells_follow_their_rules(r: Runner) -> Outcome:
     event = _event_days(sc)
     bad_stance = bad_cells = checked = 0
     for t in range(sc.days):
-        lam = rules.leverage(p.patron_present, p.patron_influence, col["loyalty"], ind)
+        lam = _lever(p, col["loyalty"], ind)
         g1, d1, p1 = rules.intervene(g_prev, d_prev, pressure, lam, tgt[t], p.intervention_grievance_effect,
                                      p.intervention_discipline_effect)  # fmt: skip
+        g1 = _visited(g1, tgt[t], p, col["loyalty"], ind)
         pc = rules.contest_probability(g1, lam, p1, p.standing_leverage, contest_prev, p.stance_threshold,
                                        p.stance_tau, p.stance_hysteresis)  # fmt: skip
         u = kr.uniform_from_key(kr.step_key(rep_key, t, kr.Purpose.STANCE), leaders)
@@ -641,6 +683,18 @@ def patron_follows_its_rules(r: Runner) -> Outcome:
     bad += _mismatches("leaders reached per visit", reached, np.where(iv, min(int(p.patron_targets), 4), 0))
     if (iv & (prev < p.patron_attention_cost - TOL)).any():
         bad.append("a visit without the attention for it")
+    # the cooldown: within patron_cooldown days after a visit only a salient day (an attack on the state, by
+    # event that day or emergent the day before) brings another
+    salient = np.zeros_like(iv)
+    salient[1:] = d["attacks_state_today"][:-1] > 0
+    for e in sc.events:
+        if e.kind == "attack" and e.data.get("target", "pm") != "us":
+            salient[e.day] = True
+    cooling = np.zeros_like(iv)
+    for k in range(1, int(p.patron_cooldown) + 1):
+        cooling[k:] |= iv[:-k]
+    if (iv & cooling & ~salient).any():
+        bad.append(f"{int((iv & cooling & ~salient).sum())} visits in a cooldown without a salient day")
     return Outcome(not bad, "; ".join(bad) or f"{int(iv.sum())} visits follow the rules")
 
 
@@ -648,8 +702,10 @@ def one_quiet_day(r: Runner) -> Outcome:
     """Steps 2-8 on a day where nothing random can happen (no patron, no attacks, no clash, no events): every slow
     variable moves exactly one day towards its baseline at its own half-life, the counters count down by one, the
     wing moves towards zero under Sadr's order, and nothing is counted."""
-    p, m = probe()
-    params = {**p, "patron_present": False, "attack_rate_state": 0.0, "attack_rate_us": 0.0, "clash_kappa": 0.0}
+    codes = structure_params(r)
+    p, m = probe(from_codes(codes))
+    params = {**p, **codes, "patron_present": False, "attack_rate_state": 0.0, "attack_rate_us": 0.0,
+              "clash_kappa": 0.0}
     mil = make_militias(m)
     prm = make_params(params)
     pt = point_arrays([prm], [mil])
@@ -684,6 +740,36 @@ def one_quiet_day(r: Runner) -> Outcome:
                  ("nobody refuses under orders", s.contests.any(), False))  # fmt: skip
 
 
+def one_day_of_strikes(r: Runner) -> Outcome:
+    """Step 5 on a day of attacks on US assets where every attack is answered (the highest attack rate, hostile
+    militias with a full front, certain retaliation; no patron, no clash, no attack on the state, no truce): each
+    militia that attacks has its grievance and hostility raised by the strike's steps before the day's relaxation,
+    the others only relax; every attack and strike is counted once, and the day's record counts the attacks."""
+    codes = structure_params(r)
+    p, m = probe(from_codes(codes))
+    params = {**p, **codes, "patron_present": False, "attack_rate_state": 0.0, "attack_rate_us": 1.0,
+              "us_retaliation_prob": 1.0, "clash_kappa": 0.0, "front_activity": 1.0}  # fmt: skip
+    mil = make_militias(m)
+    prm = make_params(params)
+    pt = point_arrays([prm], [mil])
+    R = 50
+    s = initial_state(pt, np.uint64(5), np.arange(R), int(pt.cells_per_militia.max()), clash_window(pt))
+    s.grievance[...], s.hostility_us[...] = 0.3, 0.8
+    quiet = Scenario("strikes", "", dt.date(2021, 1, 1), dt.date(2021, 1, 5), ())
+    rep_key = kr.replicate_key(np.full((R, 1, 1), 5, dtype=np.uint64), np.arange(R, dtype=np.uint64).reshape(R, 1, 1))
+    rec = vector.step(s, 0, quiet, pt, mil, rep_key)
+    att = s.attacks_us.astype(float)
+    base_g = np.array([x.grievance for x in mil]).reshape(1, -1, 1)
+    base_h = np.array([x.hostility_us for x in mil]).reshape(1, -1, 1)
+    exp_g = rules.relax(0.3 + prm.retaliation_grievance * att, base_g, prm.grievance_half_life)
+    exp_h = rules.relax(np.minimum(0.8 + prm.retaliation_hostility * att, 1.0), base_h, prm.grievance_half_life)
+    return known(("some attack, some not", 0 < att.mean() < 1, True),
+                 ("grievance", s.grievance, exp_g), ("hostility", s.hostility_us, exp_h),
+                 ("strikes", s.retaliations, s.attacks_us), ("attacks on the state", s.attacks_state, 0),
+                 ("the day's record", rec["attacks_us_today"], s.attacks_us.sum(axis=(1, 2))),
+                 ("the day's attacks on the state", rec["attacks_state_today"], 0))  # fmt: skip
+
+
 def escalation_as_defined(r: Runner) -> Outcome:
     """The engine's escalation and sustained-fighting flags are the definition read off its clash series (at the
     defaults without the patron, where clashes are many; 500 runs): the engine's ring of clash days agrees with
@@ -703,6 +789,7 @@ def escalation_as_defined(r: Runner) -> Outcome:
 CHECKS: dict[str, Callable[[Runner], Outcome]] = {
     "rule_helpers": rule_helpers,
     "rule_independence_and_leverage": rule_independence_and_leverage,
+    "rule_leverage_coercion": rule_leverage_coercion,
     "rule_patron_decides": rule_patron_decides,
     "rule_targets": rule_targets,
     "rule_intervene": rule_intervene,
@@ -728,6 +815,7 @@ CHECKS: dict[str, Callable[[Runner], Outcome]] = {
     "sadr_wing_follows_its_rule": sadr_wing_follows_its_rule,
     "patron_follows_its_rules": patron_follows_its_rules,
     "one_quiet_day": one_quiet_day,
+    "one_day_of_strikes": one_day_of_strikes,
     "escalation_as_defined": escalation_as_defined,
 }
 

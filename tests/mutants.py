@@ -26,6 +26,7 @@ from sim.engines import vector
 from sim.model import events, outcomes, rules
 from sim.model.params import MILITIAS, Militia
 from sim.model.scenario import Scenario
+from sim.model.structures import make_structure
 
 # Where a patch's name points: "rules.f" (both engines call the rules there), "events.f" (the event effects'
 # module), "outcomes.f" (the records), "vector.f" (the engine's day, or a name it imported), "Scenario.f" (a
@@ -62,6 +63,17 @@ class Mutant:
     patches: dict[str, Callable] = field(default_factory=dict)
     militias: Callable[[tuple[Militia, ...]], tuple[Militia, ...]] | None = None
     edits: tuple[tuple[str, str, str], ...] = ()
+    structure: tuple[tuple[str, str], ...] = ()  # (mechanism, alternative): where the bug runs (default: today's)
+
+    @property
+    def structure_params(self) -> dict:
+        """The parameters that select the variant's structure (none for today's)."""
+        st = make_structure(dict(self.structure))
+        return {} if st.is_default else st.codes()
+
+    @property
+    def structure_label(self) -> str:
+        return make_structure(dict(self.structure)).label()
 
     @property
     def where(self) -> str:
@@ -87,7 +99,8 @@ class Mutant:
         try:
             for home, name, fn in targets:
                 setattr(home, name, fn)
-            yield Runner(militias=self.militias(MILITIAS) if self.militias else MILITIAS)
+            yield Runner(militias=self.militias(MILITIAS) if self.militias else MILITIAS,
+                         params=self.structure_params)
         finally:
             for home, name, fn in reversed(saved):
                 setattr(home, name, fn)
@@ -425,6 +438,19 @@ NEW_MUTANTS: tuple[Mutant, ...] = (
     E("intervention_effects_swapped", "the visit's grievance and discipline effects passed in the wrong order",
       "vector.step", "pt.intervention_grievance_effect, pt.intervention_discipline_effect,",
       "pt.intervention_discipline_effect, pt.intervention_grievance_effect,"),
+    # --- tried for the first suite and left out then (no pattern saw them); the correctness checks do
+    E("cooldown_never_set", "a visit does not start the cooldown",
+      "vector.step", "rules.cooldown_after(s.cooldown, intervened, pt.patron_cooldown)",
+      "rules.cooldown_after(s.cooldown, False, pt.patron_cooldown)"),
+    E("attention_not_spent", "a visit uses up no attention",
+      "rules.attention_after", "np.maximum(attention - cost * intervened, 0.0)", "np.maximum(attention, 0.0)"),
+    E("distraction_inverted", "attention refills at recovery x distraction",
+      "rules.attention_after", "recovery * (1.0 - distraction)", "recovery * distraction"),
+    E("restraint_instant", "a leader's stance reaches all its cells at once (no relay)",
+      "vector.step", "rules.relayed_restraint(s.restraint, rules.restraint(contests, d, pt.contest_boost), d)",
+      "rules.restraint(contests, d, pt.contest_boost)"),
+    E("retaliation_off", "a US strike changes neither grievance nor hostility",
+      "vector.step", "rules.after_retaliation(g, h, retaliated,", "rules.after_retaliation(g, h, retaliated & False,"),
     # --- events (sim/model/events.py)
     E("stake_on_a_loss", "Sadr gets the stake when his bloc loses seats, not when it gains",
       "events.apply_events", "(float(after) > float(before))", "(float(after) < float(before))"),
@@ -472,6 +498,36 @@ NEW_MUTANTS: tuple[Mutant, ...] = (
     E("events_a_day_early", "every event takes effect the day before its date",
       "Scenario.events_on", "e.day == day", "e.day == day + 1"),
 )
-del E
 
-MUTANTS: tuple[Mutant, ...] = (*OLD_MUTANTS, *NEW_MUTANTS)
+
+def C(name: str, description: str, where: str, old: str, new: str) -> Mutant:
+    """A one-line edit in the rival alternative structure.leverage=coercion (run at that structure)."""
+    return Mutant(name, description, edits=((where, old, new),), structure=(("leverage", "coercion"),))
+
+
+ALTERNATIVE_MUTANTS: tuple[Mutant, ...] = (
+    # --- structure.leverage=coercion (7.2.1)
+    C("coercion_weaker_lever", "leverage is the weaker of persuasion and coercion, not the stronger",
+      "rules.leverage_persuasion_coercion", "where(threat > persuasion, threat, persuasion)",
+      "where(threat > persuasion, persuasion, threat)"),
+    C("coercion_grows_with_independence", "the coercive lever is strength x independence, not x (1 - independence)",
+      "rules.leverage_persuasion_coercion", "threat = coercion * (1.0 - independence_)",
+      "threat = coercion * independence_"),
+    C("coerced_when_persuasion_wins", "a leader counts as coerced when persuasion is the stronger lever (> for <)",
+      "rules.coerces", "coercion * (1.0 - independence_) > influence * loyalty",
+      "coercion * (1.0 - independence_) < influence * loyalty"),
+    C("backlash_ignores_the_lever", "a berated leader's resentment is backlash x strength, whatever his independence",
+      "rules.berated", "backlash * coercion * (1.0 - independence_)", "backlash * coercion"),
+    C("berated_unvisited", "every coerced leader is berated, visited or not (| for &)",
+      "rules.berated", "targeted & coerced", "targeted | coerced"),
+    C("coercion_strength_is_backlash", "the engine passes the backlash where the coercive lever's strength goes",
+      "vector.step", "s.independence,\n                                                 pt.coercion_strength)",
+      "s.independence,\n                                                 pt.coercion_backlash)"),
+    C("coerced_by_the_backlash", "whether a leader is coerced is judged with the backlash as the lever's strength",
+      "vector.step", "s.independence, pt.coercion_strength)\n", "s.independence, pt.coercion_backlash)\n"),
+    C("berated_before_the_visit", "the backlash is added to the grievance from before the visit's calming",
+      "vector.step", "g = rules.berated(g, targeted,", "g = rules.berated(s.grievance, targeted,"),
+)
+del E, C
+
+MUTANTS: tuple[Mutant, ...] = (*OLD_MUTANTS, *NEW_MUTANTS, *ALTERNATIVE_MUTANTS)
