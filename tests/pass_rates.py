@@ -1,17 +1,19 @@
 """``python tests/pass_rates.py [--draws 200] [--runs 300] [--seed 25] [--workers 2] [--write]``: the share of
 parameter sets drawn from the priors that pass each observation (tests/patterns.py) and all of them together.
 
-Each set is a Latin-hypercube draw from the priors (sim/model/priors.py, every uncertain parameter and militia
-value), run ``--runs`` times on record_2021 with the observations' own seed and replicates (so every set sees the
-same keyed random numbers); an observation passes for a set when the record is not in either tail of that set's
-runs. Reproducible: the same arguments give the same table whatever the worker count. ``--write`` publishes
-results/tables/pattern_pass_rates.csv, which `python -m sim.docs` shows in docs/ODD.md section 9."""
+For each structure (today's and each rival alternative alone), each set is a Latin-hypercube draw from its priors
+(sim/model/priors.py, every uncertain parameter and militia value it uses), run ``--runs`` times on record_2021
+with the observations' own seed and replicates (so every set sees the same keyed random numbers); an observation
+passes for a set when the record is not in either tail of that set's runs. Reproducible: the same arguments give
+the same table whatever the worker count. ``--write`` publishes results/tables/pattern_pass_rates.csv, which
+`python -m sim.docs` shows in docs/ODD.md section 9."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import pandas as pd
 from patterns import KNOWN_FAILURES, OBSERVATIONS, TAIL, Runner, run_all
 
 from sim.analysis import published
+from sim.analysis.per_structure import prior_kw, structures
 from sim.model import priors
 from sim.model.params import make_militias
 from sim.run.summary import wilson_interval
@@ -30,26 +33,29 @@ TABLE = "pattern_pass_rates"
 ALL, ALL_BUT_KNOWN = "(all observations)", "(all but the known failures)"
 
 
-def passes(draws: list[dict], runs: int) -> list[dict[str, bool]]:
-    """For each draw (a {name: value} from priors.sample), whether it passes each observation."""
+def passes(draws: list[dict], runs: int, select: dict | None = None) -> list[dict[str, bool]]:
+    """For each draw (a {name: value} from priors.sample), whether it passes each observation (at the structure
+    ``select`` picks)."""
     out = []
     for draw in draws:
         p, m = priors.split_factors(draw)
-        r = Runner(militias=make_militias(m), params=p, n=runs)
+        r = Runner(militias=make_militias(m), params={**p, **(select or {})}, n=runs)
         out.append({name: o.passed for name, o in run_all(r).items()})
     return out
 
 
-def table(flags: pd.DataFrame, runs: int, seed: int, structure: str = "default") -> pd.DataFrame:
-    """The share of draws passing each observation, all of them, and all but the known failures (Wilson 95%)."""
+def table(flags: pd.DataFrame, runs: int, seed: int, structure: str = "default",
+          failing: Sequence[str] = tuple(KNOWN_FAILURES)) -> pd.DataFrame:  # fmt: skip
+    """The share of draws passing each observation, all of them, and all but those the structure's defaults fail
+    (``failing``; Wilson 95% over draws)."""
     n = len(flags)
     cols = {**{name: flags[name] for name in OBSERVATIONS}, ALL: flags[list(OBSERVATIONS)].all(axis=1),
-            ALL_BUT_KNOWN: flags[[o for o in OBSERVATIONS if o not in KNOWN_FAILURES]].all(axis=1)}  # fmt: skip
+            ALL_BUT_KNOWN: flags[[o for o in OBSERVATIONS if o not in failing]].all(axis=1)}  # fmt: skip
     rows = []
     for name, col in cols.items():
         k = int(col.sum())
         lo, hi = wilson_interval(k, n)
-        rows.append({"structure": structure, "observation": name, "known_failure": name in KNOWN_FAILURES,
+        rows.append({"structure": structure, "observation": name, "known_failure": name in failing,
                      "pass_share": k / n, "low": float(lo), "high": float(hi), "draws": n, "runs": runs,
                      "seed": seed, "tail": TAIL})  # fmt: skip
     return pd.DataFrame(rows)
@@ -67,17 +73,23 @@ def main(argv: list[str] | None = None) -> int:
         if not low <= getattr(args, name) <= high:
             print(f"error: --{name}={getattr(args, name)} is out of range: allowed [{low}, {high}]", file=sys.stderr)
             return 2
-    draws = priors.sample(args.draws, seed=args.seed)
     t0 = time.perf_counter()
-    chunks = [list(c) for c in np.array_split(np.arange(len(draws)), max(1, args.workers * 4)) if len(c)]
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        parts = list(pool.map(passes, [[draws[i] for i in c] for c in chunks], [args.runs] * len(chunks)))
-    flags = pd.DataFrame([f for part in parts for f in part])
-    result = table(flags, args.runs, args.seed)
+    tables = []
+    for label, select, structure in structures():
+        draws = priors.sample(args.draws, seed=args.seed, **prior_kw(structure))
+        chunks = [list(c) for c in np.array_split(np.arange(len(draws)), max(1, args.workers * 4)) if len(c)]
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            parts = list(pool.map(passes, [[draws[i] for i in c] for c in chunks], [args.runs] * len(chunks),
+                                  [select] * len(chunks)))  # fmt: skip
+        flags = pd.DataFrame([f for part in parts for f in part])
+        failing = [n for n, o in run_all(Runner(params=select)).items() if not o.passed]  # at its defaults
+        tables.append(table(flags, args.runs, args.seed, label, failing))
+    result = pd.concat(tables, ignore_index=True)
     seconds = time.perf_counter() - t0
     for r in result.itertuples():
-        print(f"{r.observation:<36} {r.pass_share:.3f} [{r.low:.3f}, {r.high:.3f}]")
-    print(f"{args.draws} sets x {args.runs} runs of record_2021 in {seconds:.0f} s with {args.workers} workers")
+        print(f"{r.structure:<18} {r.observation:<36} {r.pass_share:.3f} [{r.low:.3f}, {r.high:.3f}]")
+    print(f"{len(tables)} structures x {args.draws} sets x {args.runs} runs of record_2021 in {seconds:.0f} s with "
+          f"{args.workers} workers")
     if args.write:
         print(f"wrote {published.write(TABLE, result.assign(seconds=round(seconds), workers=args.workers))}")
     return 0

@@ -126,6 +126,18 @@ def with_seats(sc: Scenario, bloc: str, seats: tuple[int, int]) -> Scenario:
 
 
 def compute(settings: Settings | None = None) -> pd.DataFrame:
+    """Every counterfactual output for each structure (today's and each rival alone), at its defaults."""
+    from sim.analysis.per_structure import structures
+
+    s = settings or Settings()
+    tables = []
+    for label, select, _ in structures():
+        t = compute_at(dataclasses.replace(s, params={**s.params, **select}))
+        tables.append(t.assign(structure=label))
+    return pd.concat(tables, ignore_index=True)[["structure", *COLUMNS]]
+
+
+def compute_at(settings: Settings | None = None) -> pd.DataFrame:
     """Every counterfactual output at one parameter point (the defaults unless ``settings.params``)."""
     s = settings or Settings()
     runs, n = _Runs(s), s.replicates

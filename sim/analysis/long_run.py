@@ -70,46 +70,54 @@ def _run(sc: Scenario, sets: Sequence[tuple[dict, dict]], reps: int, seed: int, 
 
 
 def compute(settings: Settings | None = None, scenario: str = "seed_timeline", days: int = EXTRA_DAYS) -> pd.DataFrame:
-    """For each case (every door open, then each closed in turn), at the defaults and pooled under the priors:
-    P(a clash) and the mean daily hazard in each window of the extra year, and P(escalation) in the original
-    window and in the extra year."""
+    """For each structure (today's and each rival alone) and each case (every door open, then each closed in turn),
+    at the structure's defaults and pooled under its priors: P(a clash) and the mean daily hazard in each window of
+    the extra year."""
+    from sim.analysis.per_structure import prior_kw, structures
+
     s = settings or Settings()
     sc = extended(scenario, days)
     end_day = load_scenario(scenario).days - 1
     windows = _windows(end_day, days)
-    draws = [priors.split_factors(d) for d in priors.sample(s.sets, seed=s.seed)]
     rows = []
-    for case in CASES:
-        for where, sets, reps in (("defaults", [({}, {})], s.replicates), ("priors", draws, s.set_replicates)):
-            res = _run(sc, sets, reps, s.seed, case.off)
-            clash, hazard = res.daily["clash"].astype(bool), res.daily["hazard"]
-            n = clash.shape[1]
-            base = {"case": case.name, "what": case.description, "closed": " ".join(case.off), "where": where,
-                    "runs": n}  # fmt: skip
-            for label, (a, b) in windows.items():
-                k = int(clash[a : b + 1].any(axis=0).sum())
-                lo, hi = wilson_interval(k, n)
-                rows.append({**base, "window": label, "p_clash": k / n, "p_clash_low": float(lo),
-                             "p_clash_high": float(hi), "mean_hazard": float(hazard[a : b + 1].mean())})  # fmt: skip
+    for label, select, structure in structures():
+        draws = [priors.split_factors(d) for d in priors.sample(s.sets, seed=s.seed, **prior_kw(structure))]
+        for case in CASES:
+            for where, sets, reps in (("defaults", [({}, {})], s.replicates), ("priors", draws, s.set_replicates)):
+                res = _run(sc, [({**p, **select}, m) for p, m in sets], reps, s.seed, case.off)
+                clash, hazard = res.daily["clash"].astype(bool), res.daily["hazard"]
+                n = clash.shape[1]
+                base = {"structure": label, "case": case.name, "what": case.description, "closed": " ".join(case.off),
+                        "where": where, "runs": n}  # fmt: skip
+                for w, (a, b) in windows.items():
+                    k = int(clash[a : b + 1].any(axis=0).sum())
+                    lo, hi = wilson_interval(k, n)
+                    rows.append({**base, "window": w, "p_clash": k / n, "p_clash_low": float(lo),
+                                 "p_clash_high": float(hi),
+                                 "mean_hazard": float(hazard[a : b + 1].mean())})  # fmt: skip
     return pd.DataFrame(rows).assign(seed=s.seed, extra_days=days, scenario=scenario)
 
 
-def trend(table: pd.DataFrame, case: str = "none", where: str = "defaults") -> tuple[float, float, str]:
+def trend(table: pd.DataFrame, case: str = "none", where: str = "defaults",
+          structure: str = "default") -> tuple[float, float, str]:  # fmt: skip
     """(hazard in the first 3 months, in the last 3 months, 'settles' | 'grows' | 'flat') of one case: it grows if
     the last quarter's mean daily hazard exceeds the first's by more than 10%, settles if it falls by more."""
-    t = table[(table["case"] == case) & (table["where"] == where)].set_index("window")
+    t = table[(table["case"] == case) & (table["where"] == where)]
+    if "structure" in t.columns:
+        t = t[t["structure"] == structure]
+    t = t.set_index("window")
     early, late = float(t.loc["first 3 months", "mean_hazard"]), float(t.loc["last 3 months", "mean_hazard"])
     word = "grows" if late > 1.1 * early else "settles" if late < early / 1.1 else "flat"
     return early, late, word
 
 
 def describe(table: pd.DataFrame) -> str:
-    lines = [f"{'case':<22} {'where':<9} {'P(clash) first 3 mo':>20} {'last 3 mo':>10} {'hazard first':>13} "
-             f"{'last':>10}  trend"]  # fmt: skip
-    for (case, where), g in table.groupby(["case", "where"], sort=False):
+    lines = [f"{'structure':<18} {'case':<22} {'where':<9} {'P(clash) first 3 mo':>20} {'last 3 mo':>10} "
+             f"{'hazard first':>13} {'last':>10}  trend"]  # fmt: skip
+    for (structure, case, where), g in table.groupby(["structure", "case", "where"], sort=False):
         w = g.set_index("window")
-        early, late, word = trend(table, case, where)
-        lines.append(f"{case:<22} {where:<9} {w.loc['first 3 months', 'p_clash']:>20.3f} "
+        early, late, word = trend(table, case, where, structure)
+        lines.append(f"{structure:<18} {case:<22} {where:<9} {w.loc['first 3 months', 'p_clash']:>20.3f} "
                      f"{w.loc['last 3 months', 'p_clash']:>10.3f} {early:>13.5f} {late:>10.5f}  {word}")
     return "\n".join(lines)
 

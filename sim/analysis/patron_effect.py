@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.per_structure import prior_kw, structures
 from sim.model import priors
 from sim.model.params import make_militias, make_params
 from sim.model.scenario import load_scenario
@@ -35,14 +36,8 @@ class Settings:
     scenario: str = "seed_timeline"
 
 
-def structures() -> list[tuple[str, dict, object]]:
-    """(label, the parameters that select it, what priors.sample needs to draw from its priors) per structure."""
-    return [("default", {}, None)]
-
-
-def _draws(n: int, seed: int, structure: object) -> list[tuple[dict, dict]]:
-    kw = {} if structure is None else {"structure": structure}
-    return [priors.split_factors(d) for d in priors.sample(n, seed=seed, **kw)]
+def _draws(n: int, seed: int, structure) -> list[tuple[dict, dict]]:
+    return [priors.split_factors(d) for d in priors.sample(n, seed=seed, **prior_kw(structure))]
 
 
 def escalations(s: Settings, select: dict, structure: object) -> np.ndarray:
