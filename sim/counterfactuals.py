@@ -15,8 +15,10 @@ def parser():
 
     ap = argparse.ArgumentParser(prog="python -m sim.counterfactuals", description="Counterfactual sizes no one "
                                  "observed, reported with Monte Carlo intervals rather than tested.")  # fmt: skip
-    ap.add_argument("--replicates", type=int, default=5000, help="paired runs per case (5000)")
+    ap.add_argument("--replicates", type=int, default=2000, help="paired runs per case (2000)")
     ap.add_argument("--seed", type=int, default=20211107)
+    ap.add_argument("--engine", choices=("compiled", "vector"), default="compiled",
+                    help="batch engine (compiled; the same bits as vector)")
     ap.add_argument("--no-write", action="store_true",
                     help="print only; do not write results/tables/counterfactual_outputs.csv")
     return ap

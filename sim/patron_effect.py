@@ -15,8 +15,8 @@ def parser():
 
     ap = argparse.ArgumentParser(prog="python -m sim.patron_effect", description="The patron's effect on "
                                  "P(escalation) against the militias' independence, per structure.")  # fmt: skip
-    ap.add_argument("--sets", type=int, default=200, help="parameter sets drawn from each structure's priors (200)")
-    ap.add_argument("--runs", type=int, default=40, help="paired runs per set, level and case (40)")
+    ap.add_argument("--sets", type=int, default=100, help="parameter sets drawn from each structure's priors (100)")
+    ap.add_argument("--runs", type=int, default=30, help="paired runs per set, level and case (30)")
     ap.add_argument("--seed", type=int, default=20211107)
     ap.add_argument("--engine", choices=("compiled", "vector"), default="compiled", help="batch engine (compiled)")
     ap.add_argument("--no-write", action="store_true",

@@ -101,10 +101,12 @@ def test_the_declared_defaults_are_the_evaluations_own():
     from sim.analysis import counterfactual_outputs, long_run, patron_effect
 
     cf = cf_cli.parser().parse_args([])
-    assert (cf.replicates, cf.seed) == (counterfactual_outputs.REPLICATES, counterfactual_outputs.SEED)
+    assert (cf.replicates, cf.seed, cf.engine) == (counterfactual_outputs.REPLICATES, counterfactual_outputs.SEED,
+                                                   counterfactual_outputs.Settings().engine)
     lr = lr_cli.parser().parse_args([])
-    assert (lr.replicates, lr.sets, lr.set_replicates, lr.days, lr.seed) == (
-        long_run.REPLICATES, long_run.SETS, long_run.SET_REPLICATES, long_run.EXTRA_DAYS, long_run.SEED)
+    assert (lr.replicates, lr.sets, lr.set_replicates, lr.days, lr.seed, lr.engine) == (
+        long_run.REPLICATES, long_run.SETS, long_run.SET_REPLICATES, long_run.EXTRA_DAYS, long_run.SEED,
+        long_run.Settings().engine)
     pe = pe_cli.parser().parse_args([])
     s = patron_effect.Settings()
     assert (pe.sets, pe.runs, pe.seed, pe.engine) == (s.sets, s.runs, s.seed, s.engine)

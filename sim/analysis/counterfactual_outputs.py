@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.routes import paired_effect
-from sim.engines.vector import BatchResult, run_batch
+from sim.engines.vector import BatchResult
 from sim.model.params import MILITIAS, make_params
 from sim.model.scenario import Event, Scenario, load_scenario
 from sim.run.summary import wilson_interval
 
 TABLE = "counterfactual_outputs"
-REPLICATES, SEED, RESAMPLES = 5000, 20211107, 1000
+# Sized to finish in minutes on a shared 2-core machine (compiled engine, every structure): docs/ODD.md section 1.
+REPLICATES, SEED, RESAMPLES = 2000, 20211107, 1000
 COLUMNS = ("output", "case", "scenario", "measure", "value", "low", "high", "replicates", "seed", "interval")
 PAIRED, RATIO = "paired differences, normal 95%", "delta method on the log ratio, 95%"
 BOOT = f"bootstrap over replicates ({RESAMPLES} resamples), 95%"
@@ -35,6 +36,7 @@ class Settings:
     replicates: int = REPLICATES
     seed: int = SEED
     resamples: int = RESAMPLES
+    engine: str = "compiled"  # the same bits as "vector" (tests/test_compiled.py), several times faster
     params: Mapping[str, object] = dataclasses.field(default_factory=dict)  # the point the outputs are read at
 
 
@@ -49,7 +51,10 @@ class _Runs:
         sc = load_scenario(sc) if isinstance(sc, str) else sc
         key = (repr(sc), tuple(sorted(over.items())), tuple(daily or ()))
         if key not in self._cache:
+            from sim.run.simulate import batch_runner
+
             p = make_params({**self.s.params, **over})
+            run_batch = batch_runner(self.s.engine)
             self._cache[key] = run_batch(sc, [p], [MILITIAS], self.s.seed, np.arange(self.s.replicates),
                                          keep_daily=bool(daily), daily_columns=daily)  # fmt: skip
         return self._cache[key]
@@ -229,8 +234,14 @@ def run_args(args) -> int:
     if not 10 <= args.replicates <= 1_000_000:
         print(f"error: --replicates={args.replicates} is out of range: allowed [10, 1000000]", file=sys.stderr)
         return 2
-    table = compute(Settings(replicates=args.replicates, seed=args.seed))
+    import time
+
+    t0 = time.perf_counter()
+    table = compute(Settings(replicates=args.replicates, seed=args.seed, engine=args.engine))
+    seconds = time.perf_counter() - t0
     print(describe(table))
+    print(f"{table['structure'].nunique()} structures, {args.replicates} replicates per case, engine {args.engine}: "
+          f"{seconds:.0f} s")
     if not args.no_write:
-        print(f"wrote {published.write(TABLE, table)}")
+        print(f"wrote {published.write(TABLE, table.assign(engine=args.engine, seconds=round(seconds)))}")
     return 0

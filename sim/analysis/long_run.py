@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.routes import BRAKES, ROUTES, Route
-from sim.engines.vector import run_batch
 from sim.model import priors
 from sim.model.params import make_militias, make_params
 from sim.model.scenario import Scenario, load_scenario
@@ -26,7 +25,8 @@ from sim.run.summary import wilson_interval
 
 TABLE = "long_run"
 EXTRA_DAYS, MONTH = 365, 30
-REPLICATES, SETS, SET_REPLICATES, SEED = 2000, 100, 10, 20211107
+# Sized to finish in minutes on a shared 2-core machine (compiled engine, every structure): docs/ODD.md section 8.
+REPLICATES, SETS, SET_REPLICATES, SEED = 1000, 50, 10, 20211107
 # Doors that act with no events at all: closing one shows whether it drives a drift in the extra year.
 DRIFTS: tuple[Route, ...] = (
     Route("independence drift", "the militias' independence creeps towards 1 (leverage falls)",
@@ -49,6 +49,7 @@ class Settings:
     sets: int = SETS
     set_replicates: int = SET_REPLICATES
     seed: int = SEED
+    engine: str = "compiled"  # the same bits as "vector" (tests/test_compiled.py), several times faster
 
 
 def _windows(end_day: int, days: int) -> dict[str, tuple[int, int]]:
@@ -60,12 +61,15 @@ def _windows(end_day: int, days: int) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _run(sc: Scenario, sets: Sequence[tuple[dict, dict]], reps: int, seed: int, off: Mapping[str, float]):
+def _run(sc: Scenario, sets: Sequence[tuple[dict, dict]], reps: int, seed: int, off: Mapping[str, float],
+         engine: str = "compiled"):
     params_rows, militia_rows = [], []
     for p, m in sets:
         params_rows += [make_params({**p, **off})] * reps
         militia_rows += [make_militias(m)] * reps
-    return run_batch(sc, params_rows, militia_rows, seed, np.tile(np.arange(reps), len(sets)),
+    from sim.run.simulate import batch_runner
+
+    return batch_runner(engine)(sc, params_rows, militia_rows, seed, np.tile(np.arange(reps), len(sets)),
                      daily_columns=("hazard", "clash"))  # fmt: skip
 
 
@@ -84,7 +88,7 @@ def compute(settings: Settings | None = None, scenario: str = "seed_timeline", d
         draws = [priors.split_factors(d) for d in priors.sample(s.sets, seed=s.seed, **prior_kw(structure))]
         for case in CASES:
             for where, sets, reps in (("defaults", [({}, {})], s.replicates), ("priors", draws, s.set_replicates)):
-                res = _run(sc, [({**p, **select}, m) for p, m in sets], reps, s.seed, case.off)
+                res = _run(sc, [({**p, **select}, m) for p, m in sets], reps, s.seed, case.off, s.engine)
                 clash, hazard = res.daily["clash"].astype(bool), res.daily["hazard"]
                 n = clash.shape[1]
                 base = {"structure": label, "case": case.name, "what": case.description, "closed": " ".join(case.off),
@@ -132,8 +136,13 @@ def run_args(args) -> int:
             print(f"error: --{name.replace('_', '-')}={getattr(args, name)} is out of range: allowed [{low}, {high}]",
                   file=sys.stderr)  # fmt: skip
             return 2
-    table = compute(Settings(args.replicates, args.sets, args.set_replicates, args.seed), days=args.days)
+    import time
+
+    t0 = time.perf_counter()
+    table = compute(Settings(args.replicates, args.sets, args.set_replicates, args.seed, args.engine), days=args.days)
+    seconds = time.perf_counter() - t0
     print(describe(table))
+    print(f"engine {args.engine}: {seconds:.0f} s")
     if not args.no_write:
-        print(f"wrote {published.write(TABLE, table)}")
+        print(f"wrote {published.write(TABLE, table.assign(engine=args.engine, seconds=round(seconds)))}")
     return 0

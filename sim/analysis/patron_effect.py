@@ -23,7 +23,8 @@ from sim.model.scenario import load_scenario
 TABLE, FIGURE = "patron_effect", "patron_effect"
 LEVELS = (0.2, 0.35, 0.5, 0.65, 0.8, 0.95)  # militia_independence: the prior's range (0.2-0.7) and beyond it
 CASES = (("no patron", {"patron_present": False}), ("no intervention", {"patron_intervenes": False}))
-SETS, RUNS, SEED, RESAMPLES = 200, 40, 20211107, 1000
+# Sized to finish in minutes on a shared 2-core machine (compiled engine, every structure): docs/ODD.md section 10.
+SETS, RUNS, SEED, RESAMPLES = 100, 30, 20211107, 1000
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,13 @@ def run_args(args) -> int:
         if not low <= getattr(args, name) <= high:
             print(f"error: --{name}={getattr(args, name)} is out of range: allowed [{low}, {high}]", file=sys.stderr)
             return 2
+    import time
+
+    t0 = time.perf_counter()
     table = compute(Settings(sets=args.sets, runs=args.runs, seed=args.seed, engine=args.engine))
+    seconds = time.perf_counter() - t0
+    print(f"engine {args.engine}: {seconds:.0f} s")
+    table = table.assign(engine=args.engine, seconds=round(seconds))
     for r in table.itertuples():
         print(f"{r.structure:<12} {r.independence:4.2f} {r.case:<16} RD {r.rd:+.3f} [{r.rd_low:+.3f}, {r.rd_high:+.3f}]"
               f" sets 90% [{r.rd_q05:+.2f}, {r.rd_q95:+.2f}] parameters' share {r.share_parameters:.2f}"
