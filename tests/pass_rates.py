@@ -1,4 +1,4 @@
-"""``python tests/pass_rates.py [--draws 30] [--runs 200] [--seed 25] [--workers 2] [--write]``: the share of
+"""``python tests/pass_rates.py [--draws 20] [--runs 100] [--seed 25] [--workers 2] [--write]``: the share of
 parameter sets drawn from the priors that pass each observation (tests/patterns.py) and all of them together.
 
 For each structure (today's and each rival alternative alone), each set is a Latin-hypercube draw from its priors
@@ -63,8 +63,8 @@ def table(flags: pd.DataFrame, runs: int, seed: int, structure: str = "default",
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--draws", type=int, default=30, help="parameter sets from the priors (30)")
-    ap.add_argument("--runs", type=int, default=200, help="runs of record_2021 per set (200)")
+    ap.add_argument("--draws", type=int, default=20, help="parameter sets from the priors (20)")
+    ap.add_argument("--runs", type=int, default=100, help="runs of record_2021 per set (100)")
     ap.add_argument("--seed", type=int, default=25, help="seed of the Latin hypercube (25)")
     ap.add_argument("--workers", type=int, default=2, help="processes (2)")
     ap.add_argument("--write", action="store_true", help=f"publish results/tables/{TABLE}.csv")
