@@ -102,7 +102,9 @@ def config(spec: tuple[str, ...]):
     from hydra import compose, initialize_config_dir
 
     from sim.paths import CONFIG_DIR
+    from sim.run.config_schema import register
 
+    register()  # the structured schema config.yaml builds on (python -m sim.exercises imports no main job)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return compose("config", overrides=[*spec, *COMMON])
 
