@@ -50,3 +50,28 @@ def test_results_do_not_depend_on_the_number_of_cells(runner):
     assert abs(p30 - p100) < 0.03, (p30, p100)
     assert abs(clashed(coarse).mean() - clashed(fine).mean()) < 0.03
     assert abs(v30 - v100) < 0.01, (v30, v100)
+
+
+def test_pass_rates_batch_gives_each_draw_its_own_runs():
+    """tests/pass_rates.py runs a chunk of prior draws as one batch and hands each draw's Runner its slice: the
+    same bits, and so the same verdicts, as a batch per draw (here at a rival structure, whose priors differ)."""
+    import numpy as np
+    from pass_rates import batch_of, passes
+    from patterns import OBSERVED, run_all
+
+    from sim.analysis.per_structure import prior_kw, structures
+    from sim.model import priors
+    from sim.model.params import make_militias
+
+    _, select, structure = structures()[1]
+    draws = priors.sample(2, seed=25, **prior_kw(structure))
+    separate = []
+    for draw in draws:
+        p, m = priors.split_factors(draw)
+        separate.append(Runner(militias=make_militias(m), params={**p, **select}, n=40))
+    assert passes(draws, 40, select) == [{k: o.passed for k, o in run_all(r).items()} for r in separate]
+    sc = load_scenario(OBSERVED)
+    both = batch_of(sc, separate)
+    one = separate[1].run(sc)
+    for k, v in one.daily.items():
+        np.testing.assert_array_equal(both.daily[k][:, 40:], v, err_msg=k)
