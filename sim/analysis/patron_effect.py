@@ -118,23 +118,25 @@ def figure(table: pd.DataFrame, path_stem) -> list:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
-    fig, axes = plt.subplots(1, len(CASES), figsize=(10, 4), sharey=True)
+    fig, axes = plt.subplots(1, len(CASES), figsize=(10, 5), sharey=True)
+    handles = {}
     for ax, (case, _) in zip(np.atleast_1d(axes), CASES, strict=True):
         for i, (label, g) in enumerate(table[table["case"] == case].groupby("structure", sort=False)):
             color = f"C{i}"
-            ax.fill_between(g["independence"], g["rd_q05"], g["rd_q95"], color=color, alpha=0.15, linewidth=0,
-                            label=f"{label}: middle 90% of parameter sets")  # fmt: skip
-            ax.fill_between(g["independence"], g["rd_low"], g["rd_high"], color=color, alpha=0.4, linewidth=0,
-                            label=f"{label}: 95% interval of the mean")  # fmt: skip
-            ax.plot(g["independence"], g["rd"], color=color, marker="o", label=f"{label}: mean over sets")
+            ax.fill_between(g["independence"], g["rd_q05"], g["rd_q95"], color=color, alpha=0.12, linewidth=0)
+            ax.fill_between(g["independence"], g["rd_low"], g["rd_high"], color=color, alpha=0.4, linewidth=0)
+            (handles[label],) = ax.plot(g["independence"], g["rd"], color=color, marker="o", label=label)
         ax.axhline(0, color="0.5", linewidth=0.8)
         ax.set_title(f"{case} against the patron as it is")
         ax.set_xlabel("militias' mean independence (0-1, militia_independence)")
         ax.grid(alpha=0.3)
     np.atleast_1d(axes)[0].set_ylabel("change in P(escalation) (probability)")
-    np.atleast_1d(axes)[0].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    bands = [Patch(color="0.3", alpha=0.4, label="95% interval of the mean over sets"),
+             Patch(color="0.3", alpha=0.12, label="middle 90% of parameter sets")]  # fmt: skip
+    fig.legend(handles=[*handles.values(), *bands], loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05 + 0.045 * ((len(handles) + 2 + 2) // 3), 1, 1))
     written = []
     for ext in ("png", "pdf"):
         path = path_stem.with_suffix(f".{ext}")
