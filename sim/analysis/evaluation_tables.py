@@ -190,31 +190,30 @@ def patron_effect() -> str:
 
 
 def _disagreement(t) -> str:
-    """Where the structures' mean effects differ beyond their 95% intervals, per case and level, and which rival
-    moves today's effect most."""
+    """Where each rival alone and today's structure disagree about the patron's effect (their 95% intervals of the
+    mean do not overlap), per case and level, and how far each rival moves the effect at most."""
     structures = list(dict.fromkeys(t["structure"]))
-    if len(structures) < 2:
+    if len(structures) < 2 or "default" not in structures:
         return "One structure so far (today's): nothing to compare yet."
-    apart = []
-    for (level, case), g in t.groupby(["independence", "case"], sort=False):
-        lo, hi = g["rd_low"].to_numpy(), g["rd_high"].to_numpy()
-        if lo.max() > hi.min():
-            top, bottom = g.loc[g["rd"].idxmax(), "structure"], g.loc[g["rd"].idxmin(), "structure"]
-            apart.append(f"{case} at independence {level:.2f} ({top} above {bottom})")
-    text = ("Where the structures disagree (95% intervals of the mean that do not overlap): "
-            + ("; ".join(apart) if apart else "nowhere") + ".")
-    if "default" in structures:
-        base = t[t["structure"] == "default"].set_index(["independence", "case"])["rd"]
-        moves = []
-        for st in structures:
-            if st == "default":
-                continue
-            d = t[t["structure"] == st].set_index(["independence", "case"])["rd"] - base
-            k = d.abs().idxmax()
-            moves.append((abs(d[k]), f"`{st}` {d[k]:+.3f} ({k[1]}, independence {k[0]:.2f})"))
-        moves.sort(reverse=True)
-        text += (" Largest change of a rival alone from today's mean effect (difference in the risk difference): "
-                 + "; ".join(m for _, m in moves) + ".")
+    base = t[t["structure"] == "default"].set_index(["case", "independence"])
+    apart, agree = [], []
+    for st in structures:
+        if st == "default":
+            continue
+        g = t[t["structure"] == st].set_index(["case", "independence"])
+        off = (g["rd_low"] > base["rd_high"]) | (g["rd_high"] < base["rd_low"])
+        d = g["rd"] - base["rd"]
+        k = d.abs().idxmax()
+        if not off.any():
+            agree.append(f"`{st}`")
+            continue
+        where = "; ".join(f"{case} at " + ", ".join(f"{x:.2f}" for x in sorted(levels))
+                          for case, levels in off[off].reset_index().groupby("case", sort=False)["independence"])
+        apart.append(f"`{st}` ({where}; at most {d[k]:+.3f} from today's, {k[0]} at {k[1]:.2f})")  # fmt: skip
+    text = "Where a rival alone disagrees with today's structure about the patron's effect (95% intervals of the mean "
+    text += "that do not overlap): " + ("; ".join(apart) if apart else "nowhere") + "."
+    if agree:
+        text += " Within the intervals of today's at every level and case: " + ", ".join(agree) + "."
     return text
 
 
