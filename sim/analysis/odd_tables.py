@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import evaluation_tables
 from sim.model import priors, rules
 from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAM_BY_NAME, PARAMS, Param
 from sim.model.scenario import EVENT_FIELDS, load_scenario
@@ -688,6 +689,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "evaluation_counts": counts_section,
     "structures": structures_table,
 }
+GENERATORS.update(evaluation_tables.GENERATORS)  # how the model is judged: sim/analysis/evaluation_tables.py
 
 
 README_PATH = DOCS_DIR.parent / "README.md"
@@ -884,6 +886,7 @@ README_GENERATORS: dict[str, Callable[[], str]] = {"readme_headline": readme_hea
                                                    "readme_heatmap": readme_heatmap,
                                                    "readme_discovery": readme_discovery,
                                                    "readme_policies": readme_policies}  # fmt: skip
+README_GENERATORS.update(evaluation_tables.README_GENERATORS)
 FILES = {"odd": (ODD_PATH, GENERATORS), "readme": (README_PATH, README_GENERATORS)}
 
 
