@@ -20,6 +20,8 @@ def parser():
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>")
     ap.add_argument("--allow-mixed-versions", action="store_true",
                     help="aggregate points that different library versions computed (refused otherwise)")
+    ap.add_argument("--convert", action="store_true", help="convert a sweep folder of the per-point layout (an "
+                    "earlier version: points/<key>/) into blocks, then aggregate it")  # fmt: skip
     return ap
 
 
@@ -40,12 +42,23 @@ def main(argv: list[str] | None = None) -> int:
 
         combine_set_blocks(folder)
         return 0
-    if not (folder / "points").is_dir():
-        return _error(f"{folder} has no points/ folder: not a sweep folder", 2)
+    from sim.run import store
+
+    if args.convert:
+        if not store.legacy(folder):
+            return _error(f"{folder} holds no points of the per-point layout (points/<key>/point.json): nothing to "
+                          "convert", 2)  # fmt: skip
+        from sim.run.legacy import convert
+
+        convert(folder)
+    if not (folder / store.JOBS).is_dir() and not store.legacy(folder):
+        return _error(f"{folder} has no jobs/ folder: not a sweep folder", 2)
     from sim.run.sweep import aggregate, describe, problems
 
     try:
         report = aggregate(folder, keep_rows=False, allow_mixed=args.allow_mixed_versions)
+    except store.StoreError as exc:
+        return _error(str(exc), 2)
     except (OSError, ValueError, KeyError) as exc:  # e.g. a disk error while writing the tables
         return _error(f"{folder}: aggregation failed: {type(exc).__name__}: {' '.join(str(exc).split())}", 1)
     for line in problems(report):

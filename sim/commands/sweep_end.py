@@ -11,7 +11,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
-from sim.run import set_blocks, uncertainty
+from sim.run import set_blocks, store, uncertainty
 from sim.run.designs import read_design
 from sim.run.naming import label_from
 from sim.run.sweep import aggregate, describe, problems
@@ -61,8 +61,12 @@ class AggregateCallback(Callback):
         root = Path(str(config.hydra.sweep.dir))
         if set_blocks.missing(root) == []:  # a run under uncertainty split into jobs: its tables, now whole
             combine_set_blocks(root)
-        if (root / "points").exists():
-            report = aggregate(root, keep_rows=False, allow_mixed=bool(config.get("allow_mixed_versions", False)))
+        if (root / store.JOBS).is_dir():
+            try:
+                report = aggregate(root, keep_rows=False,
+                                   allow_mixed=bool(config.get("allow_mixed_versions", False)))  # fmt: skip
+            except store.StoreError as exc:
+                raise SystemExit(f"error: {exc}") from None
             for line in problems(report):
                 print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
             print(describe(report))

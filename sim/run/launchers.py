@@ -86,21 +86,7 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
             raise
 
     def _job_points(self, overrides: list[str]) -> list[str] | None:
-        """The keys of the points one job will compute (its grid or design block), for the manifest; None if
-        the job is not a sweep of points or its config does not compose here."""
-        assert self.hydra_context is not None and self.config is not None
-        try:
-            from sim.run.sweep import sweep_points
-            from sim.run.validate import resolve_inputs
-
-            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
-            if cfg.params_from or cfg.calibration:  # jobs that store no sweep points
-                return None
-            _, militias, scenario = resolve_inputs(cfg)
-            return [p.key for p in sweep_points(cfg, scenario, militias)]
-        except Exception as exc:  # the job itself will say what is wrong, in its log
-            log.warning(f"points of job {' '.join(overrides)} not listed in the manifest: {exc}")
-            return None
+        return job_points(self.hydra_context, self.config, overrides)
 
     _queue: Callable[[], set[str] | None] | None = None  # the scheduler's queue, where there is one
 
@@ -112,6 +98,35 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
             return super().__call__(*args, **kwargs)
         except KeyboardInterrupt as exc:
             raise SystemExit(task_stopped(exc)) from None
+
+
+def job_points(hydra_context: Any, config: Any, overrides: list[str]) -> list[str] | None:
+    """The keys of the points one job will compute (its grid or design block), for the manifest; None if the job
+    is not a sweep of points or its config does not compose here."""
+    assert hydra_context is not None and config is not None
+    try:
+        from sim.run.sweep import sweep_points
+        from sim.run.validate import resolve_inputs
+
+        cfg = hydra_context.config_loader.load_sweep_config(config, overrides)
+        if cfg.params_from or cfg.calibration:  # jobs that store no sweep points
+            return None
+        _, militias, scenario = resolve_inputs(cfg)
+        return [p.key for p in sweep_points(cfg, scenario, militias)]
+    except Exception as exc:  # the job itself will say what is wrong, in its log
+        log.warning(f"points of job {' '.join(overrides)} not listed in the manifest: {exc}")
+        return None
+
+
+def record_plan(launcher: Any, job_overrides: Any, initial_job_idx: int, executor: str) -> None:
+    """The basic and joblib launchers' record of what a sweep will run (each job's overrides and points) in the
+    sweep folder's manifest before any job starts, as the submitit launchers record theirs: so that sim.status,
+    after a kill, counts the points of the jobs that never started as missing."""
+    sweep_dir = Path(str(launcher.config.hydra.sweep.dir))
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    points = [job_points(launcher.hydra_context, launcher.config, list(o)) for o in job_overrides]
+    ids = [str(initial_job_idx + i) for i in range(len(job_overrides))]
+    manifest.record_submission(sweep_dir, executor, ids, [list(o) for o in job_overrides], points, detached=False)
 
 
 def task_stopped(exc: BaseException) -> int:

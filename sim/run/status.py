@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from sim.run import claims, manifest
-from sim.run.verify import NOT_STARTED, check_point
 
 # Exit statuses a script can branch on.
 COMPLETE, INCOMPLETE, NOT_A_SWEEP, RUNNING = 0, 1, 2, 3
@@ -53,16 +52,6 @@ def _digest_keys(keys: list[str]) -> str:
     from sim.run.verify import digest
 
     return format(digest(sorted(keys), bits=64), "016x")
-
-
-def _markers(root: Path) -> dict[str, dict[str, Any]]:
-    out = {}
-    for path in (root / "jobs").glob("*.json"):
-        try:
-            out[path.stem] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-    return out
 
 
 def slurm_states(arrays: list[str]) -> dict[str, str] | None:
@@ -114,29 +103,49 @@ def local_state(job_id: str, folder: str) -> str:
 
 
 def read_status(root: Path) -> Status:
-    """Everything sim.status prints, read from ``root`` and the scheduler."""
+    """Everything sim.status prints, read from ``root`` and the scheduler. The points are checked as the
+    aggregation checks them (sim.run.sweep.check_sweep), so the two agree on what is done and what is damaged."""
+    from sim.run import store
+    from sim.run.sweep import check_sweep
+
     root = Path(root)
     doc = manifest.read(root)
     sub = doc["submissions"][-1] if doc else None
     st = Status(root, sub, len(doc["submissions"]) if doc else 0)
-    markers = _markers(root)
-    for m in markers.values():
-        st.expected.update(m.get("points") or [])
-    for folder in sorted(p for p in (root / "points").glob("*") if p.is_dir()):
-        st.expected.add(folder.name)
-        problem = check_point(folder)
-        if problem is None:
-            st.done.add(folder.name)
-        elif (holder := claims.holder(folder)) is not None:
-            st.claimed[folder.name] = holder
-        elif problem != NOT_STARTED and not problem.startswith("unfinished"):
-            st.damaged[folder.name] = problem
+    check = check_sweep(root)
+    markers = check.manifests
+    st.expected.update(check.expected)
+    st.done.update(check.done)
+    st.damaged.update(check.damaged)
+    st.damaged.update({f"jobs/{job}.json": why for job, why in check.unreadable.items()})
+    st_claimed_jobs = set()
+    for job, m in markers.items():
+        if m.get("status") == "done":
+            continue
+        holder = claims.holder_file(root / store.BLOCKS / f"{job}.claim")
+        if holder is not None:
+            st_claimed_jobs.add(job)
+            st.claimed.update({k: holder for k in m.get("points", []) if k not in st.done})
     if sub is None:
         return st
     ids = [t["job_id"] for t in sub["tasks"]]
     if sub["executor"] == "slurm":
         states = slurm_states(sub["arrays"])
         state_of = (lambda j: states.get(j, "GONE")) if states is not None else (lambda j: "UNKNOWN")
+    elif sub["executor"] in ("basic", "joblib"):  # jobs of a process on this machine: their manifests say
+        alive = _alive(sub)
+
+        def state_of(job_id: str) -> str:
+            task = next(t for t in sub["tasks"] if t["job_id"] == job_id)
+            key = _digest_keys(task.get("points") or [])
+            m = markers.get(key) or {}
+            if key in st_claimed_jobs:
+                return "RUNNING"
+            if m.get("status") == "done" and float(m.get("time", 0)) >= float(sub.get("submitted_unix", 0)):
+                return "COMPLETED"
+            if m.get("status") == "stopped":
+                return "STOPPED"
+            return "PENDING" if alive else ("ENDED" if m else "NOT RUN")
     else:
         folder = str(sub.get("parameters", {}).get("submitit_folder", str(root / ".submitit/%j")))
         state_of = lambda j: local_state(j, folder)  # noqa: E731
@@ -152,6 +161,23 @@ def read_status(root: Path) -> Status:
                 task.job = marker.get("status", "-")
         st.tasks.append(task)
     return st
+
+
+def _alive(sub: dict[str, Any]) -> bool:
+    """Whether the process that launched a basic or joblib sweep still runs (it runs the jobs not yet started)."""
+    import os
+    import socket
+
+    if sub.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(sub.get("pid", -1)), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    started = claims._start_time(int(sub["pid"]))
+    return started is not None and sub.get("pid_started") in (None, started)
 
 
 def verdict(st: Status) -> tuple[int, str]:
@@ -242,10 +268,18 @@ def _task_order(job_id: str) -> tuple:
 
 def main_status(root: Path, all_tasks: bool = False) -> tuple[int, str]:
     """(exit status, text) of ``python -m sim.status root``."""
+    from sim.run import store
+
     if not root.is_dir():
         return NOT_A_SWEEP, f"error: {root} is not a folder"
-    if not (root / "points").is_dir() and manifest.read(root) is None:
-        return NOT_A_SWEEP, f"error: {root} has neither manifest.json nor points/: not a sweep folder"
+    if store.legacy(root):
+        try:
+            store.refuse_legacy(root)
+        except store.StoreError as exc:
+            return NOT_A_SWEEP, f"error: {exc}"
+    marks = ("jobs", "blocks", store.SETTINGS, "points")
+    if not any((root / m).exists() for m in marks) and manifest.read(root) is None:
+        return NOT_A_SWEEP, f"error: {root} has neither manifest.json nor jobs/: not a sweep folder"
     st = read_status(root)
     code, line = verdict(st)
     return code, f"{describe(st, all_tasks)}\nverdict: {line}"

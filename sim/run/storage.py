@@ -3,6 +3,7 @@ A half-written file never carries a final name, so an interrupted run can be res
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import json
@@ -121,15 +122,16 @@ class ParquetStream:
     """A Parquet file written as its rows come: buffered ``write``s go out as row groups of about
     ``row_group_rows`` rows (0: one per write) to a temporary file, renamed into place by ``close`` (atomic:
     an interrupted run leaves no half file under the final name). ``metadata`` goes in the schema, as
-    atomic_write_parquet puts it; ``empty`` is what a stream that got no rows writes."""
+    atomic_write_parquet puts it; ``empty`` is what a stream that got no rows writes. Use it in a ``with`` block:
+    nothing touches the disk before the block is entered, and leaving it by an exception (or a signal, at any
+    moment, the rename included) removes the temporary file."""
 
     def __init__(self, path: Path, metadata: dict[str, Any] | None = None, row_group_rows: int = 0,
                  empty: pd.DataFrame | None = None) -> None:  # fmt: skip
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.metadata, self.row_group_rows, self.empty = metadata, row_group_rows, empty
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        os.close(fd)
+        # the name is known before the file exists, so that whoever removes it never misses it
+        self.tmp = str(self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"))
         self.writer: Any = None
         self.buffer: list[pd.DataFrame] = []
         self.buffered = 0
@@ -150,6 +152,7 @@ class ParquetStream:
             return
         table = _arrow(pd.concat(self.buffer, ignore_index=True), self.metadata)
         if self.writer is None:  # the first rows fix the schema; later ones must match it (pyarrow checks)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
         self.writer.write_table(table, row_group_size=len(table))
         self.rows += len(table)
@@ -163,6 +166,7 @@ class ParquetStream:
         self._flush()
         if self.writer is None:  # no rows at all: the empty table, so readers find the columns
             empty = self.empty if self.empty is not None else pd.DataFrame()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(_arrow(empty, self.metadata), self.tmp, compression="zstd")
         else:
             self.writer.close()
@@ -170,7 +174,8 @@ class ParquetStream:
 
     def abort(self) -> None:
         if self.writer is not None:
-            self.writer.close()
+            with contextlib.suppress(Exception):
+                self.writer.close()
         Path(self.tmp).unlink(missing_ok=True)
 
     def __enter__(self) -> ParquetStream:
@@ -178,7 +183,11 @@ class ParquetStream:
 
     def __exit__(self, kind: Any, *rest: Any) -> None:
         if kind is None:
-            self.close()
+            try:
+                self.close()
+            except BaseException:  # a signal or a full disk while closing: no temporary file stays
+                self.abort()
+                raise
         else:
             self.abort()
 

@@ -284,6 +284,7 @@ def check_command_line(argv: Sequence[str]) -> None:
             return
         _check_sweep_folder(cfg)
         _check_versions(cfg)
+        folder, settings = _sweep_dir(cfg), {}
         jobs, swept = _jobs(cfg, list(args.overrides), parser)
         composed: dict[tuple[str, ...], DictConfig] = {}
         for job in jobs:  # compose once per choice of config groups; apply each job's values to a copy
@@ -297,6 +298,7 @@ def check_command_line(argv: Sequence[str]) -> None:
             _apply(job_cfg, [o for o, g in zip(job, is_group, strict=True) if not g and not o.is_hydra_override()])
             try:
                 check_config(job_cfg, fixed, multirun=True)
+                _check_sweep_settings(folder, job_cfg, settings)
             except ParameterError as exc:
                 where = " ".join(o.input_line for o in job if o.get_key_element() in swept)
                 raise ParameterError(f"{exc} (in the sweep's job {where})" if where else str(exc)) from None
@@ -370,9 +372,42 @@ def _check_versions(cfg: DictConfig) -> None:
         folder = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
     except Exception:  # an unresolvable name: nothing to compare with yet
         return
-    if (folder / "points").is_dir() and (problem := provenance.mixed(folder, provenance.here())):
+    from sim.run.sweep import mixed_versions
+
+    if (folder / "jobs").is_dir() and (problem := mixed_versions(folder, provenance.here())):
         raise ParameterError(f"{problem}; resuming here would mix them in one sweep: use a new hydra.sweep.dir, "
                              "or allow_mixed_versions=true to mix them knowingly")  # fmt: skip
+
+
+def _sweep_dir(cfg: DictConfig) -> Path | None:
+    try:
+        return Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
+    except Exception:  # an unresolvable name: nothing to compare with yet
+        return None
+
+
+def _check_sweep_settings(folder: Path | None, job_cfg: DictConfig, seen: dict[str, Any]) -> None:
+    """Every job of a sweep of points shares its settings (study, seed, replicates), and so does the sweep already
+    in its folder (sweep.json): two sweeps' points in one folder would show the same coordinates twice."""
+    from sim.run import store
+
+    if job_cfg.params_from or job_cfg.calibration:  # jobs that store no sweep points
+        return
+    settings = {"study": str(job_cfg.study), "seed": int(job_cfg.seed), "replicates": int(job_cfg.replicates)}
+    if not seen:
+        seen.update(settings)
+        if folder is not None:
+            try:
+                store.refuse_legacy(folder)
+                store.check_settings(folder, settings, write=False)
+            except store.StoreError as exc:
+                raise ParameterError(str(exc)) from None
+        return
+    diff = [f"{k}={seen[k]!r} and {k}={v!r}" for k, v in settings.items() if seen[k] != v]
+    if diff:
+        raise ParameterError(f"this sweep's jobs differ in {'; '.join(diff)}: one sweep folder holds one study, seed "
+                             "and replicates (their points would share coordinates); run one sweep per value, each "
+                             "with its own hydra.sweep.dir")  # fmt: skip
 
 
 def _config_dir(config_path: str | None) -> str:
