@@ -14,9 +14,9 @@ from pathlib import Path
 
 
 def parser():
-    import argparse
+    from sim.run.cli import CommandParser
 
-    ap = argparse.ArgumentParser(prog="python -m sim.aggregate", description=__doc__)
+    ap = CommandParser(prog="python -m sim.aggregate", description=__doc__)
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>")
     ap.add_argument("--allow-mixed-versions", action="store_true",
                     help="aggregate points that different library versions computed (refused otherwise)")
@@ -32,12 +32,20 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"{folder} does not exist", 2)
     from sim.run import set_blocks
 
-    gaps = set_blocks.missing(folder)
-    if gaps is not None:  # the blocks of a run under uncertainty (set_blocks=N)
-        if gaps:
-            listed = ", ".join(map(str, gaps[:10]))
-            return _error(f"{folder}: {len(gaps)} block(s) of parameter sets missing ({listed}): run the same "
-                          "command again to run only those", 1)  # fmt: skip
+    try:
+        check = set_blocks.check_blocks(folder)
+    except set_blocks.SetBlocksError as exc:
+        return _error(str(exc), 1)
+    if check is not None:  # the blocks of a run under uncertainty (set_blocks=N)
+        for b, why in check.damaged.items():
+            print(f"error: block {b} of the parameter sets: {why}; not used (rerun the sweep to recompute it)",
+                  file=sys.stderr)  # fmt: skip
+        if check.missing:
+            listed = ", ".join(map(str, check.missing[:10]))
+            return _error(f"{folder}: {len(check.missing)} block(s) of parameter sets missing ({listed}): run the "
+                          "same command again to run only those", 1)  # fmt: skip
+        if check.damaged:
+            return 1
         from sim.commands.sweep_end import combine_set_blocks
 
         combine_set_blocks(folder)

@@ -10,10 +10,11 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m sim.status", description=__doc__.splitlines()[0])
+    from sim.run.cli import CommandParser
+
+    ap = CommandParser(prog="python -m sim.status", description=__doc__.splitlines()[0])
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir)")
     ap.add_argument("--all", action="store_true", help="list every task, not only the first unfinished ones")
     return ap

@@ -81,7 +81,11 @@ STATISTICS: dict[str, Callable[[Mapping, Mapping, Scenario], np.ndarray]] = {
 
 def load_targets(path: Path = TARGETS_PATH) -> list[Target]:
     """The targets, checked: known statistic, a condition of a known kind, evidence given."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    from sim.model.yaml_files import load_yaml
+
+    doc = load_yaml(path, "the calibration's targets")
+    if not isinstance(doc, dict) or not isinstance(doc.get("targets"), list):
+        raise ParameterError(f"{path}: needs a list of targets under targets:")
     out = []
     for i, raw in enumerate(doc["targets"]):
         where = f"{Path(path).name}: targets[{i}]"

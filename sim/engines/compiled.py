@@ -40,6 +40,7 @@ import numpy as np
 from numba import types
 from numba.extending import get_cython_function_address, overload, register_jitable
 
+from sim.engines import numba_cache
 from sim.engines.vector import BatchResult
 from sim.model import keyed_random as kr
 from sim.model import rules
@@ -466,6 +467,9 @@ def run_days(t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mult, patron_
 _LOCK = threading.Lock()  # one compiled call at a time: each uses all its threads (and not every layer is threadsafe)
 
 
+numba_cache.check_writable(run_days, __file__)  # an unwritable cache: said once (it would recompile every run)
+
+
 def param_records(params_rows: Sequence[Any]) -> np.ndarray:
     """The rows' parameters as records (one row if all rows share them), fields from the declaration."""
     first = params_rows[0]
@@ -560,7 +564,8 @@ def run_batch(
             for name, a in arrays._asdict().items():
                 if getattr(s, name) is not a:
                     raise RuntimeError(f"an event replaced state.{name} instead of changing it in place")
-            run_days(t0, t1, arrays, prm, mil, rep_key, offs, leader_mult, cell_mult, patron_mult, sadr_mult, d, sums)
+            numba_cache.call(run_days, "compiled", t0, t1, arrays, prm, mil, rep_key, offs, leader_mult, cell_mult,
+                             patron_mult, sadr_mult, d, sums)  # a damaged cache: discarded, compiled again
     daily = None
     if keep_daily:
         out: dict[str, np.ndarray] = {k: getattr(d, k).T for k in DAILY_SCALARS if getattr(d, k).size}

@@ -12,8 +12,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sim.model.params import ParameterError
 from sim.paths import SEEDS_DIR
 
@@ -239,7 +237,13 @@ def parse_record(doc: Mapping, name: str = "record.yaml") -> Record:
 def load_record(path: Path = RECORD_PATH) -> Record:
     """Load and check seeds/record.yaml (or another file of the same form)."""
     path = Path(path)
-    return parse_record(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+    from sim.model.yaml_files import load_yaml
+
+    try:
+        doc = load_yaml(path, "the public record")
+    except ParameterError as exc:
+        raise RecordError(str(exc)) from None
+    return parse_record(doc, path.name)
 
 
 def tallies(record: Record) -> dict[str, list[Entry]]:

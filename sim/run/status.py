@@ -38,6 +38,10 @@ class Status:
     damaged: dict[str, str] = field(default_factory=dict)
     expected: set[str] = field(default_factory=set)
     tasks: list[Task] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)  # job manifests that cannot be read, and why
+    sets: Any = None  # a run under uncertainty in blocks: sim.run.set_blocks.BlocksCheck
+    sets_problem: str | None = None
+    mixed: str | None = None  # the blocks were computed with different library versions (aggregation refuses)
 
     @property
     def missing(self) -> set[str]:
@@ -117,7 +121,16 @@ def read_status(root: Path) -> Status:
     st.expected.update(check.expected)
     st.done.update(check.done)
     st.damaged.update(check.damaged)
-    st.damaged.update({f"jobs/{job}.json": why for job, why in check.unreadable.items()})
+    st.unreadable.update(check.unreadable)
+    from sim.run.sweep import mixed_versions
+
+    st.mixed = mixed_versions(root)
+    from sim.run import set_blocks
+
+    try:
+        st.sets = set_blocks.check_blocks(root)
+    except set_blocks.SetBlocksError as exc:
+        st.sets_problem = str(exc)
     st_claimed_jobs = set()
     for job, m in markers.items():
         if m.get("status") == "done":
@@ -190,6 +203,16 @@ def verdict(st: Status) -> tuple[int, str]:
         return RUNNING, (f"running: {done} of {n} points done" + (f"; tasks {tasks}" if tasks else "")
                          + (f"; {len(st.claimed)} point(s) being computed" if st.claimed else "")
                          + "; check again later")  # fmt: skip
+    if st.sets_problem:
+        return INCOMPLETE, f"refused: {st.sets_problem}"
+    if st.sets is not None and not n:  # a run under uncertainty in blocks (sim.run.set_blocks)
+        c = st.sets
+        if c.complete:
+            return COMPLETE, (f"complete: all {len(c.done)} blocks of parameter sets stored and verified; python -m "
+                              f"sim.aggregate {st.root} writes the run's tables")  # fmt: skip
+        parts = [f"{len(c.missing)} block(s) missing"] if c.missing else []
+        parts += [f"{len(c.damaged)} damaged (not used; recomputed by a rerun)"] if c.damaged else []
+        return INCOMPLETE, f"incomplete: {'; '.join(parts)}; nothing is running: run the same command again: {command}"
     if not n and st.tasks:  # jobs without sweep points: the calibration's bank blocks
         again = ("run the python -m sim.calibrate command again" if "+calibration." in command
                  else f"run the same command again: {command}")  # fmt: skip
@@ -201,6 +224,13 @@ def verdict(st: Status) -> tuple[int, str]:
             return COMPLETE, f"complete: all {len(st.tasks)} tasks completed; {again} to use their results"
         listed = ", ".join(f"{t.job_id} {t.state}" for t in failed[:5]) + (" ..." if len(failed) > 5 else "")
         return INCOMPLETE, f"incomplete: task(s) {listed}; nothing is running: {again} to run only what is missing"
+    if st.mixed:
+        return INCOMPLETE, (f"refused: {st.mixed}; python -m sim.aggregate refuses to mix them (rerun the points in "
+                            "one environment, or aggregate with --allow-mixed-versions)")  # fmt: skip
+    if st.unreadable:
+        job, why = next(iter(st.unreadable.items()))
+        return INCOMPLETE, (f"refused: {len(st.unreadable)} job manifest(s) cannot be read (jobs/{job}.json: {why}); "
+                            "their points are not counted")  # fmt: skip
     if n and done == n and not st.damaged:
         agg = f"python -m sim.aggregate {st.root}"
         return COMPLETE, f"complete: all {n} points done and verified; aggregate with {agg}{_analysis(st.root)}"
@@ -240,8 +270,14 @@ def describe(st: Status, all_tasks: bool = False) -> str:
                   f"  command: {sub['command']}"]  # fmt: skip
     else:
         lines.append(f"sweep {st.root}: no manifest.json (not submitted through a submitit launcher): points only")
-    lines.append(f"points: {len(st.expected)} known, {len(st.done)} done, {len(st.claimed)} being computed, "
-                 f"{len(st.missing)} missing, {len(st.damaged)} damaged")  # fmt: skip
+    if st.sets is not None:
+        c = st.sets
+        lines.append(f"parameter-set blocks: {c.record.get('set_blocks')}: {len(c.done)} stored and verified, "
+                     f"{len(c.missing)} missing, {len(c.damaged)} damaged")  # fmt: skip
+        lines += [f"  damaged block {b}: {why}" for b, why in list(c.damaged.items())[:10]]
+    else:
+        lines.append(f"points: {len(st.expected)} known, {len(st.done)} done, {len(st.claimed)} being computed, "
+                     f"{len(st.missing)} missing, {len(st.damaged)} damaged")  # fmt: skip
     if st.tasks:
         counts = Counter(t.state for t in st.tasks)
         lines.append(f"tasks: {len(st.tasks)}: " + ", ".join(f"{c} {s}" for s, c in counts.most_common()))
@@ -257,6 +293,8 @@ def describe(st: Status, all_tasks: bool = False) -> str:
             lines.append("  GONE: left SLURM's queue without an accounting record (a task cancelled while pending)")
     for key, problem in list(st.damaged.items())[:10]:
         lines.append(f"  damaged point {key}: {problem}")
+    for job, problem in list(st.unreadable.items())[:10]:
+        lines.append(f"  unreadable manifest jobs/{job}.json: {problem}")
     for key, holder in list(st.claimed.items())[:5]:
         lines.append(f"  point {key} being computed by {holder}")
     return "\n".join(lines)
@@ -277,7 +315,7 @@ def main_status(root: Path, all_tasks: bool = False) -> tuple[int, str]:
             store.refuse_legacy(root)
         except store.StoreError as exc:
             return NOT_A_SWEEP, f"error: {exc}"
-    marks = ("jobs", "blocks", store.SETTINGS, "points")
+    marks = ("jobs", "blocks", store.SETTINGS, "points", "sets/blocks.json")
     if not any((root / m).exists() for m in marks) and manifest.read(root) is None:
         return NOT_A_SWEEP, f"error: {root} has neither manifest.json nor jobs/: not a sweep folder"
     st = read_status(root)

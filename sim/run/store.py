@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.run import claims, provenance
-from sim.run.storage import atomic_write_bytes, atomic_write_text, code_version, is_disk_full
+from sim.run.storage import (
+    atomic_write_bytes,
+    atomic_write_text,
+    code_version,
+    is_disk_full,
+    remove_stale_tmp,
+    tmp_name,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -225,7 +232,7 @@ def check_settings(root: Path, settings: Mapping[str, Any], write: bool = True) 
 def _create_once(path: Path, text: str) -> None:
     """Write ``path`` if it does not exist yet (atomically; the first of several writers wins)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = tmp_name(path)
     tmp.write_text(text)
     try:
         os.link(tmp, path)  # fails if the file exists: never replaces another writer's record
@@ -288,14 +295,34 @@ class BlockCheck:
     table: Any = None  # the block's rows, when read (aggregation)
 
 
-def check_block(root: Path, job: str, manifest: dict[str, Any] | None = None, read: bool = False) -> BlockCheck:
+def sweep_settings(root: Path) -> dict[str, Any] | None:
+    """The settings a sweep folder records (sweep.json), or None."""
+    try:
+        doc = json.loads((Path(root) / SETTINGS).read_text())
+    except (OSError, ValueError):
+        return None
+    return doc.get("settings") if isinstance(doc, dict) and isinstance(doc.get("settings"), dict) else None
+
+
+def foreign(row_settings: Mapping[str, Any], settings: Mapping[str, Any] | None) -> str | None:
+    """Why a point with ``row_settings`` does not belong in a sweep with ``settings`` (None if it does)."""
+    if not settings:
+        return None
+    diff = [f"{k}={row_settings.get(k)!r}, not {v!r}" for k, v in settings.items() if row_settings.get(k) != v]
+    return f"it belongs to another sweep ({'; '.join(diff)})" if diff else None
+
+
+def check_block(root: Path, job: str, manifest: dict[str, Any] | None = None, read: bool = False,
+                settings: Mapping[str, Any] | None = None) -> BlockCheck:  # fmt: skip
     """Check job ``job``'s block against its manifest: the file's SHA-256; each point's key against its
     configuration hash and that hash against the identity stored with it; each point's content hash recomputed
-    from its values (a damaged block keeps its intact points). The same check for sim.status, the aggregation
-    and a resuming job. ``read``: keep the rows for the caller."""
+    from its values (a damaged block keeps its intact points); each point against the sweep's settings (a point
+    copied in from another sweep is foreign). The same check for sim.status, the aggregation and a resuming
+    job. ``read``: keep the rows for the caller; ``settings``: the sweep's (default: its sweep.json)."""
     import pyarrow.parquet as pq
 
     root = Path(root)
+    settings = sweep_settings(root) if settings is None else settings
     if manifest is None:
         try:
             manifest = read_manifest(manifest_path(root, job))
@@ -329,6 +356,9 @@ def check_block(root: Path, job: str, manifest: dict[str, Any] | None = None, re
     configs = table.column("config_hash").to_pylist()
     identities = table.column("identity").to_pylist()
     actual = recomputed_hashes(table)  # always: a block rewritten with its file hash updated still shows
+    belongs = [foreign({"study": st, "seed": sd, "replicates": rp}, settings) for st, sd, rp in
+               zip(table.column("study").to_pylist(), table.column("sweep_seed").to_pylist(),
+                   table.column("replicates").to_pylist(), strict=True)]  # fmt: skip
     seen: set[str] = set()
     for i, (key, content, conf, ident, now) in enumerate(zip(keys, recorded, configs, identities, actual,
                                                              strict=True)):  # fmt: skip
@@ -339,6 +369,8 @@ def check_block(root: Path, job: str, manifest: dict[str, Any] | None = None, re
             check.damaged[key] = f"{path.name} holds it twice"
         elif hashlib.sha256(ident.encode()).hexdigest()[:HASH_CHARS] != conf or conf[:16] != key:
             check.damaged[key] = "its stored identity does not give its key (edited, or another point's)"
+        elif belongs[i]:
+            check.damaged[key] = belongs[i]
         elif entry != [content, conf]:
             check.damaged[key] = f"its hashes differ from the manifest {job}.json"
         elif now != content:
@@ -356,7 +388,8 @@ def check_block(root: Path, job: str, manifest: dict[str, Any] | None = None, re
     return check
 
 
-def read_journal(path: Path, skip: set[str] | frozenset[str] = frozenset()) -> tuple[Any, dict[str, str]]:
+def read_journal(path: Path, skip: set[str] | frozenset[str] = frozenset(),
+                 settings: Mapping[str, Any] | None = None) -> tuple[Any, dict[str, str]]:  # fmt: skip
     """The verified rows of a journal (a job running, stopped or killed part-way): each point's content hash
     recomputed and its identity checked, as for a block; a journal cut short by a kill yields the batches before
     the cut. Returns (a table of the good rows or None, point key -> what is wrong with a bad one)."""
@@ -382,6 +415,11 @@ def read_journal(path: Path, skip: set[str] | frozenset[str] = frozenset()) -> t
                 table.column("config_hash").to_pylist(), table.column("identity").to_pylist(),
                 recomputed_hashes(table), strict=True)):  # fmt: skip
             if key in seen:
+                continue
+            row = {"study": table.column("study")[i].as_py(), "seed": table.column("sweep_seed")[i].as_py(),
+                   "replicates": table.column("replicates")[i].as_py()}  # fmt: skip
+            if (why := foreign(row, settings)) is not None:
+                damaged[key] = why
                 continue
             if now == content and hashlib.sha256(ident.encode()).hexdigest()[:HASH_CHARS] == conf and conf[:16] == key:
                 keep.append(i)
@@ -445,6 +483,8 @@ class Job:
         self.claim = claims.claim_file(path)
         if self.claim is None:
             return False
+        for folder in (self.root, self.root / JOBS, self.root / BLOCKS):  # a killed writer's leftovers (joblib's)
+            remove_stale_tmp(folder)
         wanted = {p.key for p in self.points}
         problems: dict[str, str] = {}
         own = None
@@ -482,7 +522,7 @@ class Job:
         path = journal_path(self.root, self.key)
         if not path.exists():
             return {}
-        table, damaged = read_journal(path, skip=set(self.stored))
+        table, damaged = read_journal(path, skip=set(self.stored), settings=sweep_settings(self.root))
         for key, why in damaged.items():
             problems.setdefault(key, why)
         if table is None:
@@ -531,7 +571,7 @@ class Job:
             path = journal_path(self.root, self.key)
             path.parent.mkdir(parents=True, exist_ok=True)
             # a fresh journal, holding first what the old one (or the old block) vouched for
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp = tmp_name(path)
             self.sink = pa.OSFile(str(tmp), "wb")
             self.writer = pa.ipc.new_stream(self.sink, table.schema)
             for part in self.carried:

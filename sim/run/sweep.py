@@ -21,7 +21,7 @@ import numpy as np
 from sim.model.params import PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
 from sim.run import claims, provenance, signals, store
-from sim.run.storage import DiskFull, atomic_write_text, is_disk_full
+from sim.run.storage import DiskFull, _arrow, atomic_write_text, is_disk_full, remove_stale_tmp, tmp_name
 from sim.run.store import DAILY_COLUMNS, DAILY_PREFIX, DAILY_VARS, QUANTILES, RUNS_PREFIX, StoreError
 from sim.run.verify import digest
 
@@ -385,13 +385,14 @@ def check_sweep(root: Path, read: bool = False) -> SweepCheck:
     root = Path(root)
     store.refuse_legacy(root)
     manifests, unreadable, done, damaged, checks = {}, {}, {}, {}, {}
+    settings = store.sweep_settings(root) or {}
     for job, manifest, why in store.job_manifests(root):
         if manifest is None:
             unreadable[job] = why
             continue
         manifests[job] = manifest
         if manifest.get("block"):
-            check = store.check_block(root, job, manifest, read=read)
+            check = store.check_block(root, job, manifest, read=read, settings=settings)
             checks[job] = check
             for key in check.done:
                 done.setdefault(key, job)
@@ -399,7 +400,7 @@ def check_sweep(root: Path, read: bool = False) -> SweepCheck:
                 damaged.setdefault(key, why)
         journal = store.journal_path(root, job)
         if manifest.get("status") != "done" and journal.exists():  # a job running, stopped or killed part-way
-            table, bad = store.read_journal(journal, skip=set(done))
+            table, bad = store.read_journal(journal, skip=set(done), settings=settings)
             for key in [] if table is None else table.column("point_key").to_pylist():
                 done.setdefault(key, job)
             for key, why in bad.items():
@@ -427,6 +428,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     if mixed and not allow_mixed:
         return empty
     store.refuse_legacy(root)
+    settings = store.sweep_settings(root) or {}
     manifests, unreadable = {}, {}
     for job, manifest, why in store.job_manifests(root):
         if manifest is None:
@@ -434,6 +436,8 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         else:
             manifests[job] = manifest
     out_dir = root / "aggregate"
+    if out_dir.is_dir():
+        remove_stale_tmp(out_dir)  # an aggregation killed part-way: its temporary tables
     writers: dict[str, Any] = {}
     tmp: dict[str, Path] = {}
     kept: dict[str, list[pa.Table]] = {"runs": [], "daily": []}
@@ -448,7 +452,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         if write:
             if name not in writers:
                 out_dir.mkdir(parents=True, exist_ok=True)
-                tmp[name] = out_dir / f".{name}.parquet.{os.getpid()}.tmp"
+                tmp[name] = tmp_name(out_dir / f"{name}.parquet")
                 writers[name] = pq.ParquetWriter(tmp[name], table.schema, compression="zstd",
                                                  write_statistics=False)  # fmt: skip
             writers[name].write_table(table, row_group_size=200_000)
@@ -459,7 +463,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         for job in sorted(manifests):  # a block at a time: read once, checked, then stacked
             parts = []
             if manifests[job].get("block"):
-                check = store.check_block(root, job, manifests[job], read=True)
+                check = store.check_block(root, job, manifests[job], read=True, settings=settings)
                 for key, why in check.damaged.items():
                     damaged.setdefault(key, why)
                 rows = sorted(i for k, i in check.done.items() if k not in used)
@@ -468,7 +472,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
                     used.update(parts[-1].column("point_key").to_pylist())
             journal = store.journal_path(root, job)
             if manifests[job].get("status") != "done" and journal.exists():  # stopped or killed part-way
-                table, bad = store.read_journal(journal, skip=used)
+                table, bad = store.read_journal(journal, skip=used, settings=settings)
                 for key, why in bad.items():
                     damaged.setdefault(key, why)
                 if table is not None:
@@ -521,13 +525,18 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     if kept["runs"]:
         out["runs"] = pa.concat_tables(kept["runs"]).to_pandas()
         out["daily"] = pa.concat_tables(kept["daily"]).to_pandas()
-    if write:
-        from sim.run.storage import atomic_write_parquet
-
-        for name in ("runs", "daily"):
-            os.replace(tmp[name], out_dir / f"{name}.parquet")
-        atomic_write_parquet(points, out_dir / "points.parquet")
-        atomic_write_text(out_dir / "report.json", json.dumps(report, indent=1, default=str))
+    if write:  # the tables change together: report.json, the set's seal, goes first and comes back last
+        try:
+            (out_dir / "report.json").unlink(missing_ok=True)
+            tmp["points"] = tmp_name(out_dir / "points.parquet")
+            pq.write_table(_arrow(points, None), tmp["points"], compression="zstd")  # as atomic_write_parquet
+            for name in ("runs", "daily", "points"):
+                os.replace(tmp[name], out_dir / f"{name}.parquet")
+            atomic_write_text(out_dir / "report.json", json.dumps(report, indent=1, default=str))
+        except BaseException:  # a full disk or a signal: no temporary table stays, and no seal on a mixed set
+            for path in tmp.values():
+                path.unlink(missing_ok=True)
+            raise
     report["tables"] = out
     return report
 

@@ -273,6 +273,7 @@ def check_command_line(argv: Sequence[str]) -> None:
             raise ParameterError(one_line(exc)) from None
         fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
         cfg = _compose(compose, args.config_name or "config", [*fixed, *extra])  # the config without the sweeps
+        _check_set_twice(cfg, parsed)
         multirun = args.multirun or _is_multirun(cfg)
         sweeps = [o for o in parsed if o.is_sweep_override()]
         if sweeps and not multirun:
@@ -302,6 +303,28 @@ def check_command_line(argv: Sequence[str]) -> None:
             except ParameterError as exc:
                 where = " ".join(o.input_line for o in job if o.get_key_element() in swept)
                 raise ParameterError(f"{exc} (in the sweep's job {where})" if where else str(exc)) from None
+
+
+def _check_set_twice(cfg: DictConfig, parsed: Sequence[Any]) -> None:
+    """A parameter given a value (or a sweep) on the command line and also varied by the job's grid or design: the
+    grid or design would silently win. Refused with both values."""
+    grid = OmegaConf.to_container(cfg.grid, resolve=True) if OmegaConf.is_dict(cfg.grid) else {}
+    varied = {str(k).removeprefix("params."): f"grid.{k}={v}" for k, v in (grid or {}).items()}
+    design = OmegaConf.to_container(cfg.design, resolve=True) if OmegaConf.is_dict(cfg.design) else {}
+    if design and design.get("factors") is not None:
+        from sim.model import priors
+
+        factors = list(priors.priors()) if design["factors"] == "all" else list(design["factors"] or [])
+        for f in factors:
+            varied.setdefault(str(f), f"design.factors ({design.get('method')} design over {f})")
+    for o in parsed:
+        key = o.key_or_group.lstrip("+~")
+        if o.is_hydra_override() or not key.startswith(("params.", "militias.")):
+            continue
+        name = key.removeprefix("params.")
+        if name in varied:
+            raise ParameterError(f"{o.input_line} and {varied[name]} both set {name}: the grid or design would "
+                                 f"overrule the fixed value; give one of them")  # fmt: skip
 
 
 def _check_twice(overrides: Sequence[str]) -> None:

@@ -1,0 +1,79 @@
+"""The compiled engine's machine-code cache (numba, ``cache=True``), kept honest: a damaged cache file (emptied,
+cut short) is discarded and the code compiled again, with one line saying so; a cache that cannot be written is
+said once, with where to point NUMBA_CACHE_DIR, instead of recompiling on every run without a word."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+DAMAGED = (EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError)
+_said: set[str] = set()
+_lock = threading.Lock()
+
+
+def say_once(key: str, line: str) -> None:
+    with _lock:
+        if key in _said:
+            return
+        _said.add(key)
+    print(line, file=sys.stderr, flush=True)
+
+
+def cache_folder(dispatcher: Any) -> Path | None:
+    """Where numba keeps ``dispatcher``'s compiled code (None if it does not cache)."""
+    cache = getattr(dispatcher, "_cache", None)
+    path = getattr(cache, "_cache_path", None)
+    return Path(path) if path else None
+
+
+def check_writable(dispatcher: Any, module_file: str) -> None:
+    """Say once if the cache cannot be written: every run would then compile afresh (about 20 s)."""
+    folder = cache_folder(dispatcher)
+    if folder is None:
+        return
+    probe = folder if folder.exists() else folder.parent
+    if not os.access(probe, os.W_OK):
+        say_once("unwritable", f"note: the compiled engine cannot keep its machine code in {folder} (not writable), "
+                 "so it compiles again in every run (about 20 s): set NUMBA_CACHE_DIR to a writable folder, e.g. "
+                 "NUMBA_CACHE_DIR=~/.cache/militia-sim")  # fmt: skip
+
+
+def discard(dispatcher: Any, stem: str) -> int:
+    """Remove the cache files of the module ``stem`` (e.g. ``compiled``) from ``dispatcher``'s cache folder."""
+    folder = cache_folder(dispatcher)
+    removed = 0
+    for path in [] if folder is None else folder.glob(f"{stem}.*"):
+        if path.suffix in (".nbi", ".nbc"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def call(dispatcher: Any, stem: str, *args: Any) -> Any:
+    """``dispatcher(*args)``; if loading its cached code fails (a damaged file), discard the module's cache with
+    one line and compile again."""
+    try:
+        return dispatcher(*args)
+    except DAMAGED as exc:
+        if not _from_cache(exc):
+            raise
+        folder = cache_folder(dispatcher)
+        discard(dispatcher, stem)
+        say_once("damaged", f"note: the compiled engine's cache in {folder} was damaged ({type(exc).__name__}); "
+                 "discarded it: compiling again (about 20 s)")  # fmt: skip
+        return dispatcher(*args)
+
+
+def _from_cache(exc: BaseException) -> bool:
+    """Whether the exception came from numba reading its cache (not from the engine's own code)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if "numba/core/caching" in tb.tb_frame.f_code.co_filename.replace(os.sep, "/"):
+            return True
+        tb = tb.tb_next
+    return False
