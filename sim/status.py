@@ -32,4 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import sys
+
+    # sim.status reads the blocks with pyarrow and never needs pandas, which pyarrow would load (about 0.4 s) only
+    # to ask whether a value is a pandas object: marked absent for this process, pyarrow answers no at once.
+    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
     signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

@@ -30,7 +30,13 @@ class JoblibLauncher(HydraJoblibLauncher):
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Any:
         record_plan(self, job_overrides, initial_job_idx, "joblib")
-        return super().launch(job_overrides, initial_job_idx)
+        try:
+            return super().launch(job_overrides, initial_job_idx)
+        except KeyboardInterrupt as exc:  # Ctrl-C reached the workers too: each keeps its finished points
+            if not getattr(exc, "note", ""):
+                exc.note = (f"the sweep's jobs were stopped; every finished point is kept in "
+                            f"{self.config.hydra.sweep.dir}: run the same command again to run only the missing ones")
+            raise
 
 
 class LocalLauncher(CollectingLauncher, submitit_launcher.LocalLauncher):

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.scenario import Scenario
-from sim.run import provenance, uncertainty
-from sim.run.designs import block_rows
+from sim.run import provenance
 from sim.run.storage import atomic_write_bytes, atomic_write_text, code_version, parquet_bytes
 from sim.run.verify import digest
 
@@ -72,6 +71,9 @@ def _record(root: Path, record: dict[str, Any]) -> None:
 
 def run_block(cfg: Any, scenario: Scenario, root: Path, quiet: bool = False) -> dict[str, Any]:
     """Run parameter sets block ``cfg.set_block`` of ``cfg.set_blocks`` and store its runs (global set numbers)."""
+    from sim.run import uncertainty
+    from sim.run.designs import block_rows
+
     sets = uncertainty.uncertainty_sets(cfg)
     blocks, block = int(cfg.set_blocks), int(cfg.set_block)
     rows = block_rows(len(sets.params), blocks, block)

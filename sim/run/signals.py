@@ -83,6 +83,7 @@ def run_command(main: Callable[[], int | None]) -> None:
         signum = getattr(exc, "signum", signal.SIGINT)
         note = getattr(exc, "note", "") or "stopped; its temporary files were removed"
         print(f"interrupted ({name(signum)}): {note}", file=sys.stderr)
+        _release_shared_locks()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(128 + signum)
@@ -108,6 +109,18 @@ def run_command(main: Callable[[], int | None]) -> None:
         for s, h in before.items():
             signal.signal(s, h)
     raise SystemExit(status)
+
+
+def _release_shared_locks() -> None:
+    """Before the hard exit: release the semaphores that local worker pools (joblib's loky) registered, as a normal
+    exit would, so that their resource tracker does not warn about "leaked semlock objects" after our line."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is None:
+        return
+    try:
+        util._run_finalizers(0)  # the semaphores' cleanups (exit priority 0 and above), not the queues' joins
+    except Exception:  # the exit goes on whatever a finalizer says
+        pass
 
 
 # ----------------------------------------------------------------------------- in a cluster task

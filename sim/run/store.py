@@ -172,9 +172,22 @@ def _values(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]
     import pyarrow as pa
 
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    offsets = np.asarray(arr.offsets)
-    flat = arr.values.to_numpy(zero_copy_only=False)
+    offsets = numpy_of(arr.offsets)
+    flat = numpy_of(arr.values)
     return flat[offsets[0] : offsets[-1]], offsets - offsets[0]
+
+
+def numpy_of(values: pa.Array) -> np.ndarray:
+    """A flat Arrow array of numbers or yes/no values as numpy, without pandas (which pyarrow's own conversion
+    of a boolean array would load: sim.status stays light)."""
+    import pyarrow as pa
+
+    if pa.types.is_boolean(values.type):
+        values = values.cast(pa.uint8())
+        return np.frombuffer(values.buffers()[1], np.uint8, len(values), values.offset).view(np.bool_)
+    if values.null_count == 0 and (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        return values.to_numpy(zero_copy_only=True)  # the other path goes through pandas
+    return values.to_numpy(zero_copy_only=False)
 
 
 def recomputed_hashes(table: pa.Table) -> list[str]:
@@ -346,7 +359,7 @@ def check_block(root: Path, job: str, manifest: dict[str, Any] | None = None, re
     import pyarrow as pa
 
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = pq.ParquetFile(pa.BufferReader(data)).read()  # (read_table would load pandas, via pyarrow.dataset)
     except (OSError, ValueError, pa.ArrowException) as exc:
         why = "truncated, altered or replaced" if not intact else f"not readable ({type(exc).__name__})"
         check.damaged = dict.fromkeys(entries, f"its block {path.name} is {why}")

@@ -547,7 +547,7 @@ def _tables(block):
 
     def spread(prefix: str) -> tuple[np.ndarray, np.ndarray]:  # the block row of each list item, its index
         first = block.column(next(c for c in block.column_names if c.startswith(prefix))).combine_chunks()
-        offsets = np.asarray(first.offsets) - np.asarray(first.offsets)[0]
+        offsets = store.numpy_of(first.offsets) - store.numpy_of(first.offsets)[0]
         lengths = np.diff(offsets)
         owner = np.repeat(np.arange(block.num_rows), lengths)
         return owner, np.arange(len(owner)) - np.repeat(offsets[:-1], lengths)
@@ -588,7 +588,7 @@ def _point_columns(block, cols: dict[str, list]) -> None:
         if name.startswith(("param.", "militia.")):
             cols.setdefault(name, []).extend(block.column(name).to_pylist())
     first = block.column(RUNS_PREFIX + "escalated").combine_chunks()
-    offsets = np.asarray(first.offsets) - np.asarray(first.offsets)[0]
+    offsets = store.numpy_of(first.offsets) - store.numpy_of(first.offsets)[0]
     values = {c[len(RUNS_PREFIX) :]: store._values(block.column(c))[0] for c in block.column_names
               if c.startswith(RUNS_PREFIX)}  # fmt: skip
     values["any_clash"] = values["first_clash_day"] >= 0
