@@ -26,6 +26,18 @@ REJECTION_DOC = ("Calibration to the record: approximate Bayesian computation wi
                  "posterior.")
 
 
+def _disk_full(exc: OSError, out: Path) -> int:
+    """A full disk: one line naming the folder, status 1 (every table is written atomically: none is half there;
+    the stored generations or bank blocks stay for the rerun)."""
+    from sim.run.storage import disk_full_line, is_disk_full
+
+    if not is_disk_full(exc):
+        raise exc
+    print(disk_full_line(exc, out, "no table was half-written; what finished (generations, bank blocks) is kept for "
+                         "the rerun"), file=sys.stderr)  # fmt: skip
+    return 1
+
+
 def cutoff_problem(cutoff: date) -> str | None:
     """Why a forecast cut-off makes no sense, or None: it must fall inside the record's window, with record
     before it to calibrate on and record after it to score the forecasts against (sim.model.record)."""
@@ -105,6 +117,8 @@ def rejection_main(argv: Sequence[str]) -> int:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        return _disk_full(exc, args.out)
     if res is None:
         print(f"the bank's missing blocks are submitted; python -m sim.status {args.out}/bank/jobs says how they "
               "do; when it says complete, run this command again (without --detach) to finish the calibration")
@@ -175,6 +189,8 @@ def smc_main(argv: Sequence[str]) -> int:
     except (ParameterError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        return _disk_full(exc, out)
     from sim.analysis.record_figure import monthly_attacks_figure
 
     figure = monthly_attacks_figure(res["monthly"], out / "figures" / "calibration_counts_monthly")[0]
