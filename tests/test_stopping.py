@@ -22,7 +22,7 @@ SWEEP = ["replicates=6", "params.cells_per_militia=3", "scenario=election_loss",
          "+grid.militia_independence=[0.3,0.7]"]  # fmt: skip
 
 # command -> its arguments ({sweep}: a finished sweep; {out}: a fresh folder it may write into)
-COMMANDS = {  # fmt: skip
+COMMANDS = {
     "sim": ["sim", "replicates=400000", "chunk_size=5000", "figure=false", "hydra.run.dir={out}"],
     "sim -m": ["sim", "-m", "replicates=3000", "chunk_size=500", "params.cells_per_militia=5",
                "params.patron_influence=0.1,0.3,0.5,0.7", "+grid.militia_independence=[0.2,0.8]",
