@@ -65,10 +65,10 @@ class AggregateCallback(Callback):
             for b, why in check.damaged.items():
                 print(f"error: block {b} of the parameter sets: {why}; not used (rerun the sweep to recompute it)",
                       file=sys.stderr)  # fmt: skip
-            if not check.complete:
-                raise SystemExit(f"error: {len(check.missing) + len(check.damaged)} of {check.record['set_blocks']} "
-                                 "blocks of parameter sets are missing or damaged: run the same command again to "
-                                 "compute only those")
+            if not check.complete:  # a sweep over some of the blocks: the tables wait for the others
+                print(f"{len(check.done)} of {check.record['set_blocks']} blocks of parameter sets stored; "
+                      f"python -m sim.aggregate {root} writes the run's tables once every block is")
+                return
             combine_set_blocks(root)
         if (root / store.JOBS).is_dir():
             try:

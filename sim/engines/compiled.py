@@ -50,7 +50,8 @@ from sim.model.params import PARAMS, Militia
 from sim.model.scenario import Scenario
 from sim.model.state import FAR_PAST, NO_DAY, State, clash_window, initial_state, point_arrays
 
-JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+# cache: compiled once, then loaded from numba's cache (off, and said once, where no folder can keep it)
+JIT_OPTIONS = {"cache": numba_cache.usable(__file__), "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 # ----------------------------------------------------------------------------- scalar helpers for the rules
 
@@ -465,9 +466,6 @@ def run_days(t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mult, patron_
 # ----------------------------------------------------------------------------- the batch
 
 _LOCK = threading.Lock()  # one compiled call at a time: each uses all its threads (and not every layer is threadsafe)
-
-
-numba_cache.check_writable(run_days, __file__)  # an unwritable cache: said once (it would recompile every run)
 
 
 def param_records(params_rows: Sequence[Any]) -> np.ndarray:

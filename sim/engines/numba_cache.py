@@ -31,16 +31,25 @@ def cache_folder(dispatcher: Any) -> Path | None:
     return Path(path) if path else None
 
 
-def check_writable(dispatcher: Any, module_file: str) -> None:
-    """Say once if the cache cannot be written: every run would then compile afresh (about 20 s)."""
-    folder = cache_folder(dispatcher)
-    if folder is None:
-        return
-    probe = folder if folder.exists() else folder.parent
-    if not os.access(probe, os.W_OK):
-        say_once("unwritable", f"note: the compiled engine cannot keep its machine code in {folder} (not writable), "
-                 "so it compiles again in every run (about 20 s): set NUMBA_CACHE_DIR to a writable folder, e.g. "
-                 "NUMBA_CACHE_DIR=~/.cache/militia-sim")  # fmt: skip
+def usable(module_file: str) -> bool:
+    """Whether numba can keep compiled code for ``module_file`` anywhere (NUMBA_CACHE_DIR, the __pycache__ beside
+    it, the user's cache folder), tried as numba tries them. If not, ``cache=True`` would fail at import; the engine
+    then compiles without a cache, and says once that every run will compile again and where to point it."""
+    from numba.core import caching
+
+    def probe() -> None:  # a function of no consequence, to ask the locators where they would cache
+        pass
+
+    for cls in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator):
+        try:
+            if cls.from_function(probe, module_file) is not None:
+                return True
+        except Exception:  # a locator that cannot say counts as no place to cache
+            continue
+    say_once("unwritable", "note: the compiled engine finds no writable folder for its machine code (beside "
+             f"{Path(module_file).parent}, in NUMBA_CACHE_DIR or the home cache), so every run compiles it again "
+             "(about 20 s): set NUMBA_CACHE_DIR to a writable folder, e.g. NUMBA_CACHE_DIR=/tmp/numba-cache")
+    return False
 
 
 def discard(dispatcher: Any, stem: str) -> int:
