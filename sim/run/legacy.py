@@ -42,6 +42,17 @@ class _Point:
     replicates: int
     params: dict[str, Any]
     militias: list[dict[str, Any]] = field(default_factory=list)
+    columns: dict[str, Any] = field(default_factory=dict)  # the runs table's param.* and structure.* values
+    structure: dict[str, str] = field(default_factory=dict)
+
+    def run_columns(self) -> dict[str, Any]:
+        return dict(self.columns)
+
+    def used_params(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    def structure_names(self) -> dict[str, str]:
+        return dict(self.structure)
 
 
 def _finished(folder: Path, got: dict[str, Any]) -> store.Finished:
@@ -59,6 +70,10 @@ def _finished(folder: Path, got: dict[str, Any]) -> store.Finished:
                    int(info["replicates"]), dict(info["params"]), list(info["militias"]))  # fmt: skip
     runs = pd.read_parquet(io.BytesIO(got["runs.parquet"])).sort_values("replicate", kind="stable")
     outcomes = list(runs.columns[1 : list(runs.columns).index("point_key")])  # between replicate and point_key
+    constants = list(runs.columns[list(runs.columns).index("seed") + 1 :])  # param.* (and structure.*) after seed
+    point.columns = {c: runs[c].iloc[0].item() if hasattr(runs[c].iloc[0], "item") else runs[c].iloc[0]
+                     for c in constants}  # fmt: skip
+    point.structure = dict(info.get("structure", {}))
     daily = pd.read_parquet(io.BytesIO(got["daily.parquet"])).sort_values("day", kind="stable")
     return store.Finished(point, {c: runs[c].to_numpy() for c in outcomes}, {},
                           summary={c: daily[c].to_numpy(dtype=float) for c in store.DAILY_COLUMNS})  # fmt: skip

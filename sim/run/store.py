@@ -44,7 +44,7 @@ QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q95": 0.95}
 DAILY_COLUMNS = tuple(f"{v}_{s}" for v in DAILY_VARS for s in ("mean", *QUANTILES))
 # the columns that say what a point is and how it was stored, before its parameters and results
 HEAD = ("point_key", "config_hash", "content_hash", "identity", "study", "scenario", "label", "drop_events", "seed",
-        "sweep_seed", "replicates", "start")  # fmt: skip
+        "sweep_seed", "replicates", "start", "used", "structure")  # fmt: skip
 CONVERT = "python -m sim.aggregate {root} --convert"
 # A block's Parquet options: zstd, and neither dictionaries nor statistics for its lists of results (measured: a
 # third less CPU to write than the defaults at about the same size).
@@ -137,10 +137,12 @@ def rows(finished: Sequence[Finished]) -> pa.Table:
         cols["sweep_seed"].append(p.sweep_seed)
         cols["replicates"].append(p.replicates)
         cols["start"].append(p.scenario.start)
+        cols["used"].append(json.dumps(p.used_params()))  # the points table's parameters (those in use)
+        cols["structure"].append(json.dumps(p.structure_names()))
     arrays = {k: pa.array(v, type=pa.date32() if k == "start" else None) for k, v in cols.items()}
-    params = [_fields(f.point.params) for f in finished]
-    for name in params[0]:
-        arrays[f"param.{name}"] = pa.array([p[name] for p in params])
+    constants = [f.point.run_columns() for f in finished]  # the runs table's param.* and structure.* columns
+    for name in constants[0]:
+        arrays[name] = pa.array([c[name] for c in constants])
     militias = [[_fields(m) for m in f.point.militias] for f in finished]
     for j, m in enumerate(militias[0]):
         for field in MILITIA_FIELD_NAMES:

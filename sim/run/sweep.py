@@ -18,8 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.params import PARAM_BY_NAME, PARAMS, Militia, make_params
+from sim.model.params import (
+    PARAM_BY_NAME,
+    Militia,
+    make_params,
+    model_values,
+    params_in_use,
+    structure_of,
+)
 from sim.model.scenario import Scenario
+from sim.model.structures import DEFAULT, MECHANISM_BY_NAME
 from sim.run import claims, provenance, signals, store
 from sim.run.storage import DiskFull, _arrow, atomic_write_text, is_disk_full, remove_stale_tmp, tmp_name
 from sim.run.store import DAILY_COLUMNS, DAILY_PREFIX, DAILY_VARS, QUANTILES, RUNS_PREFIX, StoreError
@@ -53,8 +61,8 @@ class SweepPoint:
             "start": str(self.scenario.start),
             "end": str(self.scenario.end),
             "drop_events": sorted(self.drop_events),
-            "params": store._fields(self.params),  # flat dataclasses: what dataclasses.asdict gives, faster
-            "militias": [store._fields(m) for m in self.militias],
+            "params": model_values(self.params),  # the parameters in use (and a structure that is not the default)
+            "militias": [store._fields(m) for m in self.militias],  # flat: what dataclasses.asdict gives, faster
         }
 
     @functools.cached_property  # a frozen point: computed once (hashing its identity took ~2 ms a time)
@@ -78,26 +86,67 @@ class SweepPoint:
     def key(self) -> str:
         return self.config_hash[:16]
 
+    def run_columns(self) -> dict[str, Any]:
+        """The runs table's columns of this point's parameters: param.* and structure.* (sim.run.simulate)."""
+        from sim.run.simulate import param_columns
+
+        return param_columns(self.params)
+
+    def used_params(self) -> dict[str, Any]:
+        """The points table's parameters: those the point's structure uses."""
+        from sim.model.params import used_values
+
+        return used_values(self.params)
+
+    def structure_names(self) -> dict[str, str]:
+        return structure_of(self.params).as_dict()
+
     @functools.cached_property
     def label(self) -> str:
-        """Human label: the parameters that differ from their declared defaults, and dropped events."""
-        parts = [
-            f"{p.name}={getattr(self.params, p.name)}" for p in PARAMS if getattr(self.params, p.name) != p.default
-        ]
+        """Human label: the structure's changed mechanisms, the parameters in use that differ from their declared
+        defaults, and dropped events."""
+        structure = structure_of(self.params)
+        parts = [f"{k}={v}" for k, v in structure.changed().items()]
+        parts += [f"{p.name}={getattr(self.params, p.name)}" for p in params_in_use(structure)
+                  if getattr(self.params, p.name) != p.default]  # fmt: skip
         parts += [f"no {kind}" for kind in sorted(self.drop_events)]
         return ", ".join(parts) or "baseline"
 
 
-def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[Any]:
-    """Params for every combination of ``grid`` values (keys 'name' or 'params.name') on top of ``base``."""
-    names = []
-    for key in grid:
+def grid_axes(grid: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A grid's axes as (parameter names, values): keys 'name' or 'params.name', and 'structure' mapping
+    mechanisms to alternatives' names (an axis of the ``structure_<mechanism>`` parameter)."""
+    names, values = [], []
+    for key, v in grid.items():
+        if key == "structure":
+            for mech, alts in dict(v).items():
+                if mech not in MECHANISM_BY_NAME:
+                    raise ValueError(f"grid.structure.{mech} is not a mechanism")
+                names.append(MECHANISM_BY_NAME[mech].param)
+                values.append(list(alts) if isinstance(alts, list | tuple) else [alts])
+            continue
         name = key.removeprefix("params.")
         if name not in PARAM_BY_NAME:
             raise ValueError(f"grid.{key} is not a parameter")
         names.append(name)
-    values = [list(v) if isinstance(v, list | tuple) else [v] for v in grid.values()]
+        values.append(list(v) if isinstance(v, list | tuple) else [v])
+    return names, values
+
+
+def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Any]) -> list[Any]:
+    """Params for every combination of ``grid`` values (keys 'name' or 'params.name', or 'structure' with
+    {mechanism: [alternatives]}) on top of ``base``."""
+    names, values = grid_axes(grid)
     return [make_params({**base, **dict(zip(names, combo, strict=True))}) for combo in itertools.product(*values)]
+
+
+def grid_structures(base: Mapping[str, Any], grid: Mapping[str, Any]) -> list[Any]:
+    """The structures a grid's points run (the base's alone if the grid has no structure axis)."""
+    axes = dict(grid.get("structure") or {})
+    names = [MECHANISM_BY_NAME[m].param for m in axes]
+    values = [list(v) if isinstance(v, list | tuple) else [v] for v in axes.values()]
+    return list({structure_of(make_params({**base, **dict(zip(names, combo, strict=True))})): None
+                 for combo in itertools.product(*values)})  # fmt: skip
 
 
 def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | None = None) -> list[SweepPoint]:
@@ -106,12 +155,13 @@ def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | Non
     from omegaconf import OmegaConf
 
     from sim.run import designs
+    from sim.run.config_schema import base_params
 
-    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base = base_params(cfg)
     grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
     design = OmegaConf.to_container(cfg.design, resolve=True) or {}
     if design:
-        spec = designs.DesignSpec.from_config(design)
+        spec = designs.DesignSpec.from_config(design, structure_of(make_params(base)))
         rows = designs.unit_rows(spec).shape[0]
         block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
         base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
@@ -441,7 +491,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     writers: dict[str, Any] = {}
     tmp: dict[str, Path] = {}
     kept: dict[str, list[pa.Table]] = {"runs": [], "daily": []}
-    point_cols: dict[str, list] = {}
+    point_rows: list[dict[str, Any]] = []
     used: set[str] = set()
     damaged: dict[str, str] = {}
 
@@ -482,7 +532,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
                 runs, daily = _tables(table)
                 emit("runs", runs)
                 emit("daily", daily)
-                _point_columns(table, point_cols)
+                _point_rows(table, point_rows)
         for w in writers.values():
             w.close()
         writers.clear()
@@ -520,7 +570,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         for path in tmp.values():
             path.unlink(missing_ok=True)
         return report
-    points = _points_table(point_cols)
+    points = _points_table(point_rows)
     out = {"points": points}
     if kept["runs"]:
         out["runs"] = pa.concat_tables(kept["runs"]).to_pandas()
@@ -562,7 +612,8 @@ def _tables(block):
     runs = {"replicate": pa.array(replicate)}
     for c in (c for c in block.column_names if c.startswith(RUNS_PREFIX)):
         runs[c[len(RUNS_PREFIX) :]] = store._values(block.column(c))[0]
-    for c in ("point_key", "scenario", "seed", *(f"param.{p.name}" for p in PARAMS)):
+    constants = [c for c in block.column_names if c.startswith(("param.", "structure."))]  # param_columns' order
+    for c in ("point_key", "scenario", "seed", *constants):
         runs[c] = repeat(c, owner)
     owner, day = spread(DAILY_PREFIX)
     start = block.column("start").combine_chunks().cast(pa.int32()).to_numpy()  # days since 1970-01-01
@@ -575,18 +626,13 @@ def _tables(block):
     return pa.table(runs), pa.table(daily)
 
 
-def _point_columns(block, cols: dict[str, list]) -> None:
-    """Append a block's points to the points table's columns: what each point is, P(escalation) with its
-    Wilson interval, and the mean and within-point variance of each outcome (as pandas computes them)."""
+def _point_rows(block, rows: list[dict[str, Any]]) -> None:
+    """Append a block's points to the points table as row dicts (a table of one row per point, whichever
+    parameters each point's structure uses): what each point is, P(escalation) with its Wilson interval, and the
+    mean and within-point variance of each outcome, computed as pandas computes them."""
     from sim.run.summary import wilson_interval
 
     n_rows = block.num_rows
-    for src, dst in (("point_key", "point_key"), ("study", "experiment"), ("scenario", "scenario"),
-                     ("label", "label"), ("drop_events", "drop_events")):  # fmt: skip
-        cols.setdefault(dst, []).extend(block.column(src).to_pylist())
-    for name in block.column_names:
-        if name.startswith(("param.", "militia.")):
-            cols.setdefault(name, []).extend(block.column(name).to_pylist())
     first = block.column(RUNS_PREFIX + "escalated").combine_chunks()
     offsets = store.numpy_of(first.offsets) - store.numpy_of(first.offsets)[0]
     values = {c[len(RUNS_PREFIX) :]: store._values(block.column(c))[0] for c in block.column_names
@@ -595,11 +641,7 @@ def _point_columns(block, cols: dict[str, list]) -> None:
     n = np.diff(offsets)
     k = np.array([int(values["escalated"][offsets[i] : offsets[i + 1]].sum()) for i in range(n_rows)])
     lo, hi = wilson_interval(k, n)
-    cols.setdefault("replicates", []).extend(n.tolist())
-    cols.setdefault("escalated", []).extend(k.tolist())
-    cols.setdefault("ci_low", []).extend(np.asarray(lo, dtype=float).tolist())
-    cols.setdefault("ci_high", []).extend(np.asarray(hi, dtype=float).tolist())
-    cols.setdefault("seed", []).extend(block.column("seed").to_pylist())
+    stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     equal = len(set(n.tolist())) == 1
     for column, source in POINT_OUTCOMES.items():
         x = values[source].astype(float)
@@ -618,19 +660,32 @@ def _point_columns(block, cols: dict[str, list]) -> None:
                 means[i] = part.sum() / len(part)
                 if len(part) > 1:
                     variances[i] = ((means[i] - part) ** 2).sum() / (len(part) - 1)
-        cols.setdefault(column, []).extend(means.tolist())
-        cols.setdefault(f"var_{column}", []).extend(variances.tolist())
+        stats[column] = (means, variances)
+    text = {c: block.column(c).to_pylist() for c in ("point_key", "study", "scenario", "label", "drop_events",
+                                                      "used", "structure", "seed")}  # fmt: skip
+    militia_cols = [c for c in block.column_names if c.startswith("militia.")]
+    militia = {c: block.column(c).to_pylist() for c in militia_cols}
+    for i in range(n_rows):
+        row = {
+            "point_key": text["point_key"][i], "experiment": text["study"][i], "scenario": text["scenario"][i],
+            "label": text["label"][i], "drop_events": text["drop_events"][i],
+            **{f"param.{name}": value for name, value in json.loads(text["used"][i]).items()},
+            **{f"structure.{m}": name for m, name in {**DEFAULT.as_dict(), **json.loads(text["structure"][i])}.items()},
+            **{c: militia[c][i] for c in militia_cols},
+            "replicates": int(n[i]), "escalated": int(k[i]), "ci_low": float(lo[i]), "ci_high": float(hi[i]),
+            "seed": text["seed"][i],
+        }  # fmt: skip
+        for column, (means, variances) in stats.items():
+            row[column] = float(means[i])
+            row[f"var_{column}"] = float(variances[i])
+        rows.append(row)
 
 
-def _points_table(cols: dict[str, list]):
+def _points_table(rows: list[dict[str, Any]]):
+    """One row per point, sorted by key (as a table built from each point's row)."""
     import pandas as pd
 
-    order = ["point_key", "experiment", "scenario", "label", "drop_events",
-             *[c for c in cols if c.startswith("param.")], *[c for c in cols if c.startswith("militia.")],
-             "replicates", "escalated", "ci_low", "ci_high", "seed",
-             *[c for name in POINT_OUTCOMES for c in (name, f"var_{name}")]]  # fmt: skip
-    table = pd.DataFrame({c: cols[c] for c in order})
-    return table.sort_values("point_key", kind="stable").reset_index(drop=True)
+    return pd.DataFrame(sorted(rows, key=lambda r: r["point_key"]))
 
 
 def problems(report: Mapping[str, Any]) -> list[str]:
