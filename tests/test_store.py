@@ -69,7 +69,8 @@ def test_one_block_and_one_manifest_per_job(reference):
     manifest = json.loads((root / store.JOBS / f"{job}.json").read_text())
     assert manifest["status"] == "done" and sorted(manifest["entries"]) == sorted(p.key for p in pts)
     assert manifest["environment"]["versions"]["pyarrow"] == pa.__version__
-    assert json.loads((root / store.SETTINGS).read_text())["settings"] == {"study": "t", "seed": 5, "replicates": 30}
+    assert json.loads((root / store.SETTINGS).read_text())["settings"] == {"study": "t", "seed": 5, "replicates": 30,
+                                                                          "daily": "hazard"}
     table = pq.read_table(root / store.BLOCKS / f"{job}.parquet")
     assert table.num_rows == 4 and table.column("replicates").to_pylist() == [30] * 4  # a row per point
 
@@ -308,7 +309,8 @@ def test_an_old_folder_converts_to_the_tables_it_gave(old_sweep):
     assert fingerprint(pd.read_parquet(agg / "daily.parquet"), ["point_key", "day"]) == reference["daily"]
     assert main_status(old_sweep)[0] == 0
     # resuming the converted sweep runs nothing: its jobs find their points in the converted block
-    res = run_sweep(*shlex.split(reference["command"])[4:], f"hydra.sweep.dir={old_sweep}", cwd=old_sweep)
+    res = run_sweep(*shlex.split(reference["command"])[4:], "sweep_daily=summary", f"hydra.sweep.dir={old_sweep}",
+                    cwd=old_sweep)  # fmt: skip
     assert res.stdout.count("ran 0,") == 2, res.stdout
 
 
@@ -327,7 +329,12 @@ def test_a_small_sobol_study_gives_the_per_point_stores_points_table_and_indices
                                   pd.read_parquet(DATA / "sobol_small_sensitivity.parquet"))  # fmt: skip
     assert fingerprint(points) == reference["points"]
     assert fingerprint(pd.read_parquet(agg / "runs.parquet"), ["point_key", "replicate"]) == reference["runs"]
-    assert fingerprint(pd.read_parquet(agg / "daily.parquet"), ["point_key", "day"]) == reference["daily"]
+    # the daily table keeps what the analyses read (sweep_daily=hazard): those columns as they were, and the share
+    # of runs escalated by each day
+    daily = fingerprint(pd.read_parquet(agg / "daily.parquet"), ["point_key", "day"])
+    kept = [c for c in daily["columns"] if c != "p_escalated"]
+    assert daily["rows"] == reference["daily"]["rows"] and "hazard_q95" in kept and "tension_mean" not in kept
+    assert {c: daily["columns"][c] for c in kept} == {c: reference["daily"]["columns"][c] for c in kept}
 
 
 def test_the_daily_quantiles_from_one_sort_are_numpys_own():
@@ -343,3 +350,56 @@ def test_the_daily_quantiles_from_one_sort_are_numpys_own():
         want = np.quantile(x[..., :n], q, axis=3)
         got = store.quantiles(np.sort(x[..., :n], axis=3), q)
         assert want.shape == got.shape and np.array_equal(want, got), n
+
+
+def test_a_latin_hypercubes_block_is_scipys_own_rows():
+    """A job builds only its block of a Latin hypercube (a million rows of every factor would not fit a task's
+    memory), and the rows are SciPy's: the same jitter stream and the same shuffles, replayed."""
+    import numpy as np
+    from scipy.stats import qmc
+
+    from sim.model import priors
+    from sim.run.designs import DesignSpec, lhs_rows, unit_rows
+
+    names = tuple(list(priors.priors())[:5])
+    for n, seed in ((1000, 3), (2, 1)):
+        spec = DesignSpec("lhs", n, seed, names)
+        whole = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed)).random(n)
+        assert np.array_equal(unit_rows(spec), whole)
+        for rows in (range(0, n), range(n // 3, n // 2 + 1), range(n - 1, n)):
+            assert np.array_equal(lhs_rows(spec, rows, chunk=97), whole[rows.start : rows.stop]), (n, rows)
+
+
+def _v1_command() -> list[str]:
+    return shlex.split(json.loads((DATA / "store_v1_reference.json").read_text())["command"])[4:]
+
+
+@pytest.mark.parametrize("mode", ["summary", "full", "none"])
+def test_what_a_sweep_keeps_of_its_daily_series(mode, tmp_path):
+    """sweep_daily=summary keeps every variable's quantiles (the per-point store's whole daily table); full adds
+    every replicate's series (whose quantiles are the summary's); none keeps no daily table."""
+    import numpy as np
+
+    reference = json.loads((DATA / "store_v1_reference.json").read_text())
+    root = tmp_path / "sweep"
+    run_sweep(*_v1_command(), f"sweep_daily={mode}", f"hydra.sweep.dir={root}", cwd=tmp_path)
+    agg = root / "aggregate"
+    assert fingerprint(pd.read_parquet(agg / "points.parquet")) == reference["points"]
+    if mode == "none":
+        assert not (agg / "daily.parquet").exists() and not (agg / "series.parquet").exists()
+        return
+    daily = pd.read_parquet(agg / "daily.parquet")
+    got = fingerprint(daily, ["point_key", "day"])["columns"]
+    assert {c: got[c] for c in reference["daily"]["columns"]} == reference["daily"]["columns"]
+    runs = pd.read_parquet(agg / "runs.parquet")
+    for key, d in daily.groupby("point_key"):  # the share escalated by each day, from the runs' escalation days
+        e = runs.loc[runs["point_key"] == key, "escalation_day"].to_numpy()
+        want = [np.mean((e >= 0) & (e <= day)) for day in d.sort_values("day")["day"]]
+        assert np.allclose(d.sort_values("day")["p_escalated"], want)
+    if mode == "full":
+        series = pd.read_parquet(agg / "series.parquet")
+        assert len(series) == len(runs) * daily["day"].nunique()
+        q = series.groupby(["point_key", "day"])["tension"].quantile(0.95).sort_index()
+        assert np.allclose(q.to_numpy(), daily.set_index(["point_key", "day"])["tension_q95"].sort_index().to_numpy())
+    else:
+        assert not (agg / "series.parquet").exists()

@@ -44,6 +44,7 @@ class _Point:
     militias: list[dict[str, Any]] = field(default_factory=list)
     columns: dict[str, Any] = field(default_factory=dict)  # the runs table's param.* and structure.* values
     structure: dict[str, str] = field(default_factory=dict)
+    daily: str = "summary"  # the per-point store kept every variable's daily summary
 
     def run_columns(self) -> dict[str, Any]:
         return dict(self.columns)
@@ -135,8 +136,9 @@ def convert(root: Path, log=print) -> tuple[int, dict[str, str]]:
         store.write_manifest(root, doc)
     if not (root / store.SETTINGS).exists() and finished:
         f = finished[0].point
-        store.check_settings(root, {"study": f.study, "seed": f.sweep_seed, "replicates": f.replicates})
+        store.check_settings(root, store.settings_of(f))
     shutil.rmtree(root / "points")
     log(f"converted {len(finished)} points of {root} into {store.block_path(root, job)}"
-        + (f"; left out {len(refused)} that failed their check (a resumed sweep computes them)" if refused else ""))
+        + (f"; left out {len(refused)} that failed their check (a resumed sweep computes them)" if refused else "")
+        + "; they keep every variable's daily summary: resume the sweep with sweep_daily=summary")
     return len(finished), refused

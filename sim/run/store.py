@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.run import claims, provenance
 from sim.run.storage import (
-    atomic_write_bytes,
+    _publish,
     atomic_write_text,
     code_version,
     is_disk_full,
@@ -42,12 +42,18 @@ RUNS_PREFIX, DAILY_PREFIX = "runs.", "daily."
 DAILY_VARS = ("hazard", "tension", "violence", "mobilisation")
 QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q95": 0.95}
 DAILY_COLUMNS = tuple(f"{v}_{s}" for v in DAILY_VARS for s in ("mean", *QUANTILES))
+SERIES_PREFIX = "series."
+# What a sweep keeps of each point's daily series (``sweep_daily``): the variables the engine must report, and
+# whether every replicate's series is kept beside the summary. ``hazard`` is what the analyses and figures read
+# (sim.analysis.sweep_figures: the hazard's mean and quantiles) with the share of runs escalated by each day.
+DAILY_MODES = {"hazard": ("hazard",), "summary": DAILY_VARS, "full": DAILY_VARS, "none": ()}
 # the columns that say what a point is and how it was stored, before its parameters and results
 HEAD = ("point_key", "config_hash", "content_hash", "identity", "study", "scenario", "label", "drop_events", "seed",
-        "sweep_seed", "replicates", "start", "used", "structure")  # fmt: skip
+        "sweep_seed", "replicates", "start", "used", "structure", "daily")  # fmt: skip
 CONVERT = "python -m sim.aggregate {root} --convert"
 # A block's Parquet options: zstd, and neither dictionaries nor statistics for its lists of results (measured: a
 # third less CPU to write than the defaults at about the same size).
+ROW_GROUP_POINTS = 1000  # points per row group of a block: a reader holds one group's lists at a time
 BLOCK_PARQUET = {"compression": "zstd", "use_dictionary": ["point_key", "study", "scenario", "label", "drop_events"],
                  "write_statistics": False}
 
@@ -75,19 +81,30 @@ def daily_summaries(finished: Sequence[Finished]) -> list[dict[str, np.ndarray]]
     the values ``np.mean`` and ``np.quantile`` (linear) give, from one sort of the points that share a shape
     (np.quantile's own partition costs several times a sort on these sizes)."""
     out: list[dict[str, np.ndarray]] = [{} for _ in finished]
-    shapes: dict[tuple[int, int], list[int]] = {}
+    shapes: dict[tuple, list[int]] = {}
     for i, f in enumerate(finished):
-        shapes.setdefault(f.daily[DAILY_VARS[0]].shape, []).append(i)
-    for idx in shapes.values():
-        stacked = np.stack([np.stack([finished[i].daily[v] for v in DAILY_VARS]) for i in idx])  # (p, v, days, r)
+        variables = tuple(v for v in DAILY_VARS if v in f.daily)
+        if variables:
+            shapes.setdefault((variables, f.daily[variables[0]].shape), []).append(i)
+    for (variables, _), idx in shapes.items():
+        stacked = np.stack([np.stack([finished[i].daily[v] for v in variables]) for i in idx])  # (p, v, days, r)
         means = stacked.mean(axis=3)
         qs = quantiles(np.sort(stacked, axis=3), np.array(list(QUANTILES.values())))  # (q, p, v, days)
         for n, i in enumerate(idx):
-            for k, v in enumerate(DAILY_VARS):
+            for k, v in enumerate(variables):
                 out[i][f"{v}_mean"] = means[n, k]
                 for j, name in enumerate(QUANTILES):
                     out[i][f"{v}_{name}"] = qs[j, n, k]
+            days = stacked.shape[2]
+            out[i]["p_escalated"] = escalated_by_day(finished[i].runs["escalation_day"], days)
     return out
+
+
+def escalated_by_day(escalation_day: np.ndarray, days: int) -> np.ndarray:
+    """The share of a point's runs escalated by each day (escalation_day -1: never)."""
+    d = np.asarray(escalation_day)
+    counts = np.bincount(d[(d >= 0) & (d < days)], minlength=days)[:days]
+    return np.cumsum(counts) / len(d)
 
 
 def quantiles(ordered: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -127,7 +144,8 @@ def rows(finished: Sequence[Finished]) -> pa.Table:
         p = f.point
         cols["point_key"].append(p.key)
         cols["config_hash"].append(p.config_hash)
-        cols["content_hash"].append(content_hash(f.runs, summary))
+        series = {v: np.ascontiguousarray(f.daily[v].T) for v in DAILY_VARS} if p.daily == "full" else {}
+        cols["content_hash"].append(content_hash(f.runs, {**summary, **series}))
         cols["identity"].append(p.identity_text)
         cols["study"].append(p.study)
         cols["scenario"].append(p.scenario.name)
@@ -139,6 +157,7 @@ def rows(finished: Sequence[Finished]) -> pa.Table:
         cols["start"].append(p.scenario.start)
         cols["used"].append(json.dumps(p.used_params()))  # the points table's parameters (those in use)
         cols["structure"].append(json.dumps(p.structure_names()))
+        cols["daily"].append(p.daily)
     arrays = {k: pa.array(v, type=pa.date32() if k == "start" else None) for k, v in cols.items()}
     constants = [f.point.run_columns() for f in finished]  # the runs table's param.* and structure.* columns
     for name in constants[0]:
@@ -149,8 +168,11 @@ def rows(finished: Sequence[Finished]) -> pa.Table:
             arrays[f"militia.{m['key']}.{field}"] = pa.array([float(ms[j][field]) for ms in militias])
     for name in finished[0].runs:
         arrays[RUNS_PREFIX + name] = _lists([f.runs[name] for f in finished])
-    for name in DAILY_COLUMNS:
+    for name in summaries[0]:
         arrays[DAILY_PREFIX + name] = _lists([s[name] for s in summaries])
+    if finished[0].point.daily == "full":  # every replicate's series, replicate after replicate
+        for v in DAILY_VARS:
+            arrays[SERIES_PREFIX + v] = _lists([np.ascontiguousarray(f.daily[v].T).reshape(-1) for f in finished])
     return pa.table(arrays)
 
 
@@ -196,8 +218,8 @@ def recomputed_hashes(table: pa.Table) -> list[str]:
     """Each row's content hash recomputed from its stored values: equal to the recorded one for an intact point.
     When the points have the same lengths (the usual case), each point's bytes are laid side by side in one
     matrix, a row per point, and hashed once each."""
-    runs = [c for c in table.column_names if c.startswith(RUNS_PREFIX)]
-    cols = [_values(table.column(c)) for c in (*runs, *(DAILY_PREFIX + c for c in DAILY_COLUMNS))]
+    cols = [_values(table.column(c)) for c in table.column_names if c.startswith((RUNS_PREFIX, DAILY_PREFIX,
+                                                                                    SERIES_PREFIX))]  # fmt: skip
     n = table.num_rows
     if n and all(len(set(np.diff(off).tolist())) == 1 for _, off in cols):
         parts = [np.ascontiguousarray(flat).view(np.uint8).reshape(n, -1) for flat, _ in cols]
@@ -218,7 +240,8 @@ def recomputed_hashes(table: pa.Table) -> list[str]:
 def settings_of(point: Any) -> dict[str, Any]:
     """What every point of one sweep shares and its coordinates do not show: two points that differ only in
     these would be the same coordinates twice in the points table."""
-    return {"study": point.study, "seed": int(point.sweep_seed), "replicates": int(point.replicates)}
+    return {"study": point.study, "seed": int(point.sweep_seed), "replicates": int(point.replicates),
+            "daily": point.daily}
 
 
 def check_settings(root: Path, settings: Mapping[str, Any], write: bool = True) -> None:
@@ -371,9 +394,9 @@ def check_block(root: Path, job: str, manifest: dict[str, Any] | None = None, re
     configs = table.column("config_hash").to_pylist()
     identities = table.column("identity").to_pylist()
     actual = recomputed_hashes(table)  # always: a block rewritten with its file hash updated still shows
-    belongs = [foreign({"study": st, "seed": sd, "replicates": rp}, settings) for st, sd, rp in
+    belongs = [foreign({"study": st, "seed": sd, "replicates": rp, "daily": dm}, settings) for st, sd, rp, dm in
                zip(table.column("study").to_pylist(), table.column("sweep_seed").to_pylist(),
-                   table.column("replicates").to_pylist(), strict=True)]  # fmt: skip
+                   table.column("replicates").to_pylist(), table.column("daily").to_pylist(), strict=True)]
     seen: set[str] = set()
     for i, (key, content, conf, ident, now) in enumerate(zip(keys, recorded, configs, identities, actual,
                                                              strict=True)):  # fmt: skip
@@ -432,7 +455,7 @@ def read_journal(path: Path, skip: set[str] | frozenset[str] = frozenset(),
             if key in seen:
                 continue
             row = {"study": table.column("study")[i].as_py(), "seed": table.column("sweep_seed")[i].as_py(),
-                   "replicates": table.column("replicates")[i].as_py()}  # fmt: skip
+                   "replicates": table.column("replicates")[i].as_py(), "daily": table.column("daily")[i].as_py()}
             if (why := foreign(row, settings)) is not None:
                 damaged[key] = why
                 continue
@@ -601,36 +624,75 @@ class Job:
         os.fsync(self.sink.fileno())
 
     def finish(self) -> dict[str, Any]:
-        """The journal (and what was carried over) as the job's block, then the manifest: done."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        parts = []
+        """The journal (and what was carried over) as the job's block, then the manifest: done. The block is
+        written a row group at a time from the journal, so a job's memory does not grow with its points."""
         block = None
         if self.writer is None and self.kept_block is not None:  # nothing new, nothing damaged: as it was
-            parts, block = [], self.kept_block
-        elif self.writer is not None:
-            self.writer.close()
-            self.sink.close()
-            self.writer = None
-            with pa.memory_map(str(journal_path(self.root, self.key))) as src:
-                parts.append(pa.ipc.open_stream(src).read_all())
-        elif self.carried:
-            parts = self.carried
-        if parts and sum(p.num_rows for p in parts):
-            schema = parts[0].schema
-            table = pa.concat_tables([p.select(schema.names).cast(schema) for p in parts])
-            sink = pa.BufferOutputStream()
-            pq.write_table(table, sink, row_group_size=max(1, table.num_rows), **BLOCK_PARQUET)
-            data = sink.getvalue().to_pybytes()
-            atomic_write_bytes(block_path(self.root, self.key), data)
-            block = {"file": f"{BLOCKS}/{self.key}.parquet", "sha256": hashlib.sha256(data).hexdigest(),
-                     "bytes": len(data), "rows": table.num_rows}  # fmt: skip
+            block = self.kept_block
+        else:
+            if self.writer is not None:
+                self.writer.close()
+                self.sink.close()
+                self.writer = None
+                sources = self._journal_tables()
+            else:
+                sources = iter(self.carried)
+            block = self._write_block(sources)
         env = provenance.environment()
         self.mark("done", block=block, entries=dict(sorted(self.stored.items())), elsewhere=self.elsewhere,
                   ran=self.ran, finished=time.time(), environment=env, code_version=code_version())  # fmt: skip
         journal_path(self.root, self.key).unlink(missing_ok=True)
         return {"block": block}
+
+    def _journal_tables(self) -> Iterator[Any]:
+        import pyarrow as pa
+
+        with pa.memory_map(str(journal_path(self.root, self.key))) as src:
+            for batch in pa.ipc.open_stream(src):
+                yield pa.Table.from_batches([batch])
+
+    def _write_block(self, tables: Iterator[Any]) -> dict[str, Any] | None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = block_path(self.root, self.key)
+        tmp = tmp_name(path)
+        writer, schema, buffer, rows = None, None, [], 0
+
+        def flush() -> None:
+            nonlocal writer
+            if not buffer:
+                return
+            table = pa.concat_tables(buffer)
+            if writer is None:
+                writer = pq.ParquetWriter(str(tmp), table.schema, **BLOCK_PARQUET)
+            writer.write_table(table, row_group_size=table.num_rows)
+            buffer.clear()
+
+        try:
+            for table in tables:
+                schema = schema or table.schema
+                buffer.append(table.select(schema.names).cast(schema))
+                rows += table.num_rows
+                if sum(t.num_rows for t in buffer) >= ROW_GROUP_POINTS:
+                    flush()
+            flush()
+            if writer is None:
+                return None
+            writer.close()
+            h = hashlib.sha256()
+            with open(tmp, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            size = tmp.stat().st_size
+            _publish(str(tmp), path)
+        except BaseException:
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        return {"file": f"{BLOCKS}/{self.key}.parquet", "sha256": h.hexdigest(), "bytes": size, "rows": rows}
 
     def abort(self) -> None:
         """Stopped or failed: close the journal (what it holds stays, for the next run)."""

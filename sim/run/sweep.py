@@ -30,7 +30,7 @@ from sim.model.scenario import Scenario
 from sim.model.structures import DEFAULT, MECHANISM_BY_NAME
 from sim.run import claims, provenance, signals, store
 from sim.run.storage import DiskFull, _arrow, atomic_write_text, is_disk_full, remove_stale_tmp, tmp_name
-from sim.run.store import DAILY_COLUMNS, DAILY_PREFIX, DAILY_VARS, QUANTILES, RUNS_PREFIX, StoreError
+from sim.run.store import DAILY_PREFIX, DAILY_VARS, QUANTILES, RUNS_PREFIX, StoreError
 from sim.run.verify import digest
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class SweepPoint:
     militias: tuple[Militia, ...]
     replicates: int
     sweep_seed: int
+    daily: str = "hazard"  # what the store keeps of its daily series (sim.run.store.DAILY_MODES); not its identity
 
     def identity(self) -> dict[str, Any]:
         """What the point is (without replicates): the basis of its seed."""
@@ -162,7 +163,7 @@ def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | Non
     design = OmegaConf.to_container(cfg.design, resolve=True) or {}
     if design:
         spec = designs.DesignSpec.from_config(design, structure_of(make_params(base)))
-        rows = designs.unit_rows(spec).shape[0]
+        rows = designs.design_rows(spec)  # counted, not built: the job builds only its own block
         block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
         base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
         sets = designs.design_points(spec, block, base, base_militias)
@@ -171,7 +172,8 @@ def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | Non
     else:
         sets = [(p, militias) for p in expand_grid(base, grid)]
     return [
-        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
+        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed),
+                   str(cfg.get("sweep_daily", "hazard")))
         for p, m in sets
     ]
 
@@ -221,7 +223,7 @@ def run_points(
             elsewhere.extend([])
         groups: dict[tuple, list[SweepPoint]] = {}
         for p in todo:  # one array shape per batch
-            groups.setdefault((id(p.scenario), p.params.cells_per_militia), []).append(p)
+            groups.setdefault((id(p.scenario), p.params.cells_per_militia, p.daily), []).append(p)
         total = sum(p.replicates for p in todo)
         with progress_bar(total, progress, "sweep points") as bar, signals.between_blocks():
             for group in groups.values():
@@ -264,6 +266,7 @@ def _run_group(group: list[SweepPoint], job: store.Job, budget: float, chunk_siz
     runs_parts: list[list[dict]] = [[] for _ in group]
     daily: list[dict[str, np.ndarray]] = [{} for _ in group]  # a point's series exist only while it is computed
     remaining = [p.replicates for p in group]
+    variables = store.DAILY_MODES[group[0].daily]  # the daily series the store keeps (or summarises)
 
     def run_block(block: list[tuple[int, int, int]]):
         params_rows, militias_rows, seeds, reps = [], [], [], []
@@ -274,7 +277,7 @@ def _run_group(group: list[SweepPoint], job: store.Job, budget: float, chunk_siz
             reps.append(np.arange(lo, hi))
         return run_batch(
             scenario, params_rows, militias_rows, np.concatenate(seeds), np.concatenate(reps),
-            keep_daily=True, daily_columns=DAILY_VARS, **threads,
+            keep_daily=bool(variables), daily_columns=variables or None, **threads,
         )  # fmt: skip
 
     blocks = _blocks(group, rows_per_block)
@@ -288,8 +291,8 @@ def _run_group(group: list[SweepPoint], job: store.Job, budget: float, chunk_siz
                 sl = slice(at, at + hi - lo)
                 runs_parts[i].append({k: v[sl] for k, v in res.runs.items()})
                 if not daily[i]:
-                    daily[i] = {v: np.empty((scenario.days, group[i].replicates)) for v in DAILY_VARS}
-                for v in DAILY_VARS:
+                    daily[i] = {v: np.empty((scenario.days, group[i].replicates)) for v in variables}
+                for v in variables:
                     daily[i][v][:, lo:hi] = res.daily[v][:, sl]
                 at += hi - lo
                 remaining[i] -= hi - lo
@@ -490,7 +493,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         remove_stale_tmp(out_dir)  # an aggregation killed part-way: its temporary tables
     writers: dict[str, Any] = {}
     tmp: dict[str, Path] = {}
-    kept: dict[str, list[pa.Table]] = {"runs": [], "daily": []}
+    kept: dict[str, list[pa.Table]] = {"runs": [], "daily": [], "series": []}
     point_rows: list[dict[str, Any]] = []
     used: set[str] = set()
     damaged: dict[str, str] = {}
@@ -529,9 +532,12 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
                     parts.append(table)
                     used.update(table.column("point_key").to_pylist())
             for table in parts:
-                runs, daily = _tables(table)
+                runs, daily, series = _tables(table)
                 emit("runs", runs)
-                emit("daily", daily)
+                if daily is not None:
+                    emit("daily", daily)
+                if series is not None:
+                    emit("series", series)
                 _point_rows(table, point_rows)
         for w in writers.values():
             w.close()
@@ -572,15 +578,18 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         return report
     points = _points_table(point_rows)
     out = {"points": points}
-    if kept["runs"]:
-        out["runs"] = pa.concat_tables(kept["runs"]).to_pandas()
-        out["daily"] = pa.concat_tables(kept["daily"]).to_pandas()
+    for name, tables in kept.items():
+        if tables:
+            out[name] = pa.concat_tables(tables).to_pandas()
     if write:  # the tables change together: report.json, the set's seal, goes first and comes back last
         try:
             (out_dir / "report.json").unlink(missing_ok=True)
             tmp["points"] = tmp_name(out_dir / "points.parquet")
             pq.write_table(_arrow(points, None), tmp["points"], compression="zstd")  # as atomic_write_parquet
-            for name in ("runs", "daily", "points"):
+            for name in ("daily", "series"):  # a table this sweep no longer keeps would be a stale one
+                if name not in tmp:
+                    (out_dir / f"{name}.parquet").unlink(missing_ok=True)
+            for name in tmp:
                 os.replace(tmp[name], out_dir / f"{name}.parquet")
             atomic_write_text(out_dir / "report.json", json.dumps(report, indent=1, default=str))
         except BaseException:  # a full disk or a signal: no temporary table stays, and no seal on a mixed set
@@ -615,15 +624,29 @@ def _tables(block):
     constants = [c for c in block.column_names if c.startswith(("param.", "structure."))]  # param_columns' order
     for c in ("point_key", "scenario", "seed", *constants):
         runs[c] = repeat(c, owner)
+    daily_cols = [c for c in block.column_names if c.startswith(DAILY_PREFIX)]
+    if not daily_cols:  # sweep_daily=none
+        return pa.table(runs), None, None
     owner, day = spread(DAILY_PREFIX)
     start = block.column("start").combine_chunks().cast(pa.int32()).to_numpy()  # days since 1970-01-01
     date = (start[owner] + day).astype("datetime64[D]").astype("datetime64[ms]")
     daily = {"day": pa.array(day), "date": pa.array(date)}
-    for c in DAILY_COLUMNS:
-        daily[c] = store._values(block.column(DAILY_PREFIX + c))[0]
+    for c in daily_cols:
+        daily[c[len(DAILY_PREFIX) :]] = store._values(block.column(c))[0]
     for c in ("point_key", "scenario", "label"):
         daily[c] = repeat(c, owner)
-    return pa.table(runs), pa.table(daily)
+    series_cols = [c for c in block.column_names if c.startswith(store.SERIES_PREFIX)]
+    if not series_cols:
+        return pa.table(runs), pa.table(daily), None
+    owner, item = spread(store.SERIES_PREFIX)  # replicate-major: (replicate, day) of each point
+    days = np.repeat(np.diff(store.numpy_of(block.column(daily_cols[0]).combine_chunks().offsets)), np.diff(
+        store.numpy_of(block.column(series_cols[0]).combine_chunks().offsets)))  # fmt: skip
+    series = {"replicate": pa.array(item // days), "day": pa.array(item % days)}
+    for c in series_cols:
+        series[c[len(store.SERIES_PREFIX) :]] = store._values(block.column(c))[0]
+    for c in ("point_key", "scenario"):
+        series[c] = repeat(c, owner)
+    return pa.table(runs), pa.table(daily), pa.table(series)
 
 
 def _point_rows(block, rows: list[dict[str, Any]]) -> None:

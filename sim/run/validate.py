@@ -29,6 +29,7 @@ from sim.run.config_schema import (
 )
 
 SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig))
+SWEEP_DAILY = ("hazard", "summary", "full", "none")  # sim.run.store.DAILY_MODES
 DESIGN_KEYS = ("method", "size", "seed", "factors", "second_order", "blocks", "block")
 # Every job of a sweep is checked when there are at most this many (about 5 ms each once composed); beyond,
 # each value of each axis is checked once, with the other axes at their first value.
@@ -65,6 +66,9 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
         check_setting(key, cfg[key])
     if cfg.engine not in ENGINES:
         raise ParameterError(f"engine={cfg.engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
+    if cfg.sweep_daily not in SWEEP_DAILY:
+        raise ParameterError(f"sweep_daily={cfg.sweep_daily!r} is not allowed: {', '.join(SWEEP_DAILY)} (what a sweep "
+                             "keeps of each point's daily series)")  # fmt: skip
     for key in ("figure", "verbose", "progress", "allow_mixed_versions"):
         if not isinstance(cfg[key], bool) and not (key == "progress" and cfg[key] is None):
             raise ParameterError(f"{key}={cfg[key]!r} is not a switch: use {key}=true or {key}=false")
@@ -240,13 +244,10 @@ def _check_calibration(spec: Any) -> None:
 
 
 def design_rows(spec: Any) -> int:
-    """The number of rows a design has, without building it (SALib's sizes)."""
-    n = len(spec.factors)
-    if spec.method == "morris":
-        return spec.size * (n + 1)
-    if spec.method == "sobol":
-        return spec.size * (2 * n + 2 if spec.second_order else n + 2)
-    return spec.size
+    """The number of rows a design has, without building it (sim.run.designs.design_rows)."""
+    from sim.run.designs import design_rows as rows
+
+    return rows(spec)
 
 
 def _check_params_from(cfg: DictConfig, base: Mapping[str, Any], militias: Mapping[str, Any]) -> None:
@@ -465,7 +466,8 @@ def _check_sweep_settings(folder: Path | None, job_cfg: DictConfig, seen: dict[s
 
     if job_cfg.params_from or job_cfg.calibration:  # jobs that store no sweep points
         return
-    settings = {"study": str(job_cfg.study), "seed": int(job_cfg.seed), "replicates": int(job_cfg.replicates)}
+    settings = {"study": str(job_cfg.study), "seed": int(job_cfg.seed), "replicates": int(job_cfg.replicates),
+                "daily": str(job_cfg.sweep_daily)}  # fmt: skip
     if not seen:
         seen.update(settings)
         if folder is not None:
@@ -477,9 +479,9 @@ def _check_sweep_settings(folder: Path | None, job_cfg: DictConfig, seen: dict[s
         return
     diff = [f"{k}={seen[k]!r} and {k}={v!r}" for k, v in settings.items() if seen[k] != v]
     if diff:
-        raise ParameterError(f"this sweep's jobs differ in {'; '.join(diff)}: one sweep folder holds one study, seed "
-                             "and replicates (their points would share coordinates); run one sweep per value, each "
-                             "with its own hydra.sweep.dir")  # fmt: skip
+        raise ParameterError(f"this sweep's jobs differ in {'; '.join(diff)}: one sweep folder holds one study, seed, "
+                             "replicates and sweep_daily (their points would share coordinates); run one sweep per "
+                             "value, each with its own hydra.sweep.dir")  # fmt: skip
 
 
 def _config_dir(config_path: str | None) -> str:
