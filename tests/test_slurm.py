@@ -287,3 +287,33 @@ def test_parameter_set_blocks_as_slurm_array_tasks_equal_the_one_process_run(slu
     for table in ("runs", "sets"):
         pd.testing.assert_frame_equal(pd.read_parquet(one / f"{table}.parquet"),
                                       pd.read_parquet(tmp_path / "slurm" / f"{table}.parquet"))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- a large design, small
+
+
+def test_a_latin_hypercube_design_in_blocks_one_file_per_job(slurm, tmp_path):
+    """The million-point study's command (experiments/slurm/million_points.py), small: a Latin-hypercube design
+    in blocks as array tasks, no daily series (sweep_daily=none). Each job leaves one block and one manifest, no
+    file per point; sim.status verifies them all; the tables equal the basic launcher's."""
+    design = ["study=lhs_small", "scenario=election_loss", "replicates=3", "params.cells_per_militia=3",
+              "sweep_daily=none", "+design.method=lhs", "+design.size=300", "+design.seed=7",
+              "+design.factors=[patron_influence,militia_independence,election_shock]", "+design.blocks=3",
+              "+design.block=range(0,3)"]  # fmt: skip
+    name = f"simtest-{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "slurm"
+    try:
+        run_sweep(*design, *ON_LOCAL_CLUSTER, f"hydra.launcher.name={name}", f"hydra.sweep.dir={root}", cwd=tmp_path,
+                  timeout=TIMEOUT_S)  # fmt: skip
+    finally:
+        subprocess.run(["scancel", "-n", name], timeout=60)
+    assert len(list(root.glob("blocks/*.parquet"))) == 3 and len(list(root.glob("jobs/*.json"))) == 3
+    assert not (root / "points").exists() and not list(root.glob("blocks/*.journal"))
+    assert not (root / "aggregate" / "daily.parquet").exists()
+    status = _status(root)
+    assert status.returncode == 0 and "all 300 points done and verified" in status.stdout, status.stdout
+    run_sweep(*design, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path, timeout=TIMEOUT_S)
+    (pa, ra), (pb, rb) = sweep_tables(tmp_path / "basic"), sweep_tables(root)
+    assert len(pa) == 300
+    pd.testing.assert_frame_equal(pa, pb)
+    pd.testing.assert_frame_equal(ra, rb)

@@ -494,7 +494,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     writers: dict[str, Any] = {}
     tmp: dict[str, Path] = {}
     kept: dict[str, list[pa.Table]] = {"runs": [], "daily": [], "series": []}
-    point_rows: list[dict[str, Any]] = []
+    point_rows: list[Any] = []
     used: set[str] = set()
     damaged: dict[str, str] = {}
 
@@ -649,7 +649,7 @@ def _tables(block):
     return pa.table(runs), pa.table(daily), pa.table(series)
 
 
-def _point_rows(block, rows: list[dict[str, Any]]) -> None:
+def _point_rows(block, frames: list[Any]) -> None:
     """Append a block's points to the points table as row dicts (a table of one row per point, whichever
     parameters each point's structure uses): what each point is, P(escalation) with its Wilson interval, and the
     mean and within-point variance of each outcome, computed as pandas computes them."""
@@ -688,6 +688,7 @@ def _point_rows(block, rows: list[dict[str, Any]]) -> None:
                                                       "used", "structure", "seed")}  # fmt: skip
     militia_cols = [c for c in block.column_names if c.startswith("militia.")]
     militia = {c: block.column(c).to_pylist() for c in militia_cols}
+    rows = []
     for i in range(n_rows):
         row = {
             "point_key": text["point_key"][i], "experiment": text["study"][i], "scenario": text["scenario"][i],
@@ -702,13 +703,17 @@ def _point_rows(block, rows: list[dict[str, Any]]) -> None:
             row[column] = float(means[i])
             row[f"var_{column}"] = float(variances[i])
         rows.append(row)
+    import pandas as pd
+
+    frames.append(pd.DataFrame(rows))  # a block's rows as a frame: a million points' dicts would not fit
 
 
-def _points_table(rows: list[dict[str, Any]]):
+def _points_table(frames: list[Any]):
     """One row per point, sorted by key (as a table built from each point's row)."""
     import pandas as pd
 
-    return pd.DataFrame(sorted(rows, key=lambda r: r["point_key"]))
+    table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return table.sort_values("point_key", kind="stable").reset_index(drop=True)
 
 
 def problems(report: Mapping[str, Any]) -> list[str]:
