@@ -162,3 +162,46 @@ def test_a_joblib_sweep_stopped_by_ctrl_c_leaves_one_line_and_resumes_to_the_sam
     pd.testing.assert_frame_equal(pa, pb)
     pd.testing.assert_frame_equal(ra, rb)
     shutil.rmtree(whole)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_late_signal_to_the_aggregation_leaves_no_temporary_table(signum, tmp_path):
+    """Stopped while it writes aggregate/ (its temporary tables exist): one line, and none of them survives; the
+    tables it had before are not half replaced (report.json, the set's seal, goes last)."""
+    root = tmp_path / "sweep"
+    run_sweep("replicates=1500", "params.cells_per_militia=3", "scenario=election_loss", "sweep_daily=full",
+              "params.patron_influence=0.1,0.3,0.5,0.7", "+grid.militia_independence=[0.2,0.4,0.6,0.8]",
+              f"hydra.sweep.dir={root}", cwd=tmp_path)  # fmt: skip
+    (root / "aggregate" / "report.json").unlink()
+    proc = subprocess.Popen([sys.executable, "-m", "sim.aggregate", str(root)], text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.time() + 300
+    while not list((root / "aggregate").glob(".*.tmp")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    if proc.poll() is not None:
+        pytest.skip("the aggregation ended before a temporary table was seen (a fast machine): nothing to stop")
+    lines = _finish(proc, signum, [])
+    assert len(lines) == 1 and lines[0].startswith(f"interrupted ({signal.Signals(signum).name}): "), lines
+    _no_temporary_files(root)
+    assert not (root / "aggregate" / "report.json").exists()
+
+
+@pytest.mark.slow
+def test_status_after_kill_minus_nine_counts_the_missing_points_right(tmp_path):
+    """A basic sweep of three jobs killed (-9) in its second: the jobs that never started are in the plan the
+    launcher recorded, so sim.status counts all their points as missing (it knew only the started jobs' before)."""
+    from sweeps import kill_when_stored
+
+    from sim.run.status import main_status
+
+    root = tmp_path / "sweep"
+    args = ["replicates=2000", "chunk_size=500", "params.cells_per_militia=5", "scenario=attack_and_intervention",
+            "params.patron_influence=0.1,0.5,0.9", "+grid.militia_independence=[0.2,0.8]"]  # fmt: skip
+    done = kill_when_stored([sys.executable, "-m", "sim", "-m", *args, f"hydra.sweep.dir={root}"], root, 3,
+                            cwd=tmp_path, timeout=300)  # fmt: skip
+    assert 3 <= done < 6, done
+    code, text = main_status(root)
+    assert code == 1, text
+    assert f"points: 6 known, {done} done, 0 being computed, {6 - done} missing, 0 damaged" in text, text
+    assert f"{6 - done} point(s) missing" in text.splitlines()[-1]
