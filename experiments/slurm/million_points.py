@@ -1,8 +1,8 @@
 """A 1,000,000-point design at 10 runs a point on the local SLURM cluster (experiments/slurm/local_cluster.sh): a
 Latin hypercube over the Sobol study's ten values, 100 array tasks of 10,000 points, no daily series
 (sweep_daily=none: the points and runs tables are what such a screening reads). Reports the wall time, the files the
-sweep left (per job and in all), each task's peak memory (sacct MaxRSS) and the submitting process's (which
-aggregates at the end).
+sweep left (per job and in all), each task's peak memory (sacct MaxRSS), and the submitting and aggregating
+processes' (submitted detached, followed with sim.status, aggregated with sim.aggregate).
 
     python experiments/slurm/million_points.py                          # into results/sweeps/million
     python experiments/slurm/million_points.py --points 20000 --jobs 4  # a small try first
@@ -32,7 +32,7 @@ def command(points: int, jobs: int, folder: Path) -> list[str]:
             "+design.seed=20211107", f"+design.factors=[{','.join(FACTORS)}]", f"+design.blocks={jobs}",
             f"+design.block=range(0,{jobs})", "launcher=submitit_slurm", "hydra.launcher.partition=local",
             "hydra.launcher.account=null", "hydra.launcher.qos=null", "hydra.launcher.timeout_min=600",
-            "hydra.launcher.mem_gb=2", f"hydra.sweep.dir={folder}"]  # fmt: skip
+            "hydra.launcher.mem_gb=2", "hydra.launcher.detach=true", f"hydra.sweep.dir={folder}"]  # fmt: skip
 
 
 def _bytes(text: str) -> float:
@@ -69,6 +69,19 @@ def report(folder: Path, wall: float | None, rusage: str) -> str:
     return "\n".join(lines)
 
 
+def _timed(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=ROOT, capture_output=True, text=True)
+
+
+def _rusage(stderr: str) -> str:
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", stderr)
+    user = re.search(r"User time \(seconds\): ([\d.]+)", stderr)
+    if not (peak and wall and user):
+        return "not measured"
+    return f"{wall[1]} wall, {float(user[1]) / 60:.1f} CPU-min, peak {int(peak[1]) / 1024:,.0f} MiB"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=1_000_000)
@@ -81,17 +94,30 @@ def main() -> int:
         args.folder.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.time()
         load0 = os.getloadavg()[0]
-        res = subprocess.run(["/usr/bin/time", "-v", *command(args.points, args.jobs, args.folder)], cwd=ROOT,
-                             capture_output=True, text=True)  # fmt: skip
+        # submitted detached (the way such a sweep is run: submit, walk away, come back), then followed with
+        # sim.status and aggregated with sim.aggregate (which, unlike the end of an attached sweep, runs no PRIM
+        # or PAWN on a million points)
+        steps, log = [], []
+        res = _timed([*command(args.points, args.jobs, args.folder)])
+        steps.append(("submit (plan of every job's points)", res))
+        log.append(res.stdout + res.stderr)
+        while res.returncode == 0:
+            time.sleep(30)
+            status = subprocess.run([sys.executable, "-m", "sim.status", str(args.folder)], cwd=ROOT,
+                                    capture_output=True, text=True)  # fmt: skip
+            if status.returncode != 3:  # 3: still running
+                log.append(status.stdout + status.stderr)
+                break
+        res = _timed([sys.executable, "-m", "sim.aggregate", str(args.folder)])
+        steps.append(("aggregate", res))
+        log.append(res.stdout + res.stderr)
         wall = time.time() - t0
-        (args.folder / "million_points.log").write_text(res.stdout + res.stderr)
+        (args.folder / "million_points.log").write_text("\n".join(log))
         if res.returncode != 0:
             print(res.stderr[-3000:], file=sys.stderr)
             return res.returncode
-        peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", res.stderr)
-        user = re.search(r"User time \(seconds\): ([\d.]+)", res.stderr)
-        rusage = (f"peak {int(peak[1]) / 1024:,.0f} MiB, {float(user[1]) / 60:.1f} CPU-min; load average "
-                  f"{load0:.1f} at the start") if peak and user else "see million_points.log"  # fmt: skip
+        rusage = "; ".join(f"{what}: {_rusage(r.stderr)}" for what, r in steps)
+        rusage += f"; load average {load0:.1f} at the start"
     text = report(args.folder, wall, rusage)
     print(text)
     (args.folder / "million_points.md").write_text(text + "\n")
