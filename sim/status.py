@@ -31,10 +31,21 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+class _NoPandas:
+    """An import finder that says pandas is not installed. sim.status reads the blocks with pyarrow and never needs
+    pandas, which pyarrow would load (about 0.4 s) only to ask whether a value is a pandas object; told it is
+    absent, pyarrow answers no at once. (A None in sys.modules is not enough: pyarrow 26's check then fails with an
+    AttributeError, e.g. on a Table.take with a list, as reading a running job's journal does.)"""
+
+    def find_spec(self, name: str, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("sim.status runs without pandas", name=name)
+        return None
+
+
 if __name__ == "__main__":
     import sys
 
-    # sim.status reads the blocks with pyarrow and never needs pandas, which pyarrow would load (about 0.4 s) only
-    # to ask whether a value is a pandas object: marked absent for this process, pyarrow answers no at once.
-    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
+    if "pandas" not in sys.modules:
+        sys.meta_path.insert(0, _NoPandas())
     signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

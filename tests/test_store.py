@@ -111,6 +111,20 @@ def test_a_half_written_block_keeps_its_finished_points_and_a_rerun_does_only_th
     assert run_points(_points(), root, progress=False) == []
 
 
+def test_the_status_command_reads_a_killed_jobs_journal(tmp_path):
+    """sim.status runs without pandas; reading the journal of a job that was started (its manifest says so, as a
+    cluster task's does) and killed once gave pyarrow's AttributeError there."""
+    root = tmp_path / "sweep"
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_AFTER.format(tests=str(Path(__file__).parent)))
+    subprocess.run([sys.executable, str(script), str(root)], capture_output=True, timeout=300)
+    store.Job(root, job_key(_points()), _points(), []).mark("started", started=0.0)
+    res = subprocess.run([sys.executable, "-m", "sim.status", str(root)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+    done = int(res.stdout.split(" done,")[0].rsplit(" ", 1)[1])
+    assert 0 < done < 4, res.stdout  # the journal's points counted
+
+
 def test_a_journal_cut_short_keeps_the_batches_before_the_cut(reference, tmp_path):
     root = tmp_path / "sweep"
     script = tmp_path / "killed.py"

@@ -32,7 +32,9 @@ def command(points: int, jobs: int, folder: Path) -> list[str]:
             "+design.seed=20211107", f"+design.factors=[{','.join(FACTORS)}]", f"+design.blocks={jobs}",
             f"+design.block=range(0,{jobs})", "launcher=submitit_slurm", "hydra.launcher.partition=local",
             "hydra.launcher.account=null", "hydra.launcher.qos=null", "hydra.launcher.timeout_min=600",
-            "hydra.launcher.mem_gb=2", "hydra.launcher.detach=true", f"hydra.sweep.dir={folder}"]  # fmt: skip
+            "hydra.launcher.mem_gb=2", "hydra.launcher.detach=true", f"hydra.sweep.dir={folder}",
+            # the tasks at nice 10 (slurmd starts them at its own priority, so the submitter's nice is not enough)
+            f"hydra.launcher.python='nice -n 10 {sys.executable}'"]  # fmt: skip
 
 
 def _bytes(text: str) -> float:

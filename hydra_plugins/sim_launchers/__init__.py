@@ -56,12 +56,16 @@ class SlurmLauncher(CollectingLauncher, submitit_launcher.SlurmLauncher):
 class SimSlurmQueueConf(SlurmQueueConf):
     _target_: str = "hydra_plugins.sim_launchers.SlurmLauncher"
     detach: bool = False  # true: submit, write the manifest, return at once (python -m sim.status reports)
+    # how a task starts python (submitit's own option), e.g. "nice -n 10 /path/to/python" for a sweep that
+    # yields the CPUs to others: slurmd starts a task at its own priority, not the submitter's; None: this python
+    python: str | None = None
 
 
 @dataclass
 class SimLocalQueueConf(LocalQueueConf):
     _target_: str = "hydra_plugins.sim_launchers.LocalLauncher"
     detach: bool = False
+    python: str | None = None
 
 
 @dataclass

@@ -46,10 +46,11 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
         import submitit
 
         assert self.config is not None and len(job_overrides) > 0
-        init_keys = {"submitit_folder", "max_num_timeout", "detach"}  # not sbatch options
+        init_keys = {"submitit_folder", "max_num_timeout", "detach", "python"}  # not sbatch options
         executor = submitit.AutoExecutor(
             cluster=self._EXECUTOR, folder=self.params["submitit_folder"],
-            **{f"{self._EXECUTOR}_max_num_timeout": v for k, v in self.params.items() if k == "max_num_timeout"},
+            **{f"{self._EXECUTOR}_{k}": v for k, v in self.params.items()
+               if k in ("max_num_timeout", "python") and v is not None},
         )  # fmt: skip
         base = set(OmegaConf.structured(BaseQueueConf).keys())
         executor.update_parameters(
