@@ -234,9 +234,10 @@ def parse_record(doc: Mapping, name: str = "record.yaml") -> Record:
     return Record(cutoff, tuple(entries), tuple(" ".join(str(x["what"]).split()) for x in not_covered))
 
 
-def load_record(path: Path = RECORD_PATH) -> Record:
-    """Load and check seeds/record.yaml (or another file of the same form)."""
-    path = Path(path)
+def load_record(path: Path | None = None) -> Record:
+    """Load and check seeds/record.yaml (or another file of the same form). The default is looked up when called,
+    so that a tool (or a test) pointing RECORD_PATH at another file is obeyed by every reader."""
+    path = Path(RECORD_PATH if path is None else path)
     from sim.model.yaml_files import load_yaml
 
     try:
