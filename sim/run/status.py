@@ -232,6 +232,10 @@ def verdict(st: Status) -> tuple[int, str]:
         return INCOMPLETE, (f"refused: {len(st.unreadable)} job manifest(s) cannot be read (jobs/{job}.json: {why}); "
                             "their points are not counted")  # fmt: skip
     if n and done == n and not st.damaged:
+        if aggregated(st.root, st.done):
+            then = _analysis(st.root).removeprefix(", then ")
+            return COMPLETE, (f"complete and aggregated: all {n} points done, verified and in {st.root / 'aggregate'}"
+                              + (f"; analyse with {then}" if then else ""))  # fmt: skip
         agg = f"python -m sim.aggregate {st.root}"
         return COMPLETE, f"complete: all {n} points done and verified; aggregate with {agg}{_analysis(st.root)}"
     parts = []
@@ -249,8 +253,30 @@ def verdict(st: Status) -> tuple[int, str]:
                         f"only the missing points: {command}")  # fmt: skip
 
 
+def aggregated(root: Path, done: set[str]) -> bool:
+    """Whether the sweep's aggregated tables hold exactly the finished points and were written after the last of
+    them was stored (sim.run.sweep.aggregate's report, and the points table's keys). Read with pyarrow: sim.status
+    runs without pandas."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.run import store
+
+    agg = Path(root) / "aggregate"
+    try:
+        written = min((agg / "report.json").stat().st_mtime, (agg / "points.parquet").stat().st_mtime)
+        keys = set(pq.read_table(agg / "points.parquet", columns=["point_key"]).column("point_key").to_pylist())
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        return False
+    stored = [p for p in (Path(root) / store.BLOCKS).glob("*") if p.suffix in (".parquet", ".journal")]
+    newest = max((p.stat().st_mtime for p in stored), default=0.0)
+    return keys == set(done) and written >= newest
+
+
 def _analysis(root: Path) -> str:
-    """After aggregation, a design sweep's own analysis command."""
+    """After aggregation, a design sweep's (or a policy study's) own analysis command."""
+    if (root / "policies.json").exists():
+        return f", then python -m sim.policies {root}"
     try:
         method = json.loads((root / "design.json").read_text()).get("method")
     except (OSError, ValueError):
