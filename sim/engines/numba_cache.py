@@ -64,18 +64,44 @@ def discard(dispatcher: Any, stem: str) -> int:
 
 
 def call(dispatcher: Any, stem: str, *args: Any) -> Any:
-    """``dispatcher(*args)``; if loading its cached code fails (a damaged file), discard the module's cache with
-    one line and compile again."""
-    try:
-        return dispatcher(*args)
-    except DAMAGED as exc:
-        if not _from_cache(exc):
-            raise
-        folder = cache_folder(dispatcher)
-        discard(dispatcher, stem)
-        say_once("damaged", f"note: the compiled engine's cache in {folder} was damaged ({type(exc).__name__}); "
-                 "discarded it: compiling again (about 20 s)")  # fmt: skip
-        return dispatcher(*args)
+    """``dispatcher(*args)``; if loading cached code fails (a damaged file), discard the cache folder that held it
+    with one line and compile again. The engine's day calls the rules, compiled and cached beside their own module
+    (sim/model), so a damaged file may be in another folder than ``dispatcher``'s: each folder found damaged is
+    emptied of its numba files once, then the call is tried again."""
+    emptied: set[Path] = set()
+    while True:
+        try:
+            return dispatcher(*args)
+        except DAMAGED as exc:
+            folder = _damaged_folder(exc) or cache_folder(dispatcher)
+            if not _from_cache(exc) or folder is None or folder in emptied:
+                raise
+            emptied.add(folder)
+            if folder == cache_folder(dispatcher):
+                discard(dispatcher, stem)
+            _discard_folder(folder)
+            say_once("damaged", f"note: the compiled engine's cache in {folder} was damaged ({type(exc).__name__}); "
+                     "discarded it: compiling again (about 20 s)")  # fmt: skip
+
+
+def _damaged_folder(exc: BaseException) -> Path | None:
+    """The cache folder of the file numba failed to read: its cache-file object (``self`` in numba's caching
+    frames) knows it."""
+    tb, folder = exc.__traceback__, None
+    while tb is not None:
+        if "numba/core/caching" in tb.tb_frame.f_code.co_filename.replace(os.sep, "/"):
+            path = getattr(tb.tb_frame.f_locals.get("self"), "_cache_path", None)
+            folder = Path(path) if path else folder
+        tb = tb.tb_next
+    return folder
+
+
+def _discard_folder(folder: Path) -> None:
+    """Remove numba's cache files (index and data) from ``folder``: it holds only the compiled code of the
+    project's modules that live in one source folder."""
+    for path in folder.glob("*"):
+        if path.suffix in (".nbi", ".nbc"):
+            path.unlink(missing_ok=True)
 
 
 def _from_cache(exc: BaseException) -> bool:
