@@ -311,7 +311,7 @@ def test_a_latin_hypercube_design_in_blocks_one_file_per_job(slurm, tmp_path):
     assert not (root / "points").exists() and not list(root.glob("blocks/*.journal"))
     assert not (root / "aggregate" / "daily.parquet").exists()
     status = _status(root)
-    assert status.returncode == 0 and "all 300 points done and verified" in status.stdout, status.stdout
+    assert status.returncode == 0 and "all 300 points done, verified and in" in status.stdout, status.stdout
     run_sweep(*design, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path, timeout=TIMEOUT_S)
     (pa, ra), (pb, rb) = sweep_tables(tmp_path / "basic"), sweep_tables(root)
     assert len(pa) == 300
