@@ -14,13 +14,15 @@ from pathlib import Path
 
 
 def parser():
-    import argparse
+    from sim.run.cli import CommandParser
 
-    ap = argparse.ArgumentParser(prog="python -m sim.aggregate", description=__doc__)
+    ap = CommandParser(prog="python -m sim.aggregate", description=__doc__)
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>, or "
                     "its aggregate/ folder")  # fmt: skip
     ap.add_argument("--allow-mixed-versions", action="store_true",
                     help="aggregate points that different library versions computed (refused otherwise)")
+    ap.add_argument("--convert", action="store_true", help="convert a sweep folder of the per-point layout (an "
+                    "earlier version: points/<key>/) into blocks, then aggregate it")  # fmt: skip
     return ap
 
 
@@ -33,22 +35,41 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"{folder} does not exist", 2)
     from sim.run import set_blocks
 
-    gaps = set_blocks.missing(folder)
-    if gaps is not None:  # the blocks of a run under uncertainty (set_blocks=N)
-        if gaps:
-            listed = ", ".join(map(str, gaps[:10]))
-            return _error(f"{folder}: {len(gaps)} block(s) of parameter sets missing ({listed}): run the same "
-                          "command again to run only those", 1)  # fmt: skip
+    try:
+        check = set_blocks.check_blocks(folder)
+    except set_blocks.SetBlocksError as exc:
+        return _error(str(exc), 1)
+    if check is not None:  # the blocks of a run under uncertainty (set_blocks=N)
+        for b, why in check.damaged.items():
+            print(f"error: block {b} of the parameter sets: {why}; not used (rerun the sweep to recompute it)",
+                  file=sys.stderr)  # fmt: skip
+        if check.missing:
+            listed = ", ".join(map(str, check.missing[:10]))
+            return _error(f"{folder}: {len(check.missing)} block(s) of parameter sets missing ({listed}): run the "
+                          "same command again to run only those", 1)  # fmt: skip
+        if check.damaged:
+            return 1
         from sim.commands.sweep_end import combine_set_blocks
 
         combine_set_blocks(folder)
         return 0
-    if not (folder / "points").is_dir():
-        return _error(f"{folder} has no points/ folder: not a sweep folder", 2)
+    from sim.run import store
+
+    if args.convert:
+        if not store.legacy(folder):
+            return _error(f"{folder} holds no points of the per-point layout (points/<key>/point.json): nothing to "
+                          "convert", 2)  # fmt: skip
+        from sim.run.legacy import convert
+
+        convert(folder)
+    if not (folder / store.JOBS).is_dir() and not store.legacy(folder):
+        return _error(f"{folder} has no jobs/ folder: not a sweep folder", 2)
     from sim.run.sweep import aggregate, describe, problems
 
     try:
         report = aggregate(folder, keep_rows=False, allow_mixed=args.allow_mixed_versions)
+    except store.StoreError as exc:
+        return _error(str(exc), 2)
     except (OSError, ValueError, KeyError) as exc:  # e.g. a disk error while writing the tables
         return _error(f"{folder}: aggregation failed: {type(exc).__name__}: {' '.join(str(exc).split())}", 1)
     for line in problems(report):

@@ -8,17 +8,18 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
     signals.start()
 
-import argparse
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from sim.run.cli import CommandParser
+
 PAGE = Path(__file__).resolve().parent / "teaching" / "app.py"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.app", description="Start the classroom app (solara run).")
+    ap = CommandParser(prog="python -m sim.app", description="Start the classroom app (solara run).")
     ap.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     ap.add_argument("--all-params", action="store_true", help="show every parameter, not only the teaching groups")
     ap.add_argument("--production", action="store_true", help="no auto-reload (for a shared classroom server)")

@@ -14,10 +14,11 @@ OUTCOME, THRESHOLD, MIN_COVERAGE, RESAMPLES = "p_escalation", "auto", 0.5, 20
 
 
 def parser():
-    import argparse
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m sim.discovery", description="Scenario discovery: PRIM boxes in "
+    from sim.run.cli import CommandParser
+
+    ap = CommandParser(prog="python -m sim.discovery", description="Scenario discovery: PRIM boxes in "
                                  "the judged parameter space where escalation is likely, from a Latin-hypercube")
     ap.add_argument("sweep_dir", type=Path, help="a Latin-hypercube design sweep (experiment=discovery), or its "
                     "aggregate/ folder")  # fmt: skip

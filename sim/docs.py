@@ -10,10 +10,11 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m sim.docs", description="Generates docs/ODD.md's parameter, militia "
+    from sim.run.cli import CommandParser
+
+    ap = CommandParser(prog="python -m sim.docs", description="Generates docs/ODD.md's parameter, militia "
                                  "and timeline tables and README.md's numbers from the model and the published "
                                  "tables; --check exits 1 if they are stale.")  # fmt: skip
     ap.add_argument("--check", action="store_true", help="exit 1 if a file is out of date; change nothing")

@@ -10,9 +10,9 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
+    from sim.run.cli import CommandParser
 
-    ap = argparse.ArgumentParser(prog="python -m sim.exercises",
+    ap = CommandParser(prog="python -m sim.exercises",
                                  description="Answer keys for the teaching exercises in docs/exercises/, recomputed "
                                              "from the model.")  # fmt: skip
     ap.add_argument("--write", action="store_true", help="rewrite the key values in docs/exercises/*.md")

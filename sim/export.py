@@ -10,10 +10,11 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m sim.export", description="Tables anyone can open: a run's, sweep's "
+    from sim.run.cli import CommandParser
+
+    ap = CommandParser(prog="python -m sim.export", description="Tables anyone can open: a run's, sweep's "
                                  "or study's Parquet tables as CSV files or one Excel workbook, each")  # fmt: skip
     ap.add_argument("folder", type=Path, help="a run folder, a sweep folder or an aggregate/ folder")
     ap.add_argument("--to", default="csv", help="csv (one file per table) or xlsx (one workbook); default csv")

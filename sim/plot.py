@@ -17,10 +17,11 @@ OUTCOMES = ("p_escalation", "p_any_clash", "p_sustained", "mean_clashes", "mean_
 
 
 def parser():
-    import argparse
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m sim.plot", description="Figures of a sweep's aggregated tables, "
+    from sim.run.cli import CommandParser
+
+    ap = CommandParser(prog="python -m sim.plot", description="Figures of a sweep's aggregated tables, "
                                  "a study's analysis, or a run under parameter uncertainty (PNG and PDF).")  # fmt: skip
     ap.add_argument("aggregate_dir", type=Path, help="a sweep folder or its aggregate/ folder (points.parquet, "
                     "and for studies sensitivity.parquet or prim_*.parquet), or a run folder with sets.parquet")

@@ -10,9 +10,9 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    from sim.run.cli import CommandParser
 
-    argparse.ArgumentParser(prog="python -m sim.publish", description=__doc__.splitlines()[0]).parse_args(argv)
+    CommandParser(prog="python -m sim.publish", description=__doc__.splitlines()[0]).parse_args(argv)
     from sim.analysis.published import publish
 
     for path in publish():

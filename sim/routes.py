@@ -10,9 +10,9 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
+    from sim.run.cli import CommandParser
 
-    ap = argparse.ArgumentParser(prog="python -m sim.routes", description="Which route carries the risk of a clash "
+    ap = CommandParser(prog="python -m sim.routes", description="Which route carries the risk of a clash "
                                  "(each switched off in turn, common random numbers), which")  # fmt: skip
     ap.add_argument("--scenario", default="seed_timeline", help="a scenario in configs/scenario/ (seed_timeline)")
     ap.add_argument("--replicates", type=int, default=2000, help="runs at the defaults per route (2000)")

@@ -10,10 +10,11 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m sim.sensitivity", description="Global sensitivity of a design "
+    from sim.run.cli import CommandParser
+
+    ap = CommandParser(prog="python -m sim.sensitivity", description="Global sensitivity of a design "
                                  "sweep with SALib's analysers (Morris screening, Sobol indices, and PAWN's")
     ap.add_argument("sweep_dir", type=Path, help="a design sweep folder (experiment=morris, sobol or discovery), "
                     "or its aggregate/ folder")

@@ -10,10 +10,11 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m sim.status", description=__doc__.splitlines()[0])
+    from sim.run.cli import CommandParser
+
+    ap = CommandParser(prog="python -m sim.status", description=__doc__.splitlines()[0])
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), or its aggregate/ folder")
     ap.add_argument("--all", action="store_true", help="list every task, not only the first unfinished ones")
     return ap
@@ -31,5 +32,21 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+class _NoPandas:
+    """An import finder that says pandas is not installed. sim.status reads the blocks with pyarrow and never needs
+    pandas, which pyarrow would load (about 0.4 s) only to ask whether a value is a pandas object; told it is
+    absent, pyarrow answers no at once. (A None in sys.modules is not enough: pyarrow 26's check then fails with an
+    AttributeError, e.g. on a Table.take with a list, as reading a running job's journal does.)"""
+
+    def find_spec(self, name: str, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("sim.status runs without pandas", name=name)
+        return None
+
+
 if __name__ == "__main__":
+    import sys
+
+    if "pandas" not in sys.modules:
+        sys.meta_path.insert(0, _NoPandas())
     signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

@@ -30,14 +30,57 @@ def sweep_tables(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return points, runs.sort_values(["point_key", "replicate"]).reset_index(drop=True)
 
 
+def stored_points(folder: Path) -> set[str]:
+    """The keys of the points a sweep folder has stored: in finished jobs' blocks (their manifests' entries) and in
+    the journals of jobs still running or killed (sim.run.store), unverified: for waiting on a sweep's progress."""
+    import json
+
+    import pyarrow as pa
+
+    keys: set[str] = set()
+    for path in folder.glob("jobs/*.json"):
+        try:
+            keys |= set(json.loads(path.read_text()).get("entries") or {})
+        except (OSError, ValueError):
+            continue
+    for path in folder.glob("blocks/*.journal"):
+        try:
+            with pa.OSFile(str(path), "rb") as fh:
+                for batch in pa.ipc.open_stream(fh):
+                    keys |= set(batch.column("point_key").to_pylist())
+        except (OSError, pa.ArrowException):
+            continue  # being written, or cut short: what was read counts
+    return keys
+
+
 def kill_when_stored(command: Sequence[str], folder: Path, points: int, cwd: Path, timeout: float) -> int:
     """Start ``command`` (a sweep into ``folder``) in its own session, kill -9 its whole process group once
     ``points`` points are stored (or after ``timeout`` seconds), and return how many points were stored."""
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
     deadline = time.time() + timeout
-    while time.time() < deadline and len(list(folder.glob("points/*/point.json"))) < points:
+    while time.time() < deadline and len(stored_points(folder)) < points:
         time.sleep(0.05)  # a condition, not a fixed wait: load only slows it
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    return len(list(folder.glob("points/*/point.json")))
+    return len(stored_points(folder))
+
+
+def fingerprint(table: pd.DataFrame, order: Sequence[str] | None = None) -> dict:
+    """A table's exact content in a few lines of JSON: its rows, and each column's name, dtype and a SHA-256 of
+    its values (rows sorted by ``order`` first), so that a test can pin a large table without committing it."""
+    import hashlib
+
+    import numpy as np
+
+    if order:
+        table = table.sort_values(list(order), kind="stable").reset_index(drop=True)
+    columns = {}
+    for name in table.columns:
+        col = table[name]
+        if col.dtype.kind in "biufcmM":
+            data = np.ascontiguousarray(col.to_numpy()).view(np.uint8).tobytes()
+        else:  # text: the values joined with a separator no value holds
+            data = "\0".join("\1" if v is None or v != v else str(v) for v in col.tolist()).encode()
+        columns[name] = [str(col.dtype), hashlib.sha256(data).hexdigest()[:32]]
+    return {"rows": len(table), "columns": columns}

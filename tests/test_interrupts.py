@@ -12,7 +12,7 @@ import time
 
 import pandas as pd
 import pytest
-from sweeps import run_sweep, sweep_tables
+from sweeps import run_sweep, stored_points, sweep_tables
 
 from sim.run import launchers, signals
 from sim.run.simulate import thread_pool
@@ -45,17 +45,17 @@ def test_a_long_run_stops_on_a_signal_with_one_line_and_no_temporary_files(tmp_p
     assert not list(out.glob(".*.tmp")) and not (out / "runs.parquet").exists()
 
 
-# A sweep whose third point write finds the disk full (a patched write: the same OSError a full disk raises).
+# A sweep whose third point's write finds the disk full (a patched write: the same OSError a full disk raises).
 FULL_DISK_AFTER = """
 import errno, sys
-import sim.run.sweep as sweep
-real, calls = sweep._write_point, [0]
-def write(*args):
-    calls[0] += 1
+from sim.run import store
+real, calls = store.Job.add, [0]
+def add(self, finished):
+    calls[0] += len(finished)
     if calls[0] > 2:
         raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
-    return real(*args)
-sweep._write_point = write
+    return real(self, finished)
+store.Job.add = add
 sys.argv = ["sim", *sys.argv[1:]]
 from sim.__main__ import entry
 entry()
@@ -70,9 +70,9 @@ def test_a_full_disk_ends_the_sweep_with_one_line_before_the_next_job(tmp_path):
     assert res.returncode == 1, res.stdout + res.stderr
     assert "Traceback" not in res.stderr
     last = res.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: No space left on device while writing point ") and str(root / "points") in last
+    assert last.startswith("error: No space left on device while writing ") and str(root / "blocks") in last
     assert "finished before it are kept" in last
-    assert len(list(root.glob("points/*/point.json"))) == 2  # the first job's two points
+    assert len(stored_points(root)) == 2  # the first job's two points
     assert len(list(root.glob("jobs/*.json"))) == 2 and not (root / "2").exists()  # the third job never started
     assert not list(root.rglob(".*.tmp"))
     run_sweep(*TINY, f"hydra.sweep.dir={root}", cwd=tmp_path)
@@ -138,7 +138,7 @@ def test_a_stopped_task_requeues_only_on_slurm_after_progress(monkeypatch):
 def test_points_from_other_library_versions_are_not_mixed_unless_asked(tmp_path):
     root = tmp_path / "sweep"
     run_sweep(*TINY, f"hydra.sweep.dir={root}", cwd=tmp_path)
-    info_path = next(root.glob("points/*/point.json"))
+    info_path = next(root.glob("jobs/*.json"))
     info = json.loads(info_path.read_text())
     env = info["environment"]
     assert {"python", "numpy", "scipy", "pandas", "pyarrow", "mesa"} <= set(env["versions"])
@@ -156,10 +156,10 @@ def test_points_from_other_library_versions_are_not_mixed_unless_asked(tmp_path)
                            capture_output=True, text=True, timeout=300)  # fmt: skip
     assert rerun.returncode == 2 and rerun.stderr.count("\n") == 1, rerun.stderr  # refused before any job
     assert rerun.stderr.startswith("error: ") and "allow_mixed_versions=true" in rerun.stderr
-    from sim.run import provenance  # where a job runs, it checks again (its own points)
+    from sim.run import provenance, sweep  # where a job runs, it checks again
 
     with pytest.raises(provenance.MixedVersions, match="numpy"):
-        provenance.refuse_mixed(root, [info_path.parent.name])
+        sweep.refuse_mixed(root)
     run_sweep(*TINY, f"hydra.sweep.dir={root}", "allow_mixed_versions=true", cwd=tmp_path)
 
 

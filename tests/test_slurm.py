@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweeps import run_sweep, sweep_tables
+from sweeps import run_sweep, stored_points, sweep_tables
 
 from sim import paths
 
@@ -92,8 +92,8 @@ def test_cancelled_task_ends_the_sweep_and_a_rerun_runs_only_its_points(slurm, t
     assert "run the same command again" in lines[-1]
 
     root = tmp_path / "slurm"
-    kept = {p: p.stat().st_mtime_ns for p in root.glob("points/*/runs.parquet")}
-    assert len(kept) == 4  # the two finished tasks' points
+    kept = {p: p.stat().st_mtime_ns for p in root.glob("blocks/*.parquet")}
+    assert len(kept) == 2 and len(stored_points(root)) == 4  # the two finished tasks' blocks, two points each
     run_sweep(*cmd, cwd=tmp_path, timeout=TIMEOUT_S)
     ran = sorted(json.loads(p.read_text())["ran"] for p in root.glob("jobs/*.json"))
     assert ran == [0, 0, 2]  # the rerun ran only the cancelled task's two points
@@ -147,10 +147,10 @@ def test_detached_sweep_status_follows_it_through_a_cancel_a_damage_and_a_resume
     assert f"{task}  " in stopped.stdout and "GONE" in stopped.stdout
     assert stopped.stdout.splitlines()[-1].startswith("verdict: incomplete: 2 point(s) missing; task(s) ")
 
-    damaged = next(root.glob("points/*/runs.parquet"))
+    damaged = next(root.glob("blocks/*.parquet"))
     damaged.write_bytes(damaged.read_bytes()[:-100])
     out = _status(root)
-    assert out.returncode == 1 and f"damaged point {damaged.parent.name}: runs.parquet differs" in out.stdout
+    assert out.returncode == 1 and f"its block {damaged.name} is truncated, altered or replaced" in out.stdout
 
     run_sweep(*cmd, cwd=tmp_path, timeout=TIMEOUT_S)  # the same command, attached this time
     done = _status(root)
@@ -174,7 +174,7 @@ def _signal_part_way(root: Path, tmp_path: Path, name: str, signal_name: str) ->
               f"hydra.sweep.dir={root}", cwd=tmp_path, timeout=120)  # fmt: skip
     job = json.loads((root / "manifest.json").read_text())["submissions"][-1]["tasks"][0]["job_id"]
     deadline = time.time() + TIMEOUT_S
-    while not list(root.glob("points/*/point.json")) and time.time() < deadline:
+    while not stored_points(root) and time.time() < deadline:
         time.sleep(0.05)
     subprocess.run(["scancel", f"--signal={signal_name}", job], check=True, timeout=60)
     return job
@@ -191,11 +191,10 @@ def _log(root: Path) -> str:
 
 
 def _no_half_points(root: Path) -> None:
-    """Every point folder holds a whole, verified point or no result file at all; no temporary file anywhere."""
-    from sim.run.verify import NOT_STARTED, check_point
+    """Every stored point verifies (a block's, or a stopped job's journal's); no temporary file anywhere."""
+    from sim.run.sweep import check_sweep
 
-    for folder in root.glob("points/*"):
-        assert check_point(folder) in (None, NOT_STARTED), folder
+    assert not check_sweep(root).damaged
     assert not list(root.rglob(".*.tmp")), list(root.rglob(".*.tmp"))
 
 
@@ -212,7 +211,7 @@ def test_usr1_requeues_the_task_which_resumes_and_sigterm_stops_it_cleanly(slurm
         while "REQUEUED" not in _sacct_states(job) and time.time() < deadline:
             time.sleep(0.2)
         assert "REQUEUED" in _sacct_states(job), _log(root)
-        kept = {p: p.stat().st_mtime_ns for p in root.glob("points/*/runs.parquet")}
+        kept = stored_points(root)
         assert 1 <= len(kept) < 8
         _no_half_points(root)
         # SLURM holds a requeued job for about two minutes (reason BeginTime); the test does not wait for that
@@ -224,7 +223,8 @@ def test_usr1_requeues_the_task_which_resumes_and_sigterm_stops_it_cleanly(slurm
         _wait_gone(name)
         assert "task stopped by SIGUSR1: " in _log(root) and f"requeued {job}" in _log(root)
         assert _sacct_states(job)[-1] == "COMPLETED"
-        assert {p: p.stat().st_mtime_ns for p in kept} == kept  # the second run did not recompute them
+        (manifest,) = root.glob("jobs/*.json")
+        assert json.loads(manifest.read_text())["ran"] == 8 - len(kept)  # the second run did not recompute them
         assert _status(root).returncode == 0
 
         term = tmp_path / "term"
@@ -287,3 +287,33 @@ def test_parameter_set_blocks_as_slurm_array_tasks_equal_the_one_process_run(slu
     for table in ("runs", "sets"):
         pd.testing.assert_frame_equal(pd.read_parquet(one / f"{table}.parquet"),
                                       pd.read_parquet(tmp_path / "slurm" / f"{table}.parquet"))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- a large design, small
+
+
+def test_a_latin_hypercube_design_in_blocks_one_file_per_job(slurm, tmp_path):
+    """The million-point study's command (experiments/slurm/million_points.py), small: a Latin-hypercube design
+    in blocks as array tasks, no daily series (sweep_daily=none). Each job leaves one block and one manifest, no
+    file per point; sim.status verifies them all; the tables equal the basic launcher's."""
+    design = ["study=lhs_small", "scenario=election_loss", "replicates=3", "params.cells_per_militia=3",
+              "sweep_daily=none", "+design.method=lhs", "+design.size=300", "+design.seed=7",
+              "+design.factors=[patron_influence,militia_independence,election_shock]", "+design.blocks=3",
+              "+design.block=range(0,3)"]  # fmt: skip
+    name = f"simtest-{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "slurm"
+    try:
+        run_sweep(*design, *ON_LOCAL_CLUSTER, f"hydra.launcher.name={name}", f"hydra.sweep.dir={root}", cwd=tmp_path,
+                  timeout=TIMEOUT_S)  # fmt: skip
+    finally:
+        subprocess.run(["scancel", "-n", name], timeout=60)
+    assert len(list(root.glob("blocks/*.parquet"))) == 3 and len(list(root.glob("jobs/*.json"))) == 3
+    assert not (root / "points").exists() and not list(root.glob("blocks/*.journal"))
+    assert not (root / "aggregate" / "daily.parquet").exists()
+    status = _status(root)
+    assert status.returncode == 0 and "all 300 points done, verified and in" in status.stdout, status.stdout
+    run_sweep(*design, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path, timeout=TIMEOUT_S)
+    (pa, ra), (pb, rb) = sweep_tables(tmp_path / "basic"), sweep_tables(root)
+    assert len(pa) == 300
+    pd.testing.assert_frame_equal(pa, pb)
+    pd.testing.assert_frame_equal(ra, rb)

@@ -6,6 +6,7 @@ by experiments/bench/startup.py, not here."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 
@@ -18,6 +19,7 @@ LIGHT = [
     ("sim", "params.patron_influence=1.5"),
     ("sim", "+replicate=5"),
     ("sim.status", "{sweep}"),
+    ("sim.status", "{blocks}"),
     ("sim.status", "{nowhere}"),
     ("sim.status",),
     ("sim.aggregate",),
@@ -49,18 +51,43 @@ LIGHT = [
 ]
 
 
+# `python -m <command> args` as runpy runs it, reporting at exit which top-level packages were loaded
+PROBE = """
+import atexit, json, runpy, sys
+def report():
+    loaded = sorted({k.split(".")[0] for k, v in list(sys.modules.items()) if v is not None})
+    sys.stderr.write("LOADED " + json.dumps(loaded) + "\\n")
+atexit.register(report)
+sys.argv = sys.argv[1:]
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+
 def _imported(args: list[str], cwd) -> tuple[set[str], subprocess.CompletedProcess]:
-    res = subprocess.run([sys.executable, "-X", "importtime", "-m", *args], cwd=cwd, capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
-    names = {line.rsplit("|", 1)[1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
-    return {n.split(".")[0] for n in names}, res
+    res = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("LOADED ")]
+    assert lines, res.stderr[-2000:]
+    res.stderr = "\n".join(ln for ln in res.stderr.splitlines() if not ln.startswith("LOADED "))
+    return set(json.loads(lines[-1][len("LOADED ") :])), res
+
+
+@pytest.fixture(scope="module")
+def blocks(tmp_path_factory):
+    """A finished sweep of two jobs (blocks to check): sim.status reads them with pyarrow, without pandas."""
+    from sweeps import run_sweep
+
+    root = tmp_path_factory.mktemp("blocks") / "sweep"
+    run_sweep("replicates=4", "params.cells_per_militia=3", "scenario=election_loss", "params.patron_influence=0.2,0.8",
+              f"hydra.sweep.dir={root}", cwd=root.parent)  # fmt: skip
+    return root
 
 
 @pytest.mark.parametrize("command", LIGHT, ids=" ".join)
-def test_a_light_command_imports_no_heavy_library(command, tmp_path):
+def test_a_light_command_imports_no_heavy_library(command, tmp_path, request):
     sweep = tmp_path / "sweep"
     (sweep / "points").mkdir(parents=True)
-    args = [a.format(sweep=sweep, nowhere=tmp_path / "nowhere") for a in command]
+    folder = request.getfixturevalue("blocks") if "{blocks}" in command else None
+    args = [a.format(sweep=sweep, nowhere=tmp_path / "nowhere", blocks=folder) for a in command]
     loaded, res = _imported(args, tmp_path)
     assert res.returncode in (0, 1, 2), res.stderr[-2000:]
     assert "Traceback" not in res.stderr, res.stderr[-2000:]

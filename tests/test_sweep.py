@@ -71,9 +71,10 @@ def test_finished_points_are_not_recomputed(tmp_path):
     """Running the same points again runs nothing; a point split across blocks equals it run whole."""
     pts = _points(3)
     assert len(run_points(pts, tmp_path / "x", chunk_size=1000, progress=False)) == 3
-    stamp = (tmp_path / "x/points" / pts[0].key / "runs.parquet").stat().st_mtime_ns
+    (block,) = (tmp_path / "x/blocks").glob("*.parquet")
+    stamp = block.stat().st_mtime_ns
     assert run_points(pts, tmp_path / "x", progress=False) == []
-    assert (tmp_path / "x/points" / pts[0].key / "runs.parquet").stat().st_mtime_ns == stamp
+    assert block.stat().st_mtime_ns == stamp  # the block is left as it is
     run_points(pts, tmp_path / "y", chunk_size=7, progress=False)  # points split across blocks
     ax, ay = aggregate(tmp_path / "x")["tables"], aggregate(tmp_path / "y")["tables"]
     pd.testing.assert_frame_equal(ax["points"], ay["points"])
@@ -99,8 +100,9 @@ def test_aggregate_reports_unfinished_jobs(tmp_path):
     """A job that started but never finished is reported, its points listed missing, and the CLI exits 1."""
     pts = _points(2)
     run_points(pts[:1], tmp_path, progress=False)
-    (tmp_path / "jobs").mkdir()
-    marker = {"job_key": "deadbeef", "points": [p.key for p in pts], "overrides": ["x=1"], "status": "started"}
+    (tmp_path / "jobs").mkdir(exist_ok=True)
+    marker = {"store": 2, "job_key": "deadbeef", "points": [p.key for p in pts], "overrides": ["x=1"],
+              "status": "started"}
     (tmp_path / "jobs/deadbeef.json").write_text(json.dumps(marker))
     report = aggregate(tmp_path)
     assert report["n_points"] == 1 and report["missing_points"] == [pts[1].key]

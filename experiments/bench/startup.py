@@ -50,7 +50,9 @@ def import_profile(cmd: list[str], cwd: Path = ROOT) -> tuple[float, list[tuple[
         rows.append((int(cum_us) / 1e6, name.strip(), depth))
     total = sum(s for s, _, d in rows if d == 0)
     top = sorted(((s, n) for s, n, d in rows if d == 0), reverse=True)[:6]
-    loaded = sorted({n.split(".")[0] for _, n, _ in rows} & set(HEAVY))
+    # -X importtime lists a refused import too (sim.status refuses pandas: a few microseconds): a library counts
+    # as loaded when its import took at least a millisecond
+    loaded = sorted({n.split(".")[0] for s, n, _ in rows if s >= 1e-3} & set(HEAVY))
     return total, top, loaded
 
 

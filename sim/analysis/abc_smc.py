@@ -247,10 +247,24 @@ def _save(store: Path, g: Generation, names: Sequence[str], settings: Settings, 
 
     cols = {f"u.{n}": g.u[:, k] for k, n in enumerate(names)}
     cols.update({f"d.{r}": g.distances[:, r] for r in range(g.distances.shape[1])})
+    from sim.run import provenance
+
     df = pd.DataFrame({**cols, "likelihood": g.likelihood, "weight": g.weight})
     info = {"settings": _identity(settings), "names": list(names), "eps": g.eps,
-            "sigma": None if g.sigma is None else g.sigma.tolist(), "seconds": g.seconds, **meta}  # fmt: skip
+            "sigma": None if g.sigma is None else g.sigma.tolist(), "seconds": g.seconds, **meta,
+            "content": _content(df), "versions": provenance.here()}  # self-describing: what, from what, with what
     atomic_write_parquet(df, _path(store, g.t), info)
+
+
+def _content(df: pd.DataFrame) -> str:
+    """SHA-256 of a generation's values, column by column: a stored generation that no longer matches is not used."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for c in df.columns:
+        h.update(c.encode())
+        h.update(np.ascontiguousarray(df[c].to_numpy()).view(np.uint8))
+    return h.hexdigest()
 
 
 def _load(store: Path, t: int, names: Sequence[str], settings: Settings, meta: dict,
@@ -275,6 +289,10 @@ def _load(store: Path, t: int, names: Sequence[str], settings: Settings, meta: d
         return None
     if len(df) != settings.particles:
         return None
+    from sim.run import provenance
+
+    if info.get("content") != _content(df) or info.get("versions") != provenance.here():
+        return None  # altered since it was stored, or made with other library versions: computed again
     u = np.ascontiguousarray(df[[f"u.{n}" for n in names]].to_numpy())  # C order: the same sums as in memory
     expected, sigma = propose(t, prev, len(names), settings)
     if not np.array_equal(u, expected):  # not this seed's proposals from this previous generation

@@ -81,7 +81,11 @@ STATISTICS: dict[str, Callable[[Mapping, Mapping, Scenario], np.ndarray]] = {
 
 def load_targets(path: Path = TARGETS_PATH) -> list[Target]:
     """The targets, checked: known statistic, a condition of a known kind, evidence given."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    from sim.model.yaml_files import load_yaml
+
+    doc = load_yaml(path, "the calibration's targets")
+    if not isinstance(doc, dict) or not isinstance(doc.get("targets"), list):
+        raise ParameterError(f"{path}: needs a list of targets under targets:")
     out = []
     for i, raw in enumerate(doc["targets"]):
         where = f"{Path(path).name}: targets[{i}]"
@@ -183,8 +187,22 @@ def compute_block(out: Path, settings: Settings, targets: Sequence[Target], i: i
     part = simulate_sets(load_scenario(SCENARIO), sets, settings.seed, settings.replicates, targets,
                          workers=workers, progress=progress)  # fmt: skip
     part["set"] += rows.start
-    atomic_write_parquet(part, block_path(out, i))
+    from sim.run import provenance
+
+    atomic_write_parquet(part, block_path(out, i), {"block": i, "draws": [rows.start, rows.stop],  # self-describing
+                                                    "content": _content(part), "versions": provenance.here()})
     return part
+
+
+def _content(df: pd.DataFrame) -> str:
+    """SHA-256 of a bank block's values, column by column."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for c in df.columns:
+        h.update(str(c).encode())
+        h.update(np.ascontiguousarray(df[c].to_numpy()).view(np.uint8))
+    return h.hexdigest()
 
 
 def missing_blocks(out: Path, settings: Settings) -> list[int]:
@@ -287,14 +305,23 @@ def observed_targets(observation: Mapping[str, Any]) -> list[Target]:
 
 
 def _read_block(path: Path, rows: int) -> pd.DataFrame | None:
-    """A stored block if it is whole and readable; None means: compute it (again)."""
+    """A stored block if it is whole, matches the hash of its content recorded in it, and was computed with this
+    process's library versions; None means: compute it (again)."""
+    import pyarrow.parquet as pq
+
+    from sim.run import provenance
+
     if not path.exists():
         return None
     try:
-        part = pd.read_parquet(path)
+        table = pq.read_table(path)
+        info = json.loads((table.schema.metadata or {}).get(b"militia_sim", b"{}"))
+        part = table.to_pandas()
     except (OSError, ValueError):
         return None
-    return part if len(part) == rows else None
+    if len(part) != rows or info.get("content") != _content(part) or info.get("versions") != provenance.here():
+        return None
+    return part
 
 
 def diagnostics(bank: pd.DataFrame, settings: Settings) -> dict[str, Any]:

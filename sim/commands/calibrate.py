@@ -4,14 +4,14 @@ sim.analysis.calibration_counts)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sim.model.params import ParameterError
+from sim.run.cli import CommandParser
 
 LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm")
 METHODS = ("rejection", "smc")
@@ -26,9 +26,33 @@ REJECTION_DOC = ("Calibration to the record: approximate Bayesian computation wi
                  "posterior.")
 
 
+def _disk_full(exc: OSError, out: Path) -> int:
+    """A full disk: one line naming the folder, status 1 (every table is written atomically: none is half there;
+    the stored generations or bank blocks stay for the rerun)."""
+    from sim.run.storage import disk_full_line, is_disk_full
+
+    if not is_disk_full(exc):
+        raise exc
+    print(disk_full_line(exc, out, "no table was half-written; what finished (generations, bank blocks) is kept for "
+                         "the rerun"), file=sys.stderr)  # fmt: skip
+    return 1
+
+
+def cutoff_problem(cutoff: date) -> str | None:
+    """Why a forecast cut-off makes no sense, or None: it must fall inside the record's window, with record
+    before it to calibrate on and record after it to score the forecasts against (sim.model.record)."""
+    from sim.model import record
+
+    first, last = record.START + timedelta(days=1), record.CUTOFF - timedelta(days=1)
+    if not first <= cutoff <= last:
+        return (f"outside the record's window (seeds/record.yaml runs from {record.START} to {record.CUTOFF}): "
+                f"allowed {first} to {last}, e.g. {FORECAST_CUTOFF} (the election)")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The dispatch: ``--method smc`` to the record's counts, else the yes/no facts (rejection ABC)."""
-    pre = argparse.ArgumentParser(add_help=False)
+    pre = CommandParser(prog="python -m sim.calibrate", add_help=False)
     pre.add_argument("--method", choices=METHODS, default="rejection")
     known, rest = pre.parse_known_args(sys.argv[1:] if argv is None else list(argv))
     if known.method == "smc":  # the record's counts, sequentially (sim/analysis/calibration_counts.py)
@@ -39,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def rejection_main(argv: Sequence[str]) -> int:
     """``python -m sim.calibrate [--method rejection] [...]``: rejection ABC on the article's yes/no facts."""
     defaults = REJECTION
-    ap = argparse.ArgumentParser(prog="python -m sim.calibrate", description=REJECTION_DOC,
+    ap = CommandParser(prog="python -m sim.calibrate", description=REJECTION_DOC,
                                  epilog="--method smc: ABC-SMC on the record's counts (seeds/record.yaml); "
                                         "python -m sim.calibrate --method smc --help for its options")  # fmt: skip
     ap.add_argument("--method", choices=METHODS, default="rejection",
@@ -78,6 +102,10 @@ def rejection_main(argv: Sequence[str]) -> int:
     if not 0 <= args.seed < 2**63:
         print(f"error: --seed={args.seed} is out of range: allowed [0, 2**63)", file=sys.stderr)
         return 2
+    if args.out.exists() and not args.out.is_dir():
+        print(f"error: --out={args.out} is a file, not a folder: give a folder for the calibration's tables",
+              file=sys.stderr)  # fmt: skip
+        return 2
     from sim.analysis.calibration import Settings, calibrate, describe
 
     settings = Settings(args.draws, args.replicates, args.seed, min(Settings.block, args.draws), args.predictive_sets,
@@ -89,6 +117,8 @@ def rejection_main(argv: Sequence[str]) -> int:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        return _disk_full(exc, args.out)
     if res is None:
         print(f"the bank's missing blocks are submitted; python -m sim.status {args.out}/bank/jobs says how they "
               "do; when it says complete, run this command again (without --detach) to finish the calibration")
@@ -108,7 +138,7 @@ def rejection_main(argv: Sequence[str]) -> int:
 def smc_main(argv: Sequence[str]) -> int:
     """``python -m sim.calibrate --method smc [...]``: ABC-SMC on the record's counts."""
     defaults = SMC
-    ap = argparse.ArgumentParser(prog="python -m sim.calibrate --method smc",
+    ap = CommandParser(prog="python -m sim.calibrate --method smc",
                                  description="ABC-SMC on the record's counts (seeds/record.yaml)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=None,
                     help="folder (default results/calibration_counts, or ..._<cutoff> with --cutoff)")  # fmt: skip
@@ -131,12 +161,23 @@ def smc_main(argv: Sequence[str]) -> int:
     if not 0 < args.quantile < 1:
         print(f"error: --quantile={args.quantile} must lie in (0, 1)", file=sys.stderr)
         return 2
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        print(f"error: --workers={args.workers} is out of range: allowed [1, 1024] (default: the CPUs this process "
+              "may use)", file=sys.stderr)  # fmt: skip
+        return 2
     try:
         cutoff = None if args.cutoff is None else date.fromisoformat(args.cutoff)
     except ValueError:
         print(f"error: --cutoff={args.cutoff!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
         return 2
+    if cutoff is not None and (problem := cutoff_problem(cutoff)):
+        print(f"error: --cutoff={cutoff}: {problem}", file=sys.stderr)
+        return 2
     out = args.out or Path("results/calibration_counts" + (f"_{cutoff}" if cutoff else ""))
+    if out.exists() and not out.is_dir():
+        print(f"error: --out={out} is a file, not a folder: give a folder for the calibration's tables",
+              file=sys.stderr)  # fmt: skip
+        return 2
     from sim.analysis.calibration_counts import Settings, calibrate, describe
 
     settings = Settings(args.particles, args.replicates, args.generations, args.quantile, args.seed,
@@ -148,6 +189,8 @@ def smc_main(argv: Sequence[str]) -> int:
     except (ParameterError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        return _disk_full(exc, out)
     from sim.analysis.record_figure import monthly_attacks_figure
 
     figure = monthly_attacks_figure(res["monthly"], out / "figures" / "calibration_counts_monthly")[0]

@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # the engines, pandas and scipy load in the job that uses the
     from sim.run import uncertainty
 
 CONFIG_DIR = str(paths.CONFIG_DIR)
+RUN_OUTPUTS = ("runs.parquet", "daily.parquet", "config.yaml", "meta.json", "summary.txt", "timeline.png",
+               "timeline.pdf")  # a single run's files (the figure's names: sim.analysis.run_figure)
 MESA_LOGGER = "MESA"  # mesa.mesa_logging.LOGGER_NAME: the parent of all of Mesa's loggers
 register()
 
@@ -82,31 +84,37 @@ def run_job(
     }
     from sim.run.stream import stream_run
 
-    t0 = time.perf_counter()
-    # Written as computed (row groups; renamed into place at the end), summarised from running sums: a run of
-    # millions of replicates never holds its runs table in memory (sim.run.stream).
-    streamed = stream_run(
-        scenario, params, militias, out_dir, seed=int(cfg.seed), replicates=int(cfg.replicates),
-        engine=str(cfg.engine), metadata=meta, daily_replicates=int(cfg.daily_replicates),
-        chunk_size=cfg.chunk_size, memory_budget_mb=float(cfg.memory_budget_mb), progress=cfg.progress,
-        workers=cfg.workers,
-    )  # fmt: skip
-    elapsed = time.perf_counter() - t0
-    meta["seconds"] = round(elapsed, 3)
-    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-    atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2))
+    outputs = [out_dir / n for n in RUN_OUTPUTS if not (out_dir / n).exists()]  # what this run will write
+    try:
+        t0 = time.perf_counter()
+        # Written as computed (row groups; renamed into place at the end), summarised from running sums: a run of
+        # millions of replicates never holds its runs table in memory (sim.run.stream).
+        streamed = stream_run(
+            scenario, params, militias, out_dir, seed=int(cfg.seed), replicates=int(cfg.replicates),
+            engine=str(cfg.engine), metadata=meta, daily_replicates=int(cfg.daily_replicates),
+            chunk_size=cfg.chunk_size, memory_budget_mb=float(cfg.memory_budget_mb), progress=cfg.progress,
+            workers=cfg.workers,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - t0
+        meta["seconds"] = round(elapsed, 3)
+        atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+        atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2))
 
-    p, lo, hi, n = streamed.summary.escalation()
-    table = streamed.summary.table(MILITIA_KEYS)
-    heading = f"{label.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}{_structure_note(params)}"
-    atomic_write_text(out_dir / "summary.txt", f"{heading}\n{label.describe()}\n\n{table.to_string(index=False)}\n")
-    figures = []
-    daily = streamed.figure_daily
-    if cfg.figure and len(daily):
-        from sim.analysis.run_figure import timeline_figure
+        p, lo, hi, n = streamed.summary.escalation()
+        table = streamed.summary.table(MILITIA_KEYS)
+        heading = f"{label.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}{_structure_note(params)}"
+        atomic_write_text(out_dir / "summary.txt", f"{heading}\n{label.describe()}\n\n{table.to_string(index=False)}\n")
+        figures = []
+        daily = streamed.figure_daily
+        if cfg.figure and len(daily):
+            from sim.analysis.run_figure import timeline_figure
 
-        figures = timeline_figure(daily, scenario, out_dir / "timeline", n_replicates=daily["replicate"].nunique(),
-                                  total_replicates=n, title=label.name)  # fmt: skip
+            figures = timeline_figure(daily, scenario, out_dir / "timeline", n_replicates=daily["replicate"].nunique(),
+                                      total_replicates=n, title=label.name)  # fmt: skip
+    except BaseException:  # a signal or a full disk part-way: nothing of this run stays as if it were complete
+        for path in outputs:
+            path.unlink(missing_ok=True)
+        raise
     if not quiet:
         print(f"\n{heading}, {elapsed:.1f} s")
         print(f"  {label.describe()}")

@@ -3,7 +3,6 @@ analysis (sim.analysis), a run under uncertainty's blocks made whole; the Hydra 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,10 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
-from sim.run import set_blocks, uncertainty
+from sim.run import set_blocks, store, uncertainty
 from sim.run.designs import read_design
 from sim.run.naming import label_from
+from sim.run.storage import disk_full_line, is_disk_full
 from sim.run.sweep import aggregate, describe, problems
 from sim.run.validate import resolve_inputs
 
@@ -26,15 +26,16 @@ def combine_set_blocks(root: Path, quiet: bool = False) -> dict[str, Any]:
     from sim.commands.main_job import write_uncertainty
 
     root = Path(root)
-    gaps = set_blocks.missing(root)
-    if gaps:
-        raise FileNotFoundError(f"{len(gaps)} block(s) of parameter sets not stored yet: {gaps[:10]}")
+    check = set_blocks.check_blocks(root)
+    if check is None or not check.complete:
+        gaps = [] if check is None else sorted([*check.missing, *check.damaged])
+        raise set_blocks.SetBlocksError(f"{len(gaps)} block(s) of parameter sets not stored or not verified yet: "
+                                        f"{gaps[:10]}")  # fmt: skip
     cfg = OmegaConf.load(root / "multirun.yaml")  # the sweep's own config: what every block job started from
     cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
     _, _, scenario = resolve_inputs(cfg)
     sets = uncertainty.uncertainty_sets(cfg)
-    blocks = int(json.loads((root / set_blocks.FOLDER / "blocks.json").read_text())["set_blocks"])
-    runs = pd.concat([pd.read_parquet(set_blocks.block_path(root, b)) for b in range(blocks)], ignore_index=True)
+    runs = pd.concat([pd.read_parquet(set_blocks.block_path(root, b)) for b in check.done], ignore_index=True)
     label = label_from(scenario.name, None, [])
     return write_uncertainty(cfg, scenario, sets, runs, root, quiet, label, elapsed=0.0)
 
@@ -69,10 +70,27 @@ class AggregateCallback(Callback):
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         root = Path(str(config.hydra.sweep.dir))
-        if set_blocks.missing(root) == []:  # a run under uncertainty split into jobs: its tables, now whole
+        check = set_blocks.check_blocks(root) if (root / set_blocks.FOLDER).is_dir() else None
+        if check is not None:  # a run under uncertainty split into jobs: its tables, once every block verifies
+            for b, why in check.damaged.items():
+                print(f"error: block {b} of the parameter sets: {why}; not used (rerun the sweep to recompute it)",
+                      file=sys.stderr)  # fmt: skip
+            if not check.complete:  # a sweep over some of the blocks: the tables wait for the others
+                print(f"{len(check.done)} of {check.record['set_blocks']} blocks of parameter sets stored; "
+                      f"python -m sim.aggregate {root} writes the run's tables once every block is")
+                return
             combine_set_blocks(root)
-        if (root / "points").exists():
-            report = aggregate(root, keep_rows=False, allow_mixed=bool(config.get("allow_mixed_versions", False)))
+        if (root / store.JOBS).is_dir():
+            try:
+                report = aggregate(root, keep_rows=False,
+                                   allow_mixed=bool(config.get("allow_mixed_versions", False)))  # fmt: skip
+            except store.StoreError as exc:
+                raise SystemExit(f"error: {exc}") from None
+            except OSError as exc:  # Hydra would turn it into a warning and exit 0: one line, status 1
+                if not is_disk_full(exc):
+                    raise
+                raise SystemExit(disk_full_line(exc, root / "aggregate", "every point is kept in its block; no table "
+                                                "was written (their temporary files were removed)")) from None
             for line in problems(report):
                 print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
             print(describe(report))

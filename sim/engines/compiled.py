@@ -40,6 +40,7 @@ import numpy as np
 from numba import types
 from numba.extending import get_cython_function_address, overload, register_jitable
 
+from sim.engines import numba_cache
 from sim.engines.vector import BatchResult, split_by_structure
 from sim.model import keyed_random as kr
 from sim.model import rules
@@ -49,7 +50,8 @@ from sim.model.params import PARAMS, Militia
 from sim.model.scenario import Scenario
 from sim.model.state import FAR_PAST, NO_DAY, State, clash_window, initial_state, point_arrays
 
-JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+# cache: compiled once, then loaded from numba's cache (off, and said once, where no folder can keep it)
+JIT_OPTIONS = {"cache": numba_cache.usable(__file__), "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 # ----------------------------------------------------------------------------- scalar helpers for the rules
 
@@ -641,7 +643,8 @@ def run_batch(
             for name, a in arrays._asdict().items():
                 if getattr(s, name) is not a:
                     raise RuntimeError(f"an event replaced state.{name} instead of changing it in place")
-            run_days(t0, t1, arrays, prm, mil, rep_key, offs, leader_mult, cell_mult, patron_mult, sadr_mult, d, sums)
+            numba_cache.call(run_days, "compiled", t0, t1, arrays, prm, mil, rep_key, offs, leader_mult, cell_mult,
+                             patron_mult, sadr_mult, d, sums)  # a damaged cache: discarded, compiled again
     daily = None
     if keep_daily:
         out: dict[str, np.ndarray] = {k: getattr(d, k).T for k in DAILY_SCALARS if getattr(d, k).size}

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import yaml
 
 from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAM_BY_NAME, PARAMS, params_in_use
 from sim.model.structures import DEFAULT, Structure
@@ -108,8 +107,9 @@ def militia_factor(key: str, field: str) -> str:
 
 
 def _load() -> dict[str, Any]:
-    with open(EVIDENCE_PATH, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    from sim.model.yaml_files import load_yaml
+
+    return load_yaml(EVIDENCE_PATH, "the evidence behind every prior")
 
 
 def _prior(name: str, entry: dict[str, Any], where: str) -> Prior | None:

@@ -12,8 +12,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sim.model.params import ParameterError
 from sim.paths import SEEDS_DIR
 
@@ -236,10 +234,17 @@ def parse_record(doc: Mapping, name: str = "record.yaml") -> Record:
     return Record(cutoff, tuple(entries), tuple(" ".join(str(x["what"]).split()) for x in not_covered))
 
 
-def load_record(path: Path = RECORD_PATH) -> Record:
-    """Load and check seeds/record.yaml (or another file of the same form)."""
-    path = Path(path)
-    return parse_record(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+def load_record(path: Path | None = None) -> Record:
+    """Load and check seeds/record.yaml (or another file of the same form). The default is looked up when called,
+    so that a tool (or a test) pointing RECORD_PATH at another file is obeyed by every reader."""
+    path = Path(RECORD_PATH if path is None else path)
+    from sim.model.yaml_files import load_yaml
+
+    try:
+        doc = load_yaml(path, "the public record")
+    except ParameterError as exc:
+        raise RecordError(str(exc)) from None
+    return parse_record(doc, path.name)
 
 
 def tallies(record: Record) -> dict[str, list[Entry]]:

@@ -306,6 +306,25 @@ def _check_repeats(events: list[Event], raws: list[Any], prefix: str) -> None:
         seen.setdefault(key, i)
 
 
+def _check_truce_order(events: list[Event], prefix: str) -> None:
+    """A truce (not in force when a scenario starts) must begin before it ends, and not begin again while in force:
+    otherwise the scenario says something that cannot happen and the state would quietly ignore half of it."""
+    since: int | None = None  # the index of the event that began the truce in force
+    for i in sorted(range(len(events)), key=lambda k: (events[k].day, k)):
+        ev = events[i]
+        if ev.kind != "truce":
+            continue
+        phase = ev.data.get("phase", "begins")
+        if phase == "begins" and since is not None:
+            raise ParameterError(f"{prefix}events[{i}] (truce begins on {ev.date}) begins the truce twice: it is in "
+                                 f"force since {prefix}events[{since}] ({events[since].date}); end it first "
+                                 "(phase: ends) or delete one")  # fmt: skip
+        if phase == "ends" and since is None:
+            raise ParameterError(f"{prefix}events[{i}] (truce ends on {ev.date}) ends a truce before it begins: no "
+                                 "truce is in force then; add a truce that begins earlier, or delete this one")
+        since = i if phase == "begins" else None
+
+
 def scenario_from_mapping(cfg: Mapping[str, Any], source: str | None = None) -> Scenario:
     """Build and validate a Scenario from a mapping (a Hydra node or parsed YAML). Errors are one line; with
     ``source`` (a file) they start with it and name fields as in the file (``events[2].delta``)."""
@@ -335,6 +354,7 @@ def _scenario(cfg: Any, prefix: str) -> Scenario:
                              f"not {type(raws).__name__}")  # fmt: skip
     events = [_check_event(e, i, start, end, prefix) for i, e in enumerate(raws)]
     _check_repeats(events, list(raws), prefix)
+    _check_truce_order(events, prefix)
     emergent = cfg.get("emergent") or ()
     if not isinstance(emergent, list | tuple) or not all(isinstance(x, str) for x in emergent):
         raise ParameterError(f"{prefix}emergent={emergent!r} must be a list of names")
@@ -380,9 +400,9 @@ def load_scenario_file(name: str | Path) -> Scenario:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ParameterError(f"scenario file {path}{where} is not valid YAML") from None
+        from sim.model.yaml_files import yaml_problem
+
+        raise ParameterError(f"scenario file {path}: {yaml_problem(exc, text)}") from None
     if not isinstance(raw, dict):
         raise ParameterError(f"scenario file {path} must be a mapping with start, end and events, "
                              f"not {type(raw).__name__}")  # fmt: skip

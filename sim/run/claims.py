@@ -79,9 +79,14 @@ def is_stale(path: Path, info: dict[str, Any] | None, now: float | None = None) 
 
 
 def claim(folder: Path) -> Claim | None:
-    """Claim ``folder`` (a point's folder) for this process; None if a live claim holds it."""
+    """Claim ``folder`` for this process (its claim.json); None if a live claim holds it."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / CLAIM
+    return claim_file(folder / CLAIM)
+
+
+def claim_file(path: Path) -> Claim | None:
+    """Claim what the file ``path`` stands for (a sweep job: blocks/<job>.claim); None if a live claim holds it."""
+    path = Path(path)
     token = uuid.uuid4().hex
     for _ in range(3):
         try:
@@ -90,7 +95,7 @@ def claim(folder: Path) -> Claim | None:
             if not is_stale(path, read(path)):
                 return None
             try:  # rename is atomic: of several processes taking over one stale claim, one wins
-                aside = path.with_name(f".{CLAIM}.{token}")
+                aside = path.with_name(f".{path.name}.{token}")
                 os.rename(path, aside)
                 aside.unlink(missing_ok=True)
             except FileNotFoundError:
@@ -106,7 +111,12 @@ def claim(folder: Path) -> Claim | None:
 
 def holder(folder: Path) -> str | None:
     """``host pid N since HH:MM:SS`` of a live claim on ``folder``, or None."""
-    path = Path(folder) / CLAIM
+    return holder_file(Path(folder) / CLAIM)
+
+
+def holder_file(path: Path) -> str | None:
+    """``host pid N since HH:MM:SS`` of a live claim in the file ``path``, or None."""
+    path = Path(path)
     if not path.exists():
         return None
     info = read(path)

@@ -84,6 +84,7 @@ class RunConfig:
     set_block: int | None = None
     calibration: dict[str, Any] = field(default_factory=dict)
     allow_mixed_versions: bool = False
+    sweep_daily: str = "hazard"
     scenario: Any = MISSING
     params: Any = field(default_factory=ParamsSchema)
     militias: Any = field(default_factory=MilitiasSchema)

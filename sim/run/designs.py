@@ -4,6 +4,7 @@ A design is rebuilt from its spec alone; its rows become sweep points, one block
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -71,20 +72,58 @@ class DesignSpec:
         return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def unit_rows(spec: DesignSpec) -> np.ndarray:
+def design_rows(spec: Any) -> int:
+    """The number of rows a design has, without building it (SALib's sizes)."""
+    n = len(spec.factors)
+    if spec.method == "morris":
+        return spec.size * (n + 1)
+    if spec.method == "sobol":
+        return spec.size * (2 * n + 2 if spec.second_order else n + 2)
+    return spec.size
+
+
+def unit_rows(spec: DesignSpec, rows: range | None = None) -> np.ndarray:
     """The design in prior-quantile space, shape (rows, factors), exactly as SALib (or SciPy's Latin
-    hypercube) makes it for this spec."""
+    hypercube) makes it for this spec; ``rows``: only those (a job's block). A Latin hypercube's block is made
+    without the whole design in memory (a million rows of 88 factors would take 1.4 GB in every job)."""
+    if spec.method == "lhs":
+        return lhs_rows(spec, rows if rows is not None else range(spec.size))
+    full = _full_rows(spec)
+    return full if rows is None else full[rows.start : rows.stop]
+
+
+@functools.lru_cache(maxsize=2)  # a launcher lists every job's points: the same design for each
+def _full_rows(spec: DesignSpec) -> np.ndarray:
     if spec.method == "morris":
         from SALib.sample import morris
 
         return morris.sample(spec.problem(), spec.size, num_levels=MORRIS_LEVELS, seed=spec.seed)
-    if spec.method == "sobol":
-        from SALib.sample import sobol
+    from SALib.sample import sobol
 
-        return sobol.sample(spec.problem(), spec.size, calc_second_order=spec.second_order, seed=spec.seed)
-    from scipy.stats import qmc
+    return sobol.sample(spec.problem(), spec.size, calc_second_order=spec.second_order, seed=spec.seed)
 
-    return qmc.LatinHypercube(d=len(spec.factors), seed=np.random.default_rng(spec.seed)).random(spec.size)
+
+def lhs_rows(spec: DesignSpec, rows: range, chunk: int = 1 << 16) -> np.ndarray:
+    """Rows ``rows`` of ``qmc.LatinHypercube(d, seed=np.random.default_rng(seed)).random(size)`` (SciPy's
+    algorithm, replayed: the uniform jitter drawn row-major, then one shuffled permutation per factor), holding
+    one factor's permutation at a time instead of the whole design (tests/test_sensitivity.py compares them)."""
+    n, d = spec.size, len(spec.factors)
+    parent = np.random.default_rng(spec.seed).bit_generator  # SciPy draws from a child spawned off the seed's
+    rng = np.random.Generator(type(parent)(parent.seed_seq.spawn(1)[0]))
+    jitter = np.empty((len(rows), d))
+    for lo in range(0, n, chunk):  # the same stream as one (n, d) draw, kept only where it falls in ``rows``
+        hi = min(lo + chunk, n)
+        part = rng.uniform(size=(hi - lo, d))
+        a, b = max(lo, rows.start), min(hi, rows.stop)
+        if a < b:
+            jitter[a - rows.start : b - rows.start] = part[a - lo : b - lo]
+    out = np.empty((len(rows), d))
+    perm = np.empty(n, dtype=np.int64)
+    for i in range(d):
+        perm[:] = np.arange(1, n + 1)
+        rng.shuffle(perm)
+        out[:, i] = (perm[rows.start : rows.stop] - jitter[:, i]) / n
+    return out
 
 
 def values(spec: DesignSpec, unit: np.ndarray) -> list[dict[str, float]]:
@@ -119,7 +158,7 @@ def design_points(
     job's own parameters and militia values."""
     from sim.model.params import make_militias, make_params
 
-    rows = values(spec, unit_rows(spec)[block.start : block.stop])
+    rows = values(spec, unit_rows(spec, block))
     out = []
     for row in rows:
         params, militias = priors.split_factors(row)

@@ -4,17 +4,19 @@ with a second header row of units; ``python -m sim.export <folder> [--tables poi
 from __future__ import annotations
 
 import argparse
-import io
 import re
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAMS
-from sim.run.storage import atomic_write_bytes, atomic_write_text
+from sim.run import provenance
+from sim.run.storage import FileSet, code_version, disk_full_line, is_disk_full
 
 FORMATS = ("csv", "xlsx")
+MANIFEST = "export.json"  # beside the exported files: what they are, from what, with which versions
 SHEET_ROWS = 1_048_576 - 2  # an Excel sheet's rows, less the two header rows
 YES_NO = "1 = yes, 0 = no"
 INDEX = "index 0-1"
@@ -200,20 +202,35 @@ def export(folder: Path, to: str, out: Path | None = None, names: str | None = N
         except (OSError, ValueError) as exc:
             raise ValueError(f"{found[name]} is not a readable table ({type(exc).__name__})") from None
     out = Path(out) if out is not None else folder / "export"
-    if to == "csv":
-        written = []
-        for name, table in loaded.items():
-            atomic_write_text(out / f"{name}.csv", with_units(table).to_csv(index=False))
-            written.append(out / f"{name}.csv")
-        return written
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
-        for name, table in loaded.items():
-            with_units(table).to_excel(xl, sheet_name=name[:31], index=False)
-            xl.sheets[name[:31]].freeze_panes = "A3"  # names and units stay in view
-    path = out / f"{folder.resolve().name}.xlsx"
-    atomic_write_bytes(path, buffer.getvalue())
-    return [path]
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out={out} is a file, not a folder: give a folder for the exported tables")
+    # The set is written whole or not at all: every file to a temporary one, all renamed, then export.json (each
+    # file's SHA-256, the source tables' hashes, the library versions); an error, a full disk or a signal part-way
+    # leaves no file of this export and no manifest vouching for an older one.
+    record = {"what": f"tables of {folder.resolve()} as {to}", "format": to, "units_row": 2,
+              "source": {name: {"file": str(path), "sha256": _sha256(path)} for name, path in found.items()},
+              "code_version": code_version(), "environment": provenance.environment(),
+              "written": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
+    with FileSet(out, MANIFEST, record) as files:
+        if to == "csv":
+            for name, table in loaded.items():
+                with_units(table).to_csv(files.tmp(f"{name}.csv"), index=False)
+        else:
+            with pd.ExcelWriter(files.tmp(f"{folder.resolve().name}.xlsx"), engine="openpyxl") as xl:
+                for name, table in loaded.items():
+                    with_units(table).to_excel(xl, sheet_name=name[:31], index=False)
+                    xl.sheets[name[:31]].freeze_panes = "A3"  # names and units stay in view
+        return files.commit()
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def run_args(args: argparse.Namespace) -> int:
@@ -225,6 +242,12 @@ def run_args(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        out = args.out if args.out is not None else args.folder / "export"
+        print(disk_full_line(exc, out, "no file of this export was kept"), file=sys.stderr)
+        return 1
     for path in written:
         print(f"wrote {path}")
     print("the second row of every table gives each column's unit (pandas: pd.read_csv(path, skiprows=[1]))")

@@ -12,7 +12,8 @@ def sweep_root(folder: str | Path) -> Path:
     """The sweep folder of ``folder``: itself, or its parent when ``folder`` is a sweep's aggregate/ folder."""
     folder = Path(folder)
     if folder.name == AGGREGATE and not (folder / AGGREGATE).is_dir() and (
-        (folder.parent / "points").is_dir() or (folder.parent / "design.json").exists()
+        (folder.parent / "blocks").is_dir() or (folder.parent / "sweep.json").exists()  # the block store
+        or (folder.parent / "points").is_dir() or (folder.parent / "design.json").exists()
         or (folder.parent / "manifest.json").exists() or (folder / "points.parquet").exists()
     ):  # fmt: skip
         return folder.parent

@@ -46,10 +46,11 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
         import submitit
 
         assert self.config is not None and len(job_overrides) > 0
-        init_keys = {"submitit_folder", "max_num_timeout", "detach"}  # not sbatch options
+        init_keys = {"submitit_folder", "max_num_timeout", "detach", "python"}  # not sbatch options
         executor = submitit.AutoExecutor(
             cluster=self._EXECUTOR, folder=self.params["submitit_folder"],
-            **{f"{self._EXECUTOR}_max_num_timeout": v for k, v in self.params.items() if k == "max_num_timeout"},
+            **{f"{self._EXECUTOR}_{k}": v for k, v in self.params.items()
+               if k in ("max_num_timeout", "python") and v is not None},
         )  # fmt: skip
         base = set(OmegaConf.structured(BaseQueueConf).keys())
         executor.update_parameters(
@@ -64,7 +65,10 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
         for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
             job_params.append((list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
-        points = [self._job_points(list(o)) for o in job_overrides]  # before submitting: a bad job stops nothing
+        settings: list[dict[str, Any]] = []
+        # before submitting: a bad job stops nothing, and another sweep's folder is refused
+        points = [job_points(self.hydra_context, self.config, list(o), settings) for o in job_overrides]
+        claim_folder(sweep_dir, settings)
         jobs = executor.map_array(self, *zip(*job_params, strict=True))
         detach = bool(self.params.get("detach", False))
         sbatch = {k: v for k, v in self.params.items() if k not in ("setup",)}
@@ -85,23 +89,6 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
                         f"says how they do ({stop} stops them)")  # fmt: skip
             raise
 
-    def _job_points(self, overrides: list[str]) -> list[str] | None:
-        """The keys of the points one job will compute (its grid or design block), for the manifest; None if
-        the job is not a sweep of points or its config does not compose here."""
-        assert self.hydra_context is not None and self.config is not None
-        try:
-            from sim.run.sweep import sweep_points
-            from sim.run.validate import resolve_inputs
-
-            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
-            if cfg.params_from or cfg.calibration:  # jobs that store no sweep points
-                return None
-            _, militias, scenario = resolve_inputs(cfg)
-            return [p.key for p in sweep_points(cfg, scenario, militias)]
-        except Exception as exc:  # the job itself will say what is wrong, in its log
-            log.warning(f"points of job {' '.join(overrides)} not listed in the manifest: {exc}")
-            return None
-
     _queue: Callable[[], set[str] | None] | None = None  # the scheduler's queue, where there is one
 
     def __call__(self, *args: Any, **kwargs: Any) -> JobReturn:
@@ -112,6 +99,56 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
             return super().__call__(*args, **kwargs)
         except KeyboardInterrupt as exc:
             raise SystemExit(task_stopped(exc)) from None
+
+
+def job_points(hydra_context: Any, config: Any, overrides: list[str], settings: list | None = None) -> list[str] | None:
+    """The keys of the points one job will compute (its grid or design block), for the manifest; None if the job
+    is not a sweep of points or its config does not compose here. ``settings`` receives the sweep settings the job's
+    points share (sim.run.store.settings_of)."""
+    assert hydra_context is not None and config is not None
+    try:
+        from sim.run import store
+        from sim.run.sweep import sweep_points
+        from sim.run.validate import resolve_inputs
+
+        cfg = hydra_context.config_loader.load_sweep_config(config, overrides)
+        if cfg.params_from or cfg.calibration:  # jobs that store no sweep points
+            return None
+        _, militias, scenario = resolve_inputs(cfg)
+        points = sweep_points(cfg, scenario, militias)
+        if settings is not None and points:
+            settings.append(store.settings_of(points[0]))
+        return [p.key for p in points]
+    except Exception as exc:  # the job itself will say what is wrong, in its log
+        log.warning(f"points of job {' '.join(overrides)} not listed in the manifest: {exc}")
+        return None
+
+
+def claim_folder(sweep_dir: Path, settings: list[dict[str, Any]]) -> None:
+    """Before anything is submitted or recorded: the sweep folder takes this sweep's settings (sweep.json), or it
+    holds another sweep's and this one is refused with one line (two sweeps at once on one folder: the second)."""
+    from sim.run import store
+
+    if not settings:
+        return
+    try:
+        store.refuse_legacy(sweep_dir)
+        store.check_settings(sweep_dir, settings[0])
+    except store.StoreError as exc:
+        raise SweepJobsFailed(f"error: {exc}") from None
+
+
+def record_plan(launcher: Any, job_overrides: Any, initial_job_idx: int, executor: str) -> None:
+    """The basic and joblib launchers' record of what a sweep will run (each job's overrides and points) in the
+    sweep folder's manifest before any job starts, as the submitit launchers record theirs: so that sim.status,
+    after a kill, counts the points of the jobs that never started as missing."""
+    sweep_dir = Path(str(launcher.config.hydra.sweep.dir))
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    settings: list[dict[str, Any]] = []
+    points = [job_points(launcher.hydra_context, launcher.config, list(o), settings) for o in job_overrides]
+    claim_folder(sweep_dir, settings)
+    ids = [str(initial_job_idx + i) for i in range(len(job_overrides))]
+    manifest.record_submission(sweep_dir, executor, ids, [list(o) for o in job_overrides], points, detached=False)
 
 
 def task_stopped(exc: BaseException) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.run import provenance
+from sim.run.claims import _start_time
 from sim.run.storage import atomic_write_text
 
 NAME = "manifest.json"
@@ -51,7 +52,8 @@ def record_submission(
     submission = {
         "submitted": time.strftime("%Y-%m-%d %H:%M:%S"), "submitted_unix": time.time(), "executor": executor,
         "arrays": arrays, "detached": detached, "user": getpass.getuser(), "host": socket.gethostname(),
-        "pid": os.getpid(), "cwd": os.getcwd(), "command": command_line(), "parameters": parameters or {},
+        "pid": os.getpid(), "pid_started": _start_time(os.getpid()), "cwd": os.getcwd(), "command": command_line(),
+        "parameters": parameters or {},
         "environment": provenance.environment(),
         "tasks": [{"job_id": str(j), "job_num": i, "overrides": list(o), "points": p}
                   for i, (j, o, p) in enumerate(zip(job_ids, job_overrides, points, strict=True))],

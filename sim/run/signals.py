@@ -71,18 +71,56 @@ def run_command(main: Callable[[], int | None]) -> None:
     before = {s: signal.getsignal(s) for s in STOP_SIGNALS}
     install_command_handlers()
     try:
-        status = main()
+        from sim.run.environment import check_environment
+
+        problem = check_environment()
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            status: int | None = 2
+        else:
+            status = main()
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         note = getattr(exc, "note", "") or "stopped; its temporary files were removed"
         print(f"interrupted ({name(signum)}): {note}", file=sys.stderr)
+        _release_shared_locks()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(128 + signum)
+    except BrokenPipeError:  # `python -m sim ... | head`: the reader has gone; nothing to say to it
+        os._exit(0)
+    except ValueError as exc:  # bad input found by the work itself (a file's content): one line, status 2
+        from sim.model.params import ParameterError
+
+        if not isinstance(exc, ParameterError):
+            raise
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        status = 2
+    except OSError as exc:  # a full disk (or quota) that the command did not catch where it knows the folder
+        from sim.run.storage import disk_full_line, is_disk_full
+
+        if not is_disk_full(exc):
+            raise
+        where = os.path.dirname(exc.filename) if getattr(exc, "filename", None) else "its output folder"
+        print(disk_full_line(exc, where, "nothing partial was kept (its temporary files were removed)"),
+              file=sys.stderr)  # fmt: skip
+        status = 1
     finally:  # called in-process (tests): leave the caller's handlers as they were
         for s, h in before.items():
             signal.signal(s, h)
     raise SystemExit(status)
+
+
+def _release_shared_locks() -> None:
+    """Before the hard exit: release the semaphores that local worker pools (joblib's loky) registered, as a normal
+    exit would, so that their resource tracker does not warn about "leaked semlock objects" after our line."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is None:
+        return
+    try:
+        util._run_finalizers(0)  # the semaphores' cleanups (exit priority 0 and above), not the queues' joins
+    except Exception:  # the exit goes on whatever a finalizer says
+        pass
 
 
 # ----------------------------------------------------------------------------- in a cluster task

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from sim.run import claims, manifest
-from sim.run.verify import NOT_STARTED, check_point
 
 # Exit statuses a script can branch on.
 COMPLETE, INCOMPLETE, NOT_A_SWEEP, RUNNING = 0, 1, 2, 3
@@ -39,6 +38,10 @@ class Status:
     damaged: dict[str, str] = field(default_factory=dict)
     expected: set[str] = field(default_factory=set)
     tasks: list[Task] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)  # job manifests that cannot be read, and why
+    sets: Any = None  # a run under uncertainty in blocks: sim.run.set_blocks.BlocksCheck
+    sets_problem: str | None = None
+    mixed: str | None = None  # the blocks were computed with different library versions (aggregation refuses)
 
     @property
     def missing(self) -> set[str]:
@@ -53,16 +56,6 @@ def _digest_keys(keys: list[str]) -> str:
     from sim.run.verify import digest
 
     return format(digest(sorted(keys), bits=64), "016x")
-
-
-def _markers(root: Path) -> dict[str, dict[str, Any]]:
-    out = {}
-    for path in (root / "jobs").glob("*.json"):
-        try:
-            out[path.stem] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-    return out
 
 
 def slurm_states(arrays: list[str]) -> dict[str, str] | None:
@@ -114,29 +107,58 @@ def local_state(job_id: str, folder: str) -> str:
 
 
 def read_status(root: Path) -> Status:
-    """Everything sim.status prints, read from ``root`` and the scheduler."""
+    """Everything sim.status prints, read from ``root`` and the scheduler. The points are checked as the
+    aggregation checks them (sim.run.sweep.check_sweep), so the two agree on what is done and what is damaged."""
+    from sim.run import store
+    from sim.run.sweep import check_sweep
+
     root = Path(root)
     doc = manifest.read(root)
     sub = doc["submissions"][-1] if doc else None
     st = Status(root, sub, len(doc["submissions"]) if doc else 0)
-    markers = _markers(root)
-    for m in markers.values():
-        st.expected.update(m.get("points") or [])
-    for folder in sorted(p for p in (root / "points").glob("*") if p.is_dir()):
-        st.expected.add(folder.name)
-        problem = check_point(folder)
-        if problem is None:
-            st.done.add(folder.name)
-        elif (holder := claims.holder(folder)) is not None:
-            st.claimed[folder.name] = holder
-        elif problem != NOT_STARTED and not problem.startswith("unfinished"):
-            st.damaged[folder.name] = problem
+    check = check_sweep(root)
+    markers = check.manifests
+    st.expected.update(check.expected)
+    st.done.update(check.done)
+    st.damaged.update(check.damaged)
+    st.unreadable.update(check.unreadable)
+    from sim.run.sweep import mixed_versions
+
+    st.mixed = mixed_versions(root)
+    from sim.run import set_blocks
+
+    try:
+        st.sets = set_blocks.check_blocks(root)
+    except set_blocks.SetBlocksError as exc:
+        st.sets_problem = str(exc)
+    st_claimed_jobs = set()
+    for job, m in markers.items():
+        if m.get("status") == "done":
+            continue
+        holder = claims.holder_file(root / store.BLOCKS / f"{job}.claim")
+        if holder is not None:
+            st_claimed_jobs.add(job)
+            st.claimed.update({k: holder for k in m.get("points", []) if k not in st.done})
     if sub is None:
         return st
     ids = [t["job_id"] for t in sub["tasks"]]
     if sub["executor"] == "slurm":
         states = slurm_states(sub["arrays"])
         state_of = (lambda j: states.get(j, "GONE")) if states is not None else (lambda j: "UNKNOWN")
+    elif sub["executor"] in ("basic", "joblib"):  # jobs of a process on this machine: their manifests say
+        alive = _alive(sub)
+
+        def state_of(job_id: str) -> str:
+            task = next(t for t in sub["tasks"] if t["job_id"] == job_id)
+            key = _digest_keys(task.get("points") or [])
+            m = markers.get(key) or {}
+            if key in st_claimed_jobs:
+                return "RUNNING"
+            if m.get("status") == "done" and float(m.get("time", 0)) >= float(sub.get("submitted_unix", 0)):
+                return "COMPLETED"
+            if m.get("status") == "stopped":
+                return "STOPPED"
+            return "PENDING" if alive else ("ENDED" if m else "NOT RUN")
     else:
         folder = str(sub.get("parameters", {}).get("submitit_folder", str(root / ".submitit/%j")))
         state_of = lambda j: local_state(j, folder)  # noqa: E731
@@ -154,6 +176,23 @@ def read_status(root: Path) -> Status:
     return st
 
 
+def _alive(sub: dict[str, Any]) -> bool:
+    """Whether the process that launched a basic or joblib sweep still runs (it runs the jobs not yet started)."""
+    import os
+    import socket
+
+    if sub.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(sub.get("pid", -1)), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    started = claims._start_time(int(sub["pid"]))
+    return started is not None and sub.get("pid_started") in (None, started)
+
+
 def verdict(st: Status) -> tuple[int, str]:
     """The exit status and one line saying what to do."""
     n, done = len(st.expected), len(st.done)
@@ -164,6 +203,16 @@ def verdict(st: Status) -> tuple[int, str]:
         return RUNNING, (f"running: {done} of {n} points done" + (f"; tasks {tasks}" if tasks else "")
                          + (f"; {len(st.claimed)} point(s) being computed" if st.claimed else "")
                          + "; check again later")  # fmt: skip
+    if st.sets_problem:
+        return INCOMPLETE, f"refused: {st.sets_problem}"
+    if st.sets is not None and not n:  # a run under uncertainty in blocks (sim.run.set_blocks)
+        c = st.sets
+        if c.complete:
+            return COMPLETE, (f"complete: all {len(c.done)} blocks of parameter sets stored and verified; python -m "
+                              f"sim.aggregate {st.root} writes the run's tables")  # fmt: skip
+        parts = [f"{len(c.missing)} block(s) missing"] if c.missing else []
+        parts += [f"{len(c.damaged)} damaged (not used; recomputed by a rerun)"] if c.damaged else []
+        return INCOMPLETE, f"incomplete: {'; '.join(parts)}; nothing is running: run the same command again: {command}"
     if not n and st.tasks:  # jobs without sweep points: the calibration's bank blocks
         again = ("run the python -m sim.calibrate command again" if "+calibration." in command
                  else f"run the same command again: {command}")  # fmt: skip
@@ -175,6 +224,13 @@ def verdict(st: Status) -> tuple[int, str]:
             return COMPLETE, f"complete: all {len(st.tasks)} tasks completed; {again} to use their results"
         listed = ", ".join(f"{t.job_id} {t.state}" for t in failed[:5]) + (" ..." if len(failed) > 5 else "")
         return INCOMPLETE, f"incomplete: task(s) {listed}; nothing is running: {again} to run only what is missing"
+    if st.mixed:
+        return INCOMPLETE, (f"refused: {st.mixed}; python -m sim.aggregate refuses to mix them (rerun the points in "
+                            "one environment, or aggregate with --allow-mixed-versions)")  # fmt: skip
+    if st.unreadable:
+        job, why = next(iter(st.unreadable.items()))
+        return INCOMPLETE, (f"refused: {len(st.unreadable)} job manifest(s) cannot be read (jobs/{job}.json: {why}); "
+                            "their points are not counted")  # fmt: skip
     if n and done == n and not st.damaged:
         if aggregated(st.root, st.done):
             then = _analysis(st.root).removeprefix(", then ")
@@ -199,16 +255,21 @@ def verdict(st: Status) -> tuple[int, str]:
 
 def aggregated(root: Path, done: set[str]) -> bool:
     """Whether the sweep's aggregated tables hold exactly the finished points and were written after the last of
-    them (sim.run.sweep.aggregate's report, and the points table's keys)."""
-    import pandas as pd
+    them was stored (sim.run.sweep.aggregate's report, and the points table's keys). Read with pyarrow: sim.status
+    runs without pandas."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.run import store
 
     agg = Path(root) / "aggregate"
     try:
         written = min((agg / "report.json").stat().st_mtime, (agg / "points.parquet").stat().st_mtime)
-        keys = set(pd.read_parquet(agg / "points.parquet", columns=["point_key"])["point_key"])
-    except (OSError, ValueError, KeyError):
+        keys = set(pq.read_table(agg / "points.parquet", columns=["point_key"]).column("point_key").to_pylist())
+    except (OSError, ValueError, KeyError, pa.ArrowException):
         return False
-    newest = max(((Path(root) / "points" / k / "point.json").stat().st_mtime for k in done), default=0.0)
+    stored = [p for p in (Path(root) / store.BLOCKS).glob("*") if p.suffix in (".parquet", ".journal")]
+    newest = max((p.stat().st_mtime for p in stored), default=0.0)
     return keys == set(done) and written >= newest
 
 
@@ -235,8 +296,14 @@ def describe(st: Status, all_tasks: bool = False) -> str:
                   f"  command: {sub['command']}"]  # fmt: skip
     else:
         lines.append(f"sweep {st.root}: no manifest.json (not submitted through a submitit launcher): points only")
-    lines.append(f"points: {len(st.expected)} known, {len(st.done)} done, {len(st.claimed)} being computed, "
-                 f"{len(st.missing)} missing, {len(st.damaged)} damaged")  # fmt: skip
+    if st.sets is not None:
+        c = st.sets
+        lines.append(f"parameter-set blocks: {c.record.get('set_blocks')}: {len(c.done)} stored and verified, "
+                     f"{len(c.missing)} missing, {len(c.damaged)} damaged")  # fmt: skip
+        lines += [f"  damaged block {b}: {why}" for b, why in list(c.damaged.items())[:10]]
+    else:
+        lines.append(f"points: {len(st.expected)} known, {len(st.done)} done, {len(st.claimed)} being computed, "
+                     f"{len(st.missing)} missing, {len(st.damaged)} damaged")  # fmt: skip
     if st.tasks:
         counts = Counter(t.state for t in st.tasks)
         lines.append(f"tasks: {len(st.tasks)}: " + ", ".join(f"{c} {s}" for s, c in counts.most_common()))
@@ -252,6 +319,8 @@ def describe(st: Status, all_tasks: bool = False) -> str:
             lines.append("  GONE: left SLURM's queue without an accounting record (a task cancelled while pending)")
     for key, problem in list(st.damaged.items())[:10]:
         lines.append(f"  damaged point {key}: {problem}")
+    for job, problem in list(st.unreadable.items())[:10]:
+        lines.append(f"  unreadable manifest jobs/{job}.json: {problem}")
     for key, holder in list(st.claimed.items())[:5]:
         lines.append(f"  point {key} being computed by {holder}")
     return "\n".join(lines)
@@ -263,10 +332,18 @@ def _task_order(job_id: str) -> tuple:
 
 def main_status(root: Path, all_tasks: bool = False) -> tuple[int, str]:
     """(exit status, text) of ``python -m sim.status root``."""
+    from sim.run import store
+
     if not root.is_dir():
         return NOT_A_SWEEP, f"error: {root} is not a folder"
-    if not (root / "points").is_dir() and manifest.read(root) is None:
-        return NOT_A_SWEEP, f"error: {root} has neither manifest.json nor points/: not a sweep folder"
+    if store.legacy(root):
+        try:
+            store.refuse_legacy(root)
+        except store.StoreError as exc:
+            return NOT_A_SWEEP, f"error: {exc}"
+    marks = ("jobs", "blocks", store.SETTINGS, "points", "sets/blocks.json")
+    if not any((root / m).exists() for m in marks) and manifest.read(root) is None:
+        return NOT_A_SWEEP, f"error: {root} has neither manifest.json nor jobs/: not a sweep folder"
     st = read_status(root)
     code, line = verdict(st)
     return code, f"{describe(st, all_tasks)}\nverdict: {line}"

@@ -3,12 +3,12 @@ A half-written file never carries a final name, so an interrupted run can be res
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import json
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,62 @@ class DiskFull(SystemExit):
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in FULL_DISK
+    """A full disk or quota: the errno, or (pyarrow's errors carry none) the C library's words in the message."""
+    if not isinstance(exc, OSError):
+        return False
+    return exc.errno in FULL_DISK or any(os.strerror(e) in str(exc) for e in FULL_DISK) or "[errno 28]" in str(exc)
+
+
+def disk_full_line(exc: OSError, folder: Path | str, kept: str = "nothing partial was kept") -> str:
+    """The one line a command ends with on a full disk: what, where, what was kept, how to go on."""
+    return (f"error: {os.strerror(errno.ENOSPC) if exc.errno is None else os.strerror(exc.errno)} while writing "
+            f"into {folder}: {kept}; free space (or choose another folder), then run the same command again")
+
+
+def tmp_name(path: Path) -> Path:
+    """A temporary file's name beside ``path``: hidden, and saying which host and process wrote it, so that a later
+    run can tell a dead writer's leftover (remove_stale_tmp) from a live one's file."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{_host()}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+
+
+@functools.cache
+def _host() -> str:
+    import socket
+
+    return socket.gethostname().split(".")[0].replace(".", "-") or "host"
+
+
+def remove_stale_tmp(folder: Path, stale_s: float = 900.0) -> list[Path]:
+    """Remove the temporary files (``.<name>.<host>.<pid>.<random>.tmp``) in ``folder`` whose writer is gone: a
+    process of this host that no longer runs, or, from another host, a file untouched for ``stale_s`` seconds
+    (a worker killed with its sweep, e.g. joblib's after Ctrl-C). Returns what was removed."""
+    import time
+
+    removed = []
+    for path in Path(folder).glob(".*.tmp"):
+        parts = path.name.rsplit(".", 4)  # [".<name>", host, pid, random, "tmp"]
+        try:
+            host, pid = parts[1], int(parts[2])
+        except (IndexError, ValueError):
+            continue
+        if host == _host():
+            try:
+                os.kill(pid, 0)
+                continue  # alive
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        else:
+            try:
+                if time.time() - path.stat().st_mtime < stale_s:
+                    continue
+            except OSError:
+                continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def current_umask() -> int:
@@ -55,9 +110,9 @@ def atomic_write_bytes(path: Path, data: bytes, sync: bool = True) -> None:
     """Write ``data`` to a temporary file beside ``path`` (flushed to disk if ``sync``), then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = str(tmp_name(path))
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "xb") as fh:
             fh.write(data)
             fh.flush()
             if sync:
@@ -107,8 +162,7 @@ def atomic_write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any] 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = _arrow(df, metadata)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = str(tmp_name(path))
     try:
         pq.write_table(table, tmp, compression="zstd")
         _publish(tmp, path)
@@ -121,15 +175,16 @@ class ParquetStream:
     """A Parquet file written as its rows come: buffered ``write``s go out as row groups of about
     ``row_group_rows`` rows (0: one per write) to a temporary file, renamed into place by ``close`` (atomic:
     an interrupted run leaves no half file under the final name). ``metadata`` goes in the schema, as
-    atomic_write_parquet puts it; ``empty`` is what a stream that got no rows writes."""
+    atomic_write_parquet puts it; ``empty`` is what a stream that got no rows writes. Use it in a ``with`` block:
+    nothing touches the disk before the block is entered, and leaving it by an exception (or a signal, at any
+    moment, the rename included) removes the temporary file."""
 
     def __init__(self, path: Path, metadata: dict[str, Any] | None = None, row_group_rows: int = 0,
                  empty: pd.DataFrame | None = None) -> None:  # fmt: skip
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.metadata, self.row_group_rows, self.empty = metadata, row_group_rows, empty
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        os.close(fd)
+        # the name is known before the file exists, so that whoever removes it never misses it
+        self.tmp = str(tmp_name(self.path))
         self.writer: Any = None
         self.buffer: list[pd.DataFrame] = []
         self.buffered = 0
@@ -150,6 +205,7 @@ class ParquetStream:
             return
         table = _arrow(pd.concat(self.buffer, ignore_index=True), self.metadata)
         if self.writer is None:  # the first rows fix the schema; later ones must match it (pyarrow checks)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
         self.writer.write_table(table, row_group_size=len(table))
         self.rows += len(table)
@@ -163,6 +219,7 @@ class ParquetStream:
         self._flush()
         if self.writer is None:  # no rows at all: the empty table, so readers find the columns
             empty = self.empty if self.empty is not None else pd.DataFrame()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(_arrow(empty, self.metadata), self.tmp, compression="zstd")
         else:
             self.writer.close()
@@ -170,7 +227,8 @@ class ParquetStream:
 
     def abort(self) -> None:
         if self.writer is not None:
-            self.writer.close()
+            with contextlib.suppress(Exception):
+                self.writer.close()
         Path(self.tmp).unlink(missing_ok=True)
 
     def __enter__(self) -> ParquetStream:
@@ -178,9 +236,64 @@ class ParquetStream:
 
     def __exit__(self, kind: Any, *rest: Any) -> None:
         if kind is None:
-            self.close()
+            try:
+                self.close()
+            except BaseException:  # a signal or a full disk while closing: no temporary file stays
+                self.abort()
+                raise
         else:
             self.abort()
+
+
+class FileSet:
+    """Files written as one set: each into a temporary file (``tmp(name)``), then all renamed into place by
+    ``commit``, and last a manifest (``manifest``) recording each file's SHA-256 and size with ``record`` (what
+    made them, from what, with which versions). Until the commit ends, no manifest vouches for the set: the old
+    one is removed first; leaving the ``with`` block without a commit (an error, a full disk, a signal) removes
+    every temporary file and every file this set already renamed."""
+
+    def __init__(self, folder: Path, manifest: str, record: dict[str, Any] | None = None) -> None:
+        self.folder, self.manifest, self.record = Path(folder), manifest, dict(record or {})
+        self.pending: dict[str, Path] = {}
+        self.placed: list[Path] = []
+        self.committed = False
+
+    def __enter__(self) -> FileSet:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_tmp(self.folder)
+        (self.folder / self.manifest).unlink(missing_ok=True)
+        return self
+
+    def tmp(self, name: str) -> Path:
+        path = tmp_name(self.folder / name)
+        self.pending[name] = path
+        return path
+
+    def commit(self) -> list[Path]:
+        import hashlib
+
+        files = {}
+        for name, tmp in self.pending.items():
+            h = hashlib.sha256()
+            with open(tmp, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            files[name] = {"sha256": h.hexdigest(), "bytes": tmp.stat().st_size}
+        for name, tmp in self.pending.items():
+            _publish(str(tmp), self.folder / name)
+            self.placed.append(self.folder / name)
+        atomic_write_text(self.folder / self.manifest, json.dumps({**self.record, "files": files}, indent=1,
+                                                                  default=str))  # fmt: skip
+        self.committed = True
+        return list(self.placed)
+
+    def __exit__(self, kind: Any, *rest: Any) -> None:
+        if self.committed:
+            return
+        for tmp in self.pending.values():
+            tmp.unlink(missing_ok=True)
+        for path in self.placed:
+            path.unlink(missing_ok=True)
 
 
 @functools.cache  # once per process: the code it runs was loaded when it started (git took ~13 ms a call)

@@ -1,14 +1,12 @@
-"""Sweeps: parameter points run as one vectorised batch per job, stored per point, resumable.
-A point's key and seed come from its content (never from Hydra's job number), so results survive
-reordering, re-splitting and restarts; ``aggregate`` stacks whatever finished into tidy tables."""
+"""Sweeps: parameter points run as one vectorised batch per job, stored a block per job (sim.run.store), resumable
+point by point. A point's key and seed come from its content (never from Hydra's job number), so results survive
+reordering, re-splitting and restarts; ``aggregate`` streams the blocks into tidy tables."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
-import io
 import itertools
 import json
 import logging
@@ -19,38 +17,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.model.params import (
-    MILITIA_FIELD_NAMES,
     PARAM_BY_NAME,
     Militia,
     make_params,
     model_values,
     params_in_use,
     structure_of,
-    used_values,
 )
 from sim.model.scenario import Scenario
 from sim.model.structures import DEFAULT, MECHANISM_BY_NAME
-from sim.run import claims, provenance, signals
-from sim.run.simulate import batch_runner, chunk_size_for, param_columns, progress_bar, thread_pool
-from sim.run.storage import (
-    SMALL_PARQUET,
-    DiskFull,
-    atomic_write_bytes,
-    atomic_write_parquet,
-    atomic_write_text,
-    code_version,
-    is_disk_full,
-    parquet_bytes,
-)
-from sim.run.summary import wilson_interval
-from sim.run.verify import NOT_STARTED, check_point, check_rows, digest
+from sim.run import claims, provenance, signals, store
+from sim.run.storage import DiskFull, _arrow, atomic_write_text, is_disk_full, remove_stale_tmp, tmp_name
+from sim.run.store import DAILY_PREFIX, DAILY_VARS, QUANTILES, RUNS_PREFIX, StoreError
+from sim.run.verify import digest
 
 log = logging.getLogger(__name__)
-DAILY_VARS = ("hazard", "tension", "violence", "mobilisation")
-QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q95": 0.95}
+__all__ = ["DAILY_VARS", "QUANTILES", "StoreError", "SweepPoint", "aggregate", "run_job_points", "run_points"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +48,7 @@ class SweepPoint:
     militias: tuple[Militia, ...]
     replicates: int
     sweep_seed: int
+    daily: str = "hazard"  # what the store keeps of its daily series (sim.run.store.DAILY_MODES); not its identity
     # Points of one ``pair`` share their random numbers (common random numbers): their seed comes from the sweep's
     # seed and the pair, not from the point (policies across scenarios pair the policies of each scenario).
     pair: str = ""
@@ -71,6 +56,10 @@ class SweepPoint:
 
     def identity(self) -> dict[str, Any]:
         """What the point is (without replicates): the basis of its seed."""
+        return dict(self._identity)
+
+    @functools.cached_property
+    def _identity(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario.name,
             "events": [(e.day, e.kind, sorted((k, str(v)) for k, v in e.data.items())) for e in self.scenario.events],
@@ -78,7 +67,7 @@ class SweepPoint:
             "end": str(self.scenario.end),
             "drop_events": sorted(self.drop_events),
             "params": model_values(self.params),  # the parameters in use (and a structure that is not the default)
-            "militias": [dataclasses.asdict(m) for m in self.militias],
+            "militias": [store._fields(m) for m in self.militias],  # flat: what dataclasses.asdict gives, faster
         }
 
     @functools.cached_property  # a frozen point: computed once (hashing its identity took ~2 ms a time)
@@ -89,10 +78,37 @@ class SweepPoint:
         return digest({"sweep_seed": self.sweep_seed, **self.identity()}, bits=63)
 
     @functools.cached_property
-    def key(self) -> str:
-        return format(digest({"seed": self.seed, "replicates": self.replicates, **self.identity()}, bits=64), "016x")
+    def identity_text(self) -> str:
+        """The point's configuration as canonical JSON (seed, replicates and what it is): stored with its results,
+        so that a reader can recompute its key from what is on disk."""
+        return json.dumps({"seed": self.seed, "replicates": self.replicates, **self.identity()}, sort_keys=True,
+                          default=str)  # fmt: skip
 
-    @property
+    @functools.cached_property
+    def config_hash(self) -> str:
+        """SHA-256 of ``identity_text`` (128 bits); the key is its first 64."""
+        return hashlib.sha256(self.identity_text.encode()).hexdigest()[: store.HASH_CHARS]
+
+    @functools.cached_property
+    def key(self) -> str:
+        return self.config_hash[:16]
+
+    def run_columns(self) -> dict[str, Any]:
+        """The runs table's columns of this point's parameters: param.* and structure.* (sim.run.simulate)."""
+        from sim.run.simulate import param_columns
+
+        return param_columns(self.params)
+
+    def used_params(self) -> dict[str, Any]:
+        """The points table's parameters: those the point's structure uses."""
+        from sim.model.params import used_values
+
+        return used_values(self.params)
+
+    def structure_names(self) -> dict[str, str]:
+        return structure_of(self.params).as_dict()
+
+    @functools.cached_property
     def label(self) -> str:
         """Human label: the structure's changed mechanisms, the parameters in use that differ from their declared
         defaults, and dropped events; or the point's own name."""
@@ -159,7 +175,7 @@ def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | Non
         return policies.sweep_points(cfg, scenario, root, point=SweepPoint)
     if design:
         spec = designs.DesignSpec.from_config(design, structure_of(make_params(base)))
-        rows = designs.unit_rows(spec).shape[0]
+        rows = designs.design_rows(spec)  # counted, not built: the job builds only its own block
         block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
         base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
         sets = designs.design_points(spec, block, base, base_militias)
@@ -168,18 +184,17 @@ def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | Non
     else:
         sets = [(p, militias) for p in expand_grid(base, grid)]
     return [
-        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
+        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed),
+                   str(cfg.get("sweep_daily", "hazard")))
         for p, m in sets
     ]
 
 
-def point_dir(root: Path, point: SweepPoint) -> Path:
-    return Path(root) / "points" / point.key
+def job_key(points: Sequence[SweepPoint]) -> str:
+    return format(digest(sorted(p.key for p in points), bits=64), "016x")
 
 
-def is_done(root: Path, point: SweepPoint) -> bool:
-    """A point is finished when its point.json (written last) records its files, and they match it."""
-    return check_point(point_dir(root, point), point.replicates) is None
+# ----------------------------------------------------------------------------- running a job's points
 
 
 def run_points(
@@ -191,51 +206,49 @@ def run_points(
     workers: int | None = None,
     elsewhere: list[SweepPoint] | None = None,
     engine: str = "vector",
+    overrides: Sequence[str] = (),
+    job: store.Job | None = None,
 ) -> list[SweepPoint]:
-    """Run the unfinished ``points`` as vectorised batches and store each one; returns those run.
-    A point whose files fail their check is recomputed (and a line says why); a point another live process
-    has claimed is left to it (added to ``elsewhere``). ``workers`` threads run the batches' blocks."""
+    """Run the unfinished ``points`` (one job's: its block in the store) as vectorised batches; returns those run.
+    Points already stored (in this job's block or journal, or in another job's block) are not run again; a point
+    whose stored copy fails its check is recomputed (a line says why); a job another live process holds is left
+    to it (its points added to ``elsewhere``). ``workers`` threads run the batches' blocks."""
+    from sim.run.simulate import progress_bar
+
     workers = max(1, workers or len(os.sched_getaffinity(0)))
-    todo, held = _claim_unfinished(points, root, elsewhere)
+    root = Path(root)
+    store.refuse_legacy(root)
+    if points:
+        store.check_settings(root, store.settings_of(points[0]))
+    own = job is None
+    if own:
+        job = store.Job(root, job_key(points), points, overrides)
+        if not job.open(log.warning):
+            holder = claims.holder_file(root / store.BLOCKS / f"{job.key}.claim") or "just finished"
+            log.warning(f"job {job.key} ({len(points)} points): running elsewhere ({holder}); skipped here")
+            if elsewhere is not None:
+                elsewhere.extend({p.key: p for p in points}.values())
+            return []
     try:
+        todo = job.todo
+        if elsewhere is not None:
+            elsewhere.extend([])
         groups: dict[tuple, list[SweepPoint]] = {}
         for p in todo:  # one array shape per batch
-            groups.setdefault((id(p.scenario), p.params.cells_per_militia), []).append(p)
+            groups.setdefault((id(p.scenario), p.params.cells_per_militia, p.daily), []).append(p)
         total = sum(p.replicates for p in todo)
         with progress_bar(total, progress, "sweep points") as bar, signals.between_blocks():
             for group in groups.values():
-                _run_group(group, root, memory_budget_mb, chunk_size, workers, bar, held, engine)
+                _run_group(group, job, memory_budget_mb, chunk_size, workers, bar, engine)
+        if own:
+            job.finish()
+    except BaseException:
+        job.abort()
+        raise
     finally:
-        for c in held.values():
-            c.release()
+        if own:
+            job.release()
     return todo
-
-
-def _claim_unfinished(
-    points: Sequence[SweepPoint], root: Path, elsewhere: list[SweepPoint] | None
-) -> tuple[list[SweepPoint], dict[str, claims.Claim]]:
-    """The points to compute here, each claimed; finished ones skipped, others' live claims respected."""
-    todo, held = [], {}
-    for p in {p.key: p for p in points}.values():  # a point listed twice is computed once
-        folder = point_dir(root, p)
-        if check_point(folder, p.replicates) is None:
-            continue
-        claim = claims.claim(folder)
-        if claim is None:
-            log.warning(f"point {p.key}: running elsewhere ({claims.holder(folder) or 'just finished'}); skipped here")
-            if elsewhere is not None:
-                elsewhere.append(p)
-            continue
-        problem = check_point(folder, p.replicates)  # looked again under the claim: finished meanwhile?
-        if problem is None:
-            claim.release()
-            continue
-        if problem != NOT_STARTED:
-            log.warning(f"point {p.key}: {problem}; recomputing")
-        (folder / "point.json").unlink(missing_ok=True)  # never a record beside files being rewritten
-        todo.append(p)
-        held[p.key] = claim
-    return todo, held
 
 
 def _blocks(group: list[SweepPoint], rows_per_block: int) -> list[list[tuple[int, int, int]]]:
@@ -253,16 +266,19 @@ def _blocks(group: list[SweepPoint], rows_per_block: int) -> list[list[tuple[int
     return [b for b in blocks if b]
 
 
-def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: int | None, workers: int, bar,
-               held: Mapping[str, claims.Claim], engine: str = "vector") -> None:  # fmt: skip
+def _run_group(group: list[SweepPoint], job: store.Job, budget: float, chunk_size: int | None, workers: int, bar,
+               engine: str = "vector") -> None:  # fmt: skip
+    from sim.run.simulate import batch_runner, chunk_size_for, thread_pool
+
     scenario = group[0].scenario
     run_batch = batch_runner(engine)
     # compiled: one block at a time on all threads (the pool's other threads store finished points meanwhile)
     threads = {"threads": workers} if engine == "compiled" else {}
     rows_per_block = chunk_size or chunk_size_for(group[0].params, len(group[0].militias), budget / workers)
     runs_parts: list[list[dict]] = [[] for _ in group]
-    daily = [{v: np.empty((scenario.days, p.replicates)) for v in DAILY_VARS} for p in group]
+    daily: list[dict[str, np.ndarray]] = [{} for _ in group]  # a point's series exist only while it is computed
     remaining = [p.replicates for p in group]
+    variables = store.DAILY_MODES[group[0].daily]  # the daily series the store keeps (or summarises)
 
     def run_block(block: list[tuple[int, int, int]]):
         params_rows, militias_rows, seeds, reps = [], [], [], []
@@ -273,89 +289,46 @@ def _run_group(group: list[SweepPoint], root: Path, budget: float, chunk_size: i
             reps.append(np.arange(lo, hi))
         return run_batch(
             scenario, params_rows, militias_rows, np.concatenate(seeds), np.concatenate(reps),
-            keep_daily=True, daily_columns=DAILY_VARS, **threads,
+            keep_daily=bool(variables), daily_columns=variables or None, **threads,
         )  # fmt: skip
 
     blocks = _blocks(group, rows_per_block)
-    # Blocks run on threads (numpy releases the GIL); results are scattered back in block order,
-    # and a point is stored as soon as its last replicate is in.
+    # Blocks run on threads (numpy releases the GIL); results are scattered back in block order, and the points
+    # that a block completes go to the store together, before the next stop point.
     with thread_pool(workers) as ex:
         for block, res in zip(blocks, ex.map(run_block, blocks), strict=True):
             at = 0
+            finished = []
             for i, lo, hi in block:
                 sl = slice(at, at + hi - lo)
-                runs_parts[i].append({"replicate": np.arange(lo, hi), **{k: v[sl] for k, v in res.runs.items()}})
-                for v in DAILY_VARS:
+                runs_parts[i].append({k: v[sl] for k, v in res.runs.items()})
+                if not daily[i]:
+                    daily[i] = {v: np.empty((scenario.days, group[i].replicates)) for v in variables}
+                for v in variables:
                     daily[i][v][:, lo:hi] = res.daily[v][:, sl]
                 at += hi - lo
                 remaining[i] -= hi - lo
                 if remaining[i] == 0:
-                    _store_point(root, group[i], runs_parts[i], daily[i], workers)
+                    cols = {k: np.concatenate([p[k] for p in runs_parts[i]]) for k in runs_parts[i][0]}
+                    finished.append(store.Finished(group[i], cols, daily[i]))
                     runs_parts[i], daily[i] = [], {}
-                    held[group[i].key].release()
-                else:
-                    held[group[i].key].refresh()  # a sign of life for processes that wait on this point
+            _store(job, finished)
+            job.refresh()  # a sign of life for processes that wait on this job
             bar.update(at)
             signals.stop_point()  # a cluster task asked to stop: here, with every finished point stored
 
 
-def _store_point(root: Path, point: SweepPoint, parts: list[dict], daily: dict[str, np.ndarray],
-                 workers: int | None = None) -> None:  # fmt: skip
-    """Write one point's runs, daily summary and (last) point.json, each atomically."""
-    out = point_dir(root, point)
-    # The runs table goes straight to Arrow (through pandas, with ~90 constant columns, it cost ~8 ms a point;
-    # assigning them one by one ~50 ms); read back it is the same DataFrame, column for column and dtype for dtype.
-    import pyarrow as pa
-
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    n = len(cols["replicate"])
-    constants = {"point_key": point.key, "scenario": point.scenario.name, "seed": point.seed,
-                 **param_columns(point.params)}  # fmt: skip
-    runs = pa.table({**cols, **{k: pa.array([v] * n) for k, v in constants.items() if k not in cols}})
-    days = np.arange(point.scenario.days)
-    summary = {"day": days, "date": pd.date_range(point.scenario.start, periods=len(days), freq="D")}
-    stacked = np.stack([daily[v] for v in DAILY_VARS])  # (variables, days, replicates)
-    qs = np.quantile(stacked, list(QUANTILES.values()), axis=2)  # one call: the same values as one per quantile
-    for k, v in enumerate(DAILY_VARS):
-        summary[f"{v}_mean"] = daily[v].mean(axis=1)
-        for i, name in enumerate(QUANTILES):
-            summary[f"{v}_{name}"] = qs[i, k]
+def _store(job: store.Job, finished: list[store.Finished]) -> None:
     try:
-        _write_point(out, point, runs, summary, workers)
+        job.add(finished)
     except OSError as exc:
         if not is_disk_full(exc):
             raise
-        raise DiskFull(f"error: {os.strerror(exc.errno)} while writing point {point.key} into {out}: the sweep "
-                       "stops here; the points finished before it are kept: free space, then run the same command "
-                       "again to run only the missing points") from None  # fmt: skip
-
-
-def _write_point(out: Path, point: SweepPoint, runs: Any, summary: dict, workers: int | None) -> None:
-    files = {}
-    for name, table in (("runs.parquet", runs), ("daily.parquet", pd.DataFrame({**summary, "point_key": point.key}))):
-        data = parquet_bytes(table, **SMALL_PARQUET)
-        atomic_write_bytes(out / name, data, sync=False)
-        files[name] = hashlib.sha256(data).hexdigest()  # of the bytes written (no second read)
-    # The record, written last: rows and content hashes of the files, and what the point is (its key's basis),
-    # so resume and aggregation can tell a finished point from a truncated, altered or misplaced one.
-    info = {
-        "point_key": point.key, "study": point.study, "scenario": point.scenario.name, "label": point.label,
-        "drop_events": ",".join(sorted(point.drop_events)), "replicates": point.replicates, "seed": point.seed,
-        "sweep_seed": point.sweep_seed, "params": used_values(point.params),
-        "structure": structure_of(point.params).as_dict(),
-        "militias": [dataclasses.asdict(m) for m in point.militias], "code_version": code_version(),
-        "environment": provenance.environment(workers),
-        "rows": len(runs), "files": files,
-        "identity": json.loads(json.dumps(point.identity(), default=str)),
-    }  # fmt: skip
-    atomic_write_text(out / "point.json", json.dumps(info, indent=1, default=str))
+        what = f"point {finished[0].point.key}" if len(finished) == 1 else f"{len(finished)} points"
+        raise DiskFull(store.disk_full_line(exc, what, job.root / store.BLOCKS)) from None
 
 
 # ----------------------------------------------------------------------------- jobs
-
-
-def job_key(points: Sequence[SweepPoint]) -> str:
-    return format(digest(sorted(p.key for p in points), bits=64), "016x")
 
 
 def run_job_points(
@@ -364,44 +337,81 @@ def run_job_points(
 ) -> dict:
     """One Hydra job: refuse to add to points other library versions computed (unless allowed), mark the job
     started, run what is missing, mark it done."""
-    provenance.refuse_mixed(root, [p.key for p in points], allow_mixed_versions)
+    root = Path(root)
+    try:
+        store.refuse_legacy(root)
+        if points:
+            store.check_settings(root, store.settings_of(points[0]))
+    except StoreError as exc:
+        raise StoreRefused(f"error: {exc}") from None
+    refuse_mixed(root, allow_mixed_versions)
     key = job_key(points)
-    marker = Path(root) / "jobs" / f"{key}.json"
-    record = {"job_key": key, "points": [p.key for p in points], "overrides": list(overrides)}
-    _mark(marker, {**record, "status": "started", "started": time.time()})
+    unique = list({p.key: p for p in points}.values())
     elsewhere: list[SweepPoint] = []
-    unique = {p.key: p for p in points}.values()
+    job = store.Job(root, key, points, overrides)
     try:
-        before = sum(is_done(root, p) for p in unique) if signals.in_task() else 0
-        ran = run_points(points, root, elsewhere=elsewhere, **kw)
-    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, a cluster task's stop signal (sim.run.signals)
-        done = sum(is_done(root, p) for p in unique)
-        exc.progressed, exc.stored = done > before, f"{done} of {len(unique)} points of this job stored in {root}"
-        exc.note = (f"{done} of {len({p.key for p in points})} points of this job are stored in {root} (none "
-                    "half-written); run the same command again to run only the missing points")  # fmt: skip
-        with contextlib.suppress(OSError):
-            _mark(marker, {**record, "status": "stopped", "signal": getattr(exc, "signum", None),
-                           "points_done": done, "stopped": time.time()})  # fmt: skip
-        raise
-    except OSError as exc:  # e.g. no room left for a point's folder or claim
+        if not job.open(log.warning):
+            holder = claims.holder_file(root / store.BLOCKS / f"{key}.claim") or "just finished"
+            log.warning(f"job {key} ({len(unique)} points): running elsewhere ({holder}); skipped here")
+            return {"job_key": key, "points": len(points), "ran": 0, "skipped": 0, "elsewhere": len(unique)}
+        before = len(unique) - len(job.todo)
+        job.mark("started", started=time.time())
+        try:
+            ran = run_points(points, root, elsewhere=elsewhere, job=job, **kw)
+            job.finish()
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, a cluster task's stop signal (sim.run.signals)
+            job.abort()
+            done = len(unique) - len(job.todo)
+            exc.progressed, exc.stored = done > before, f"{done} of {len(unique)} points of this job stored in {root}"
+            exc.note = (f"{done} of {len(unique)} points of this job are stored in {root} (none half-written); run "
+                        "the same command again to run only the missing points")  # fmt: skip
+            try:
+                job.mark("stopped", signal=getattr(exc, "signum", None), points_done=done, stopped=time.time())
+            except OSError:
+                pass
+            raise
+    except OSError as exc:  # e.g. no room left for the journal, the block or the manifest
         if not is_disk_full(exc):
             raise
-        raise DiskFull(f"error: {os.strerror(exc.errno)} in {root} ({exc.filename or 'a point folder'}): the sweep "
-                       "stops here; finished points are kept: free space, then run the same command again") from None
-    _mark(marker, {**record, "status": "done", "ran": len(ran), "finished": time.time()})
-    n = len({p.key for p in points})
-    return {"job_key": key, "points": len(points), "ran": len(ran), "skipped": n - len(ran) - len(elsewhere),
-            "elsewhere": len(elsewhere)}  # fmt: skip
+        raise DiskFull(store.disk_full_line(exc, f"job {key}", Path(exc.filename or root).parent)) from None
+    finally:
+        job.release()
+    return {"job_key": key, "points": len(points), "ran": len(ran), "skipped": len(unique) - len(ran),
+            "elsewhere": 0}  # fmt: skip
 
 
-def _mark(marker: Path, record: dict) -> None:
-    try:
-        atomic_write_text(marker, json.dumps(record, indent=1))
-    except OSError as exc:
-        if not is_disk_full(exc):
-            raise
-        raise DiskFull(f"error: {os.strerror(exc.errno)} while writing {marker}: the sweep stops here; finished "
-                       "points are kept: free space, then run the same command again") from None  # fmt: skip
+class StoreRefused(SystemExit):
+    """A sweep folder the job must not write into (another sweep's, or the earlier per-point layout). A SystemExit
+    carrying one line, so that it passes through Hydra's job runner and ends the sweep before its next job."""
+
+
+def refuse_mixed(root: Path, allow: bool = False) -> None:
+    """Raise MixedVersions (one line) if computing here would add points of this environment to a sweep whose
+    stored points other library versions computed."""
+    problem = mixed_versions(root, provenance.here())
+    if problem and not allow:
+        raise provenance.MixedVersions(f"error: {problem}; running here would mix them in one sweep: use a new "
+                                       "hydra.sweep.dir, or allow_mixed_versions=true to mix them knowingly")
+    if problem:
+        log.warning(f"{problem}; mixed as asked (allow_mixed_versions=true)")
+
+
+def mixed_versions(root: Path, here: Mapping[str, str] | None = None) -> str | None:
+    """One line when the sweep's blocks (and ``here``, this process's versions, if given) were not all computed
+    with the same library versions; None when they were."""
+    groups: dict[str, tuple[str, dict[str, str] | None]] = {}
+    for job, manifest, _ in store.job_manifests(root):
+        if manifest is None or not manifest.get("block"):
+            continue
+        v = provenance.versions_of(manifest)
+        groups.setdefault(json.dumps(v, sort_keys=True), (f"job {job}", v))
+    if here is not None:
+        groups.setdefault(json.dumps(dict(here), sort_keys=True), ("this process", dict(here)))
+    if len(groups) < 2:
+        return None
+    (ka, va), (kb, vb) = list(groups.values())[:2]
+    what = ("versions unrecorded" if va is None or vb is None else ", ".join(provenance.differences(va, vb)))
+    return f"{root}: results from {len(groups)} different software environments: {ka} and {kb} differ ({what})"
 
 
 # ----------------------------------------------------------------------------- aggregation
@@ -418,120 +428,312 @@ POINT_OUTCOMES = {
 }  # fmt: skip
 
 
-def point_row(info: Mapping[str, Any], r: pd.DataFrame) -> dict[str, Any]:
-    """One point's row of aggregate/points.parquet: what it is, P(escalation) with its Wilson interval, and
-    the mean (and within-point variance) of each outcome over its runs."""
-    k, n = int(r["escalated"].sum()), len(r)
-    lo, hi = wilson_interval(k, n)
-    values = r.assign(any_clash=r["first_clash_day"] >= 0)
-    row = {
-        "point_key": info["point_key"], "experiment": info["study"], "scenario": info["scenario"],
-        "label": info["label"], "drop_events": info["drop_events"],
-        **{f"param.{name}": value for name, value in info["params"].items()},
-        **{f"structure.{m}": name for m, name in {**DEFAULT.as_dict(), **info.get("structure", {})}.items()},
-        **{f"militia.{m['key']}.{f}": m[f] for m in info["militias"] for f in MILITIA_FIELD_NAMES},
-        "replicates": n, "escalated": k, "ci_low": float(lo), "ci_high": float(hi), "seed": info["seed"],
-    }  # fmt: skip
-    for column, source in POINT_OUTCOMES.items():
-        x = values[source].astype(float)
-        row[column] = float(x.mean())
-        row[f"var_{column}"] = float(x.var(ddof=1)) if n > 1 else float("nan")
-    return row
+@dataclasses.dataclass
+class SweepCheck:
+    """A sweep folder as sim.status and the aggregation see it, from the same checks (sim.run.store.check_block):
+    the points each job should store, those stored and verified (and where), those refused (and why)."""
+
+    root: Path
+    manifests: dict[str, dict[str, Any]]
+    unreadable: dict[str, str]
+    done: dict[str, str]  # point key -> the job whose block holds it
+    damaged: dict[str, str]  # point key -> what is wrong
+    checks: dict[str, store.BlockCheck]
+
+    @property
+    def expected(self) -> set[str]:
+        return {k for m in self.manifests.values() for k in m.get("points", [])} | set(self.done) | set(self.damaged)
+
+
+def check_sweep(root: Path, read: bool = False) -> SweepCheck:
+    """Every job's manifest and block checked (StoreError for a folder in the per-point layout)."""
+    root = Path(root)
+    store.refuse_legacy(root)
+    manifests, unreadable, done, damaged, checks = {}, {}, {}, {}, {}
+    settings = store.sweep_settings(root) or {}
+    for job, manifest, why in store.job_manifests(root):
+        if manifest is None:
+            unreadable[job] = why
+            continue
+        manifests[job] = manifest
+        if manifest.get("block"):
+            check = store.check_block(root, job, manifest, read=read, settings=settings)
+            checks[job] = check
+            for key in check.done:
+                done.setdefault(key, job)
+            for key, why in check.damaged.items():
+                damaged.setdefault(key, why)
+        journal = store.journal_path(root, job)
+        if manifest.get("status") != "done" and journal.exists():  # a job running, stopped or killed part-way
+            table, bad = store.read_journal(journal, skip=set(done), settings=settings)
+            for key in [] if table is None else table.column("point_key").to_pylist():
+                done.setdefault(key, job)
+            for key, why in bad.items():
+                damaged.setdefault(key, why)
+    for key in done:
+        damaged.pop(key, None)  # another block holds it whole
+    return SweepCheck(root, manifests, unreadable, done, damaged, checks)
 
 
 def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixed: bool = False) -> dict[str, Any]:
     """Stack every finished, verified point under ``root`` into aggregate/points, runs and daily tables.
 
-    Works with failed or unfinished jobs: it reports them and aggregates what is there. A point whose files
-    fail their check (sim.run.verify) is refused, reported in ``corrupt_points`` and never aggregated. The
-    runs and daily tables are written point by point as they are read (a design of millions of runs, or of
-    thousands of daily series, is never held whole); ``keep_rows`` also returns them in ``report["tables"]``.
-    Points computed with different library versions (sim.run.provenance) are refused whole, nothing written,
-    unless ``allow_mixed``: ``report["mixed_versions"]`` says which."""
-    from sim.run.storage import ParquetStream
+    Works with failed or unfinished jobs: it reports them and aggregates what is there. A point that fails its
+    check (sim.run.store) is refused, reported in ``corrupt_points`` and never aggregated. The runs and daily
+    tables are written block by block as they are read (a design of millions of runs is never held whole);
+    ``keep_rows`` also returns them in ``report["tables"]``. Blocks computed with different library versions are
+    refused whole, nothing written, unless ``allow_mixed``: ``report["mixed_versions"]`` says which."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     root = Path(root)
-    mixed = provenance.mixed(root)
+    mixed = mixed_versions(root)
+    empty = {"n_points": 0, "n_jobs": 0, "unfinished_jobs": [], "missing_points": [], "running_elsewhere": {},
+             "corrupt_points": [], "unreadable_jobs": [], "mixed_versions": mixed}  # fmt: skip
     if mixed and not allow_mixed:
-        return {"n_points": 0, "n_jobs": 0, "unfinished_jobs": [], "missing_points": [], "running_elsewhere": {},
-                "corrupt_points": [], "unreadable_jobs": [], "mixed_versions": mixed}  # fmt: skip
-    infos, corrupt, rows, kept, daily = [], [], [], [], []
-    stream = ParquetStream(root / "aggregate" / "runs.parquet", row_group_rows=200_000) if write else None
-    daily_stream = ParquetStream(root / "aggregate" / "daily.parquet", row_group_rows=200_000) if write else None
-    try:
-        for folder in sorted(p for p in (root / "points").glob("*") if p.is_dir()):
-            got: dict[str, Any] = {}
-            problem = check_point(folder, read=got)
-            if problem is not None and problem.startswith((NOT_STARTED, "unfinished")):
-                continue  # not finished: reported as missing through its job
-            if problem is None:
-                info = got["point.json"]  # each file is read once: checked, then parsed from the same bytes
-                try:
-                    r = pd.read_parquet(io.BytesIO(got["runs.parquet"]))
-                    problem = check_rows(r, folder.name, info["rows"])
-                except (OSError, ValueError) as exc:
-                    problem = f"runs.parquet is not readable ({type(exc).__name__})"
-            if problem is not None:
-                corrupt.append({"point_key": folder.name, "problem": problem})
-                continue
-            infos.append(info)
-            rows.append(point_row(info, r))
-            d = pd.read_parquet(io.BytesIO(got["daily.parquet"])).assign(scenario=info["scenario"], label=info["label"])
-            if write:
-                stream.write(r)
-                daily_stream.write(d)
-            if keep_rows or not write:
-                kept.append(r)
-                daily.append(d)
-    except BaseException:
+        return empty
+    store.refuse_legacy(root)
+    settings = store.sweep_settings(root) or {}
+    manifests, unreadable = {}, {}
+    for job, manifest, why in store.job_manifests(root):
+        if manifest is None:
+            unreadable[job] = why
+        else:
+            manifests[job] = manifest
+    out_dir = root / "aggregate"
+    if out_dir.is_dir():
+        remove_stale_tmp(out_dir)  # an aggregation killed part-way: its temporary tables
+    writers: dict[str, Any] = {}
+    tmp: dict[str, Path] = {}
+    kept: dict[str, list[pa.Table]] = {"runs": [], "daily": [], "series": []}
+    point_rows: list[Any] = []
+    used: set[str] = set()
+    damaged: dict[str, str] = {}
+
+    schemas: dict[str, pa.Schema] = {}
+
+    def emit(name: str, table: pa.Table) -> None:
+        table = table.cast(schemas.setdefault(name, table.schema))  # a journal's lists and a block's: one schema
         if write:
-            stream.abort()
-            daily_stream.abort()
+            if name not in writers:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                tmp[name] = tmp_name(out_dir / f"{name}.parquet")
+                writers[name] = pq.ParquetWriter(tmp[name], table.schema, compression="zstd",
+                                                 write_statistics=False)  # fmt: skip
+            writers[name].write_table(table, row_group_size=200_000)
+        if keep_rows or not write:
+            kept[name].append(table)
+
+    try:
+        for job in sorted(manifests):  # a block at a time: read once, checked, then stacked
+            parts = []
+            if manifests[job].get("block"):
+                check = store.check_block(root, job, manifests[job], read=True, settings=settings)
+                for key, why in check.damaged.items():
+                    damaged.setdefault(key, why)
+                rows = sorted(i for k, i in check.done.items() if k not in used)
+                if rows:
+                    parts.append(check.table if len(rows) == check.table.num_rows else check.table.take(rows))
+                    used.update(parts[-1].column("point_key").to_pylist())
+            journal = store.journal_path(root, job)
+            if manifests[job].get("status") != "done" and journal.exists():  # stopped or killed part-way
+                table, bad = store.read_journal(journal, skip=used, settings=settings)
+                for key, why in bad.items():
+                    damaged.setdefault(key, why)
+                if table is not None:
+                    parts.append(table)
+                    used.update(table.column("point_key").to_pylist())
+            for table in parts:
+                runs, daily, series = _tables(table)
+                emit("runs", runs)
+                if daily is not None:
+                    emit("daily", daily)
+                if series is not None:
+                    emit("series", series)
+                _point_rows(table, point_rows)
+        for w in writers.values():
+            w.close()
+        writers.clear()
+    except BaseException:
+        for w in writers.values():
+            try:
+                w.close()
+            except Exception:
+                pass
+        for path in tmp.values():
+            path.unlink(missing_ok=True)
         raise
-    jobs, bad_jobs = [], []
-    for path in sorted((root / "jobs").glob("*.json")):
-        try:
-            jobs.append(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            bad_jobs.append(path.name)
-    finished = {i["point_key"] for i in infos}
-    refused = {c["point_key"] for c in corrupt}
-    unfinished_jobs = [j for j in jobs if j.get("status") != "done"]
-    missing = sorted({k for j in jobs for k in j.get("points", [])} - finished - refused)
+    for key in used:
+        damaged.pop(key, None)  # another block holds it whole
+    state = SweepCheck(root, manifests, unreadable, {}, damaged, {})
+    unfinished = [{"job_key": j, "overrides": m.get("overrides", []), "status": m.get("status")}
+                  for j, m in sorted(state.manifests.items()) if m.get("status") != "done"]  # fmt: skip
+    refused = sorted(state.damaged)
+    missing = sorted(state.expected - set(used) - set(refused))
+    holders = {}
+    for j, m in state.manifests.items():
+        if m.get("status") != "done" and (h := claims.holder_file(root / store.BLOCKS / f"{j}.claim")):
+            holders.update({k: h for k in m.get("points", []) if k in set(missing)})
     report = {
-        "n_points": len(infos),
-        "n_jobs": len(jobs),
-        "unfinished_jobs": unfinished_jobs,
+        "n_points": len(used),
+        "n_jobs": len(state.manifests) + len(state.unreadable),
+        "unfinished_jobs": unfinished,
         "missing_points": missing,
-        "running_elsewhere": {k: h for k in missing if (h := claims.holder(root / "points" / k))},
-        "corrupt_points": corrupt,
-        "unreadable_jobs": bad_jobs,
+        "running_elsewhere": holders,
+        "corrupt_points": [{"point_key": k, "problem": state.damaged[k]} for k in refused],
+        "unreadable_jobs": [f"{j}.json ({why})" for j, why in sorted(state.unreadable.items())],
         "mixed_versions": mixed,
     }
-    if not infos:
-        if write:
-            stream.abort()
-            daily_stream.abort()
+    if not used:
+        for path in tmp.values():
+            path.unlink(missing_ok=True)
         return report
-    out = {"points": pd.DataFrame(rows)}
-    if kept:
-        out["runs"] = pd.concat(kept, ignore_index=True)
-        out["daily"] = pd.concat(daily, ignore_index=True)
-    if write:
-        stream.close()
-        daily_stream.close()
-        atomic_write_parquet(out["points"], root / "aggregate" / "points.parquet")
-        atomic_write_text(root / "aggregate" / "report.json", json.dumps(report, indent=1, default=str))
+    points = _points_table(point_rows)
+    out = {"points": points}
+    for name, tables in kept.items():
+        if tables:
+            out[name] = pa.concat_tables(tables).to_pandas()
+    if write:  # the tables change together: report.json, the set's seal, goes first and comes back last
+        try:
+            (out_dir / "report.json").unlink(missing_ok=True)
+            tmp["points"] = tmp_name(out_dir / "points.parquet")
+            pq.write_table(_arrow(points, None), tmp["points"], compression="zstd")  # as atomic_write_parquet
+            for name in ("daily", "series"):  # a table this sweep no longer keeps would be a stale one
+                if name not in tmp:
+                    (out_dir / f"{name}.parquet").unlink(missing_ok=True)
+            for name in tmp:
+                os.replace(tmp[name], out_dir / f"{name}.parquet")
+            atomic_write_text(out_dir / "report.json", json.dumps(report, indent=1, default=str))
+        except BaseException:  # a full disk or a signal: no temporary table stays, and no seal on a mixed set
+            for path in tmp.values():
+                path.unlink(missing_ok=True)
+            raise
     report["tables"] = out
     return report
 
 
+def _tables(block):
+    """A block's rows as the aggregate runs table (a row per replicate) and daily table (a row per day)."""
+    import pyarrow as pa
+
+    def spread(prefix: str) -> tuple[np.ndarray, np.ndarray]:  # the block row of each list item, its index
+        first = block.column(next(c for c in block.column_names if c.startswith(prefix))).combine_chunks()
+        offsets = store.numpy_of(first.offsets) - store.numpy_of(first.offsets)[0]
+        lengths = np.diff(offsets)
+        owner = np.repeat(np.arange(block.num_rows), lengths)
+        return owner, np.arange(len(owner)) - np.repeat(offsets[:-1], lengths)
+
+    def repeat(name: str, owner: np.ndarray) -> pa.Array:  # a point's value on each of its rows
+        column = block.column(name).combine_chunks()
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            return column.take(pa.array(owner))
+        return pa.array(column.to_numpy(zero_copy_only=False)[owner], type=column.type)
+
+    owner, replicate = spread(RUNS_PREFIX)
+    runs = {"replicate": pa.array(replicate)}
+    for c in (c for c in block.column_names if c.startswith(RUNS_PREFIX)):
+        runs[c[len(RUNS_PREFIX) :]] = store._values(block.column(c))[0]
+    constants = [c for c in block.column_names if c.startswith(("param.", "structure."))]  # param_columns' order
+    for c in ("point_key", "scenario", "seed", *constants):
+        runs[c] = repeat(c, owner)
+    daily_cols = [c for c in block.column_names if c.startswith(DAILY_PREFIX)]
+    if not daily_cols:  # sweep_daily=none
+        return pa.table(runs), None, None
+    owner, day = spread(DAILY_PREFIX)
+    start = block.column("start").combine_chunks().cast(pa.int32()).to_numpy()  # days since 1970-01-01
+    date = (start[owner] + day).astype("datetime64[D]").astype("datetime64[ms]")
+    daily = {"day": pa.array(day), "date": pa.array(date)}
+    for c in daily_cols:
+        daily[c[len(DAILY_PREFIX) :]] = store._values(block.column(c))[0]
+    for c in ("point_key", "scenario", "label"):
+        daily[c] = repeat(c, owner)
+    series_cols = [c for c in block.column_names if c.startswith(store.SERIES_PREFIX)]
+    if not series_cols:
+        return pa.table(runs), pa.table(daily), None
+    owner, item = spread(store.SERIES_PREFIX)  # replicate-major: (replicate, day) of each point
+    days = np.repeat(np.diff(store.numpy_of(block.column(daily_cols[0]).combine_chunks().offsets)), np.diff(
+        store.numpy_of(block.column(series_cols[0]).combine_chunks().offsets)))  # fmt: skip
+    series = {"replicate": pa.array(item // days), "day": pa.array(item % days)}
+    for c in series_cols:
+        series[c[len(store.SERIES_PREFIX) :]] = store._values(block.column(c))[0]
+    for c in ("point_key", "scenario"):
+        series[c] = repeat(c, owner)
+    return pa.table(runs), pa.table(daily), pa.table(series)
+
+
+def _point_rows(block, frames: list[Any]) -> None:
+    """Append a block's points to the points table as row dicts (a table of one row per point, whichever
+    parameters each point's structure uses): what each point is, P(escalation) with its Wilson interval, and the
+    mean and within-point variance of each outcome, computed as pandas computes them."""
+    from sim.run.summary import wilson_interval
+
+    n_rows = block.num_rows
+    first = block.column(RUNS_PREFIX + "escalated").combine_chunks()
+    offsets = store.numpy_of(first.offsets) - store.numpy_of(first.offsets)[0]
+    values = {c[len(RUNS_PREFIX) :]: store._values(block.column(c))[0] for c in block.column_names
+              if c.startswith(RUNS_PREFIX)}  # fmt: skip
+    values["any_clash"] = values["first_clash_day"] >= 0
+    n = np.diff(offsets)
+    k = np.array([int(values["escalated"][offsets[i] : offsets[i + 1]].sum()) for i in range(n_rows)])
+    lo, hi = wilson_interval(k, n)
+    stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    equal = len(set(n.tolist())) == 1
+    for column, source in POINT_OUTCOMES.items():
+        x = values[source].astype(float)
+        if equal:  # one row per point: numpy sums each row as it sums a point's own array (pairwise)
+            parts = x.reshape(n_rows, -1)
+            count = parts.shape[1]
+            means = parts.sum(axis=1) / count  # what pandas' mean computes
+            if count > 1:  # pandas' var(ddof=1): squared deviations from the mean, summed, over n - 1
+                variances = ((means[:, None] - parts) ** 2).sum(axis=1) / (count - 1)
+            else:
+                variances = np.full(n_rows, np.nan)
+        else:
+            means, variances = np.empty(n_rows), np.full(n_rows, np.nan)
+            for i in range(n_rows):
+                part = x[offsets[i] : offsets[i + 1]]
+                means[i] = part.sum() / len(part)
+                if len(part) > 1:
+                    variances[i] = ((means[i] - part) ** 2).sum() / (len(part) - 1)
+        stats[column] = (means, variances)
+    text = {c: block.column(c).to_pylist() for c in ("point_key", "study", "scenario", "label", "drop_events",
+                                                      "used", "structure", "seed")}  # fmt: skip
+    militia_cols = [c for c in block.column_names if c.startswith("militia.")]
+    militia = {c: block.column(c).to_pylist() for c in militia_cols}
+    rows = []
+    for i in range(n_rows):
+        row = {
+            "point_key": text["point_key"][i], "experiment": text["study"][i], "scenario": text["scenario"][i],
+            "label": text["label"][i], "drop_events": text["drop_events"][i],
+            **{f"param.{name}": value for name, value in json.loads(text["used"][i]).items()},
+            **{f"structure.{m}": name for m, name in {**DEFAULT.as_dict(), **json.loads(text["structure"][i])}.items()},
+            **{c: militia[c][i] for c in militia_cols},
+            "replicates": int(n[i]), "escalated": int(k[i]), "ci_low": float(lo[i]), "ci_high": float(hi[i]),
+            "seed": text["seed"][i],
+        }  # fmt: skip
+        for column, (means, variances) in stats.items():
+            row[column] = float(means[i])
+            row[f"var_{column}"] = float(variances[i])
+        rows.append(row)
+    import pandas as pd
+
+    frames.append(pd.DataFrame(rows))  # a block's rows as a frame: a million points' dicts would not fit
+
+
+def _points_table(frames: list[Any]):
+    """One row per point, sorted by key (as a table built from each point's row)."""
+    import pandas as pd
+
+    table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return table.sort_values("point_key", kind="stable").reset_index(drop=True)
+
+
 def problems(report: Mapping[str, Any]) -> list[str]:
-    """One line per point that was refused (or job marker that could not be read)."""
+    """One line per point that was refused (or job manifest that could not be read)."""
     lines = [f"point {c['point_key']}: {c['problem']}; not aggregated (rerun the sweep to recompute it)"
              for c in report.get("corrupt_points", [])]  # fmt: skip
-    lines += [f"jobs/{name} is not readable JSON; its points may be missing from the report"
-              for name in report.get("unreadable_jobs", [])]  # fmt: skip
+    lines += [f"jobs/{what}: its points may be missing from the report"
+              for what in report.get("unreadable_jobs", [])]  # fmt: skip
     if report.get("mixed_versions") and not report.get("n_points"):
         lines.append(f"{report['mixed_versions']}; nothing aggregated (rerun the missing points in one environment, "
                      "or aggregate anyway with --allow-mixed-versions / allow_mixed_versions=true)")

@@ -29,6 +29,7 @@ from sim.run.config_schema import (
 )
 
 SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig))
+SWEEP_DAILY = ("hazard", "summary", "full", "none")  # sim.run.store.DAILY_MODES
 DESIGN_KEYS = ("method", "size", "seed", "factors", "second_order", "blocks", "block")
 # Every job of a sweep is checked when there are at most this many (about 5 ms each once composed); beyond,
 # each value of each axis is checked once, with the other axes at their first value.
@@ -65,6 +66,9 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
         check_setting(key, cfg[key])
     if cfg.engine not in ENGINES:
         raise ParameterError(f"engine={cfg.engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
+    if cfg.sweep_daily not in SWEEP_DAILY:
+        raise ParameterError(f"sweep_daily={cfg.sweep_daily!r} is not allowed: {', '.join(SWEEP_DAILY)} (what a sweep "
+                             "keeps of each point's daily series)")  # fmt: skip
     for key in ("figure", "verbose", "progress", "allow_mixed_versions"):
         if not isinstance(cfg[key], bool) and not (key == "progress" and cfg[key] is None):
             raise ParameterError(f"{key}={cfg[key]!r} is not a switch: use {key}=true or {key}=false")
@@ -271,13 +275,10 @@ def _check_calibration(spec: Any) -> None:
 
 
 def design_rows(spec: Any) -> int:
-    """The number of rows a design has, without building it (SALib's sizes)."""
-    n = len(spec.factors)
-    if spec.method == "morris":
-        return spec.size * (n + 1)
-    if spec.method == "sobol":
-        return spec.size * (2 * n + 2 if spec.second_order else n + 2)
-    return spec.size
+    """The number of rows a design has, without building it (sim.run.designs.design_rows)."""
+    from sim.run.designs import design_rows as rows
+
+    return rows(spec)
 
 
 def _check_params_from(cfg: DictConfig, base: Mapping[str, Any], militias: Mapping[str, Any]) -> None:
@@ -352,6 +353,7 @@ def check_command_line(argv: Sequence[str]) -> None:
             raise ParameterError(one_line(exc)) from None
         fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
         cfg = _compose(compose, args.config_name or "config", [*fixed, *extra])  # the config without the sweeps
+        _check_set_twice(cfg, parsed)
         multirun = args.multirun or _is_multirun(cfg)
         sweeps = [o for o in parsed if o.is_sweep_override()]
         if sweeps and not multirun:
@@ -363,6 +365,7 @@ def check_command_line(argv: Sequence[str]) -> None:
             return
         _check_sweep_folder(cfg)
         _check_versions(cfg)
+        folder, settings = _sweep_dir(cfg), {}
         jobs, swept = _jobs(cfg, list(args.overrides), parser)
         composed: dict[tuple[str, ...], DictConfig] = {}
         for job in jobs:  # compose once per choice of config groups; apply each job's values to a copy
@@ -376,9 +379,32 @@ def check_command_line(argv: Sequence[str]) -> None:
             _apply(job_cfg, [o for o, g in zip(job, is_group, strict=True) if not g and not o.is_hydra_override()])
             try:
                 check_config(job_cfg, fixed, multirun=True)
+                _check_sweep_settings(folder, job_cfg, settings)
             except ParameterError as exc:
                 where = " ".join(o.input_line for o in job if o.get_key_element() in swept)
                 raise ParameterError(f"{exc} (in the sweep's job {where})" if where else str(exc)) from None
+
+
+def _check_set_twice(cfg: DictConfig, parsed: Sequence[Any]) -> None:
+    """A parameter given a value (or a sweep) on the command line and also varied by the job's grid or design: the
+    grid or design would silently win. Refused with both values."""
+    grid = OmegaConf.to_container(cfg.grid, resolve=True) if OmegaConf.is_dict(cfg.grid) else {}
+    varied = {str(k).removeprefix("params."): f"grid.{k}={v}" for k, v in (grid or {}).items()}
+    design = OmegaConf.to_container(cfg.design, resolve=True) if OmegaConf.is_dict(cfg.design) else {}
+    if design and design.get("factors") is not None:
+        from sim.model import priors
+
+        factors = list(priors.priors()) if design["factors"] == "all" else list(design["factors"] or [])
+        for f in factors:
+            varied.setdefault(str(f), f"design.factors ({design.get('method')} design over {f})")
+    for o in parsed:
+        key = o.key_or_group.lstrip("+~")
+        if o.is_hydra_override() or not key.startswith(("params.", "militias.")):
+            continue
+        name = key.removeprefix("params.")
+        if name in varied:
+            raise ParameterError(f"{o.input_line} and {varied[name]} both set {name}: the grid or design would "
+                                 f"overrule the fixed value; give one of them")  # fmt: skip
 
 
 def _check_twice(overrides: Sequence[str]) -> None:
@@ -450,9 +476,43 @@ def _check_versions(cfg: DictConfig) -> None:
         folder = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
     except Exception:  # an unresolvable name: nothing to compare with yet
         return
-    if (folder / "points").is_dir() and (problem := provenance.mixed(folder, provenance.here())):
+    from sim.run.sweep import mixed_versions
+
+    if (folder / "jobs").is_dir() and (problem := mixed_versions(folder, provenance.here())):
         raise ParameterError(f"{problem}; resuming here would mix them in one sweep: use a new hydra.sweep.dir, "
                              "or allow_mixed_versions=true to mix them knowingly")  # fmt: skip
+
+
+def _sweep_dir(cfg: DictConfig) -> Path | None:
+    try:
+        return Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
+    except Exception:  # an unresolvable name: nothing to compare with yet
+        return None
+
+
+def _check_sweep_settings(folder: Path | None, job_cfg: DictConfig, seen: dict[str, Any]) -> None:
+    """Every job of a sweep of points shares its settings (study, seed, replicates), and so does the sweep already
+    in its folder (sweep.json): two sweeps' points in one folder would show the same coordinates twice."""
+    from sim.run import store
+
+    if job_cfg.params_from or job_cfg.calibration:  # jobs that store no sweep points
+        return
+    settings = {"study": str(job_cfg.study), "seed": int(job_cfg.seed), "replicates": int(job_cfg.replicates),
+                "daily": str(job_cfg.sweep_daily)}  # fmt: skip
+    if not seen:
+        seen.update(settings)
+        if folder is not None:
+            try:
+                store.refuse_legacy(folder)
+                store.check_settings(folder, settings, write=False)
+            except store.StoreError as exc:
+                raise ParameterError(str(exc)) from None
+        return
+    diff = [f"{k}={seen[k]!r} and {k}={v!r}" for k, v in settings.items() if seen[k] != v]
+    if diff:
+        raise ParameterError(f"this sweep's jobs differ in {'; '.join(diff)}: one sweep folder holds one study, seed, "
+                             "replicates and sweep_daily (their points would share coordinates); run one sweep per "
+                             "value, each with its own hydra.sweep.dir")  # fmt: skip
 
 
 def _config_dir(config_path: str | None) -> str:
