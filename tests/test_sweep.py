@@ -139,7 +139,7 @@ def test_every_experiment_composes_and_runs_a_job(name, tmp_path):
     assert text.startswith("# @package _global_") and "Question:" in text
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={name}"], return_hydra_config=True)
-    assert cfg.study == name and (cfg.grid or cfg.design) and cfg.hydra.sweeper.params
+    assert cfg.study == name and (cfg.grid or cfg.design or cfg.get("policies")) and cfg.hydra.sweeper.params
     assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
     cfg.replicates = 3
     cfg.params.cells_per_militia = 3
@@ -148,6 +148,8 @@ def test_every_experiment_composes_and_runs_a_job(name, tmp_path):
         from sim.run.validate import design_rows
 
         cfg.design.blocks = design_rows(DesignSpec.from_config(cfg.design)) // 2
+    if cfg.get("policies"):  # a policy study's job: two scenarios x its named policies, in one block
+        cfg.policies.scenarios, cfg.policies.blocks = 2, 1
     from omegaconf import OmegaConf
 
     scenario = load_scenario(cfg.scenario.name)
