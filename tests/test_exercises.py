@@ -24,7 +24,7 @@ def test_there_are_exercises_and_an_index_that_links_each():
     numbered = [f for f in FILES if re.match(r"\d\d_", f.name)]
     assert len(numbered) >= 5
     numbers = [int(f.name[:2]) for f in numbered]
-    assert numbers == list(range(1, len(numbered) + 1)), f"exercises are not numbered 01..{len(numbered):02d}: {numbers}"
+    assert numbers == list(range(1, len(numbered) + 1)), f"exercises not numbered 01..{len(numbered):02d}: {numbers}"
     index = INDEX.read_text()
     for f in numbered:
         assert f"]({f.name})" in index, f"{f.name} is not linked from docs/exercises/README.md"
