@@ -5,6 +5,7 @@ thread or two."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import subprocess
 import sys
@@ -35,8 +36,20 @@ def test_statistics_come_from_the_record_and_fit_the_scenario():
             assert (s.start, s.end) == (first.start, first.end), s.name
             assert (s.low, s.high) == tuple(float(v) for v in first.interval), s.name
     kinds = {record[s.entries[0]].kind for s in stats}
-    assert {"attacks_us_spread", "attacks_us_period", "boycott", "patron_visit", "us_retaliation",
-            "intra_shia_clash"} <= kinds  # fmt: skip
+    assert {"attacks_us_period", "boycott", "patron_visit", "us_retaliation", "intra_shia_clash"} <= kinds
+    assert not kinds & {"attacks_us_tally", "attacks_us_spread", "attacks_us_convoy"}  # one definition: sites
+
+
+def test_each_count_has_disjoint_windows():
+    """A quantity is read over windows that do not overlap (the record's three nested early-2021 windows
+    counted the same attacks up to three times)."""
+    by_source: dict[str, list] = {}
+    for s in cc.statistics():
+        by_source.setdefault(s.source, []).append((s.start, s.end))
+    for source, spans in by_source.items():
+        spans.sort()
+        for (a0, a1), (b0, b1) in itertools.pairwise(spans):
+            assert a1 < b0, (source, (a0, a1), (b0, b1))
 
 
 def test_distance_is_zero_inside_the_record_and_scaled_outside():
