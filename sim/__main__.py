@@ -3,6 +3,11 @@ Bad input stops here, before Hydra makes a folder or a log, with one line and ex
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with one line, imports included
+    from sim.run import signals
+
+    signals.start()
+
 import sys
 
 from sim.model.params import ParameterError
@@ -27,7 +32,7 @@ def _run() -> None:
         check_command_line(sys.argv[1:])
     except ParameterError as exc:
         _fail(exc)
-    from sim.run.main_job import main
+    from sim.commands.main_job import main
 
     try:
         main()

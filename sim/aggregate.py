@@ -4,34 +4,46 @@ and exits 1 if there are any; a folder that is not a sweep is one line and exit 
 
 from __future__ import annotations
 
-import argparse
+if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with one line, imports included
+    from sim.run import signals
+
+    signals.start()
+
 import sys
 from pathlib import Path
 
-from sim.run import set_blocks
-from sim.run.signals import run_command
-from sim.run.sweep import aggregate, describe, problems
 
+def parser():
+    import argparse
 
-def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.aggregate", description=__doc__)
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>")
     ap.add_argument("--allow-mixed-versions", action="store_true",
                     help="aggregate points that different library versions computed (refused otherwise)")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     folder: Path = args.sweep_dir
     if not folder.exists():
         return _error(f"{folder} does not exist", 2)
+    from sim.run import set_blocks
+
     gaps = set_blocks.missing(folder)
     if gaps is not None:  # the blocks of a run under uncertainty (set_blocks=N)
         if gaps:
             listed = ", ".join(map(str, gaps[:10]))
             return _error(f"{folder}: {len(gaps)} block(s) of parameter sets missing ({listed}): run the same "
                           "command again to run only those", 1)  # fmt: skip
-        set_blocks.combine(folder)
+        from sim.commands.sweep_end import combine_set_blocks
+
+        combine_set_blocks(folder)
         return 0
     if not (folder / "points").is_dir():
         return _error(f"{folder} has no points/ folder: not a sweep folder", 2)
+    from sim.run.sweep import aggregate, describe, problems
+
     try:
         report = aggregate(folder, keep_rows=False, allow_mixed=args.allow_mixed_versions)
     except (OSError, ValueError, KeyError) as exc:  # e.g. a disk error while writing the tables
@@ -55,4 +67,4 @@ def _error(message: str, status: int) -> int:
 
 
 if __name__ == "__main__":
-    run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143
+    signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

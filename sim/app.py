@@ -3,6 +3,11 @@ Kept apart from the page so that starting it needs neither solara nor Mesa's viz
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with one line (solara then takes over)
+    from sim.run import signals
+
+    signals.start()
+
 import argparse
 import os
 import subprocess

@@ -1,8 +1,12 @@
-"""``python -m sim.calibrate [--draws N --replicates R --seed S --out DIR]``: a posterior over the parameters
-from the record of July 2021 to January 2022. The command only; the method is sim.analysis.calibration."""
+"""``python -m sim.calibrate [--method rejection|smc] [...]``: a posterior over the parameters from the record.
+The entry point; sim.commands.calibrate holds both methods' command lines and picks the method."""
 
-from sim.analysis.calibration import main
-from sim.run.signals import run_command
+from __future__ import annotations
 
-if __name__ == "__main__":
-    run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143
+if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with one line, imports included
+    from sim.run import signals
+
+    signals.start()
+    from sim.commands.calibrate import main  # the command lines only: the methods load once they are parsed
+
+    signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

@@ -1,9 +1,32 @@
 """``python -m sim.export <folder> --to csv|xlsx``: a run's, sweep's or study's tables as CSV files or one Excel
-workbook with a row of units. The command only; the work is sim.run.export."""
+workbook with a row of units. The command line; the work is sim.run.export."""
 
-import sys
+from __future__ import annotations
 
-from sim.run.export import main
+if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with one line, imports included
+    from sim.run import signals
+
+    signals.start()
+
+
+def parser():
+    import argparse
+    from pathlib import Path
+
+    ap = argparse.ArgumentParser(prog="python -m sim.export", description="Tables anyone can open: a run's, sweep's "
+                                 "or study's Parquet tables as CSV files or one Excel workbook, each")  # fmt: skip
+    ap.add_argument("folder", type=Path, help="a run folder, a sweep folder or an aggregate/ folder")
+    ap.add_argument("--to", default="csv", help="csv (one file per table) or xlsx (one workbook); default csv")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default: <folder>/export)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from sim.run.export import run_args
+
+    return run_args(args)
+
 
 if __name__ == "__main__":
-    sys.exit(main())
+    signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

@@ -1,11 +1,24 @@
 """``python -m sim.publish``: the studies' small result tables into results/tables/ (committed), from which
 docs/ODD.md's sensitivity and evaluation sections are generated. The command only: sim.analysis.published."""
 
-import sys
+from __future__ import annotations
 
-from sim.analysis.published import publish
+if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with one line, imports included
+    from sim.run import signals
 
-if __name__ == "__main__":
+    signals.start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    argparse.ArgumentParser(prog="python -m sim.publish", description=__doc__.splitlines()[0]).parse_args(argv)
+    from sim.analysis.published import publish
+
     for path in publish():
         print(f"wrote {path}")
-    sys.exit(0)
+    return 0
+
+
+if __name__ == "__main__":
+    signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

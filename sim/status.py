@@ -3,23 +3,32 @@ Exit status 0 complete, 1 stopped incomplete or damaged, 2 not a sweep folder, 3
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
+if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with one line, imports included
+    from sim.run import signals
 
-from sim.run.signals import run_command
-from sim.run.status import main_status
+    signals.start()
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser():
+    import argparse
+    from pathlib import Path
+
     ap = argparse.ArgumentParser(prog="python -m sim.status", description=__doc__.splitlines()[0])
     ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir)")
     ap.add_argument("--all", action="store_true", help="list every task, not only the first unfinished ones")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    args = parser().parse_args(argv)
+    from sim.run.status import main_status
+
     code, text = main_status(args.sweep_dir, args.all)
     print(text, file=sys.stderr if code == 2 else sys.stdout)
     return code
 
 
 if __name__ == "__main__":
-    run_command(main)
+    signals.run_command(main)  # Ctrl-C / SIGTERM: one line, status 130 / 143

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
+from sim.commands.main_job import CONFIG_DIR, run_job
 from sim.model.params import PARAM_BY_NAME
 from sim.model.scenario import list_scenarios
 from sim.run import storage
-from sim.run.main_job import CONFIG_DIR, run_job
 from sim.run.naming import label_from
 from sim.teaching import exercises
 

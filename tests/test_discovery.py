@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from test_sensitivity import fake_sweep
 
+import sim.discovery as discovery_cli
 from sim.analysis import boxes, discovery
 from sim.model import priors
 from sim.run import designs
@@ -96,11 +97,11 @@ def test_discover_writes_the_second_opinions_and_a_box_chosen_by_its_step(tmp_pa
 
 def test_a_step_off_the_trajectory_is_refused_in_one_line_and_writes_nothing(tmp_path, capsys):
     root, _ = sweep(tmp_path)
-    code = discovery.main([str(root), "--step", "999", "--resamples", "0"])
+    code = discovery_cli.main([str(root), "--step", "999", "--resamples", "0"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: --step=999 is out of range: allowed [0, ") and err.count("\n") == 1
     assert not (root / "aggregate" / "prim.json").exists()
-    assert discovery.main([str(root), "--resamples", "-1"]) == 2
+    assert discovery_cli.main([str(root), "--resamples", "-1"]) == 2
     assert "--resamples=-1 is out of range" in capsys.readouterr().err
 
 
@@ -109,7 +110,7 @@ def test_figures_show_trajectory_cart_resampling_and_scores(tmp_path):
     resampling and feature scores (prim_stability.png), with labelled axes."""
     import matplotlib.image
 
-    from sim.analysis.sweep_figures import main as plot_main
+    from sim.plot import main as plot_main
 
     root, _ = sweep(tmp_path / "s")
     discovery.discover(root, threshold=0.2, resamples=3)

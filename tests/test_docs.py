@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import sim.docs as docs_cli
 from sim.analysis import odd_tables as docs
 from sim.model import priors, rules
 from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAMS
@@ -54,7 +55,7 @@ def test_render_is_a_fixed_point_of_the_committed_file(odd_text):
 
 
 def test_check_passes_on_committed_file():
-    assert docs.main(["--check", "--path", str(ODD)]) == 0
+    assert docs_cli.main(["--check", "--path", str(ODD)]) == 0
 
 
 def test_check_fails_on_stale_file(tmp_path, odd_text, capsys):
@@ -62,12 +63,12 @@ def test_check_fails_on_stale_file(tmp_path, odd_text, capsys):
     assert stale != odd_text
     path = tmp_path / "ODD.md"
     path.write_text(stale, encoding="utf-8")
-    assert docs.main(["--check", "--path", str(path)]) == 1
+    assert docs_cli.main(["--check", "--path", str(path)]) == 1
     message = capsys.readouterr().err.strip()
     assert message and "\n" not in message and "out of date" in message
     assert path.read_text(encoding="utf-8") == stale, "--check must not change the file"
     # Without --check the file is repaired.
-    assert docs.main(["--path", str(path)]) == 0
+    assert docs_cli.main(["--path", str(path)]) == 0
     assert path.read_text(encoding="utf-8") == odd_text
 
 
@@ -191,4 +192,4 @@ def test_readme_generated_sections_are_current():
 
 
 def test_check_covers_both_files():
-    assert docs.main(["--check"]) == 0
+    assert docs_cli.main(["--check"]) == 0

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
+from sim.commands.main_job import CONFIG_DIR
 from sim.model.params import MILITIAS, make_params
 from sim.model.scenario import load_scenario
-from sim.run.main_job import CONFIG_DIR, resolve_inputs
 from sim.run.simulate import simulate
+from sim.run.validate import resolve_inputs
 from sim.teaching import ensemble
 
 N = 300

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from sim.run.main_job import CONFIG_DIR, resolve_inputs, run_job
+from sim.commands.main_job import CONFIG_DIR, run_job
+from sim.run.validate import resolve_inputs
 from sim.teaching import exercises
 
 FILES = exercises.exercise_files()

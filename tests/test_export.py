@@ -12,8 +12,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from sweeps import run_sweep
 
+import sim.export as export_cli
+from sim.commands.main_job import CONFIG_DIR, run_job
 from sim.run import export
-from sim.run.main_job import CONFIG_DIR, run_job
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +78,7 @@ def test_a_sweeps_aggregate_tables_all_have_units(tmp_path):
 ])  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(run_folder, tmp_path, capsys, args, message):
     argv = [a.format(run=run_folder, tmp=tmp_path) for a in args] + ["--out", str(tmp_path / "out")]
-    assert export.main(argv) == 2
+    assert export_cli.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and err.startswith("error: ")
     assert not (tmp_path / "out").exists()
@@ -85,6 +86,6 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(run_folder, tmp_path, c
 
 def test_a_table_too_long_for_a_sheet_is_refused_before_writing(run_folder, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(export, "SHEET_ROWS", 10)
-    assert export.main([str(run_folder), "--to", "xlsx", "--out", str(tmp_path / "out")]) == 2
+    assert export_cli.main([str(run_folder), "--to", "xlsx", "--out", str(tmp_path / "out")]) == 2
     assert "more than a spreadsheet sheet holds" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

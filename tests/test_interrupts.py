@@ -182,7 +182,7 @@ def test_status_of_a_folder_without_manifest_and_of_no_sweep(tmp_path):
 
 
 def test_params_from_summary_names_the_published_sobol_table_when_no_study_ran(tmp_path, monkeypatch):
-    from sim.run import main_job
+    from sim.commands import main_job
 
     monkeypatch.chdir(tmp_path)  # no results/sweeps here
     assert main_job.published_ranking()[0].startswith("published table")

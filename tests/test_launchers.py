@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
+from sim.commands.main_job import CONFIG_DIR
 from sim.run import launchers
-from sim.run.main_job import CONFIG_DIR
 
 SITE = """\
 partition: sitepart

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.container import ErrorbarContainer
 
+import sim.plot as plot_cli
 from sim.analysis import run_figure
 from sim.analysis import sweep_figures as plot
 from sim.analysis.run_figure import save_figure
@@ -354,7 +355,7 @@ def test_cli_all_on_a_sweep_draws_curve_and_heatmap(tmp_path, monkeypatch, capsy
 
     monkeypatch.setattr(plot, "make_figure", fake)
     agg = _write_aggregate(tmp_path / "sweep", sweep_points())  # no daily.parquet
-    assert plot.main([str(agg), "--kind", "all"]) == 0
+    assert plot_cli.main([str(agg), "--kind", "all"]) == 0
     assert drawn == ["curve", "heatmap"]
     stdout = capsys.readouterr().out
     assert "skipped fan: no daily.parquet" in stdout and "skipped counterfactual:" in stdout
@@ -362,16 +363,16 @@ def test_cli_all_on_a_sweep_draws_curve_and_heatmap(tmp_path, monkeypatch, capsy
 
 
 def test_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
-    assert plot.main([str(tmp_path / "nowhere")]) == 2
+    assert plot_cli.main([str(tmp_path / "nowhere")]) == 2
     assert "nowhere does not exist" in capsys.readouterr().err
     agg = _write_aggregate(tmp_path / "cf", counterfactual_points())
-    assert plot.main([str(agg), "--kind", "heatmap"]) == 2
+    assert plot_cli.main([str(agg), "--kind", "heatmap"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: heatmap:") and err.count("\n") == 1
     agg2 = _write_aggregate(tmp_path / "sweep", sweep_points())
-    assert plot.main([str(agg2), "--kind", "curve", "--x", "militia_independance"]) == 2
+    assert plot_cli.main([str(agg2), "--kind", "curve", "--x", "militia_independance"]) == 2
     assert "did you mean" in capsys.readouterr().err
-    assert plot.main([str(agg2), "--kind", "curve", "--x", "militia_independence"]) == 0
+    assert plot_cli.main([str(agg2), "--kind", "curve", "--x", "militia_independence"]) == 0
     assert (agg2 / "figures" / "escalation_curve.png").exists()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import sim.routes as routes_cli
 from sim.analysis import routes
 from sim.model.params import PARAM_BY_NAME, PARAMS
 from sim.model.scenario import list_scenarios
@@ -86,13 +87,13 @@ def test_a_floor_gives_a_one_sided_ratio():
 
 
 def test_the_command_refuses_bad_options_in_one_line(capsys):
-    assert routes.main(["--scenario", "nope"]) == 2
-    assert routes.main(["--replicates", "0"]) == 2
+    assert routes_cli.main(["--scenario", "nope"]) == 2
+    assert routes_cli.main(["--replicates", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and err[0].startswith("error: --scenario=nope") and "allowed [1, 1000000]" in err[1]
 
 
 def test_the_command_prints_every_route(capsys):
-    assert routes.main(["--replicates", "20", "--sets", "2", "--set-replicates", "2"]) == 0
+    assert routes_cli.main(["--replicates", "20", "--sets", "2", "--set-replicates", "2"]) == 0
     out = capsys.readouterr().out
     assert all(r.name in out for r in (*routes.ROUTES, *routes.BRAKES))

@@ -14,10 +14,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from sim.analysis.stats import RunsSummary, summary_table
+from sim.commands.main_job import CONFIG_DIR, run_job
 from sim.model.params import MILITIA_KEYS, MILITIAS, make_params
 from sim.model.scenario import load_scenario
 from sim.run import progress, stream
-from sim.run.main_job import CONFIG_DIR, run_job
 from sim.run.simulate import param_columns, simulate
 from sim.run.storage import ParquetStream
 

@@ -12,9 +12,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from sweeps import kill_when_stored, run_sweep, sweep_tables
 
+from sim.commands.main_job import CONFIG_DIR, run_sweep_job
 from sim.model.params import MILITIAS, make_militias, make_params
 from sim.model.scenario import load_scenario
-from sim.run.main_job import CONFIG_DIR, run_sweep_job
 from sim.run.sweep import SweepPoint, aggregate, run_points
 
 EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.yaml"))

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import sim.aggregate as agg_cli
-from sim.analysis import sweep_figures as plot
+import sim.plot as plot_cli
 from sim.model.params import MILITIAS, make_params
 from sim.model.scenario import load_scenario
 from sim.run import claims
@@ -323,5 +323,5 @@ def test_plot_cli_on_missing_empty_and_corrupt_tables(content, expect, reference
         (folder / "daily.parquet").write_bytes(b"")
     elif content is not None:
         (folder / "points.parquet").write_bytes(content)
-    assert plot.main([str(folder), "--kind", "all"]) == 2
+    assert plot_cli.main([str(folder), "--kind", "all"]) == 2
     assert expect in _one_error(capsys)

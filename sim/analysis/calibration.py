@@ -32,8 +32,6 @@ TARGETS_PATH = SEEDS_DIR / "targets.yaml"
 SCENARIO = "seed_timeline"
 CONDITIONS = ("equals", "at_least", "between")
 DAILY = ("intervened", "participating")
-LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm")
-METHODS = ("rejection", "smc")
 MATERIAL_TV = 0.05  # a posterior that moves at least 5% of its prior's probability mass is "informed"
 
 
@@ -527,82 +525,3 @@ def describe(res: dict[str, Any]) -> str:
                            for r in told.itertuples()) or "none")]  # fmt: skip
     lines.append("the others: posterior equal to the prior, or within a few percent of it")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-    import sys
-    import time
-
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--method", choices=METHODS, default="rejection")
-    known, rest = pre.parse_known_args(sys.argv[1:] if argv is None else list(argv))
-    if known.method == "smc":  # the record's counts, sequentially (sim/analysis/calibration_counts.py)
-        from sim.analysis import calibration_counts
-
-        return calibration_counts.main(rest)
-    argv = rest
-    defaults = Settings()
-    ap = argparse.ArgumentParser(prog="python -m sim.calibrate", description=__doc__.splitlines()[0],
-                                 epilog="--method smc: ABC-SMC on the record's counts (seeds/record.yaml); "
-                                        "python -m sim.calibrate --method smc --help for its options")  # fmt: skip
-    ap.add_argument("--method", choices=METHODS, default="rejection",
-                    help="rejection (default): the yes/no targets, one generation; smc: the record's counts")
-    ap.add_argument(
-        "--out", type=Path, default=Path("results/calibration"), help="folder (default results/calibration)"
-    )
-    ap.add_argument("--draws", type=int, default=defaults.draws, help=f"prior draws ({defaults.draws})")
-    ap.add_argument(
-        "--replicates", type=int, default=defaults.replicates, help=f"runs per draw ({defaults.replicates})"
-    )
-    ap.add_argument("--seed", type=int, default=defaults.seed, help=f"seed ({defaults.seed})")
-    ap.add_argument("--predictive-sets", type=int, default=defaults.predictive_sets,
-                    help=f"parameter sets per predictive run ({defaults.predictive_sets})")  # fmt: skip
-    ap.add_argument("--predictive-replicates", type=int, default=defaults.predictive_replicates,
-                    help=f"runs per predictive set ({defaults.predictive_replicates})")  # fmt: skip
-    ap.add_argument("--scenario", action="append", default=None, help="predictive scenarios (default: every one)")
-    ap.add_argument("--no-figures", action="store_true")
-    ap.add_argument("--launcher", choices=LAUNCHERS, default=None,
-                    help="run the bank's blocks as Hydra jobs under this launcher (default: here, on threads)")
-    ap.add_argument("--detach", action="store_true",
-                    help="with a submitit launcher: submit the blocks and return; run the same command again later")
-    ap.add_argument("overrides", nargs="*",
-                    help="Hydra overrides for the blocks' jobs, e.g. hydra.launcher.partition=short")  # fmt: skip
-    args = ap.parse_args(argv)
-    if args.detach and args.launcher not in ("submitit_local", "submitit_slurm"):
-        print("error: --detach needs --launcher submitit_slurm (or submitit_local)", file=sys.stderr)
-        return 2
-    if args.overrides and args.launcher is None:
-        print(f"error: {args.overrides[0]}: Hydra overrides need --launcher", file=sys.stderr)
-        return 2
-    for name in ("draws", "replicates", "predictive_sets", "predictive_replicates"):
-        value = getattr(args, name)
-        if not 1 <= value <= 10_000_000:
-            print(f"error: --{name.replace('_', '-')}={value} is out of range: allowed [1, 10000000]", file=sys.stderr)
-            return 2
-    if not 0 <= args.seed < 2**63:
-        print(f"error: --seed={args.seed} is out of range: allowed [0, 2**63)", file=sys.stderr)
-        return 2
-    settings = Settings(args.draws, args.replicates, args.seed, min(Settings.block, args.draws), args.predictive_sets,
-                        args.predictive_replicates)  # fmt: skip
-    t0 = time.perf_counter()
-    try:
-        overrides = [*args.overrides, *(["hydra.launcher.detach=true"] if args.detach else [])]
-        res = calibrate(args.out, settings, scenarios=args.scenario, launcher=args.launcher, overrides=overrides)
-    except ParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if res is None:
-        print(f"the bank's missing blocks are submitted; python -m sim.status {args.out}/bank/jobs says how they "
-              "do; when it says complete, run this command again (without --detach) to finish the calibration")
-        return 0
-    print(describe(res))
-    print(f"\n{time.perf_counter() - t0:.0f} s; wrote {args.out}/posterior.parquet (parameter sets with weights), "
-          "diagnostics.json, informed.parquet, checks.parquet, escalation.parquet")  # fmt: skip
-    if not args.no_figures:
-        from sim.analysis import study_figures
-
-        for path in study_figures.calibration_figures(args.out, args.out / "figures"):
-            print(f"wrote {path}")
-    print(f"use it: python -m sim params_from={args.out}/posterior.parquet")
-    return 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
@@ -605,61 +604,3 @@ def describe(res: Mapping[str, Any]) -> str:
         lines.append(f"  {'total':44s}             model {sc['model_crps'].sum():.3f}  last-3-months "
                      f"{sc['recent_crps'].sum():.3f}  since-January {sc['ytd_crps'].sum():.3f}")  # fmt: skip
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.calibrate --method smc [...]``."""
-    import argparse
-    import sys
-
-    defaults = Settings()
-    ap = argparse.ArgumentParser(prog="python -m sim.calibrate --method smc",
-                                 description="ABC-SMC on the record's counts (seeds/record.yaml)")  # fmt: skip
-    ap.add_argument("--out", type=Path, default=None,
-                    help="folder (default results/calibration_counts, or ..._<cutoff> with --cutoff)")  # fmt: skip
-    ap.add_argument("--particles", type=int, default=defaults.particles)
-    ap.add_argument("--replicates", type=int, default=defaults.replicates)
-    ap.add_argument("--generations", type=int, default=defaults.generations)
-    ap.add_argument("--quantile", type=float, default=defaults.quantile)
-    ap.add_argument("--seed", type=int, default=defaults.seed)
-    ap.add_argument("--predictive-sets", type=int, default=defaults.predictive_sets)
-    ap.add_argument("--predictive-replicates", type=int, default=defaults.predictive_replicates)
-    ap.add_argument("--cutoff", default=None,
-                    help=f"calibrate on the record up to this date and score forecasts of what followed "
-                         f"(e.g. {FORECAST_CUTOFF})")  # fmt: skip
-    ap.add_argument("--workers", type=int, default=None)
-    args = ap.parse_args(argv)
-    for name in ("particles", "replicates", "generations", "predictive_sets", "predictive_replicates"):
-        if not 1 <= getattr(args, name) <= 10_000_000:
-            print(f"error: --{name.replace('_', '-')}={getattr(args, name)} is out of range", file=sys.stderr)
-            return 2
-    if not 0 < args.quantile < 1:
-        print(f"error: --quantile={args.quantile} must lie in (0, 1)", file=sys.stderr)
-        return 2
-    try:
-        cutoff = None if args.cutoff is None else date.fromisoformat(args.cutoff)
-    except ValueError:
-        print(f"error: --cutoff={args.cutoff!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
-        return 2
-    out = args.out or Path("results/calibration_counts" + (f"_{cutoff}" if cutoff else ""))
-    settings = Settings(args.particles, args.replicates, args.generations, args.quantile, args.seed,
-                        args.predictive_sets, args.predictive_replicates,
-                        None if cutoff is None else str(cutoff))  # fmt: skip
-    t0 = time.perf_counter()
-    try:
-        res = calibrate(out, settings, workers=args.workers)
-    except (ParameterError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    from sim.analysis.record_figure import monthly_attacks_figure
-
-    figure = monthly_attacks_figure(res["monthly"], out / "figures" / "calibration_counts_monthly")[0]
-    print(describe(res))
-    print(f"\nfigure: {figure}")
-    print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out}/posterior.parquet (parameter sets with weights), "
-          "diagnostics.json and generations.parquet (tolerance schedule, acceptance, ESS per generation), "
-          "informed.parquet, checks.parquet, "
-          "monthly.parquet, escalation.parquet" + (", scores.parquet" if cutoff else "")
-          + f"; generations in {out}/smc")  # fmt: skip
-    print(f"use it: python -m sim params_from={out}/posterior.parquet")
-    return 0

@@ -7,7 +7,6 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -215,16 +214,8 @@ def describe(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.discovery", description=__doc__.splitlines()[0])
-    ap.add_argument("sweep_dir", type=Path, help="a Latin-hypercube design sweep (experiment=discovery)")
-    ap.add_argument("--threshold", type=float, default=THRESHOLD, help=f"escalation share of interest ({THRESHOLD})")
-    ap.add_argument("--coverage", type=float, default=MIN_COVERAGE, help=f"least coverage of a box ({MIN_COVERAGE})")
-    ap.add_argument("--step", type=int, default=None, help="choose the first box by its index on the peeling "
-                    "trajectory (prim_trajectory.parquet, column step) instead of by the coverage rule")  # fmt: skip
-    ap.add_argument("--resamples", type=int, default=second.RESAMPLES,
-                    help=f"half-size resamples for the box's stability ({second.RESAMPLES}; 0: none)")  # fmt: skip
-    args = ap.parse_args(argv)
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.discovery`` once its arguments are parsed (sim/discovery.py)."""
     if not 0 < args.threshold < 1 or not 0 < args.coverage <= 1:
         print("error: --threshold must lie in (0, 1) and --coverage in (0, 1]", file=sys.stderr)
         return 2

@@ -871,15 +871,9 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Rewrite the generated sections of docs/ODD.md and README.md, or with ``--check`` report (exit 1)
-    the files that are stale."""
-    parser = argparse.ArgumentParser(prog="python -m sim.docs", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 if a file is out of date; change nothing")
-    parser.add_argument(
-        "--path", type=Path, default=None, help="one ODD file only (default: docs/ODD.md and README.md)"
-    )
-    args = parser.parse_args(argv)
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.docs`` once its arguments are parsed (sim/docs.py): rewrite the generated sections of
+    docs/ODD.md and README.md, or with ``--check`` report (exit 1) the files that are stale."""
     targets = [(args.path, GENERATORS)] if args.path else list(FILES.values())
     status = 0
     for path, generators in targets:

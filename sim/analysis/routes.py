@@ -3,6 +3,7 @@ declared values act on which scenario, and counterfactual effects as risk differ
 
 from __future__ import annotations
 
+import argparse
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -208,19 +209,12 @@ def describe(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.routes`` once its arguments are parsed (sim/routes.py)."""
     import sys
 
     from sim.model.scenario import list_scenarios
 
-    ap = argparse.ArgumentParser(prog="python -m sim.routes", description=__doc__.splitlines()[0])
-    ap.add_argument("--scenario", default="seed_timeline", help="a scenario in configs/scenario/ (seed_timeline)")
-    ap.add_argument("--replicates", type=int, default=2000, help="runs at the defaults per route (2000)")
-    ap.add_argument("--sets", type=int, default=200, help="parameter sets drawn from the priors (200)")
-    ap.add_argument("--set-replicates", type=int, default=10, help="runs per parameter set (10)")
-    ap.add_argument("--seed", type=int, default=20211107)
-    args = ap.parse_args(argv)
     for name in ("replicates", "sets", "set_replicates"):
         if not 1 <= getattr(args, name) <= 1_000_000:
             print(f"error: --{name.replace('_', '-')}={getattr(args, name)} is out of range: allowed [1, 1000000]",

@@ -278,11 +278,8 @@ def describe(result: dict[str, Any], top: int = 10) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.sensitivity", description=__doc__.splitlines()[0])
-    ap.add_argument("sweep_dir", type=Path, help="a design sweep folder (experiment=morris, sobol or discovery)")
-    ap.add_argument("--top", type=int, default=10, help="factors to list per outcome (default 10)")
-    args = ap.parse_args(argv)
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.sensitivity`` once its arguments are parsed (sim/sensitivity.py)."""
     try:
         result = analyse(args.sweep_dir)
     except (SensitivityError, ParameterError) as exc:

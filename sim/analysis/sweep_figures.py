@@ -713,20 +713,10 @@ def make_study_figure(kind: str, folder: Path, out: Path, outcome: str) -> list[
     return sf.uncertainty_figure_from_run(folder, out)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from sim.analysis.sensitivity import OUTCOMES
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.plot`` once its arguments are parsed (sim/plot.py): draw, or say in one line why not."""
     from sim.analysis.study_figures import FigureError
 
-    ap = argparse.ArgumentParser(prog="python -m sim.plot", description="Figures of a sweep's aggregated tables, "
-                                 "a study's analysis, or a run under parameter uncertainty (PNG and PDF).")  # fmt: skip
-    ap.add_argument("aggregate_dir", type=Path, help="a sweep's aggregate folder (points.parquet, and for studies "
-                    "sensitivity.parquet or prim_*.parquet), or a run folder with sets.parquet")  # fmt: skip
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: <aggregate_dir>/figures)")
-    ap.add_argument("--kind", choices=(*KINDS, *STUDY_KINDS, "all"), default="all")
-    ap.add_argument("--x", default=None, help="parameter on the x axis (curve, heatmap)")
-    ap.add_argument("--y", default=None, help="parameter on the y axis (heatmap)")
-    ap.add_argument("--outcome", choices=tuple(OUTCOMES), default="p_escalation", help="outcome (sobol, morris, pawn)")
-    args = ap.parse_args(argv)
     folder: Path = args.aggregate_dir
     if not folder.is_dir():
         print(f"error: {folder} {'is not a folder' if folder.exists() else 'does not exist'}", file=sys.stderr)

@@ -1,2 +1,3 @@
-"""Running the model: many replicates (``simulate``), the Hydra main job (``main_job``), its config
-schema, resumable sweeps (``sweep``) and atomic result storage (``storage``)."""
+"""Running the model: many replicates (``simulate``, ``stream``), the config schema and its checks (``validate``),
+resumable sweeps and their store (``sweep``), parameter sets (``uncertainty``), launchers, signals and atomic
+result storage (``storage``). Imports the model and the engines, never the analysis or the commands."""

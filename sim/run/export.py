@@ -7,7 +7,6 @@ import argparse
 import io
 import re
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -132,12 +131,8 @@ def export(folder: Path, to: str, out: Path | None = None) -> list[Path]:
     return [path]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.export", description=__doc__.splitlines()[0])
-    ap.add_argument("folder", type=Path, help="a run folder, a sweep folder or an aggregate/ folder")
-    ap.add_argument("--to", default="csv", help="csv (one file per table) or xlsx (one workbook); default csv")
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: <folder>/export)")
-    args = ap.parse_args(argv)
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.export`` once its arguments are parsed (sim/export.py)."""
     try:
         written = export(args.folder, args.to, args.out)
     except ValueError as exc:

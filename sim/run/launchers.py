@@ -90,7 +90,8 @@ class CollectingLauncher(submitit_launcher.BaseSubmititLauncher):
         the job is not a sweep of points or its config does not compose here."""
         assert self.hydra_context is not None and self.config is not None
         try:
-            from sim.run.main_job import resolve_inputs, sweep_points
+            from sim.run.sweep import sweep_points
+            from sim.run.validate import resolve_inputs
 
             cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
             if cfg.params_from or cfg.calibration:  # jobs that store no sweep points

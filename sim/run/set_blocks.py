@@ -8,9 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from omegaconf import DictConfig, OmegaConf
-
 from sim.model.scenario import Scenario
 from sim.run import uncertainty
 from sim.run.designs import block_rows
@@ -24,11 +21,9 @@ def block_path(root: Path, block: int) -> Path:
     return Path(root) / FOLDER / f"block_{block:04d}.parquet"
 
 
-def run_block(cfg: DictConfig, scenario: Scenario, root: Path, quiet: bool = False) -> dict[str, Any]:
+def run_block(cfg: Any, scenario: Scenario, root: Path, quiet: bool = False) -> dict[str, Any]:
     """Run parameter sets block ``cfg.set_block`` of ``cfg.set_blocks`` and store its runs (global set numbers)."""
-    from sim.run.main_job import uncertainty_sets
-
-    sets = uncertainty_sets(cfg)
+    sets = uncertainty.uncertainty_sets(cfg)
     blocks, block = int(cfg.set_blocks), int(cfg.set_block)
     rows = block_rows(len(sets.params), blocks, block)
     sl = slice(rows.start, rows.stop)
@@ -58,23 +53,3 @@ def missing(root: Path) -> list[int] | None:
     except (OSError, ValueError):
         return None
     return [b for b in range(int(record["set_blocks"])) if not block_path(root, b).is_file()]
-
-
-def combine(root: Path, quiet: bool = False) -> dict[str, Any]:
-    """Once every block is stored: the tables, summary and figure of the whole run, written into ``root`` as a
-    one-process run writes them (the same runs and sets tables). Raises FileNotFoundError naming missing blocks."""
-    from sim.run.main_job import resolve_inputs, uncertainty_sets, write_uncertainty
-    from sim.run.naming import label_from
-
-    root = Path(root)
-    gaps = missing(root)
-    if gaps:
-        raise FileNotFoundError(f"{len(gaps)} block(s) of parameter sets not stored yet: {gaps[:10]}")
-    cfg = OmegaConf.load(root / "multirun.yaml")  # the sweep's own config: what every block job started from
-    cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
-    _, _, scenario = resolve_inputs(cfg)
-    sets = uncertainty_sets(cfg)
-    blocks = int(json.loads((root / FOLDER / "blocks.json").read_text())["set_blocks"])
-    runs = pd.concat([pd.read_parquet(block_path(root, b)) for b in range(blocks)], ignore_index=True)
-    label = label_from(scenario.name, None, [])
-    return write_uncertainty(cfg, scenario, sets, runs, root, quiet, label, elapsed=0.0)

@@ -43,6 +43,20 @@ def _hard_exit(signum: int, frame: FrameType | None) -> None:
     os._exit(128 + signum)
 
 
+def _starting(signum: int, frame: FrameType | None) -> None:
+    # before the command's own handlers (run_command): it has opened nothing yet, so it can end here and now
+    os.write(2, f"interrupted ({name(signum)}): stopped while starting; nothing was written\n".encode())
+    os._exit(128 + signum)
+
+
+def start() -> None:
+    """The first statement of every command's entry point, before any other import: from here on SIGINT and
+    SIGTERM end the command with one line and status 130 / 143. It also takes SIGINT back from a shell that
+    started the command in the background (which leaves it ignored), so Ctrl-C reaches it at once."""
+    for s in STOP_SIGNALS:
+        signal.signal(s, _starting)
+
+
 def install_command_handlers() -> None:
     """SIGINT and SIGTERM raise Interrupted in the main thread (Python's default kills on SIGTERM, leaving
     temporary files behind)."""

@@ -10,12 +10,13 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim import __version__
 from sim.paths import REPO_ROOT
+
+if TYPE_CHECKING:  # pandas loads where a table is written: a command that writes none starts without it
+    import pandas as pd
 
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT)  # no space left; disk quota exceeded
 
@@ -142,6 +143,7 @@ class ParquetStream:
             self._flush()
 
     def _flush(self) -> None:
+        import pandas as pd
         import pyarrow.parquet as pq
 
         if not self.buffer:
@@ -155,6 +157,7 @@ class ParquetStream:
         self.buffer, self.buffered = [], 0
 
     def close(self) -> None:
+        import pandas as pd
         import pyarrow.parquet as pq
 
         self._flush()

@@ -13,7 +13,6 @@ import itertools
 import json
 import logging
 import os
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from hydra.experimental.callback import Callback
 
 from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
 from sim.model.scenario import Scenario
@@ -98,6 +96,32 @@ def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> l
         names.append(name)
     values = [list(v) if isinstance(v, list | tuple) else [v] for v in grid.values()]
     return [make_params({**base, **dict(zip(names, combo, strict=True))}) for combo in itertools.product(*values)]
+
+
+def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | None = None) -> list[SweepPoint]:
+    """A sweep job's points: its grid, or its block of a design's rows, on top of its params. ``root``: the sweep
+    folder, where a design records itself (None: only list the points, as a launcher does for its manifest)."""
+    from omegaconf import OmegaConf
+
+    from sim.run import designs
+
+    base = OmegaConf.to_container(cfg.params, resolve=True)
+    grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
+    design = OmegaConf.to_container(cfg.design, resolve=True) or {}
+    if design:
+        spec = designs.DesignSpec.from_config(design)
+        rows = designs.unit_rows(spec).shape[0]
+        block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
+        base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
+        sets = designs.design_points(spec, block, base, base_militias)
+        if root is not None:
+            designs.write_design(root, spec, rows)
+    else:
+        sets = [(p, militias) for p in expand_grid(base, grid)]
+    return [
+        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
+        for p, m in sets
+    ]
 
 
 def point_dir(root: Path, point: SweepPoint) -> Path:
@@ -465,22 +489,6 @@ def problems(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def analyse_design(root: Path) -> None:
-    """After a complete design sweep: its indices (Morris, Sobol), or for a Latin hypercube PRIM's boxes (with
-    their second opinions) and PAWN's moment-independent indices."""
-    from sim.analysis import discovery, sensitivity
-    from sim.run.designs import read_design
-
-    try:
-        if read_design(root).method == "lhs":
-            print(discovery.describe(discovery.discover(root)))
-            print(sensitivity.describe(sensitivity.analyse(root)))
-        else:
-            print(sensitivity.describe(sensitivity.analyse(root)))
-    except sensitivity.SensitivityError as exc:
-        print(f"not analysed: {exc}")
-
-
 def describe(report: Mapping[str, Any]) -> str:
     """One short paragraph for the terminal: what was aggregated and what is missing."""
     lines = [f"aggregated {report['n_points']} points from {report['n_jobs']} jobs"]
@@ -497,24 +505,3 @@ def describe(report: Mapping[str, Any]) -> str:
     if report.get("corrupt_points"):
         lines.append(f"{len(report['corrupt_points'])} corrupt point(s) refused (see the lines above)")
     return "\n".join(lines)
-
-
-class AggregateCallback(Callback):
-    """Hydra callback: aggregate the sweep folder when a multirun ends."""
-
-    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        root = Path(str(config.hydra.sweep.dir))
-        from sim.run import set_blocks
-
-        if set_blocks.missing(root) == []:  # a run under uncertainty split into jobs: its tables, now whole
-            set_blocks.combine(root)
-        if (root / "points").exists():
-            report = aggregate(root, keep_rows=False, allow_mixed=bool(config.get("allow_mixed_versions", False)))
-            for line in problems(report):
-                print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
-            print(describe(report))
-            print(f"tables in {root / 'aggregate'}")
-            complete = not (report["missing_points"] or report["unfinished_jobs"] or report["corrupt_points"]
-                            or (report.get("mixed_versions") and not report["n_points"]))  # fmt: skip
-            if (root / "design.json").exists() and complete:
-                analyse_design(root)

@@ -85,6 +85,17 @@ def parameter_sets(
     return sets_from_table(table, base_params, base_militias, source, fixed=fixed_values(base_params, base_militias))
 
 
+def uncertainty_sets(cfg: Any) -> ParameterSets:
+    """The parameter sets of a run under uncertainty (all of them, whichever block a job runs), from its config."""
+    from omegaconf import OmegaConf
+
+    if str(cfg.engine) not in ("vector", "compiled"):
+        raise ParameterError("params_from needs engine=vector or engine=compiled (thousands of runs)")
+    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
+    return parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
+
+
 def fixed_values(params: Mapping[str, Any], militias: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The values a run sets away from their declared defaults, as factor names: these are held fixed
     rather than drawn (a counterfactual under parameter uncertainty keeps its counterfactual value)."""

@@ -90,6 +90,13 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
     return Inputs(params, militias, scenario)
 
 
+def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
+    """Validated (params, militias, scenario) of a composed config: what every run starts from. The same
+    check as ``python -m sim`` makes before Hydra starts (sim.run.validate), for configs composed in Python."""
+    inputs = check_config(cfg)
+    return inputs.params, inputs.militias, inputs.scenario
+
+
 def _source(key: str, overrides: Sequence[str]) -> str:
     """``+replicate=5: `` when an override typed on the command line set ``key``, else nothing."""
     for o in overrides:

@@ -89,16 +89,16 @@ def config(spec: tuple[str, ...]):
     """The composed config of ``python -m sim <spec> seed=20211107 replicates=2000``."""
     from hydra import compose, initialize_config_dir
 
-    from sim.run.main_job import CONFIG_DIR
+    from sim.paths import CONFIG_DIR
 
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return compose("config", overrides=[*spec, *COMMON])
 
 
 @functools.cache
 def run(spec: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs, daily) of ``python -m sim <spec> seed=20211107 replicates=2000``, as the main job computes them."""
-    from sim.run.main_job import resolve_inputs
+    from sim.run.validate import resolve_inputs
 
     cfg = config(spec)
     params, militias, scenario = resolve_inputs(cfg)
@@ -316,7 +316,7 @@ ORDER_LAST, ORDER_AFTER = "2021-11-02", "2021-11-03"  # the read dates exercise 
 @functools.cache
 def view(spec: tuple[str, ...]):
     """The ensemble view's result for ``spec`` with 2000 replicates (sim.teaching.ensemble)."""
-    from sim.run.main_job import resolve_inputs
+    from sim.run.validate import resolve_inputs
     from sim.teaching import ensemble
 
     params, militias, scenario = resolve_inputs(config(spec))
@@ -999,21 +999,8 @@ def read(where: str, column: str, date: str | None = None, among: tuple[str, str
     return f"{column} on {date}: {describe(values, 'replicates' + which)} ({folder})"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.exercises", description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="rewrite the key values in docs/exercises/*.md")
-    sub = ap.add_subparsers(dest="cmd")
-    rd = sub.add_parser("read", help="a column's mean in the newest run of a scenario (or in a run folder)")
-    rd.add_argument("where", help="scenario name (its newest run under results/runs/) or a run folder")
-    rd.add_argument("column", help="a column of daily.parquet (with a date) or runs.parquet (without)")
-    rd.add_argument("date", nargs="?", help="YYYY-MM-DD: read daily.parquet on this day")
-    rd.add_argument(
-        "--among",
-        nargs=2,
-        metavar=("COLUMN=VALUE", "DATE"),
-        help="only the replicates whose COLUMN equals VALUE on DATE, e.g. --among intervened=0 2021-11-07",
-    )
-    args = ap.parse_args(argv)
+def run_args(args: argparse.Namespace) -> int:
+    """``python -m sim.exercises`` once its arguments are parsed (sim/exercises.py)."""
     if args.cmd == "read":
         print(read(args.where, args.column, args.date, tuple(args.among) if args.among else None))
         return 0

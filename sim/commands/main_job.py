@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -19,26 +19,18 @@ from omegaconf import DictConfig, OmegaConf
 from sim import paths
 from sim.model.params import MILITIA_KEYS, ParameterError
 from sim.model.scenario import Scenario
-from sim.run import designs, progress, provenance, uncertainty
+from sim.run import progress, provenance
 from sim.run.config_schema import register
-from sim.run.designs import DesignSpec
 from sim.run.naming import label_from
 from sim.run.storage import DiskFull, atomic_write_parquet, atomic_write_text, code_version, is_disk_full
-from sim.run.stream import stream_run
-from sim.run.summary import escalation_probability, summary_table
-from sim.run.sweep import SweepPoint, aggregate, describe, expand_grid, problems, run_job_points
-from sim.run.validate import check_config
+from sim.run.validate import resolve_inputs
+
+if TYPE_CHECKING:  # the engines, pandas and scipy load in the job that uses them: `python -m sim --help` needs none
+    from sim.run import uncertainty
 
 CONFIG_DIR = str(paths.CONFIG_DIR)
 MESA_LOGGER = "MESA"  # mesa.mesa_logging.LOGGER_NAME: the parent of all of Mesa's loggers
 register()
-
-
-def resolve_inputs(cfg: DictConfig) -> tuple[Any, tuple, Scenario]:
-    """Validated (params, militias, scenario) of a composed config: what every run starts from. The same
-    check as ``python -m sim`` makes before Hydra starts (sim.run.validate), for configs composed in Python."""
-    inputs = check_config(cfg)
-    return inputs.params, inputs.militias, inputs.scenario
 
 
 def run_job(
@@ -87,6 +79,8 @@ def run_job(
         "code_version": code_version(),
         "environment": provenance.environment(cfg.workers),
     }
+    from sim.run.stream import stream_run
+
     t0 = time.perf_counter()
     # Written as computed (row groups; renamed into place at the end), summarised from running sums: a run of
     # millions of replicates never holds its runs table in memory (sim.run.stream).
@@ -127,7 +121,9 @@ def run_job(
 def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quiet: bool, label: Any) -> dict[str, Any]:
     """The main job under parameter uncertainty (params_from=prior or a file of parameter sets): every set
     for `replicates` replicates; the summary adds the spread of P(escalation) across sets."""
-    sets = uncertainty_sets(cfg)
+    from sim.run import uncertainty
+
+    sets = uncertainty.uncertainty_sets(cfg)
     t0 = time.perf_counter()
     runs = uncertainty.run_sets(scenario, sets, int(cfg.seed), int(cfg.replicates),
                                 memory_budget_mb=float(cfg.memory_budget_mb), workers=cfg.workers,
@@ -135,18 +131,12 @@ def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quie
     return write_uncertainty(cfg, scenario, sets, runs, out_dir, quiet, label, time.perf_counter() - t0)
 
 
-def uncertainty_sets(cfg: DictConfig) -> uncertainty.ParameterSets:
-    """The parameter sets of a run under uncertainty (all of them, whichever block a job runs)."""
-    if str(cfg.engine) not in ("vector", "compiled"):
-        raise ParameterError("params_from needs engine=vector or engine=compiled (thousands of runs)")
-    base = OmegaConf.to_container(cfg.params, resolve=True)
-    base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
-    return uncertainty.parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
-
-
 def write_uncertainty(cfg: DictConfig, scenario: Scenario, sets: uncertainty.ParameterSets, runs: Any, out_dir: Path,
                       quiet: bool, label: Any, elapsed: float) -> dict[str, Any]:  # fmt: skip
     """The tables, summary and figure of a run under uncertainty from its runs (one per set and replicate)."""
+    from sim.run import uncertainty
+    from sim.run.summary import escalation_probability
+
     table = uncertainty.set_table(runs, sets)
     spread = uncertainty.summary(table)
     meta = {"scenario": scenario.name, "seed": int(cfg.seed), "engine": str(cfg.engine),
@@ -185,6 +175,7 @@ def uncertainty_summary(runs, spread: dict, source: str) -> str:
     """The summary table over all runs, then the headline's spread across parameter sets and, if a
     Sobol study has been analysed, the three parameters that explain most of its variance."""
     from sim.analysis.sensitivity import latest_ranking
+    from sim.run.summary import summary_table
 
     lines = [summary_table(runs, MILITIA_KEYS).to_string(index=False), "",
              f"under parameter uncertainty ({spread['sets']} parameter sets from {source}; "
@@ -201,28 +192,6 @@ def uncertainty_summary(runs, spread: dict, source: str) -> str:
     else:
         lines.append("  most influential: no Sobol study yet (python -m sim experiment=sobol)")
     return "\n".join(lines)
-
-
-def sweep_points(cfg: DictConfig, scenario: Scenario, militias: tuple, root: Path | None = None) -> list[SweepPoint]:
-    """A sweep job's points: its grid, or its block of a design's rows, on top of its params. ``root``: the sweep
-    folder, where a design records itself (None: only list the points, as a launcher does for its manifest)."""
-    base = OmegaConf.to_container(cfg.params, resolve=True)
-    grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
-    design = OmegaConf.to_container(cfg.design, resolve=True) or {}
-    if design:
-        spec = DesignSpec.from_config(design)
-        rows = designs.unit_rows(spec).shape[0]
-        block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
-        base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
-        sets = designs.design_points(spec, block, base, base_militias)
-        if root is not None:
-            designs.write_design(root, spec, rows)
-    else:
-        sets = [(p, militias) for p in expand_grid(base, grid)]
-    return [
-        SweepPoint(str(cfg.study), scenario, tuple(cfg.drop_events), p, m, int(cfg.replicates), int(cfg.seed))
-        for p, m in sets
-    ]
 
 
 def published_ranking(top: int = 3) -> tuple[str, list[tuple[str, float, float]]] | None:
@@ -244,6 +213,8 @@ def published_ranking(top: int = 3) -> tuple[str, list[tuple[str, float, float]]
 def run_sweep_job(cfg: DictConfig, scenario, militias, root: Path, overrides: list[str], quiet: bool) -> dict:
     """A sweep job: the grid's points, or one block of a design's rows (on top of this job's params), as
     one vectorised batch."""
+    from sim.run.sweep import aggregate, describe, problems, run_job_points, sweep_points
+
     points = sweep_points(cfg, scenario, militias, root)
     t0 = time.perf_counter()
     res = run_job_points(

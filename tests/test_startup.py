@@ -1,0 +1,90 @@
+"""Light commands start light: `python -m sim --help`, `python -m sim.status` and every command's argument
+errors finish without importing scipy, pandas or matplotlib (measured by `python -X importtime`); the choices
+and defaults the entry points declare for that are the ones their analyses use. Start-up times are measured
+by experiments/bench/startup.py, not here."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("scipy", "pandas", "matplotlib")
+
+LIGHT = [
+    ("sim", "--help"),
+    ("sim", "params.patron_influence=1.5"),
+    ("sim", "+replicate=5"),
+    ("sim.status", "{sweep}"),
+    ("sim.status", "{nowhere}"),
+    ("sim.status",),
+    ("sim.aggregate",),
+    ("sim.aggregate", "{nowhere}"),
+    ("sim.aggregate", "--help"),
+    ("sim.calibrate", "--help"),
+    ("sim.calibrate", "--method", "bogus"),
+    ("sim.calibrate", "--draws", "abc"),
+    ("sim.calibrate", "--draws", "0"),
+    ("sim.calibrate", "--method", "smc", "--help"),
+    ("sim.calibrate", "--method", "smc", "--particles", "x"),
+    ("sim.export",),
+    ("sim.export", "--help"),
+    ("sim.plot",),
+    ("sim.plot", "x", "--kind", "bogus"),
+    ("sim.sensitivity",),
+    ("sim.discovery",),
+    ("sim.discovery", "--help"),
+    ("sim.docs", "--bogus"),
+    ("sim.exercises", "--bogus"),
+    ("sim.routes", "--replicates", "x"),
+    ("sim.publish", "--bogus"),
+    ("sim.app", "--bogus"),
+]
+
+
+def _imported(args: list[str], cwd) -> tuple[set[str], subprocess.CompletedProcess]:
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", *args], cwd=cwd, capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    names = {line.rsplit("|", 1)[1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
+    return {n.split(".")[0] for n in names}, res
+
+
+@pytest.mark.parametrize("command", LIGHT, ids=" ".join)
+def test_a_light_command_imports_no_heavy_library(command, tmp_path):
+    sweep = tmp_path / "sweep"
+    (sweep / "points").mkdir(parents=True)
+    args = [a.format(sweep=sweep, nowhere=tmp_path / "nowhere") for a in command]
+    loaded, res = _imported(args, tmp_path)
+    assert res.returncode in (0, 1, 2), res.stderr[-2000:]
+    assert "Traceback" not in res.stderr, res.stderr[-2000:]
+    assert not loaded & set(HEAVY), f"{' '.join(command)} imported {sorted(loaded & set(HEAVY))}"
+
+
+def test_the_guard_can_fail(tmp_path):
+    """A command that does load pandas is seen doing so (so a pass above means something)."""
+    loaded, _ = _imported(["sim.export", str(tmp_path)], tmp_path)  # a real export: reads tables with pandas
+    assert "pandas" in loaded
+
+
+def test_the_declared_choices_are_the_analyses_own():
+    import sim.discovery as discovery_cli
+    import sim.plot as plot_cli
+    from sim.analysis import boxes, discovery, sensitivity, sweep_figures
+
+    assert plot_cli.KINDS == sweep_figures.KINDS and plot_cli.STUDY_KINDS == sweep_figures.STUDY_KINDS
+    assert plot_cli.OUTCOMES == tuple(sensitivity.OUTCOMES)
+    assert (discovery_cli.THRESHOLD, discovery_cli.MIN_COVERAGE) == (discovery.THRESHOLD, discovery.MIN_COVERAGE)
+    assert discovery_cli.RESAMPLES == boxes.RESAMPLES
+
+
+def test_the_declared_defaults_are_the_calibrations_own():
+    from sim.analysis import calibration, calibration_counts
+    from sim.commands import calibrate
+
+    rejection = dataclasses.asdict(calibration.Settings())
+    assert all(rejection[k] == v for k, v in calibrate.REJECTION.items()), (rejection, calibrate.REJECTION)
+    smc = dataclasses.asdict(calibration_counts.Settings())
+    assert all(smc[k] == v for k, v in calibrate.SMC.items()), (smc, calibrate.SMC)
+    assert calibrate.FORECAST_CUTOFF == calibration_counts.FORECAST_CUTOFF
