@@ -226,12 +226,28 @@ def weighted_cov(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (xc * w[:, None]).T @ xc / max(1e-12, 1.0 - np.sum(w**2))
 
 
+SHIFT_BINS, SHIFT_MIN = 10, 0.05  # a coordinate whose histogram moved this far from the prior's is informed
+
+
 def informed_coordinates(u: np.ndarray, w: np.ndarray, redraw_above: float) -> np.ndarray:
-    """Coordinates the kernel moves: weighted spread at most ``redraw_above`` of the prior's (the others are drawn
-    afresh from the prior)."""
+    """Coordinates the kernel moves (the others are drawn afresh from the prior): those whose weighted spread is at
+    most ``redraw_above`` of the prior's, and those whose weighted histogram (10 bins of the cube) has moved from
+    the prior's flat one by more than a prior sample of the population's effective size would (its 99th
+    percentile, from a fixed draw) and by at least 5% of the mass: a record can shift a value without narrowing
+    it. Both depend on the last generation only, so the weights stay exact."""
     mean = np.average(u, axis=0, weights=w)
     sd = np.sqrt(np.average((u - mean) ** 2, axis=0, weights=w))
-    return sd <= redraw_above * PRIOR_SD
+    if redraw_above >= 1.0:  # no redraw: the kernel moves every coordinate
+        return np.ones(u.shape[1], dtype=bool)
+    narrowed = sd <= redraw_above * PRIOR_SD
+    ess = max(2, round(float(w.sum() ** 2 / np.sum(w**2))))
+    bins = np.minimum((u * SHIFT_BINS).astype(int), SHIFT_BINS - 1)
+    ww = w / w.sum()
+    hist = np.stack([np.bincount(bins[:, k], weights=ww, minlength=SHIFT_BINS) for k in range(u.shape[1])])
+    tv = 0.5 * np.abs(hist - 1 / SHIFT_BINS).sum(axis=1)
+    null = np.random.default_rng(0).multinomial(ess, np.full(SHIFT_BINS, 1 / SHIFT_BINS), size=400) / ess
+    cut = max(float(np.quantile(0.5 * np.abs(null - 1 / SHIFT_BINS).sum(axis=1), 0.99)), SHIFT_MIN)
+    return narrowed | (tv > cut)
 
 
 def make_kernel(prev: Generation, settings: Settings) -> dict:
@@ -369,16 +385,21 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
 def next_tolerance(prev: Generation, observed: Observed, scales: np.ndarray, settings: Settings) -> float:
     """The ``quantile`` of generation t-1's accepted runs' distances re-measured with generation t's scales, each
     particle's weight shared among its accepted replicates; never below the floor. Distances on counts take few
-    values, so the quantile can repeat: then the next smaller accepted distance is taken."""
+    values, so a plain quantile can sit on a tie that holds most of the mass and stop the schedule: the tolerance
+    is the largest distance whose share (the runs at or below it) is at most ``quantile``, or the smallest distance
+    when even that one holds more."""
     ok = accepted(prev.distances, prev.eps)
     per = np.where(prev.likelihood > 0, prev.weight / np.maximum(ok.sum(axis=1), 1), 0.0)
     w = np.broadcast_to(per[:, None], ok.shape)[ok]
     d = observed.distance(prev.values, prev.ok, scales)[ok]
-    eps = weighted_quantile(d, w, settings.quantile)
-    if prev.t > 0 and np.array_equal(scales, prev.scales) and eps >= prev.eps:
-        below = d[(d < prev.eps) & (w > 0)]
-        if below.size:
-            eps = float(below.max())
+    keep = w > 0
+    d, w = d[keep], w[keep]
+    if not len(d):
+        return max(settings.floor, prev.eps)
+    values, inverse = np.unique(d, return_inverse=True)
+    share = np.cumsum(np.bincount(inverse, weights=w)) / w.sum()
+    below = np.nonzero(share <= settings.quantile + 1e-12)[0]
+    eps = float(values[below[-1]] if len(below) else values[0])
     return max(settings.floor, eps)
 
 

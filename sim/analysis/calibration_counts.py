@@ -133,12 +133,12 @@ def statistics(outcome: bool = True) -> list[Statistic]:
               dated=("us_attack_green_zone_2021_10_31", "us_attack_green_zone_2021_12_19")),
         _stat(r, "attacks_us_2022_01", "daily:attacks_us_today", "us_attacks_jan_2022", scale=math.sqrt(7),
               more=("us_attack_airport_2022_01_28",)),
-        Statistic("attacks_state_2022_01", "daily:attacks_state_today", date(2022, 1, 1), date(2022, 1, 31), 6,
-                  math.inf, math.sqrt(6), ("party_office_attacks_2022_01_13_19", "speaker_home_rockets_2022_01_25"),
-                  "at least 5 attacks on the offices of Sadr's allies and the rockets on the speaker's home: the "
-                  "model's attacks on the state and Sadr's allies (7.8) over January 2022, at least 6",
-                  known_from=rec.known_from([r["party_office_attacks_2022_01_13_19"],
-                                             r["speaker_home_rockets_2022_01_25"]])),
+        Statistic("attacks_state_2021_01_to_2022_01", "daily:attacks_state_today", date(2021, 1, 1),
+                  date(2022, 1, 31), 1, 3, 1.0, ("speaker_home_rockets_2022_01_25", "pm_residence_drone_2021_11_07"),
+                  "major attacks on the state and its leaders (7.8) that the scenario does not force: the rockets on "
+                  "the speaker's home (25 January 2022); the drone on the PM's home is forced, not counted; we allow 2 "
+                  "unreported. The office grenades of January 2022 are below-clash violence, not major attacks.",
+                  known_from=r["speaker_home_rockets_2022_01_25"].published),
         _stat(r, "boycott_days", "run:boycott_days", "sadr_boycott_duration_2021", scale=7.0,
               reading="43 days from announcement to reversal; the scale's floor is a week"),
         Statistic("patron_visits_2021_01_to_06", "daily:intervened", date(2021, 1, 1), date(2021, 6, 30), 2, math.inf,
@@ -330,6 +330,8 @@ class Settings:
     predictive_sets: int = 300
     predictive_replicates: int = 200  # runs per set: the Monte Carlo part of an interval stays small
     check_replicates: int = 20  # runs per set for the predictive checks of the record's counts and the forecasts
+    prior_replicates: int = 50  # runs per prior set (the prior rows are context, not the headline)
+    independence_sets: int = 200  # posterior sets per level of militia independence
     cutoff: str | None = None  # ISO date: calibrate on the record up to it and forecast what followed
     outcome: bool = False  # calibrate on the outcome the headline reports too (no civil war, no clash-day)
     kernel: str = "mvn"
@@ -526,9 +528,9 @@ def escalation_study(draws: Mapping[str, pd.DataFrame], settings: Settings, scen
     parameter uncertainty and Monte Carlo noise (interval_parts); each counterfactual's paired effect
     (paired_parts); and the patron's effect (no patron against the history) with militia independence fixed at
     each of ``levels``."""
-    R = settings.predictive_replicates
     esc_rows, eff_rows, ind_rows = [], [], []
     for which, table in draws.items():
+        R = settings.predictive_replicates if which == "posterior" else settings.prior_replicates
         runs: dict[tuple[str, str], np.ndarray] = {}
         for scenario_name, cf in scenarios:
             over, drop = cal.counterfactuals()[cf] if cf != "none" else ({}, ())
@@ -540,16 +542,29 @@ def escalation_study(draws: Mapping[str, pd.DataFrame], settings: Settings, scen
             for name in ("escalated", "any_clash", "sustained"):
                 parts = interval_parts(lad[name].to_numpy().reshape(n, R).mean(axis=1), R)
                 row |= {f"{name}_{k}": v for k, v in parts.items()}
+            # the columns the other calibration's tables have (the raw middle 90% of the sets' estimates)
+            row |= {"p_escalation": row["escalated_mean"], "q05": row["escalated_raw_q05"],
+                    "q95": row["escalated_raw_q95"], "median": float(np.median(lad["escalated"].to_numpy()
+                                                                              .reshape(n, R).mean(axis=1))),
+                    "sets": n, "replicates": R, "p_any_clash": row["any_clash_mean"],
+                    "any_clash_q05": row["any_clash_raw_q05"], "any_clash_q95": row["any_clash_raw_q95"],
+                    "p_sustained": row["sustained_mean"], "sustained_q05": row["sustained_raw_q05"],
+                    "sustained_q95": row["sustained_raw_q95"]}  # fmt: skip
             esc_rows.append(row)
             runs[(scenario_name, cf)] = lad["escalated"].to_numpy().reshape(n, R).astype(float)
         for (scenario_name, cf), x in runs.items():
             base = runs.get((scenario_name, "none"))
             if cf == "none" or base is None:
                 continue
-            eff_rows.append({"scenario": scenario_name, "counterfactual": cf, "distribution": which,
-                             **paired_parts(x - base)})  # fmt: skip
+            parts = paired_parts(x - base)
+            p_base, p_cf = float(base.mean()), float(x.mean())
+            eff_rows.append({"scenario": scenario_name, "counterfactual": cf, "distribution": which, **parts,
+                             "p_base": p_base, "p_cf": p_cf, "diff": parts["mean"], "diff_q05": parts["raw_q05"],
+                             "diff_q95": parts["raw_q95"],
+                             "ratio": p_cf / p_base if p_base > 0 else math.inf})  # fmt: skip
         over_np, _ = cal.counterfactuals()["no_patron"]
         sc = load_scenario("seed_timeline")
+        table = table.iloc[: settings.independence_sets]
         for level in levels:
             fixed = {"militia_independence": level}
             with_patron = ladder(sc, table, settings.seed + 3, R, workers, fixed).sort_values(["set", "replicate"])
@@ -773,12 +788,13 @@ def _stale(path: Path, meta: Mapping) -> bool:
 
 
 def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Callable[[str], None] | None = print,
-              scenarios: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
+              scenarios: Sequence[tuple[str, str]] | None = None, levels: Sequence[float] = INDEPENDENCE_LEVELS,
+              prior: bool = True) -> dict[str, Any]:
     """One calibration, each generation stored under out/smc (a rerun resumes): the posterior, its diagnostics,
     what the record tells about each value, posterior-predictive checks of every statistic and the monthly
     attacks; without a cut-off P(escalation) of ``scenarios`` (scenario, counterfactual) under prior and
-    posterior, every counterfactual's paired effect and the patron's effect against independence; with one the
-    forecasts (unconditional and conditional) and their scores."""
+    posterior (``prior``: the prior's too), every counterfactual's paired effect and the patron's effect against
+    independence at ``levels``; with one the forecasts (unconditional and conditional) and their scores."""
     out = Path(out)
     scenarios = headline_cases() if scenarios is None else tuple(scenarios)
     cutoff = date.fromisoformat(settings.cutoff) if settings.cutoff else None
@@ -806,7 +822,7 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
     every = statistics()
     every += [st for st in stats if st.name not in {e.name for e in every}]  # a cut-off's shortened ones
     pred_meta = {"settings": asdict(settings), "scenarios": [list(s) for s in scenarios], "model": model_digest(),
-                 "statistics": [s.name for s in stats]}  # fmt: skip
+                 "statistics": [s.name for s in stats], "levels": list(levels), "prior": prior}  # fmt: skip
     result: dict[str, Any] = {"posterior": post, "diagnostics": diag, "informed": info, "statistics": stats,
                               "facts": targets}  # fmt: skip
     if _stale(out / "predictive.json", pred_meta):
@@ -819,7 +835,8 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
         atomic_write_parquet(predictive_checks(runs, every), out / "checks.parquet")
         atomic_write_parquet(monthly_table(runs, scenario), out / "monthly.parquet")
         if cutoff is None:
-            study = escalation_study(draws, settings, scenarios, workers)
+            study = escalation_study({k: v for k, v in draws.items() if prior or k != "prior"}, settings, scenarios,
+                                     workers, levels)  # fmt: skip
             for name, table in study.items():
                 atomic_write_parquet(table, out / f"{name}.parquet")
         else:
@@ -849,7 +866,13 @@ def study(out: Path, settings: Settings, workers: int | None = None,
         if log:
             log(f"== {name} ({folder})")
         started = time.perf_counter()
-        results[name] = calibrate(folder, s, workers, log, scenarios=None if name == "headline" else ())
+        if name == "headline":
+            results[name] = calibrate(folder, s, workers, log)
+        elif name == "with_outcome":  # beside the headline: its row and the patron's effect, under this posterior
+            results[name] = calibrate(folder, s, workers, log, scenarios=[("seed_timeline", "none"),
+                                      ("seed_timeline", "no_patron")], levels=(), prior=False)  # fmt: skip
+        else:
+            results[name] = calibrate(folder, s, workers, log)
         results[name]["seconds"] = time.perf_counter() - started
     summary = {name: {"folder": str(folder), "seconds": results[name]["seconds"]} for name, (folder, _) in runs.items()}
     summary["total_seconds"] = time.perf_counter() - t0

@@ -19,7 +19,8 @@ METHODS = ("rejection", "smc")
 # tests/test_startup.py checks them against sim.analysis.calibration.Settings and calibration_counts.Settings.
 REJECTION = {"draws": 20_000, "replicates": 5, "seed": 20211107, "predictive_sets": 300, "predictive_replicates": 20}
 SMC = {"particles": 2000, "replicates": 4, "generations": 12, "quantile": 0.5, "seed": 20211107, "predictive_sets": 300,
-       "predictive_replicates": 200, "check_replicates": 20, "kernel": "mvn"}
+       "predictive_replicates": 200, "check_replicates": 20, "prior_replicates": 50, "independence_sets": 200,
+       "kernel": "mvn"}
 KERNELS = ("mvn", "diagonal")  # sim.analysis.abc_smc.KERNELS
 FORECAST_CUTOFF = date(2021, 10, 10)  # the election: sim.analysis.calibration_counts.FORECAST_CUTOFF
 REJECTION_DOC = ("Calibration to the record: approximate Bayesian computation with the vector engine (thousands of "
@@ -160,6 +161,7 @@ def smc_main(argv: Sequence[str]) -> int:
 
     settings = Settings(args.particles, args.replicates, args.generations, args.quantile, args.seed,
                         args.predictive_sets, args.predictive_replicates, args.check_replicates,
+                        defaults["prior_replicates"], defaults["independence_sets"],
                         None if cutoff is None else str(cutoff), args.single == "with-outcome", args.kernel,
                         not args.fixed_scales, args.regression)  # fmt: skip
     t0 = time.perf_counter()
