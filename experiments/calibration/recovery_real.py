@@ -23,7 +23,7 @@ from sim.analysis.published import TABLES
 from sim.run.storage import atomic_write_text
 
 SAMPLERS = {"covariance kernel, adapted scales (issue 26)": {"kernel": "mvn", "adapt_scales": True},
-            "diagonal kernel, fixed scales (before)": {"kernel": "diagonal", "adapt_scales": False}}
+            "diagonal kernel, fixed scales (before)": {"kernel": "diagonal", "adapt_scales": False, "moved": "spread"}}
 
 
 def main() -> None:

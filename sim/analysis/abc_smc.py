@@ -68,6 +68,7 @@ from scipy.stats import truncnorm
 #     (values (n, R, S) statistics, ok (n, R) hard constraints met)
 Simulator = Callable[[np.ndarray, int, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 KERNELS = ("mvn", "diagonal")
+MOVED = ("spread_or_shift", "spread")
 MAD_TO_SD = 1.4826  # the MAD of a normal sample times this estimates its standard deviation
 EDGE = 1e-9  # coordinates are kept in [EDGE, 1 - EDGE] before logit
 
@@ -92,6 +93,7 @@ class Settings:
     adapt_scales: bool = True  # distance scales from the last generation's spread (Prangle 2017)
     models: int = 1  # structures compared (a model index per particle); 1: no model choice
     model_stay: float = 0.7  # the model kernel's probability of keeping a particle's structure
+    moved: str = "spread_or_shift"  # coordinates the kernel moves: narrowed or shifted ("spread": narrowed only)
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,8 @@ def weighted_cov(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 SHIFT_BINS, SHIFT_MIN = 10, 0.05  # a coordinate whose histogram moved this far from the prior's is informed
 
 
-def informed_coordinates(u: np.ndarray, w: np.ndarray, redraw_above: float) -> np.ndarray:
+def informed_coordinates(u: np.ndarray, w: np.ndarray, redraw_above: float,
+                         rule: str = "spread_or_shift") -> np.ndarray:  # fmt: skip
     """Coordinates the kernel moves (the others are drawn afresh from the prior): those whose weighted spread is at
     most ``redraw_above`` of the prior's, and those whose weighted histogram (10 bins of the cube) has moved from
     the prior's flat one by more than a prior sample of the population's effective size would (its 99th
@@ -240,6 +243,8 @@ def informed_coordinates(u: np.ndarray, w: np.ndarray, redraw_above: float) -> n
     if redraw_above >= 1.0:  # no redraw: the kernel moves every coordinate
         return np.ones(u.shape[1], dtype=bool)
     narrowed = sd <= redraw_above * PRIOR_SD
+    if rule == "spread":  # the first version's rule
+        return narrowed
     ess = max(2, round(float(w.sum() ** 2 / np.sum(w**2))))
     bins = np.minimum((u * SHIFT_BINS).astype(int), SHIFT_BINS - 1)
     ww = w / w.sum()
@@ -255,7 +260,7 @@ def make_kernel(prev: Generation, settings: Settings) -> dict:
     weights stay exact): which coordinates it moves and how."""
     keep = prev.weight > 0
     u, w = prev.u[keep], prev.weight[keep]
-    moved = informed_coordinates(u, w, settings.redraw_above)
+    moved = informed_coordinates(u, w, settings.redraw_above, settings.moved)
     if settings.kernel == "diagonal":
         mean = np.average(u, axis=0, weights=w)
         sd = np.sqrt(np.average((u - mean) ** 2, axis=0, weights=w))
@@ -504,6 +509,8 @@ def run(names: Sequence[str], to_values: Callable[[np.ndarray], np.ndarray], sim
     generation must have been made with, e.g. the statistics' names)."""
     if settings.kernel not in KERNELS:
         raise ValueError(f"kernel={settings.kernel!r}; allowed: {', '.join(KERNELS)}")
+    if settings.moved not in MOVED:
+        raise ValueError(f"moved={settings.moved!r}; allowed: {', '.join(MOVED)}")
     if settings.models < 1 or not 0 <= settings.model_stay < 1 or (settings.models == 1 and settings.model_stay == 0):
         raise ValueError("models must be at least 1 and model_stay in [0, 1)")
     meta = dict(meta or {})

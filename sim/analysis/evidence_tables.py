@@ -74,7 +74,7 @@ def readme_headline() -> str:
               "spread less its binomial noise], then ± the Monte Carlo standard deviation of the pooled value; the "
               f"parameter part carries {b['escalated_param_share']:.0%} of the sets' variance for P(escalation). The "
               "headline's posterior is ABC-SMC on the public record's counts and dates of January 2021 to January "
-              "2022 (`seeds/record.yaml`: attacks on US sites, attacks on Sadr's allies, the boycott, the patron's "
+              "2022 (`seeds/record.yaml`: attacks on US sites, major attacks on the state, the boycott, the patron's "
               "visits, US strikes) with the article's yes/no facts as constraints, leaving out the outcome this "
               "table reports (no civil war, no clash-day), so the outcome tests it instead of being fitted; "
               "`docs/ODD.md` section 11 shows what it fits and what it misses. The defaults row is the evidence's "
