@@ -284,3 +284,67 @@ def test_engine_is_selectable_in_the_config():
 
     assert "compiled" in ENGINES
     assert re.search(r"^engine: \w+", (ROOT / "configs" / "config.yaml").read_text(), re.M)
+
+
+# ----------------------------------------------------------------------------- the rival mechanisms (issue 25)
+
+from sim.model.structures import MECHANISMS, every_alternative  # noqa: E402
+
+RIVALS = [f"{m.name}={a.name}" for m, a in every_alternative() if a is not m.default]
+LIVELY = {"clash_kappa": 5.0, "sustained_clashes": 4, "patron_trigger": 0.3}  # clashes, halts, visits happen
+
+
+def structure_params(spec: str, **extra) -> object:
+    """Params for ``mechanism=name+mechanism=name`` (a structure) and extra parameter values."""
+    choices = dict(part.split("=") for part in spec.split("+") if part)
+    return make_params({**{f"structure_{m}": a for m, a in choices.items()}, **extra})
+
+
+def sampled_structures(n: int, seed: int = 25) -> list[str]:
+    """A seeded sample of combinations of alternatives (each mechanism's choice drawn independently)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        out.append("+".join(f"{m.name}={m.names[rng.integers(len(m.names))]}" for m in MECHANISMS))
+    return out
+
+
+@pytest.mark.parametrize("structure", RIVALS)
+@pytest.mark.parametrize("scenario_name", list_scenarios())
+def test_every_alternative_on_every_scenario_equals_vector(scenario_name, structure):
+    """Each rival alternative, on every scenario, at the defaults and where the clash side and the patron act."""
+    sc = load_scenario(scenario_name)
+    for extra in ({}, LIVELY):
+        p = structure_params(structure, **extra)
+        reps = np.arange(24)
+        assert_same(compiled.run_batch(sc, [p], [MILITIAS], 20211107, reps),
+                    vector.run_batch(sc, [p], [MILITIAS], 20211107, reps))  # fmt: skip
+
+
+@pytest.mark.parametrize("structure", sampled_structures(8))
+def test_sampled_combinations_of_alternatives_equal_vector(structure):
+    for scenario_name in ("seed_timeline", "record_2021"):
+        sc = load_scenario(scenario_name)
+        p = structure_params(structure, **LIVELY)
+        reps = np.arange(16)
+        assert_same(compiled.run_batch(sc, [p], [MILITIAS], 3, reps), vector.run_batch(sc, [p], [MILITIAS], 3, reps))
+
+
+def test_rows_of_different_structures_in_one_batch_equal_their_own_runs():
+    """A batch mixing structures (a sweep over structures, a model-choice bank) is split by structure and put
+    back in row order: every row equals its structure run alone, in both batch engines."""
+    sc = load_scenario("seed_timeline")
+    structures = ["", *RIVALS[:3], *sampled_structures(2, seed=7)]
+    rows = np.repeat(np.arange(len(structures)), 5)
+    rng = np.random.default_rng(3)
+    rng.shuffle(rows)
+    params_rows = [structure_params(structures[i], **LIVELY) for i in rows]
+    reps = np.arange(len(rows)) % 5
+    for engine in (compiled, vector):
+        mixed = engine.run_batch(sc, params_rows, [MILITIAS] * len(rows), 9, reps)
+        for i in (0, 7, len(rows) - 1):
+            alone = vector.run_batch(sc, [params_rows[i]], [MILITIAS], 9, reps[i : i + 1])
+            for k in alone.runs:
+                assert np.array_equal(alone.runs[k], mixed.runs[k][i : i + 1]), (engine.__name__, k)
+            for k in alone.daily:
+                assert np.array_equal(alone.daily[k][:, 0], mixed.daily[k][:, i]), (engine.__name__, k)

@@ -179,3 +179,42 @@ def test_equivalence_holds_through_clashes_halts_and_sustained_fighting():
         daily = m.datacollector.get_model_vars_dataframe()
         for col in ("mobilisation", "sadr_grievance", "hazard", "clash", "participating", "rivalry"):
             np.testing.assert_array_equal(daily[col].to_numpy(), vec.daily[col][:, rep].astype(float), err_msg=col)
+
+
+# ----------------------------------------------------------------------------- the rival mechanisms (issue 25)
+
+from sim.model.structures import MECHANISM_BY_NAME, every_alternative  # noqa: E402
+
+RIVALS = [(m.name, a.name) for m, a in every_alternative() if a is not m.default]
+LIVELY = {"clash_kappa": 5.0, "sustained_clashes": 4, "patron_trigger": 0.3}
+
+
+def _assert_mesa_equals_vector(sc, params, seed, reps) -> None:
+    vec = run_batch(sc, [make_params(params)], [MILITIAS], seed, np.asarray(reps))
+    for i, rep in enumerate(reps):
+        m = _mesa(sc, seed, rep, **params)
+        for k, v in m.run_record().items():
+            assert v == vec.runs[k][i], (k, rep)
+        daily = m.datacollector.get_model_vars_dataframe()
+        for col in daily.columns:
+            np.testing.assert_array_equal(daily[col].to_numpy(), vec.daily[col][:, i].astype(float), err_msg=col)
+
+
+@pytest.mark.parametrize(("mechanism", "alternative"), RIVALS)
+def test_every_alternative_mesa_equals_vector_on_every_scenario(scenario_name, mechanism, alternative):
+    """Each rival alternative, in the object-per-agent engine, on every scenario: the vector engine's bits (one
+    replicate at the defaults, one where clashes, halts and visits happen)."""
+    sc = load_scenario(scenario_name)
+    choice = {MECHANISM_BY_NAME[mechanism].param: alternative}
+    _assert_mesa_equals_vector(sc, {**SMALL, **choice}, 11, [0])
+    _assert_mesa_equals_vector(sc, {**SMALL, **choice, **LIVELY}, 11, [1])
+
+
+def test_sampled_combinations_mesa_equals_vector():
+    """A seeded sample of combinations of alternatives (every mechanism's choice drawn), on the article's timeline."""
+    from test_compiled import sampled_structures
+
+    sc = load_scenario("seed_timeline")
+    for k, spec in enumerate(sampled_structures(4, seed=11)):
+        choice = {f"structure_{m}": a for m, a in (part.split("=") for part in spec.split("+"))}
+        _assert_mesa_equals_vector(sc, {**SMALL, **choice, **LIVELY}, 5, [k])

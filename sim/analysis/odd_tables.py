@@ -29,6 +29,8 @@ GROUP_TITLES = {
     "outcomes": "Attacks and US retaliation",
     "sadr": "Sadr's bloc",
     "clash": "Intra-Shi'ite rivalry, clashes, elections and escalation",
+    "structure": "Rival mechanisms: which alternative runs (`structure.<mechanism>=<name>`)",
+    "alternatives": "Parameters of the rival alternatives (read only when their alternative runs)",
 }
 
 # Column headings for the per-militia fields; a field missing here is shown by its own name.
@@ -106,6 +108,29 @@ def parameter_table() -> str:
         rows = [(f"`{p.name}`", _number(p.default), _range(p), p.unit, p.description, p.evidence,
                  *_prior_cells(p.name, p.role)) for p in params]  # fmt: skip
         lines += _table(header, rows, align)
+    return "\n".join(lines)
+
+
+def structures_table() -> str:
+    """Markdown: every contested mechanism and its alternatives (sim/model/structures.py), each with the rule
+    functions that compute it, its own parameters, its evidence and its subsection: one hop from here to a rule."""
+    from sim.model.structures import MECHANISMS
+
+    header = ("mechanism", "alternative", "what it says", "rules (`sim/model/rules.py`)", "its parameters",
+              "evidence", "section")  # fmt: skip
+    rows = []
+    for m in MECHANISMS:
+        for a in m.alternatives:
+            name = f"`{a.name}` (default)" if a is m.default else f"`{a.name}`"
+            rule_links = ", ".join(f"[`rules.{r}`](../sim/model/rules.py)" for r in a.rules)
+            params = ", ".join(f"`{n}`" for n in a.params) or "none of its own"
+            rows.append((f"`{m.name}`", name, a.title, rule_links, params, a.evidence, a.odd))
+    n_alt = sum(len(m.alternatives) for m in MECHANISMS)
+    lines = [f"{len(MECHANISMS)} contested mechanisms, {n_alt} alternatives, generated from "
+             "`sim/model/structures.py`. Choose with `python -m sim structure.<mechanism>=<name>` (sweep with "
+             "`-m structure.<mechanism>=a,b` or `+grid.structure.<mechanism>=[a,b]`); the first alternative of "
+             "each mechanism is today's model and the default.", "",
+             *_table(header, rows)]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -540,6 +565,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "sensitivity": sensitivity_section,
     "evaluation": evaluation_section,
     "evaluation_counts": _evidence("counts_section"),
+    "structures": structures_table,
 }
 
 

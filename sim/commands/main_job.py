@@ -17,7 +17,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim import paths
-from sim.model.params import MILITIA_KEYS, ParameterError
+from sim.model.params import MILITIA_KEYS, ParameterError, structure_of
 from sim.model.scenario import Scenario
 from sim.run import progress, provenance
 from sim.run.config_schema import register
@@ -72,6 +72,7 @@ def run_job(
         "overrides": list(label.overrides),
         "drop_events": list(cfg.drop_events),
         "scenario_file": str(cfg.scenario_file) if cfg.scenario_file else None,
+        "structure": structure_of(params).as_dict(),
         "run_name": label.name,
         "seed": int(cfg.seed),
         "engine": str(cfg.engine),
@@ -145,6 +146,7 @@ def write_uncertainty(cfg: DictConfig, scenario: Scenario, sets: uncertainty.Par
             "environment": provenance.environment(cfg.workers),
             "counterfactual": label.counterfactual, "overrides": list(label.overrides), "run_name": label.name,
             "drop_events": list(cfg.drop_events), "scenario_file": cfg.scenario_file,
+            "structure": structure_of(sets.params[0]).as_dict(),
             "seconds": round(elapsed, 3), **{f"uncertainty_{k}": v for k, v in spread.items()}}  # fmt: skip
     runs = uncertainty.set_columns(sets, runs).assign(scenario=scenario.name, seed=int(cfg.seed))
     atomic_write_parquet(runs, out_dir / "runs.parquet", meta)

@@ -40,7 +40,7 @@ import numpy as np
 from numba import types
 from numba.extending import get_cython_function_address, overload, register_jitable
 
-from sim.engines.vector import BatchResult
+from sim.engines.vector import BatchResult, split_by_structure
 from sim.model import keyed_random as kr
 from sim.model import rules
 from sim.model.events import apply_events
@@ -111,6 +111,8 @@ SCALAR_RULES = (
     "activation_net", "within_cohesion", "after_retaliation", "after_attacks", "boycott_probability",
     "return_probability", "participation_after", "commitment_after", "sadr_threat", "mobilisation_target",
     "mobilisation_after", "stood_down", "sadr_restrains", "clash_hazard", "after_clash", "tension",
+    # the rival alternatives (sim/model/structures.py)
+    "leverage_persuasion_coercion", "coerces", "berated",
 )  # fmt: skip
 for _name in SCALAR_RULES:
     register_jitable(**JIT_OPTIONS)(getattr(rules, _name))
@@ -224,11 +226,17 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
     x_cell = np.empty(n)
     idle = np.empty(n, dtype=np.bool_)  # yesterday's count (-1: before this stretch, read the share itself)
     for t in range(t0, t1):
-        # 2. patron
+        # 2. patron (structure.leverage: 0 Salehyan's one lever, 1 persuasion or coercion)
         for j in range(M):
-            lam[j] = rules.leverage(
-                pt.patron_present, pt.patron_influence, mil[mr, LOYALTY, j], s.independence[r, j, 0]
-            )
+            if pt.structure_leverage == 0:
+                lam[j] = rules.leverage(
+                    pt.patron_present, pt.patron_influence, mil[mr, LOYALTY, j], s.independence[r, j, 0]
+                )
+            else:
+                lam[j] = rules.leverage_persuasion_coercion(
+                    pt.patron_present, pt.patron_influence, mil[mr, LOYALTY, j], s.independence[r, j, 0],
+                    pt.coercion_strength,
+                )  # fmt: skip
             score[j] = rules.militia_score(s.share[r, j, 0], s.grievance[r, j, 0])
         intervened = rules.patron_decides(
             pt.patron_present, pt.patron_intervenes, s.attention[r, 0, 0], s.cooldown[r, 0, 0], s.tension[r, 0, 0],
@@ -241,6 +249,11 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
                 s.grievance[r, j, 0], s.discipline[r, j, 0], s.pressure[r, j, 0], lam[j], targeted[j],
                 pt.intervention_grievance_effect, pt.intervention_discipline_effect,
             )  # fmt: skip
+            if pt.structure_leverage == 1:
+                coerced = rules.coerces(pt.patron_influence, mil[mr, LOYALTY, j], s.independence[r, j, 0],
+                                        pt.coercion_strength)  # fmt: skip
+                g[j] = rules.berated(g[j], targeted[j], coerced, s.independence[r, j, 0], pt.coercion_strength,
+                                     pt.coercion_backlash)  # fmt: skip
         s.attention[r, 0, 0] = rules.attention_after(
             s.attention[r, 0, 0], intervened, pt.patron_attention_cost, pt.patron_attention_recovery,
             pt.patron_distraction,
@@ -507,6 +520,10 @@ def run_batch(
 ) -> BatchResult:
     """sim.engines.vector.run_batch's contract and results, compiled; ``threads``: numba threads (default all)."""
     _check_rules()
+    split = split_by_structure(run_batch, scenario, params_rows, militias_rows, seed, replicates,
+                              keep_daily=keep_daily, daily_columns=daily_columns, threads=threads)  # fmt: skip
+    if split is not None:
+        return split
     replicates = np.asarray(replicates, dtype=np.int64)
     R = len(replicates)
     seed = np.broadcast_to(np.asarray(seed, dtype=np.uint64), (R,)).reshape(R, 1, 1)

@@ -113,8 +113,13 @@ class MilitiaLeader(mesa.Agent):
         return self.stance is Stance.CONTEST
 
     def leverage(self):
+        """The patron's leverage over this militia, by the structure's theory of leverage (7.2)."""
         p = self.model.p
-        return rules.leverage(p.patron_present, p.patron_influence, np.float64(self.spec.loyalty), self.independence)
+        loyalty = np.float64(self.spec.loyalty)
+        if p.structure_leverage == 0:
+            return rules.leverage(p.patron_present, p.patron_influence, loyalty, self.independence)
+        return rules.leverage_persuasion_coercion(p.patron_present, p.patron_influence, loyalty, self.independence,
+                                                  p.coercion_strength)  # fmt: skip
 
     def receive_patron(self) -> None:
         """Step 2, second half: a targeted leader takes the patron's message."""
@@ -124,6 +129,10 @@ class MilitiaLeader(mesa.Agent):
             self.grievance, self.discipline, self.pressure, self.leverage(), targeted,
             p.intervention_grievance_effect, p.intervention_discipline_effect,
         )  # fmt: skip
+        if p.structure_leverage == 1:
+            coerced = rules.coerces(p.patron_influence, np.float64(self.spec.loyalty), self.independence,
+                                    p.coercion_strength)  # fmt: skip
+            g = rules.berated(g, targeted, coerced, self.independence, p.coercion_strength, p.coercion_backlash)
         self.grievance, self.discipline, self.pressure = g, d, pr
 
     def choose_stance(self) -> None:

@@ -16,6 +16,7 @@ from sim.model.outcomes import accumulate, daily_record, empty_sums, run_record
 from sim.model.params import Militia
 from sim.model.scenario import Scenario
 from sim.model.state import FAR_PAST, NO_DAY, Point, State, clash_window, initial_state, point_arrays
+from sim.model.structures import MECHANISMS
 
 
 @dataclass
@@ -41,8 +42,13 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     # 1. events
     apply_events(s, scenario.events_on(t), pt, militias)
 
-    # 2. patron
-    lam = rules.leverage(pt.patron_present, pt.patron_influence, pt.loyalty, s.independence)
+    # 2. patron (structure.leverage: 0 Salehyan's one lever, 1 persuasion or coercion)
+    leverage = pt.code("leverage")
+    if leverage == 0:
+        lam = rules.leverage(pt.patron_present, pt.patron_influence, pt.loyalty, s.independence)
+    else:
+        lam = rules.leverage_persuasion_coercion(pt.patron_present, pt.patron_influence, pt.loyalty, s.independence,
+                                                 pt.coercion_strength)  # fmt: skip
     intervened = rules.patron_decides(
         pt.patron_present, pt.patron_intervenes, s.attention, s.cooldown, s.tension, s.salient, s.forced_intervention,
         pt.patron_trigger, pt.patron_attention_cost,
@@ -52,6 +58,9 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
         s.grievance, s.discipline, s.pressure, lam, targeted,
         pt.intervention_grievance_effect, pt.intervention_discipline_effect,
     )  # fmt: skip
+    if leverage == 1:
+        coerced = rules.coerces(pt.patron_influence, pt.loyalty, s.independence, pt.coercion_strength)
+        g = rules.berated(g, targeted, coerced, s.independence, pt.coercion_strength, pt.coercion_backlash)
     s.attention = rules.attention_after(
         s.attention, intervened, pt.patron_attention_cost, pt.patron_attention_recovery, pt.patron_distraction
     )
@@ -165,6 +174,10 @@ def run_batch(
     ``params_rows``/``militias_rows`` have one entry per row, or one shared by all rows; ``seed``
     is one seed or one per row. A row's result depends only on (its seed, its replicate index,
     its parameters). ``daily_columns`` limits the daily series kept (default: all)."""
+    split = split_by_structure(run_batch, scenario, params_rows, militias_rows, seed, replicates,
+                              keep_daily=keep_daily, daily_columns=daily_columns)  # fmt: skip
+    if split is not None:
+        return split
     replicates = np.asarray(replicates, dtype=np.int64)
     R = len(replicates)
     seed = np.broadcast_to(np.asarray(seed, dtype=np.uint64), (R,)).reshape(R, 1, 1)
@@ -188,3 +201,38 @@ def run_batch(
             for k, v in rec.items():
                 daily[k][t] = v
     return BatchResult(runs=run_record(s, sums, scenario.days, militias_rows[0]), daily=daily)
+
+
+def split_by_structure(run: Any, scenario: Scenario, params_rows: Sequence[Any],
+                       militias_rows: Sequence[Sequence[Militia]], seed: Any, replicates: Any,
+                       **kw: Any) -> BatchResult | None:  # fmt: skip
+    """A batch whose rows run different structures, run as one batch per structure and put back in row order
+    (a row's result depends only on its own seed, replicate and parameters, so this changes no bit); None when
+    every row runs the same structure (run it as it is)."""
+    if len(params_rows) <= 1:
+        return None
+    first = params_rows[0]
+    keys = [tuple(getattr(p, m.param) for m in MECHANISMS) for p in params_rows]
+    if all(k == keys[0] for k in keys) or all(p is first for p in params_rows):
+        return None
+    replicates = np.asarray(replicates, dtype=np.int64)
+    R = len(replicates)
+    seed = np.broadcast_to(np.asarray(seed, dtype=np.uint64), (R,))
+    militias_rows = list(militias_rows) if len(militias_rows) == R else [militias_rows[0]] * R
+    groups: dict[tuple, list[int]] = {}
+    for i, k in enumerate(keys):
+        groups.setdefault(k, []).append(i)
+    runs: dict[str, np.ndarray] = {}
+    daily: dict[str, np.ndarray] | None = None
+    for rows in groups.values():
+        idx = np.asarray(rows)
+        res = run(scenario, [params_rows[i] for i in rows], [militias_rows[i] for i in rows], seed[idx],
+                  replicates[idx], **kw)  # fmt: skip
+        for k, v in res.runs.items():
+            runs.setdefault(k, np.empty(R, dtype=v.dtype))[idx] = v
+        if res.daily is not None:
+            daily = {} if daily is None else daily
+            for k, v in res.daily.items():
+                daily.setdefault(k, np.empty((v.shape[0], R), dtype=v.dtype))[:, idx] = v
+    return BatchResult(runs={k: runs[k] for k in res.runs}, daily=None if daily is None else
+                       {k: daily[k] for k in res.daily})  # fmt: skip

@@ -4,15 +4,13 @@ Hydra's schema, validation, both engines, the ODD table and the app's controls a
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class ParameterError(ValueError):
-    """A parameter is unknown or outside its declared range (message is one line)."""
+from sim.model.errors import ParameterError, suggest
+from sim.model.structures import DEFAULT, MECHANISMS, Structure, from_codes
 
 
 @dataclass(frozen=True)
@@ -28,11 +26,20 @@ class Param:
     description: str
     evidence: str
     kind: type = float
-    role: str = "uncertain"  # uncertain (has a prior) | switch | definition | resolution (no prior)
+    # uncertain (has a prior) | switch | definition | resolution (no prior) | structure (which alternative of a
+    # contested mechanism runs: no prior) | alternative (uncertain, with a prior, used only by its alternative)
+    role: str = "uncertain"
+    choices: tuple[str, ...] = ()  # a structure's alternatives by name: value i is choices[i]
 
     def check(self, value: Any, prefix: str = "") -> float | int | bool:
-        """Return ``value`` converted to this parameter's kind, or raise a one-line ParameterError."""
+        """Return ``value`` converted to this parameter's kind, or raise a one-line ParameterError. A structure
+        parameter also takes its alternatives' names."""
         label = f"{prefix}{self.name}"
+        if self.choices and isinstance(value, str):
+            if value not in self.choices:
+                raise ParameterError(f"{label}={value!r} is not an alternative{suggest(value, self.choices)}; "
+                                     f"allowed: {', '.join(self.choices)}")  # fmt: skip
+            return self.choices.index(value)
         if self.kind is bool:
             if isinstance(value, bool) or value in (0, 1):
                 return bool(value)
@@ -143,13 +150,24 @@ PARAMS: tuple[Param, ...] = (
     P("coalition_grievance", 0.1, 0.0, 1.0, "grievance", "events", "Grievance coalition talks that exclude a bloc add to its militias.", "¶25: Sadr may exclude some Iran-backed groups"),
     P("coalition_rivalry", 0.05, 0.0, 1.0, "hostility", "events", "Rivalry coalition talks add.", "¶25; assumed"),
     P("order_days", 9, 1, 90, "days", "events", "How long a stand-down order binds when an order event does not say.", "assumed: an order holds for days, not months", int),
+    # --- parameters of the rival alternatives (sim/model/structures.py): used only when theirs is chosen -------
+    P("coercion_strength", 0.6, 0.0, 1.0, "leverage at full dependence", "alternatives", "structure.leverage=coercion: leverage a threat to cut a fully dependent militia's money and arms gives the patron (the coercive lever, scaled down by independence).", "¶6: the commander berated leaders; ¶17: Iran funded and armed the groups; Byman 2005, Berman & Lake 2019", float, "alternative"),
+    P("coercion_backlash", 0.15, 0.0, 1.0, "grievance per unit coercion", "alternatives", "structure.leverage=coercion: grievance a coercive visit adds to a berated leader, per unit of the coercive lever used.", "¶6, ¶18: berated leaders emboldened by their own power base; assumed", float, "alternative"),
 )
 # fmt: on
+# One whole-number parameter per contested mechanism says which alternative runs (0: today's, the default). The
+# engines read these; users choose by name with structure.<mechanism>=<name> (config) or structure_<mechanism>=<name>.
+PARAMS += tuple(
+    P(m.param, 0, 0, len(m.alternatives) - 1, "alternative: " + ", ".join(f"{i} {a.name}" for i, a in enumerate(m.alternatives)),
+      "structure", f"Which theory of the mechanism '{m.name}' runs: {m.question.lower()} ({', '.join(m.names)}).",
+      "sim/model/structures.py; docs/ODD.md section 7 (" + ", ".join(a.odd for a in m.alternatives) + ")", int, "structure", m.names)
+    for m in MECHANISMS
+)  # fmt: skip
 del P
 
 PARAM_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 assert len(PARAM_BY_NAME) == len(PARAMS), "duplicate parameter name"
-ROLES = ("uncertain", "switch", "definition", "resolution")
+ROLES = ("uncertain", "switch", "definition", "resolution", "structure", "alternative")
 assert all(p.role in ROLES for p in PARAMS), "unknown parameter role"
 
 
@@ -218,11 +236,6 @@ def _make_params_class() -> type:
 Params = _make_params_class()
 
 
-def suggest(name: str, choices: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
 def make_params(values: Mapping[str, Any] | None = None, **overrides: Any) -> Any:
     """Validate ``values`` and ``overrides`` against PARAMS and return a frozen Params."""
     merged = {**(dict(values) if values else {}), **overrides}
@@ -262,3 +275,51 @@ def make_militias(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> t
 
 def params_as_dict(params: Any) -> dict[str, Any]:
     return dataclasses.asdict(params)
+
+
+# ----------------------------------------------------------------------------- structures and the parameters in use
+
+
+def structure_of(params: Any) -> Structure:
+    """The structure a parameter set runs (its ``structure_<mechanism>`` values, by name)."""
+    return from_codes({m.param: getattr(params, m.param) for m in MECHANISMS})
+
+
+def params_in_use(structure: Structure = DEFAULT) -> tuple[Param, ...]:
+    """The declared parameters a structure's rules read, in declaration order: every ordinary parameter and the
+    parameters of its chosen alternatives (not the structure parameters themselves)."""
+    chosen = {name for a in structure.alternatives() for name in a.params}
+    return tuple(p for p in PARAMS if (p.role not in ("structure", "alternative")) or p.name in chosen)
+
+
+def model_values(params: Any) -> dict[str, Any]:
+    """What a parameter set is, for keys, seeds and records: the values of the parameters in use and, unless
+    the structure is the default, the structure's changed mechanisms under ``structure``. At the default
+    structure this is exactly the parameter set as it was before the rival mechanisms (so sweep seeds stay)."""
+    structure = structure_of(params)
+    out: dict[str, Any] = {p.name: getattr(params, p.name) for p in params_in_use(structure)}
+    if not structure.is_default:
+        out["structure"] = structure.changed()
+    return out
+
+
+def used_values(params: Any) -> dict[str, Any]:
+    """The values of the parameters a parameter set's structure uses (structure parameters left out)."""
+    return {p.name: getattr(params, p.name) for p in params_in_use(structure_of(params))}
+
+
+def unused_values(params: Any) -> list[str]:
+    """Parameters of alternatives that are set away from their defaults while their alternative is not chosen
+    (such a value would change nothing: a mistake to report, not to accept silently)."""
+    used = {p.name for p in params_in_use(structure_of(params))}
+    return [p.name for p in PARAMS if p.role == "alternative" and p.name not in used
+            and getattr(params, p.name) != p.default]  # fmt: skip
+
+
+def owner(name: str) -> str:
+    """``structure.leverage=coercion``: the alternative whose parameter ``name`` is ('' for an ordinary one)."""
+    for m in MECHANISMS:
+        for a in m.alternatives:
+            if name in a.params:
+                return f"structure.{m.name}={a.name}"
+    return ""

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAM_BY_NAME, PARAMS
+from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAM_BY_NAME, PARAMS, params_in_use
+from sim.model.structures import DEFAULT, Structure
 from sim.paths import SEEDS_DIR
 
 EVIDENCE_PATH = SEEDS_DIR / "evidence.yaml"
@@ -135,7 +136,7 @@ def judgements() -> dict[str, Judgement]:
             raise ValueError(f"{EVIDENCE_PATH.name}: parameter {p.name} has no evidence entry")
         judged = tuple(float(v) for v in entry["judged"]) if "judged" in entry else None
         prior = _prior(p.name, entry, f"{EVIDENCE_PATH.name}: parameters.{p.name}")
-        if (prior is None) != (p.role != "uncertain"):
+        if (prior is None) != (p.role not in ("uncertain", "alternative")):
             has = "has no" if prior is None else "has a"
             raise ValueError(f"{p.name}: role {p.role!r} but the evidence {has} prior")
         out[p.name] = Judgement(p.name, p.default, judged, prior)
@@ -153,8 +154,18 @@ def judgements() -> dict[str, Judgement]:
 
 
 @functools.cache
-def priors() -> dict[str, Prior]:
-    """The prior of every uncertain parameter and militia field, in declaration order."""
+def priors(structure: Structure | None = None) -> dict[str, Prior]:
+    """The prior of every uncertain value a structure uses (default: today's), in declaration order: its
+    parameters in use and every militia field. The parameters of alternatives not chosen are left out, so that
+    draws, designs and calibrations at the default structure are what they were before the alternatives."""
+    used = {p.name for p in params_in_use(structure or DEFAULT)}
+    return {name: j.prior for name, j in judgements().items()
+            if j.prior is not None and (name in used or name not in PARAM_BY_NAME)}  # fmt: skip
+
+
+@functools.cache
+def all_priors() -> dict[str, Prior]:
+    """The prior of every uncertain parameter (of every alternative too) and militia field, in declaration order."""
     return {name: j.prior for name, j in judgements().items() if j.prior is not None}
 
 
@@ -194,20 +205,21 @@ def check_declaration() -> list[str]:
     for name in DEPARTURES:
         if name not in flagged:
             problems.append(f"DEPARTURES lists {name}, whose default follows its evidence: remove the entry")
-    for name, prior in priors().items():
+    for name, prior in all_priors().items():
         spec = PARAM_BY_NAME.get(name)
         if spec is not None and not (spec.low <= prior.low and prior.high <= spec.high):
             problems.append(f"{name}: prior {prior.describe()} reaches outside the declared range")
     return problems
 
 
-def sample(n: int, seed: int, names: list[str] | None = None) -> list[dict[str, float]]:
-    """``n`` Latin-hypercube draws from the priors of ``names`` (default: every uncertain parameter and
-    militia field), as {name: value}; the same (n, seed, names) always gives the same draws."""
+def sample(n: int, seed: int, names: list[str] | None = None,
+           structure: Structure | None = None) -> list[dict[str, float]]:  # fmt: skip
+    """``n`` Latin-hypercube draws from the priors of ``names`` (default: every uncertain value ``structure``
+    uses, by default today's), as {name: value}; the same (n, seed, names) always gives the same draws."""
     from scipy.stats import qmc
 
-    table = priors()
-    names = list(table) if names is None else list(names)
+    table = all_priors()
+    names = list(priors(structure)) if names is None else list(names)
     u = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed)).random(n)
     columns = {name: table[name].ppf(u[:, i]) for i, name in enumerate(names)}
     return [{name: _plain(columns[name][k], table[name]) for name in names} for k in range(n)]

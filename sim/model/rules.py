@@ -78,6 +78,27 @@ def leverage(present, influence, loyalty, independence_):
     return present * influence * loyalty * (1.0 - independence_)
 
 
+def leverage_persuasion_coercion(present, influence, loyalty, independence_, coercion):
+    """structure.leverage=coercion: the patron's leverage is the stronger of two levers. Persuasion, the
+    commander's authority over a loyal client (influence x loyalty), does not need the client to depend on the
+    patron; coercion, the threat to cut money and arms (coercion x (1 - independence)), works only as far as it
+    does (Byman 2005; Berman and Lake 2019). Independence thus decides which lever works, not whether one does."""
+    persuasion = influence * loyalty
+    threat = coercion * (1.0 - independence_)
+    return present * where(threat > persuasion, threat, persuasion)
+
+
+def coerces(influence, loyalty, independence_, coercion):
+    """structure.leverage=coercion: whether the coercive lever is the stronger one (then a visit berates)."""
+    return coercion * (1.0 - independence_) > influence * loyalty
+
+
+def berated(grievance, targeted, coerced, independence_, coercion, backlash):
+    """structure.leverage=coercion: a leader coerced at a visit resents it (¶6): grievance rises by
+    backlash x the coercive lever used."""
+    return where(targeted & coerced, clip01(grievance + backlash * coercion * (1.0 - independence_)), grievance)
+
+
 def patron_decides(present, intervenes, attention, cooldown, tension, salient, forced, trigger, cost):
     """Intervene today? Forced (replayed) visits always happen while the patron exists and
     intervenes at all; otherwise it needs attention and either tension above trigger with no

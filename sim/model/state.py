@@ -34,6 +34,14 @@ class Point:
         except KeyError:
             raise AttributeError(name) from None
 
+    def code(self, mechanism: str) -> int:
+        """Which alternative of ``mechanism`` this batch runs (sim/model/structures.py): one for every row, since
+        the engines run each structure as its own batch (sim.engines.vector.split_by_structure)."""
+        v = np.asarray(self.values[f"structure_{mechanism}"])
+        if np.any(v != v.flat[0]):
+            raise ValueError(f"rows of one batch run different structures ({mechanism}): split the batch")
+        return int(v.flat[0])
+
 
 def point_arrays(params_rows: Sequence[Any], militias_rows: Sequence[Sequence[Militia]]) -> Point:
     """Stack per-row Params and militia tables into broadcastable arrays (rows = replicates)."""

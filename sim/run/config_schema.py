@@ -22,9 +22,16 @@ from sim.model.params import (
     suggest,
 )
 from sim.model.scenario import load_scenario_file
+from sim.model.structures import MECHANISM_BY_NAME, MECHANISM_NAMES, MECHANISMS, make_structure
 from sim.run.naming import register_resolver
 
-ParamsSchema = dataclasses.make_dataclass("ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS])
+# The structure parameters are chosen by name under `structure.` (StructureSchema), not under `params.`.
+ParamsSchema = dataclasses.make_dataclass(
+    "ParamsSchema", [(p.name, p.kind, field(default=p.default)) for p in PARAMS if p.role != "structure"]
+)
+StructureSchema = dataclasses.make_dataclass(
+    "StructureSchema", [(m.name, str, field(default=m.default.name)) for m in MECHANISMS]
+)
 
 
 def _militia_schema(m) -> type:
@@ -79,6 +86,7 @@ class RunConfig:
     scenario: Any = MISSING
     params: Any = field(default_factory=ParamsSchema)
     militias: Any = field(default_factory=MilitiasSchema)
+    structure: Any = field(default_factory=StructureSchema)
 
 
 def register() -> None:
@@ -161,8 +169,27 @@ def _check_override(o) -> None:
         if len(parts) != 2 or parts[1] not in PARAM_BY_NAME:
             name = parts[1] if len(parts) > 1 else ""
             raise ParameterError(f"{key} is not a parameter{suggest(name, list(PARAM_BY_NAME))}; see docs/ODD.md")
+        spec = PARAM_BY_NAME[parts[1]]
+        if spec.role == "structure":
+            m = spec.name.removeprefix("structure_")
+            raise ParameterError(f"{key}: choose the structure by name, structure.{m}=<name>; allowed: "
+                                 f"{', '.join(spec.choices)}")  # fmt: skip
         for v in vals:
-            PARAM_BY_NAME[parts[1]].check(v, prefix="params.")
+            spec.check(v, prefix="params.")
+    elif parts[0] == "structure":
+        if len(parts) != 2 or parts[1] not in MECHANISM_BY_NAME:
+            name = parts[1] if len(parts) > 1 else ""
+            raise ParameterError(f"{key} is not a mechanism{suggest(name, MECHANISM_NAMES)}; use "
+                                 f"structure.<mechanism>=<name>, mechanisms: {', '.join(MECHANISM_NAMES)}")  # fmt: skip
+        for v in vals:
+            MECHANISM_BY_NAME[parts[1]].code(v)
+    elif parts[0] == "grid" and len(parts) == 3 and parts[1] == "structure":
+        if parts[2] not in MECHANISM_BY_NAME:
+            raise ParameterError(f"{key}: {parts[2]} is not a mechanism{suggest(parts[2], MECHANISM_NAMES)}; "
+                                 f"allowed: {', '.join(MECHANISM_NAMES)}")  # fmt: skip
+        for v in vals:
+            for item in v if isinstance(v, list) else [v]:
+                MECHANISM_BY_NAME[parts[2]].code(item)
     elif parts[0] == "grid" and len(parts) >= 2:
         name = parts[-1]
         if name not in PARAM_BY_NAME:
@@ -204,3 +231,25 @@ def _check_override(o) -> None:
     elif key in RUN_LIMITS:
         for v in vals:
             check_setting(key, v)
+
+
+def structure_node(cfg: Any) -> dict[str, Any]:
+    """A composed config's ``structure`` node as {mechanism: name} ({} if it has none: a config built by hand)."""
+    from omegaconf import OmegaConf
+
+    node = cfg.get("structure") if hasattr(cfg, "get") else None
+    if node is None:
+        return {}
+    if not OmegaConf.is_dict(node):
+        raise ParameterError(f"structure={node!r} must map mechanisms to alternatives, e.g. structure.clash=<name>; "
+                             f"mechanisms: {', '.join(MECHANISM_NAMES)}")  # fmt: skip
+    return dict(OmegaConf.to_container(node, resolve=True))
+
+
+def base_params(cfg: Any) -> dict[str, Any]:
+    """The parameters a composed config asks for, as make_params takes them: ``params`` plus the structure chosen
+    under ``structure`` (as the ``structure_<mechanism>`` parameters that carry it to the engines)."""
+    from omegaconf import OmegaConf
+
+    params = dict(OmegaConf.to_container(cfg.params, resolve=True))
+    return {**params, **make_structure(structure_node(cfg)).codes()}

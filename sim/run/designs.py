@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.model import priors
 from sim.model.params import ParameterError, suggest
+from sim.model.structures import Structure
 
 METHODS = ("morris", "sobol", "lhs")
 MORRIS_LEVELS = 4  # the grid Morris trajectories move on (Campolongo et al. 2007 use 4 with delta = 2/3)
@@ -32,8 +33,9 @@ class DesignSpec:
     second_order: bool = True
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> DesignSpec:
-        """Validate a Hydra ``design`` node: one-line ParameterError naming the field and what is allowed."""
+    def from_config(cls, cfg: Mapping[str, Any], structure: Structure | None = None) -> DesignSpec:
+        """Validate a Hydra ``design`` node: one-line ParameterError naming the field and what is allowed.
+        ``factors: all`` means every uncertain value ``structure`` uses (default: today's structure)."""
         method = cfg.get("method")
         if method not in METHODS:
             raise ParameterError(f"design.method={method!r} is not a design{suggest(str(method), METHODS)}; "
@@ -47,14 +49,15 @@ class DesignSpec:
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
             raise ParameterError(f"design.seed={seed!r} must be a whole number in [0, 4294967295]")
         factors = cfg.get("factors", "all")
-        table = priors.priors()
+        table = priors.priors(structure)
         names = tuple(table) if factors == "all" else tuple(factors or ())
         if not names:
             raise ParameterError("design.factors is empty: give 'all' or a list of parameter names")
         for name in names:
             if name not in table:
                 raise ParameterError(f"design.factors: {name} has no prior{suggest(name, list(table))}; "
-                                     "allowed: uncertain parameters and militias.<key>.<field>")  # fmt: skip
+                                     "allowed: uncertain parameters (of the structure that runs) and "
+                                     "militias.<key>.<field>")  # fmt: skip
         if len(set(names)) != len(names):
             raise ParameterError("design.factors lists a factor twice")
         return cls(method, size, seed, names, bool(cfg.get("second_order", True)))
@@ -86,7 +89,7 @@ def unit_rows(spec: DesignSpec) -> np.ndarray:
 
 def values(spec: DesignSpec, unit: np.ndarray) -> list[dict[str, float]]:
     """Design rows mapped through each factor's prior quantile function: {factor: value} per row."""
-    table = priors.priors()
+    table = priors.all_priors()
     cols = {name: table[name].ppf(unit[:, i]) for i, name in enumerate(spec.factors)}
     whole = {name for name in spec.factors if table[name].dist == "integer"}
     return [{n: (int(cols[n][k]) if n in whole else float(cols[n][k])) for n in spec.factors}

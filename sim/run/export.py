@@ -58,6 +58,8 @@ def unit(column: str) -> str:
     """The unit of a column of the project's tables ("" if it has none declared)."""
     if column in UNITS:
         return UNITS[column]
+    if column.startswith("structure."):
+        return "alternative (name; docs/ODD.md section 7)"
     params = {p.name: p.unit for p in PARAMS}
     if column.startswith("param.") and column[6:] in params:
         return params[column[6:]]

@@ -11,7 +11,7 @@ from typing import Any
 
 # Overrides that change what is simulated (parameters, militias, the scenario's events, a grid); the rest
 # (seed, replicates, engine, workers, figure, ...) change how many runs or how they run, and the header says those.
-MODEL_PREFIXES = ("params.", "militias.", "scenario.", "grid.")
+MODEL_PREFIXES = ("params.", "militias.", "scenario.", "grid.", "structure.")
 MODEL_KEYS = ("drop_events", "params_from", "draws")
 SHORT_KEY = {"params.": "", "militias.": ""}  # parameter and militia names are unique without their prefix
 MAX_NAME = 120  # a folder name stays far below file systems' 255-byte limit and readable in `ls`

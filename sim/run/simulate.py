@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.engines.vector import run_batch
 from sim.model.outcomes import DAILY_COLUMNS
-from sim.model.params import PARAMS, Militia
+from sim.model.params import PARAMS, Militia, params_in_use, structure_of
 from sim.model.scenario import Scenario
 from sim.run.progress import progress_bar  # also imported from here by the sweeps and calibration
 
@@ -253,5 +253,15 @@ def _compiled_bytes(n_militias: int, days: int) -> int:
 
 
 def param_columns(params: Any) -> dict[str, Any]:
-    """Every declared parameter as a column value (runs tables from sweeps stack cleanly)."""
-    return {f"param.{p.name}": getattr(params, p.name) for p in PARAMS}
+    """Every declared parameter as a column value (runs tables from sweeps stack cleanly): the ordinary parameters,
+    the structure (``structure.<mechanism>``: the alternative's name) and the alternatives' parameters, NaN where
+    the structure does not use them (so that tables of different structures stack, and an unused value is not
+    mistaken for one that acted)."""
+    structure = structure_of(params)
+    used = {p.name for p in params_in_use(structure)}
+    out: dict[str, Any] = {f"param.{p.name}": getattr(params, p.name) for p in PARAMS
+                           if p.role not in ("structure", "alternative")}  # fmt: skip
+    out |= {f"structure.{m}": name for m, name in structure.items()}
+    out |= {f"param.{p.name}": float(getattr(params, p.name)) if p.name in used else float("nan")
+            for p in PARAMS if p.role == "alternative"}  # fmt: skip
+    return out

@@ -21,8 +21,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model.params import MILITIA_FIELD_NAMES, PARAM_BY_NAME, PARAMS, Militia, make_params
+from sim.model.params import (
+    MILITIA_FIELD_NAMES,
+    PARAM_BY_NAME,
+    Militia,
+    make_params,
+    model_values,
+    params_in_use,
+    structure_of,
+    used_values,
+)
 from sim.model.scenario import Scenario
+from sim.model.structures import DEFAULT, MECHANISM_BY_NAME
 from sim.run import claims, provenance, signals
 from sim.run.simulate import batch_runner, chunk_size_for, param_columns, progress_bar, thread_pool
 from sim.run.storage import (
@@ -63,7 +73,7 @@ class SweepPoint:
             "start": str(self.scenario.start),
             "end": str(self.scenario.end),
             "drop_events": sorted(self.drop_events),
-            "params": dataclasses.asdict(self.params),
+            "params": model_values(self.params),  # the parameters in use (and a structure that is not the default)
             "militias": [dataclasses.asdict(m) for m in self.militias],
         }
 
@@ -78,24 +88,50 @@ class SweepPoint:
 
     @property
     def label(self) -> str:
-        """Human label: the parameters that differ from their declared defaults, and dropped events."""
-        parts = [
-            f"{p.name}={getattr(self.params, p.name)}" for p in PARAMS if getattr(self.params, p.name) != p.default
-        ]
+        """Human label: the structure's changed mechanisms, the parameters in use that differ from their declared
+        defaults, and dropped events."""
+        structure = structure_of(self.params)
+        parts = [f"{k}={v}" for k, v in structure.changed().items()]
+        parts += [f"{p.name}={getattr(self.params, p.name)}" for p in params_in_use(structure)
+                  if getattr(self.params, p.name) != p.default]  # fmt: skip
         parts += [f"no {kind}" for kind in sorted(self.drop_events)]
         return ", ".join(parts) or "baseline"
 
 
-def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[Any]:
-    """Params for every combination of ``grid`` values (keys 'name' or 'params.name') on top of ``base``."""
-    names = []
-    for key in grid:
+def grid_axes(grid: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A grid's axes as (parameter names, values): keys 'name' or 'params.name', and 'structure' mapping
+    mechanisms to alternatives' names (an axis of the ``structure_<mechanism>`` parameter)."""
+    names, values = [], []
+    for key, v in grid.items():
+        if key == "structure":
+            for mech, alts in dict(v).items():
+                if mech not in MECHANISM_BY_NAME:
+                    raise ValueError(f"grid.structure.{mech} is not a mechanism")
+                names.append(MECHANISM_BY_NAME[mech].param)
+                values.append(list(alts) if isinstance(alts, list | tuple) else [alts])
+            continue
         name = key.removeprefix("params.")
         if name not in PARAM_BY_NAME:
             raise ValueError(f"grid.{key} is not a parameter")
         names.append(name)
-    values = [list(v) if isinstance(v, list | tuple) else [v] for v in grid.values()]
+        values.append(list(v) if isinstance(v, list | tuple) else [v])
+    return names, values
+
+
+def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Any]) -> list[Any]:
+    """Params for every combination of ``grid`` values (keys 'name' or 'params.name', or 'structure' with
+    {mechanism: [alternatives]}) on top of ``base``."""
+    names, values = grid_axes(grid)
     return [make_params({**base, **dict(zip(names, combo, strict=True))}) for combo in itertools.product(*values)]
+
+
+def grid_structures(base: Mapping[str, Any], grid: Mapping[str, Any]) -> list[Any]:
+    """The structures a grid's points run (the base's alone if the grid has no structure axis)."""
+    axes = dict(grid.get("structure") or {})
+    names = [MECHANISM_BY_NAME[m].param for m in axes]
+    values = [list(v) if isinstance(v, list | tuple) else [v] for v in axes.values()]
+    return list({structure_of(make_params({**base, **dict(zip(names, combo, strict=True))})): None
+                 for combo in itertools.product(*values)})  # fmt: skip
 
 
 def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | None = None) -> list[SweepPoint]:
@@ -104,12 +140,13 @@ def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | Non
     from omegaconf import OmegaConf
 
     from sim.run import designs
+    from sim.run.config_schema import base_params
 
-    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base = base_params(cfg)
     grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
     design = OmegaConf.to_container(cfg.design, resolve=True) or {}
     if design:
-        spec = designs.DesignSpec.from_config(design)
+        spec = designs.DesignSpec.from_config(design, structure_of(make_params(base)))
         rows = designs.unit_rows(spec).shape[0]
         block = designs.block_rows(rows, int(design.get("blocks", 1)), int(design.get("block", 0)))
         base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
@@ -292,7 +329,8 @@ def _write_point(out: Path, point: SweepPoint, runs: Any, summary: dict, workers
     info = {
         "point_key": point.key, "study": point.study, "scenario": point.scenario.name, "label": point.label,
         "drop_events": ",".join(sorted(point.drop_events)), "replicates": point.replicates, "seed": point.seed,
-        "sweep_seed": point.sweep_seed, "params": dataclasses.asdict(point.params),
+        "sweep_seed": point.sweep_seed, "params": used_values(point.params),
+        "structure": structure_of(point.params).as_dict(),
         "militias": [dataclasses.asdict(m) for m in point.militias], "code_version": code_version(),
         "environment": provenance.environment(workers),
         "rows": len(runs), "files": files,
@@ -378,6 +416,7 @@ def point_row(info: Mapping[str, Any], r: pd.DataFrame) -> dict[str, Any]:
         "point_key": info["point_key"], "experiment": info["study"], "scenario": info["scenario"],
         "label": info["label"], "drop_events": info["drop_events"],
         **{f"param.{name}": value for name, value in info["params"].items()},
+        **{f"structure.{m}": name for m, name in {**DEFAULT.as_dict(), **info.get("structure", {})}.items()},
         **{f"militia.{m['key']}.{f}": m[f] for m in info["militias"] for f in MILITIA_FIELD_NAMES},
         "replicates": n, "escalated": k, "ci_low": float(lo), "ci_high": float(hi), "seed": info["seed"],
     }  # fmt: skip

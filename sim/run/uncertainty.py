@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from sim.model import priors
-from sim.model.params import PARAM_BY_NAME, Militia, ParameterError, make_militias, make_params
+from sim.model.params import PARAM_BY_NAME, Militia, ParameterError, make_militias, make_params, structure_of
 from sim.model.scenario import Scenario
+from sim.model.structures import Structure
 from sim.run.simulate import batch_runner, chunk_size_for, param_columns, progress_bar, thread_pool
 
 
@@ -42,9 +43,10 @@ def _factor_name(column: str) -> str | None:
     return None
 
 
-def from_prior(draws: int, seed: int) -> pd.DataFrame:
-    """``draws`` Latin-hypercube draws from every prior (sim.model.priors), equal weights."""
-    return pd.DataFrame(priors.sample(draws, seed)).assign(weight=1.0)
+def from_prior(draws: int, seed: int, structure: Structure | None = None) -> pd.DataFrame:
+    """``draws`` Latin-hypercube draws from every prior a structure uses (sim.model.priors; default: today's
+    structure), equal weights."""
+    return pd.DataFrame(priors.sample(draws, seed, structure=structure)).assign(weight=1.0)
 
 
 def from_file(path: str | Path) -> pd.DataFrame:
@@ -79,7 +81,8 @@ def parameter_sets(
     """The sets a run under uncertainty uses: each row's values on top of the run's own parameters, except
     that a value the run sets away from its declared default (an override, a counterfactual) stays fixed;
     every value validated like an override (one-line error naming the set and the field)."""
-    table = from_prior(draws, seed) if source == "prior" else from_file(source)
+    structure = structure_of(make_params({k: v for k, v in base_params.items() if k in PARAM_BY_NAME}))
+    table = from_prior(draws, seed, structure) if source == "prior" else from_file(source)
     if source != "prior" and draws < len(table):
         table = table.iloc[:draws]
     return sets_from_table(table, base_params, base_militias, source, fixed=fixed_values(base_params, base_militias))
@@ -89,9 +92,11 @@ def uncertainty_sets(cfg: Any) -> ParameterSets:
     """The parameter sets of a run under uncertainty (all of them, whichever block a job runs), from its config."""
     from omegaconf import OmegaConf
 
+    from sim.run.config_schema import base_params
+
     if str(cfg.engine) not in ("vector", "compiled"):
         raise ParameterError("params_from needs engine=vector or engine=compiled (thousands of runs)")
-    base = OmegaConf.to_container(cfg.params, resolve=True)
+    base = base_params(cfg)
     base_militias = OmegaConf.to_container(cfg.militias, resolve=True)
     return parameter_sets(str(cfg.params_from), int(cfg.draws), int(cfg.seed), base, base_militias)
 

@@ -15,9 +15,18 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim import paths
-from sim.model.params import ParameterError, make_militias, make_params, suggest
+from sim.model.params import ParameterError, make_militias, make_params, structure_of, suggest, unused_values
 from sim.model.scenario import EVENT_KINDS, Scenario, load_scenario_file, scenario_from_mapping
-from sim.run.config_schema import ENGINES, RunConfig, check_overrides, check_setting, one_line, register
+from sim.model.structures import MECHANISM_BY_NAME, MECHANISM_NAMES, Structure
+from sim.run.config_schema import (
+    ENGINES,
+    RunConfig,
+    base_params,
+    check_overrides,
+    check_setting,
+    one_line,
+    register,
+)
 
 SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig))
 DESIGN_KEYS = ("method", "size", "seed", "factors", "second_order", "blocks", "block")
@@ -59,7 +68,10 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
     for key in ("figure", "verbose", "progress", "allow_mixed_versions"):
         if not isinstance(cfg[key], bool) and not (key == "progress" and cfg[key] is None):
             raise ParameterError(f"{key}={cfg[key]!r} is not a switch: use {key}=true or {key}=false")
-    params = make_params(_plain(cfg.params, "params"))
+    _plain(cfg.params, "params")
+    base = base_params(cfg)
+    params = make_params(base)
+    structure = structure_of(params)
     militias_cfg = _plain(cfg.militias, "militias")
     militias = make_militias(militias_cfg)
     drop = cfg.drop_events
@@ -77,9 +89,9 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
         )
     if not isinstance(cfg.study, str):
         raise ParameterError(f"study={cfg.study!r} must be a name")
-    base = OmegaConf.to_container(cfg.params, resolve=True)
-    _check_grid(cfg.grid)
-    _check_design(cfg.design)
+    grid_structures = _check_grid(cfg.grid, base)
+    _check_unused(params, grid_structures, cfg.grid)
+    _check_design(cfg.design, structure)
     _check_calibration(cfg.calibration)
     if cfg.params_from is not None:
         _check_params_from(cfg, base, militias_cfg)
@@ -122,13 +134,32 @@ def _scenario(cfg: DictConfig) -> Scenario:
     return scenario.without(*cfg.drop_events) if cfg.drop_events else scenario
 
 
-def _check_grid(grid: Any) -> None:
+def _check_grid(grid: Any, base: Mapping[str, Any]) -> list[Structure]:
+    """A grid's axes, each value in its range; returns the structures its points run (one if it has no
+    structure axis)."""
     from sim.model.params import PARAM_BY_NAME
+    from sim.run.sweep import grid_structures
 
     if not OmegaConf.is_dict(grid):
         raise ParameterError(f"grid={grid!r} must map parameters to lists of values, e.g. "
                              "+grid.patron_influence=[0.3,0.9]")  # fmt: skip
-    for key, values in OmegaConf.to_container(grid, resolve=True).items():
+    spec = OmegaConf.to_container(grid, resolve=True)
+    for key, values in spec.items():
+        if key == "structure":
+            if not isinstance(values, dict):
+                raise ParameterError("grid.structure must map mechanisms to lists of alternatives, e.g. "
+                                     "+grid.structure.clash=[hazard,epstein_ii]")  # fmt: skip
+            for mech, names in values.items():
+                if mech not in MECHANISM_BY_NAME:
+                    raise ParameterError(f"grid.structure.{mech}: {mech} is not a mechanism"
+                                         f"{suggest(str(mech), MECHANISM_NAMES)}; "
+                                         f"allowed: {', '.join(MECHANISM_NAMES)}")  # fmt: skip
+                items = names if isinstance(names, list) else [names]
+                if not items:
+                    raise ParameterError(f"grid.structure.{mech}=[] is empty: give at least one alternative")
+                for name in items:
+                    MECHANISM_BY_NAME[mech].code(name)
+            continue
         name = str(key).removeprefix("params.")
         if name not in PARAM_BY_NAME:
             raise ParameterError(f"grid.{key}: {name} is not a parameter{suggest(name, list(PARAM_BY_NAME))}")
@@ -137,6 +168,23 @@ def _check_grid(grid: Any) -> None:
             raise ParameterError(f"grid.{key}=[] is empty: give at least one value")
         for v in items:
             PARAM_BY_NAME[name].check(v, prefix="grid.")
+        if PARAM_BY_NAME[name].role == "structure":
+            raise ParameterError(f"grid.{key}: give structures by name, +grid.structure."
+                                 f"{name.removeprefix('structure_')}=[...]")  # fmt: skip
+    return grid_structures(base, spec)
+
+
+def _check_unused(params: Any, structures: Sequence[Structure], grid: Any) -> None:
+    """A value of an alternative's parameter, set on the command line, a grid or an experiment, that no
+    structure of the run uses would change nothing: refuse it, naming the structure that would use it."""
+    from sim.model.params import PARAM_BY_NAME, owner, params_in_use
+
+    used = {p.name for s in structures for p in params_in_use(s)}
+    axes = {str(k).removeprefix("params.") for k in OmegaConf.to_container(grid, resolve=True) if k != "structure"}
+    for name in [*unused_values(params), *(a for a in sorted(axes) if PARAM_BY_NAME[a].role == "alternative")]:
+        if name not in used:
+            raise ParameterError(f"params.{name} is a parameter of {owner(name)}, which this run does not use: add "
+                                 f"{owner(name)} (or leave {name} at its default)")  # fmt: skip
 
 
 def _known_fields(node: Any, name: str, keys: tuple[str, ...], hint: str, what: str) -> dict:
@@ -150,13 +198,13 @@ def _known_fields(node: Any, name: str, keys: tuple[str, ...], hint: str, what: 
     return values
 
 
-def _check_design(design: Any) -> None:
+def _check_design(design: Any, structure: Structure | None = None) -> None:
     from sim.run.designs import DesignSpec, block_rows
 
     spec = _known_fields(design, "design", DESIGN_KEYS, "(method, size, seed, factors, ...)", "a design field")
     if not spec:
         return
-    d = DesignSpec.from_config(spec)
+    d = DesignSpec.from_config(spec, structure)
     blocks, block = spec.get("blocks", 1), spec.get("block", 0)
     for key, value in (("blocks", blocks), ("block", block)):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -353,7 +401,8 @@ def _check_sweep_folder(cfg: DictConfig) -> None:
         record = json.loads((folder / "design.json").read_text())
     except Exception:  # no folder yet, no design.json, or an unresolvable name: nothing to compare with
         return
-    spec = DesignSpec.from_config(OmegaConf.to_container(cfg.design, resolve=True))
+    spec = DesignSpec.from_config(OmegaConf.to_container(cfg.design, resolve=True),
+                                  structure_of(make_params(base_params(cfg))))  # fmt: skip
     if record.get("key") != spec.key:
         raise ParameterError(f"{folder} holds another design ({record.get('method')}, size {record.get('size')}): "
                              "use a new hydra.sweep.dir for a new design")  # fmt: skip

@@ -7,7 +7,8 @@ SolaraViz gives the sidebar: play, step and reset, and the model's controls. The
 generated from the one parameter declaration (sim.params.PARAMS): a slider per number and a
 checkbox per flag, with the declared range and default; the table under the plots gives each
 parameter's unit, meaning and evidence. The sidebar shows the groups a class uses most
-(TEACHING_GROUPS); `--all-params` (or SIM_APP_PARAMS=all) shows every parameter.
+(TEACHING_GROUPS, among them the rival mechanisms: one slider per mechanism, its label naming each
+alternative's number); `--all-params` (or SIM_APP_PARAMS=all) shows every parameter.
 Change a control, then press Reset: the model is rebuilt with the new values."""
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from sim.model.scenario import list_scenarios  # noqa: E402
 from sim.teaching import ensemble  # noqa: E402
 
 SEED = 20211107  # the main job's default seed: replicate r here is replicate r of `python -m sim`
-TEACHING_GROUPS = ("patron", "militia", "sadr", "state")
+TEACHING_GROUPS = ("patron", "militia", "sadr", "state", "structure")
 NAMES = ["Badr", "AAH", "KSS", "PMF"]  # short labels, in the order of MILITIAS
 COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
 
