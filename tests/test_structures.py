@@ -1,7 +1,7 @@
 """Rival mechanisms (issue 25): the declaration is complete and consistent; the default structure gives main's
 results bit for bit; structure.<mechanism>=<name> reaches the engines, run folders, sweeps' keys and prior
 draws; bad input is one line. (Identity across engines for every alternative: tests/test_compiled.py and
-tests/test_engines.py; each alternative's own theory: tests/test_rules.py.)"""
+tests/test_engines.py; each alternative's own theory: tests/test_alternatives.py.)"""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """Benchmark: agent-steps per second of the Mesa, vector (numpy) and compiled (numba) engines on seed_timeline,
 on one thread and on every core, their ratios, the compiled engine's compile time on a fresh cache, a
-memory-bandwidth reference, and the 40,000-replicate runs' times and peak memory.
+memory-bandwidth reference, the 40,000-replicate runs' times and peak memory, and what each rival mechanism
+(sim/model/structures.py) costs in the compiled engine, as a ratio to today's structure in the same run.
 
-    python experiments/bench/bench.py                 # prints the table and rewrites docs/PERFORMANCE.md
+    python experiments/bench/bench.py                 # prints the tables and rewrites docs/PERFORMANCE.md
     python experiments/bench/bench.py --no-write --replicates 4000 --mesa-replicates 2
+    python experiments/bench/bench.py --structures    # only the rival mechanisms' costs (and their section)
 
 A script, not a test: shared machines are noisy, so every figure is measured in the same run and
 compared with a reference measured alongside it."""
@@ -66,6 +68,31 @@ print(json.dumps({"import": t_import, "first": first, "second": time.perf_counte
 """
 
 
+STRUCTURE_CHILD = """
+import json, sys, time
+import numpy as np
+from sim.engines import compiled
+from sim.model.params import make_params, MILITIAS
+from sim.model.scenario import load_scenario
+from sim.model.structures import MECHANISMS, make_structure, single_changes
+R, repeats = int(sys.argv[1]), int(sys.argv[2])
+sc = load_scenario("seed_timeline")
+cases = [(s.label(), s) for s in single_changes()]
+cases.append(("every rival at once", make_structure({m.name: m.alternatives[1].name for m in MECHANISMS})))
+params = {label: make_params(s.codes()) for label, s in cases}
+for p in params.values():  # compile (once: every alternative is a branch of one kernel) and warm up
+    compiled.run_batch(sc, [p], [MILITIAS], 1, np.arange(64), keep_daily=False)
+times = {label: [] for label in params}
+p_esc = {}
+for _ in range(repeats):  # interleaved, so that a change of machine load falls on every case alike
+    for label, p in params.items():
+        t = time.perf_counter()
+        res = compiled.run_batch(sc, [p], [MILITIAS], 20211107, np.arange(R), keep_daily=False)
+        times[label].append(time.perf_counter() - t)
+        p_esc[label] = float(res.runs["escalated"].mean())
+print(json.dumps({"times": times, "p": p_esc, "days": sc.days}))
+"""
+STRUCTURES_BEGIN, STRUCTURES_END = "<!-- BEGIN bench structures -->", "<!-- END bench structures -->"
 BEGIN, END = "<!-- BEGIN bench -->", "<!-- END bench -->"
 NOTES = """
 ### Where the time goes, and what was (not) done
@@ -139,6 +166,65 @@ def compile_time() -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def structure_costs(replicates: int, repeats: int) -> dict:
+    """Seconds of the compiled engine (all threads, no daily series) per structure, in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", STRUCTURE_CHILD, str(replicates), str(repeats)], capture_output=True, text=True,
+        check=True, cwd=ROOT,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def structure_table(replicates: int, repeats: int) -> str:
+    """Markdown: each rival alternative's cost in the compiled engine as a ratio to today's structure, measured
+    in the same run (the median of interleaved repeats), with the machine's load."""
+    cores = os.cpu_count() or 1
+    load_before = os.getloadavg()[0]
+    res = structure_costs(replicates, repeats)
+    load_after = os.getloadavg()[0]
+    med = {k: float(np.median(v)) for k, v in res["times"].items()}
+    base = med["default"]
+    agents = 4 * 30 + 7
+    rows = [f"| {'today' + chr(39) + 's structure' if k == 'default' else f'`structure.{k}`' if '=' in k else k} | "
+            f"{med[k]:.2f} s ({min(res['times'][k]):.2f}-{max(res['times'][k]):.2f}) | "
+            f"{agents * res['days'] * replicates / med[k]:,.0f} | **{med[k] / base:.2f}** | {res['p'][k]:.3f} |"
+            for k in med]  # fmt: skip
+    return "\n".join([
+        f"{replicates:,} replicates of seed_timeline on the compiled engine ({cores} threads, no daily series), "
+        f"each structure timed {repeats} times, interleaved; median (range). The ratio is to today's structure in "
+        "the same run. An alternative's cost includes what it does to the dynamics (more active cells or clashes "
+        "mean more logistic evaluations), not only its own arithmetic.",
+        "",
+        "| structure | time | agent-steps per second | ratio to today's | P(escalation) |",
+        "|---|--:|--:|--:|--:|",
+        *rows,
+        "",
+        f"- Load average (1 min) when the run began and ended: {load_before:.1f} and {load_after:.1f} on {cores} cores"
+        + (": above the core count, other work shared the cores, so the times are upper bounds; the ratios, "
+           "measured interleaved, are less affected." if max(load_before, load_after) > cores else "."),
+    ])  # fmt: skip
+
+
+def write_section(begin: str, end: str, block: str, title: str) -> None:
+    """Replace (or append) one marked section of docs/PERFORMANCE.md, keeping the others as they are."""
+    path = ROOT / "docs" / "PERFORMANCE.md"
+    old = path.read_text() if path.exists() else "# Performance\n"
+    text = f"{begin}\n{block}\n{end}"
+    if begin in old and end in old:
+        new = old[: old.index(begin)] + text + old[old.index(end) + len(end) :]
+    else:
+        new = old.rstrip("\n") + f"\n\n## {title}\n\n" + text + "\n"
+    path.write_text(new)
+
+
+def structures_block(args: argparse.Namespace) -> str:
+    return (f"Written by `python experiments/bench/bench.py` (or `--structures` alone); measured "
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}; command: `python "
+            f"experiments/bench/bench.py --structures --structure-replicates {args.structure_replicates} "
+            f"--structure-repeats {args.structure_repeats}`.\n\n"
+            + structure_table(args.structure_replicates, args.structure_repeats))  # fmt: skip
+
+
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
@@ -157,7 +243,17 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=40_000)
     ap.add_argument("--mesa-replicates", type=int, default=3)
     ap.add_argument("--no-write", action="store_true", help="print only; do not rewrite docs/PERFORMANCE.md")
+    ap.add_argument("--structures", action="store_true", help="only the rival mechanisms' costs (compiled engine)")
+    ap.add_argument("--structure-replicates", type=int, default=20_000)
+    ap.add_argument("--structure-repeats", type=int, default=5)
     args = ap.parse_args()
+    if args.structures:
+        block = structures_block(args)
+        print(block)
+        if not args.no_write:
+            write_section(STRUCTURES_BEGIN, STRUCTURES_END, block, "What each rival mechanism costs")
+            print("\nwrote docs/PERFORMANCE.md")
+        return
     import mesa
     import numba
     import scipy
@@ -228,6 +324,8 @@ def main() -> None:
         ]
     )
     print(text)
+    structures = structures_block(args)
+    print(f"\n{structures}")
     if args.no_write:
         return
     header = (
@@ -248,6 +346,7 @@ def main() -> None:
     else:
         new = "# Performance\n\n" + block + "\n"
     path.write_text(new)
+    write_section(STRUCTURES_BEGIN, STRUCTURES_END, structures, "What each rival mechanism costs")
     print("\nwrote docs/PERFORMANCE.md")
 
 

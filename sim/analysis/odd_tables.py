@@ -98,8 +98,10 @@ def parameter_table() -> str:
     header = ("parameter", "default", "range", "unit", "meaning", "evidence", "prior", "basis")
     align = ("---", "--:", "---", "---", "---", "---", "---", "---")
     uncertain = sum(p.role == "uncertain" for p in PARAMS)
+    alternative = sum(p.role == "alternative" for p in PARAMS)
     lines = [f"{len(PARAMS)} parameters in {len(groups)} groups, generated from `sim/model/params.py` (`PARAMS`) "
-             f"and, for the {uncertain} uncertain ones, their priors from `seeds/evidence.yaml` "
+             f"and, for the {uncertain} uncertain ones and the {alternative} of the rival alternatives (drawn only "
+             "when their alternative runs, section 7.0), their priors from `seeds/evidence.yaml` "
              "(`sim/model/priors.py`). Basis: *judged* (the range is stated in the evidence), *derived* (computed "
              "from a stated judgement), *assumed* (our own range, with its reason in "
              "`seeds/evidence.yaml`)."]  # fmt: skip

@@ -98,7 +98,7 @@ def run_job(
 
     p, lo, hi, n = streamed.summary.escalation()
     table = streamed.summary.table(MILITIA_KEYS)
-    heading = f"{label.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}"
+    heading = f"{label.name}: {n} replicates, engine={cfg.engine}, seed={cfg.seed}{_structure_note(params)}"
     atomic_write_text(out_dir / "summary.txt", f"{heading}\n{label.describe()}\n\n{table.to_string(index=False)}\n")
     figures = []
     daily = streamed.figure_daily
@@ -117,6 +117,13 @@ def run_job(
             print(f"wrote {f}")
     return {"escalation_probability": p, "ci_low": lo, "ci_high": hi, "replicates": n, "seconds": elapsed,
             "out_dir": str(out_dir)}  # fmt: skip
+
+
+def _structure_note(params: Any) -> str:
+    """``, structure leverage=coercion+...`` when a run's structure is not today's (it may come from an
+    experiment's file rather than the command line, so the run name alone need not show it)."""
+    structure = structure_of(params)
+    return "" if structure.is_default else f", structure {structure.label()}"
 
 
 def run_uncertainty_job(cfg: DictConfig, scenario: Scenario, out_dir: Path, quiet: bool, label: Any) -> dict[str, Any]:
@@ -154,7 +161,8 @@ def write_uncertainty(cfg: DictConfig, scenario: Scenario, sets: uncertainty.Par
     atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2))
     text = uncertainty_summary(runs, spread, str(cfg.params_from))
-    heading = f"{label.name}: {len(table)} parameter sets x {cfg.replicates} replicates, seed={cfg.seed}"
+    heading = (f"{label.name}: {len(table)} parameter sets x {cfg.replicates} replicates, seed={cfg.seed}"
+               f"{_structure_note(sets.params[0])}")  # fmt: skip
     atomic_write_text(out_dir / "summary.txt", f"{heading}\n{label.describe()}\n\n{text}\n")
     figures = []
     if cfg.figure:

@@ -112,7 +112,8 @@ SCALAR_RULES = (
     "return_probability", "participation_after", "commitment_after", "sadr_threat", "mobilisation_target",
     "mobilisation_after", "stood_down", "sadr_restrains", "clash_hazard", "after_clash", "tension",
     # the rival alternatives (sim/model/structures.py)
-    "leverage_persuasion_coercion", "coerces", "berated",
+    "leverage_persuasion_coercion", "coerces", "berated", "richardson_threat", "militia_reaction", "cascade_target",
+    "clash_hazard_interposed", "epstein_grievance", "legitimised", "calm_bought", "calm_released", "relapsed",
 )  # fmt: skip
 for _name in SCALAR_RULES:
     register_jitable(**JIT_OPTIONS)(getattr(rules, _name))
@@ -205,6 +206,9 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
     dis = np.empty(M)
     prs = np.empty(M)
     h = np.empty(M)
+    hard = np.empty(M)  # structure.grievance=legitimacy: hardship and legitimacy of the day
+    legit = np.empty(M)
+    calm = np.empty(M)  # structure.relapse=beardsley: the calm resting on a visit's pressure
     score = np.empty(M)
     targeted = np.empty(M, dtype=np.bool_)
     contests = np.empty(M, dtype=np.bool_)
@@ -245,15 +249,33 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
         target_mask_row(score, pt.patron_targets, targeted)
         for j in range(M):
             targeted[j] = intervened and targeted[j]
-            g[j], dis[j], prs[j] = rules.intervene(
-                s.grievance[r, j, 0], s.discipline[r, j, 0], s.pressure[r, j, 0], lam[j], targeted[j],
-                pt.intervention_grievance_effect, pt.intervention_discipline_effect,
-            )  # fmt: skip
+            if pt.structure_grievance == 1:  # the message raises legitimacy; grievance is H (1 - L)
+                hard[j] = s.hardship[r, j, 0]
+                legit[j] = rules.legitimised(s.legitimacy[r, j, 0], lam[j], targeted[j], pt.intervention_legitimacy)
+                g[j] = rules.epstein_grievance(hard[j], legit[j], pt.legitimacy_base)
+                _, dis[j], prs[j] = rules.intervene(
+                    g[j], s.discipline[r, j, 0], s.pressure[r, j, 0], lam[j], targeted[j], 0.0,
+                    pt.intervention_discipline_effect,
+                )  # fmt: skip
+                if pt.structure_relapse == 1:
+                    calm[j] = rules.calm_bought(s.calm[r, j, 0], legit[j] - s.legitimacy[r, j, 0], pt.relapse_share)
+            else:
+                g[j], dis[j], prs[j] = rules.intervene(
+                    s.grievance[r, j, 0], s.discipline[r, j, 0], s.pressure[r, j, 0], lam[j], targeted[j],
+                    pt.intervention_grievance_effect, pt.intervention_discipline_effect,
+                )  # fmt: skip
+                if pt.structure_relapse == 1:
+                    calm[j] = rules.calm_bought(s.calm[r, j, 0], s.grievance[r, j, 0] - g[j], pt.relapse_share)
             if pt.structure_leverage == 1:
                 coerced = rules.coerces(pt.patron_influence, mil[mr, LOYALTY, j], s.independence[r, j, 0],
                                         pt.coercion_strength)  # fmt: skip
-                g[j] = rules.berated(g[j], targeted[j], coerced, s.independence[r, j, 0], pt.coercion_strength,
-                                     pt.coercion_backlash)  # fmt: skip
+                if pt.structure_grievance == 1:
+                    hard[j] = rules.berated(hard[j], targeted[j], coerced, s.independence[r, j, 0],
+                                            pt.coercion_strength, pt.coercion_backlash)  # fmt: skip
+                    g[j] = rules.epstein_grievance(hard[j], legit[j], pt.legitimacy_base)
+                else:
+                    g[j] = rules.berated(g[j], targeted[j], coerced, s.independence[r, j, 0], pt.coercion_strength,
+                                         pt.coercion_backlash)  # fmt: skip
         s.attention[r, 0, 0] = rules.attention_after(
             s.attention[r, 0, 0], intervened, pt.patron_attention_cost, pt.patron_attention_recovery,
             pt.patron_distraction,
@@ -326,10 +348,19 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
             att_us[j] = _unit(k_us, leader_mult[j]) < rules.daily_hazard(pt.attack_rate_us, exposure)
             n_att_us += att_us[j]
             retaliated[j] = att_us[j] and _unit(k_ret, leader_mult[j]) < pt.us_retaliation_prob
-            g[j], h[j] = rules.after_retaliation(
-                g[j], h[j], retaliated[j], pt.retaliation_grievance, pt.retaliation_hostility
-            )
+            if pt.structure_grievance == 1:
+                hard[j], h[j] = rules.after_retaliation(
+                    hard[j], h[j], retaliated[j], pt.retaliation_grievance, pt.retaliation_hostility
+                )
+            else:
+                g[j], h[j] = rules.after_retaliation(
+                    g[j], h[j], retaliated[j], pt.retaliation_grievance, pt.retaliation_hostility
+                )
             n_att += att_state[j]
+        if pt.structure_grievance == 1:  # an attack on the state moves legitimacy
+            for j in range(M):
+                legit[j] = rules.after_attacks(legit[j], n_att, pt.attack_legitimacy)
+                g[j] = rules.epstein_grievance(hard[j], legit[j], pt.legitimacy_base)
 
         # 6. Sadr's bloc
         gs = rules.after_attacks(s.sadr_grievance[r, 0, 0], n_att, pt.attack_sadr_grievance)
@@ -344,14 +375,30 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
         threat = rules.sadr_threat(
             gs, n_contest / M, v, rivalry, pt.rivalry_base, pt.threat_refusal, pt.threat_violence, pt.threat_rivalry
         )
-        target = rules.mobilisation_target(threat, pt.mobilisation_threshold, pt.mobilisation_tau)
+        if pt.structure_reaction == 1:  # rules.militia_excess, summed left to right as it does
+            excess = g[0] - mil[mr, GRIEVANCE, 0]
+            for j in range(1, M):
+                excess = excess + (g[j] - mil[mr, GRIEVANCE, j])
+            threat = rules.richardson_threat(threat, excess / M, pt.richardson_sadr_reaction)
+        if pt.structure_mobilisation == 0:
+            target = rules.mobilisation_target(threat, pt.mobilisation_threshold, pt.mobilisation_tau)
+        else:
+            target = rules.cascade_target(threat, s.mobilisation[r, 0, 0], pt.cascade_peer_weight,
+                                          pt.mobilisation_threshold, pt.mobilisation_tau)  # fmt: skip
         m = rules.mobilisation_after(s.mobilisation[r, 0, 0], target, pt.mobilisation_rate, s.sadr_order_days[r, 0, 0])
 
         # 7. intra-Shi'ite clash and the severity ladder
-        hazard = rules.clash_hazard(pt.clash_kappa, v, m)
+        if pt.structure_clash == 0:
+            hazard = rules.clash_hazard(pt.clash_kappa, v, m)
+        else:
+            hazard = rules.clash_hazard_interposed(pt.encounter_rate, v, m, pt.arrest_k, s.capacity[r, 0, 0], n)
         clash = _unit(kr.finalise(key ^ offs[t, CLASH]), patron_mult) < hazard
         for j in range(M):
-            g[j] = rules.after_clash(g[j], clash, pt.clash_grievance)
+            if pt.structure_grievance == 1:
+                hard[j] = rules.after_clash(hard[j], clash, pt.clash_grievance)
+                g[j] = rules.epstein_grievance(hard[j], legit[j], pt.legitimacy_base)
+            else:
+                g[j] = rules.after_clash(g[j], clash, pt.clash_grievance)
         gs = rules.after_clash(gs, clash, pt.clash_grievance)
         rivalry = rules.after_clash(rivalry, clash, pt.clash_rivalry)
         halt = rules.sadr_restrains(_unit(kr.finalise(key ^ offs[t, SADR_ORDER]), sadr_mult), clash, pt.sadr_restraint)
@@ -375,9 +422,26 @@ def _replicate_days(r, t0, t1, s, prm, mil, rep_key, offs, leader_mult, cell_mul
             s.first_clash_day[r, 0, 0] = t
         s.clashes[r, 0, 0] += clash
 
-        # 8. slow drift
+        # 8. slow drift (structure.reaction=richardson: first the militias' grievance answers Sadr's wing)
         for j in range(M):
-            s.grievance[r, j, 0] = rules.relax_by(g[j], mil[mr, GRIEVANCE, j], decay_grievance)
+            if pt.structure_relapse == 1:  # the calm that rested on the visit's pressure lapses with it
+                released = rules.calm_released(calm[j], decay_pressure)
+                s.calm[r, j, 0] = rules.relax_by(calm[j] - released, 0.0, decay_grievance)
+                if pt.structure_grievance == 1:
+                    legit[j] = rules.relapsed(legit[j], -released)
+                else:
+                    g[j] = rules.relapsed(g[j], released)
+            if pt.structure_grievance == 1:  # hardship and legitimacy drift back; grievance follows
+                if pt.structure_reaction == 1:
+                    hard[j] = rules.militia_reaction(hard[j], m, pt.richardson_militia_reaction)
+                s.hardship[r, j, 0] = rules.relax_by(hard[j], mil[mr, GRIEVANCE, j], decay_grievance)
+                s.legitimacy[r, j, 0] = rules.relax_by(legit[j], pt.legitimacy_base, decay_grievance)
+                s.grievance[r, j, 0] = rules.epstein_grievance(s.hardship[r, j, 0], s.legitimacy[r, j, 0],
+                                                               pt.legitimacy_base)  # fmt: skip
+            else:
+                if pt.structure_reaction == 1:
+                    g[j] = rules.militia_reaction(g[j], m, pt.richardson_militia_reaction)
+                s.grievance[r, j, 0] = rules.relax_by(g[j], mil[mr, GRIEVANCE, j], decay_grievance)
             s.discipline[r, j, 0] = rules.relax_by(dis[j], mil[mr, DISCIPLINE, j], decay_discipline)
             s.hostility_us[r, j, 0] = rules.relax_by(h[j], mil[mr, HOSTILITY, j], decay_grievance)
             s.pressure[r, j, 0] = rules.relax_by(prs[j], 0.0, decay_pressure)

@@ -25,6 +25,7 @@ class World(Protocol):
     militia_table: tuple[Militia, ...]
     leaders: list[MilitiaLeader]
     patron: Patron
+    sadr: SadrBloc
     pm: PrimeMinister
     tension: Any
     salient: bool
@@ -97,6 +98,9 @@ class MilitiaLeader(mesa.Agent):
         self.independence = rules.independence(p.militia_independence, np.float64(spec.independence_offset))
         self.hostility_us = np.float64(spec.hostility_us)
         self.pressure = np.float64(0.0)
+        self.hardship = np.float64(spec.grievance)  # structure.grievance=legitimacy: Epstein's H and L
+        self.legitimacy = np.float64(p.legitimacy_base)
+        self.calm = np.float64(0.0)  # structure.relapse=beardsley: the calm resting on a visit's pressure
         self.stance = Stance.RESTRAIN
         self.restraint = np.float64(spec.discipline)  # what its cells feel: restraint, relayed (7.7)
         self.share = np.float64(0.0)
@@ -125,14 +129,31 @@ class MilitiaLeader(mesa.Agent):
         """Step 2, second half: a targeted leader takes the patron's message."""
         p = self.model.p
         targeted = bool(self.model.patron.targets[self.index])
-        g, d, pr = rules.intervene(
-            self.grievance, self.discipline, self.pressure, self.leverage(), targeted,
-            p.intervention_grievance_effect, p.intervention_discipline_effect,
-        )  # fmt: skip
+        lam = self.leverage()
+        if p.structure_grievance == 1:  # the message raises legitimacy; grievance is H (1 - L)
+            before, self.legitimacy = self.legitimacy, rules.legitimised(self.legitimacy, lam, targeted,
+                                                                         p.intervention_legitimacy)  # fmt: skip
+            g = rules.epstein_grievance(self.hardship, self.legitimacy, p.legitimacy_base)
+            _, d, pr = rules.intervene(g, self.discipline, self.pressure, lam, targeted, 0.0,
+                                       p.intervention_discipline_effect)  # fmt: skip
+            if p.structure_relapse == 1:
+                self.calm = rules.calm_bought(self.calm, self.legitimacy - before, p.relapse_share)
+        else:
+            g, d, pr = rules.intervene(
+                self.grievance, self.discipline, self.pressure, lam, targeted,
+                p.intervention_grievance_effect, p.intervention_discipline_effect,
+            )  # fmt: skip
+            if p.structure_relapse == 1:
+                self.calm = rules.calm_bought(self.calm, self.grievance - g, p.relapse_share)
         if p.structure_leverage == 1:
             coerced = rules.coerces(p.patron_influence, np.float64(self.spec.loyalty), self.independence,
                                     p.coercion_strength)  # fmt: skip
-            g = rules.berated(g, targeted, coerced, self.independence, p.coercion_strength, p.coercion_backlash)
+            if p.structure_grievance == 1:
+                self.hardship = rules.berated(self.hardship, targeted, coerced, self.independence,
+                                              p.coercion_strength, p.coercion_backlash)  # fmt: skip
+                g = rules.epstein_grievance(self.hardship, self.legitimacy, p.legitimacy_base)
+            else:
+                g = rules.berated(g, targeted, coerced, self.independence, p.coercion_strength, p.coercion_backlash)
         self.grievance, self.discipline, self.pressure = g, d, pr
 
     def choose_stance(self) -> None:
@@ -161,21 +182,58 @@ class MilitiaLeader(mesa.Agent):
         attacked_us = m.draw(kr.Purpose.ATTACK_US, self.uid) < rules.daily_hazard(p.attack_rate_us, exposure)
         self.attacked_us_today = bool(attacked_us)
         retaliated = attacked_us & (m.draw(kr.Purpose.RETALIATION, self.uid) < p.us_retaliation_prob)
-        self.grievance, self.hostility_us = rules.after_retaliation(
-            self.grievance, self.hostility_us, retaliated, p.retaliation_grievance, p.retaliation_hostility
-        )
+        if p.structure_grievance == 1:  # a strike is hardship (grievance follows in read_attacks)
+            self.hardship, self.hostility_us = rules.after_retaliation(
+                self.hardship, self.hostility_us, retaliated, p.retaliation_grievance, p.retaliation_hostility
+            )
+        else:
+            self.grievance, self.hostility_us = rules.after_retaliation(
+                self.grievance, self.hostility_us, retaliated, p.retaliation_grievance, p.retaliation_hostility
+            )
         self.attacks_state = self.attacks_state + self.attacked_state_today
         self.attacks_us = self.attacks_us + attacked_us
         self.retaliations = self.retaliations + retaliated
 
+    def read_attacks(self) -> None:
+        """Step 5, end (structure.grievance=legitimacy): today's attacks on the state move legitimacy, and
+        grievance follows hardship and legitimacy."""
+        p = self.model.p
+        if p.structure_grievance == 1:
+            self.legitimacy = rules.after_attacks(self.legitimacy, self.model.attacks_today, p.attack_legitimacy)
+            self.grievance = rules.epstein_grievance(self.hardship, self.legitimacy, p.legitimacy_base)
+
     def suffer_clash(self) -> None:
-        """Step 7: a clash raises every militia's grievance."""
-        self.grievance = rules.after_clash(self.grievance, self.model.clash, self.model.p.clash_grievance)
+        """Step 7: a clash raises every militia's grievance (its hardship, under structure.grievance=legitimacy)."""
+        p = self.model.p
+        if p.structure_grievance == 1:
+            self.hardship = rules.after_clash(self.hardship, self.model.clash, p.clash_grievance)
+            self.grievance = rules.epstein_grievance(self.hardship, self.legitimacy, p.legitimacy_base)
+        else:
+            self.grievance = rules.after_clash(self.grievance, self.model.clash, p.clash_grievance)
 
     def drift(self) -> None:
-        """Step 8: back towards baselines; independence creeps up."""
+        """Step 8: back towards baselines; independence creeps up. Under Richardson's pair the grievance first
+        answers Sadr's mobilised wing."""
         p, s = self.model.p, self.spec
-        self.grievance = rules.relax(self.grievance, np.float64(s.grievance), p.grievance_half_life)
+        if p.structure_relapse == 1:  # the calm that rested on the visit's pressure lapses with it
+            released = rules.calm_released(self.calm, rules.decay(p.pressure_half_life))
+            self.calm = rules.relax(self.calm - released, 0.0, p.grievance_half_life)  # the drift returns its share
+            if p.structure_grievance == 1:
+                self.legitimacy = rules.relapsed(self.legitimacy, -released)
+            else:
+                self.grievance = rules.relapsed(self.grievance, released)
+        if p.structure_grievance == 1:  # hardship and legitimacy drift back; grievance follows
+            if p.structure_reaction == 1:
+                self.hardship = rules.militia_reaction(self.hardship, self.model.sadr.mobilisation,
+                                                       p.richardson_militia_reaction)  # fmt: skip
+            self.hardship = rules.relax(self.hardship, np.float64(s.grievance), p.grievance_half_life)
+            self.legitimacy = rules.relax(self.legitimacy, p.legitimacy_base, p.grievance_half_life)
+            self.grievance = rules.epstein_grievance(self.hardship, self.legitimacy, p.legitimacy_base)
+        else:
+            if p.structure_reaction == 1:
+                self.grievance = rules.militia_reaction(self.grievance, self.model.sadr.mobilisation,
+                                                        p.richardson_militia_reaction)  # fmt: skip
+            self.grievance = rules.relax(self.grievance, np.float64(s.grievance), p.grievance_half_life)
         self.discipline = rules.relax(self.discipline, np.float64(s.discipline), p.discipline_half_life)
         self.hostility_us = rules.relax(self.hostility_us, np.float64(s.hostility_us), p.grievance_half_life)
         self.pressure = rules.relax(self.pressure, 0.0, p.pressure_half_life)
@@ -253,7 +311,15 @@ class SadrBloc(mesa.Agent):
             self.grievance, refusing, m.violence, m.rivalry, p.rivalry_base,
             p.threat_refusal, p.threat_violence, p.threat_rivalry,
         )  # fmt: skip
-        target = rules.mobilisation_target(threat, p.mobilisation_threshold, p.mobilisation_tau)
+        if p.structure_reaction == 1:  # Richardson: his threat reads the militias' standing grievance too
+            g = np.array([ld.grievance for ld in m.leaders], dtype=np.float64).reshape(1, -1, 1)
+            base = np.array([ld.spec.grievance for ld in m.leaders], dtype=np.float64).reshape(1, -1, 1)
+            threat = rules.richardson_threat(threat, rules.militia_excess(g, base)[0, 0, 0], p.richardson_sadr_reaction)
+        if p.structure_mobilisation == 0:
+            target = rules.mobilisation_target(threat, p.mobilisation_threshold, p.mobilisation_tau)
+        else:  # Granovetter's cascade: the share already out counts
+            target = rules.cascade_target(threat, self.mobilisation, p.cascade_peer_weight, p.mobilisation_threshold,
+                                          p.mobilisation_tau)  # fmt: skip
         self.mobilisation = rules.mobilisation_after(self.mobilisation, target, p.mobilisation_rate, self.order_days)
 
     def suffer_clash(self) -> None:

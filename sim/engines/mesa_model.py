@@ -120,6 +120,7 @@ class MilitiaModel(mesa.Model):
             interventions=one(self.patron.interventions, np.int64), intervened=one(self.patron.intervened, bool),
             grievance=col("grievance"), discipline=col("discipline"), independence=col("independence"),
             hostility_us=col("hostility_us"), pressure=col("pressure"), contests=col("contests", bool),
+            hardship=col("hardship"), legitimacy=col("legitimacy"), calm=col("calm"),
             restraint=col("restraint"),
             share=col("share"), order_days=col("order_days", np.int64), attacks_state=col("attacks_state", np.int64),
             attacks_us=col("attacks_us", np.int64), retaliations=col("retaliations", np.int64),
@@ -146,6 +147,7 @@ class MilitiaModel(mesa.Model):
         for j, ld in enumerate(self.leaders):
             ld.grievance, ld.discipline = s.grievance[0, j, 0], s.discipline[0, j, 0]
             ld.independence, ld.hostility_us = s.independence[0, j, 0], s.hostility_us[0, j, 0]
+            ld.hardship, ld.legitimacy = s.hardship[0, j, 0], s.legitimacy[0, j, 0]
             ld.order_days, ld.attacks_state = s.order_days[0, j, 0], s.attacks_state[0, j, 0]
             ld.attacks_us = s.attacks_us[0, j, 0]
         self.sadr.grievance, self.sadr.mobilisation = s.sadr_grievance[0, 0, 0], s.mobilisation[0, 0, 0]
@@ -187,13 +189,19 @@ class MilitiaModel(mesa.Model):
         self._phase(leaders, "act")
         self.attacks_today = int(sum(ld.attacked_state_today for ld in self.leaders))
         self.attacks_us_today = int(sum(ld.attacked_us_today for ld in self.leaders))
+        self._phase(leaders, "read_attacks")
         # 6. Sadr's bloc reacts to today's attacks, refusals, violence and rivalry
         self.rivalry = rules.after_attacks(self.rivalry, self.attacks_today, self.p.attack_rivalry)
         active = np.array([[c.active for c in ld.cells] for ld in self.leaders], dtype=bool)[None]
         self.violence = v = rules.camp_violence(active)[0, 0, 0]
         self.sadr.react()
         # 7. clash between the camps, and the severity ladder
-        self.hazard = rules.clash_hazard(self.p.clash_kappa, v, self.sadr.mobilisation)
+        if self.p.structure_clash == 0:
+            self.hazard = rules.clash_hazard(self.p.clash_kappa, v, self.sadr.mobilisation)
+        else:  # Epstein's Model II: the camps meet, the state's forces interpose
+            self.hazard = rules.clash_hazard_interposed(self.p.encounter_rate, v, self.sadr.mobilisation,
+                                                        self.p.arrest_k, self.pm.capacity,
+                                                        self.p.cells_per_militia)  # fmt: skip
         self.clash = bool(self.draw(kr.Purpose.CLASH, kr.PATRON_UID) < self.hazard)
         self.rivalry = rules.after_clash(self.rivalry, self.clash, self.p.clash_rivalry)
         self._phase(leaders, "suffer_clash")

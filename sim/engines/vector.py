@@ -42,8 +42,11 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     # 1. events
     apply_events(s, scenario.events_on(t), pt, militias)
 
+    # the structure of this batch (sim/model/structures.py): which alternative of each mechanism runs
+    leverage, reaction, mobilisation = pt.code("leverage"), pt.code("reaction"), pt.code("mobilisation")
+    clash_structure, legit, relapse = pt.code("clash"), pt.code("grievance") == 1, pt.code("relapse") == 1
+
     # 2. patron (structure.leverage: 0 Salehyan's one lever, 1 persuasion or coercion)
-    leverage = pt.code("leverage")
     if leverage == 0:
         lam = rules.leverage(pt.patron_present, pt.patron_influence, pt.loyalty, s.independence)
     else:
@@ -54,13 +57,26 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
         pt.patron_trigger, pt.patron_attention_cost,
     )  # fmt: skip
     targeted = intervened & rules.target_mask(rules.militia_score(s.share, s.grievance), pt.patron_targets, axis=1)
-    g, d, p = rules.intervene(
-        s.grievance, s.discipline, s.pressure, lam, targeted,
-        pt.intervention_grievance_effect, pt.intervention_discipline_effect,
-    )  # fmt: skip
+    if legit:  # structure.grievance=legitimacy: the message raises legitimacy, grievance is H (1 - L)
+        H, L = s.hardship, rules.legitimised(s.legitimacy, lam, targeted, pt.intervention_legitimacy)
+        g = rules.epstein_grievance(H, L, pt.legitimacy_base)
+        _, d, p = rules.intervene(g, s.discipline, s.pressure, lam, targeted, 0.0, pt.intervention_discipline_effect)
+        if relapse:  # structure.relapse=beardsley: the legitimacy gained rests on the pressure
+            calm = rules.calm_bought(s.calm, L - s.legitimacy, pt.relapse_share)
+    else:
+        g, d, p = rules.intervene(
+            s.grievance, s.discipline, s.pressure, lam, targeted,
+            pt.intervention_grievance_effect, pt.intervention_discipline_effect,
+        )  # fmt: skip
+        if relapse:  # structure.relapse=beardsley: the grievance removed rests on the pressure
+            calm = rules.calm_bought(s.calm, s.grievance - g, pt.relapse_share)
     if leverage == 1:
         coerced = rules.coerces(pt.patron_influence, pt.loyalty, s.independence, pt.coercion_strength)
-        g = rules.berated(g, targeted, coerced, s.independence, pt.coercion_strength, pt.coercion_backlash)
+        if legit:
+            H = rules.berated(H, targeted, coerced, s.independence, pt.coercion_strength, pt.coercion_backlash)
+            g = rules.epstein_grievance(H, L, pt.legitimacy_base)
+        else:
+            g = rules.berated(g, targeted, coerced, s.independence, pt.coercion_strength, pt.coercion_backlash)
     s.attention = rules.attention_after(
         s.attention, intervened, pt.patron_attention_cost, pt.patron_attention_recovery, pt.patron_distraction
     )
@@ -90,8 +106,14 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     exposure = rules.us_exposure(share, h, pt.front_activity, s.truce, pt.truce_compliance)
     att_us = draw(kr.Purpose.ATTACK_US, leaders) < rules.daily_hazard(pt.attack_rate_us, exposure)
     retaliated = att_us & (draw(kr.Purpose.RETALIATION, leaders) < pt.us_retaliation_prob)
-    g, h = rules.after_retaliation(g, h, retaliated, pt.retaliation_grievance, pt.retaliation_hostility)
+    if legit:  # a strike is hardship; an attack on the state moves legitimacy
+        H, h = rules.after_retaliation(H, h, retaliated, pt.retaliation_grievance, pt.retaliation_hostility)
+    else:
+        g, h = rules.after_retaliation(g, h, retaliated, pt.retaliation_grievance, pt.retaliation_hostility)
     n_att = np.count_nonzero(att_state, axis=1, keepdims=True)
+    if legit:
+        L = rules.after_attacks(L, n_att, pt.attack_legitimacy)
+        g = rules.epstein_grievance(H, L, pt.legitimacy_base)
 
     # 6. Sadr's bloc: attacks on its ally anger it; it stays, walks out or returns; its armed wing
     # reads the threat from the other camp (refusals, violence, rivalry) and moves towards it
@@ -107,13 +129,26 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
         gs, rules.refusing_share(contests), v, rivalry, pt.rivalry_base,
         pt.threat_refusal, pt.threat_violence, pt.threat_rivalry,
     )  # fmt: skip
-    target = rules.mobilisation_target(threat, pt.mobilisation_threshold, pt.mobilisation_tau)
+    if reaction == 1:  # structure.reaction=richardson: his threat also reads the militias' standing grievance
+        threat = rules.richardson_threat(threat, rules.militia_excess(g, pt.grievance), pt.richardson_sadr_reaction)
+    if mobilisation == 0:
+        target = rules.mobilisation_target(threat, pt.mobilisation_threshold, pt.mobilisation_tau)
+    else:  # structure.mobilisation=cascade: the share already out counts
+        target = rules.cascade_target(threat, s.mobilisation, pt.cascade_peer_weight, pt.mobilisation_threshold,
+                                      pt.mobilisation_tau)  # fmt: skip
     m = rules.mobilisation_after(s.mobilisation, target, pt.mobilisation_rate, s.sadr_order_days)
 
     # 7. intra-Shi'ite clash and the severity ladder (any clash, escalation, sustained fighting)
-    hazard = rules.clash_hazard(pt.clash_kappa, v, m)
+    if clash_structure == 0:
+        hazard = rules.clash_hazard(pt.clash_kappa, v, m)
+    else:  # structure.clash=epstein_ii: the camps meet, the state's forces interpose
+        hazard = rules.clash_hazard_interposed(pt.encounter_rate, v, m, pt.arrest_k, s.capacity, n)
     clash = draw(kr.Purpose.CLASH, kr.PATRON_UID) < hazard
-    g = rules.after_clash(g, clash, pt.clash_grievance)
+    if legit:
+        H = rules.after_clash(H, clash, pt.clash_grievance)
+        g = rules.epstein_grievance(H, L, pt.legitimacy_base)
+    else:
+        g = rules.after_clash(g, clash, pt.clash_grievance)
     gs = rules.after_clash(gs, clash, pt.clash_grievance)
     rivalry = rules.after_clash(rivalry, clash, pt.clash_rivalry)
     halt = rules.sadr_restrains(draw(kr.Purpose.SADR_ORDER, kr.SADR_UID), clash, pt.sadr_restraint)
@@ -131,8 +166,24 @@ def step(s: State, t: int, scenario: Scenario, pt: Point, militias: Sequence[Mil
     s.first_clash_day = np.where(clash & (s.first_clash_day == NO_DAY), t, s.first_clash_day)
     s.clashes = s.clashes + clash
 
-    # 8. slow drift
-    s.grievance = rules.relax(g, pt.grievance, pt.grievance_half_life)
+    # 8. slow drift (structure.reaction=richardson: first the militias' grievance answers Sadr's wing)
+    if relapse:  # the calm that rested on the visit's pressure lapses with it
+        released = rules.calm_released(calm, rules.decay(pt.pressure_half_life))
+        s.calm = rules.relax(calm - released, 0.0, pt.grievance_half_life)  # the drift returns its share too
+        if legit:
+            L = rules.relapsed(L, -released)
+        else:
+            g = rules.relapsed(g, released)
+    if legit:  # hardship and legitimacy drift back; grievance follows
+        if reaction == 1:
+            H = rules.militia_reaction(H, m, pt.richardson_militia_reaction)
+        s.hardship = rules.relax(H, pt.grievance, pt.grievance_half_life)
+        s.legitimacy = rules.relax(L, pt.legitimacy_base, pt.grievance_half_life)
+        s.grievance = rules.epstein_grievance(s.hardship, s.legitimacy, pt.legitimacy_base)
+    else:
+        if reaction == 1:
+            g = rules.militia_reaction(g, m, pt.richardson_militia_reaction)
+        s.grievance = rules.relax(g, pt.grievance, pt.grievance_half_life)
     s.discipline = rules.relax(d, pt.discipline, pt.discipline_half_life)
     s.hostility_us = rules.relax(h, pt.hostility_us, pt.grievance_half_life)
     s.pressure = rules.relax(p, 0.0, pt.pressure_half_life)

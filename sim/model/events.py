@@ -29,6 +29,26 @@ def _add(arr: np.ndarray, delta, mask=True) -> None:
     arr[...] = np.where(mask, rules.clip01(arr + delta), arr)
 
 
+def _add_grievance(state: State, pt: Point, delta, mask=True) -> None:
+    """A militia grievance shock: on grievance itself (structure.grievance=additive), or on hardship, grievance
+    following as H (1 - L) (structure.grievance=legitimacy)."""
+    if pt.code("grievance") == 0:
+        _add(state.grievance, delta, mask)
+    else:
+        _add(state.hardship, delta, mask)
+        _regrieve(state, pt)
+
+
+def _add_legitimacy(state: State, pt: Point, delta, mask=True) -> None:
+    """structure.grievance=legitimacy: legitimacy moved (vote, ratification, attack), grievance following."""
+    _add(state.legitimacy, delta, mask)
+    _regrieve(state, pt)
+
+
+def _regrieve(state: State, pt: Point) -> None:
+    state.grievance[...] = rules.epstein_grievance(state.hardship, state.legitimacy, pt.legitimacy_base)
+
+
 def field_value(ev: Event, name: str, pt: Point) -> Any:
     """An event's field: the scenario's value if it gives one, else the declared default, which for
     magnitudes is a declared parameter (so it is swept, sampled and documented like any other)."""
@@ -51,6 +71,7 @@ def mediation_credibility(ev: Event, pt: Point):
 
 def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Sequence[Militia]) -> None:
     """Apply today's events in the scenario's order (each event sees the previous one's effects)."""
+    legit = pt.code("grievance") == 1 if events else False
     for ev in events:
         def f(name: str, ev: Event = ev) -> Any:
             return field_value(ev, name, pt)
@@ -63,6 +84,8 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
                     _add(state.sadr_grievance, delta)
                     # a gain is a stake that walking out would forfeit (¶25); a loss leaves none
                     state.sadr_stake[...] = pt.election_stake * (float(after) > float(before))
+                elif legit:  # the losers withdraw legitimacy from the result (¶3, ¶28), the winners grant it
+                    _add_legitimacy(state, pt, -pt.election_legitimacy * change, _militia_mask(None, militias, bloc))
                 else:
                     _add(state.grievance, delta, _militia_mask(None, militias, bloc))
             _add(state.rivalry, f("rivalry"))
@@ -82,6 +105,8 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
                 if by in (m.key for m in militias):
                     state.attacks_state[...] += _militia_mask(by, militias)
                 state.salient[...] = True
+                if legit:
+                    _add_legitimacy(state, pt, pt.attack_legitimacy)
                 state.sadr_grievance[...] = rules.after_attacks(state.sadr_grievance, 1, pt.attack_sadr_grievance)
                 state.rivalry[...] = rules.after_attacks(state.rivalry, 1, pt.attack_rivalry)
         elif ev.kind == "intervention":
@@ -90,12 +115,17 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
             # A named militia (actor) wins over a bloc; with neither, the losing Fatah bloc.
             bloc = None if f("actor") else f("bloc")
             mask = _militia_mask(f("actor"), militias, bloc)
-            _add(state.grievance, f("grievance"), mask)
+            if legit and ev.kind == "ratification":  # a political act: it moves legitimacy; a grievance the
+                _add_legitimacy(state, pt, -pt.ratification_legitimacy, mask)  # scenario gives is hardship
+                if "grievance" in ev.data:
+                    _add_grievance(state, pt, f("grievance"), mask)
+            else:
+                _add_grievance(state, pt, f("grievance"), mask)
             _add(state.rivalry, f("rivalry"))
         elif ev.kind == "deadline":
             mask = _militia_mask(f("actor"), militias)
             _add(state.hostility_us, f("hostility_us"), mask)
-            _add(state.grievance, f("grievance"), mask)
+            _add_grievance(state, pt, f("grievance"), mask)
         elif ev.kind == "truce":
             # The camp's truce with US forces begins or ends (a negotiated pause, not a change of heart:
             # hostility stays as it is; the exposure rule reads the truce)
@@ -115,4 +145,7 @@ def apply_events(state: State, events: Sequence[Event], pt: Point, militias: Seq
             group = "militia" if actor not in ("patron", "sadr", "pm", "world") else actor
             name = SHOCKABLE[(group, variable)]  # checked when the scenario was loaded
             mask = _militia_mask(actor, militias) if group == "militia" else True
-            _add(getattr(state, name), float(f("delta")), mask)
+            if name == "grievance":
+                _add_grievance(state, pt, float(f("delta")), mask)
+            else:
+                _add(getattr(state, name), float(f("delta")), mask)

@@ -128,6 +128,25 @@ def intervene(grievance, discipline, pressure, lam, targeted, grievance_effect, 
     return g, d, p
 
 
+def calm_bought(store, change, share):
+    """structure.relapse=beardsley: the calm a visit bought under pressure (``change``: the grievance it removed
+    or the legitimacy it added), of which ``share`` rests on the pressure alone, added to the militia's store."""
+    return store + share * change
+
+
+def calm_released(store, decay_factor):
+    """structure.relapse=beardsley: the part of the stored calm that lapses today, as the pressure fades by the
+    same daily factor (rules.decay(pressure_half_life)): store - store x factor. What remains then shrinks with
+    the grievance's own drift (rules.relax towards 0 at grievance_half_life), which returns that share anyway,
+    so that nothing is returned twice."""
+    return store - relax_by(store, 0.0, decay_factor)
+
+
+def relapsed(x, released):
+    """structure.relapse=beardsley: grievance (or, with a negative ``released``, legitimacy) as the calm lapses."""
+    return clip01(x + released)
+
+
 def attention_after(attention, intervened, cost, recovery, distraction):
     """Attention spent by an intervention, then refilled at a rate cut by distraction."""
     spent = np.maximum(attention - cost * intervened, 0.0)
@@ -232,6 +251,19 @@ def within_cohesion(contests, share):
 # ----------------------------------------------------------------------------- outcomes (step 5)
 
 
+def epstein_grievance(hardship, legitimacy, legitimacy_base):
+    """structure.grievance=legitimacy: Epstein's (2002) grievance G = H (1 - L), with hardship measured in units
+    of (1 - legitimacy_base), so that at the baseline legitimacy grievance is the hardship itself (and the
+    declared baselines keep their meaning): clip01(H x ((1 - L) / (1 - L0)))."""
+    return clip01(hardship * ((1.0 - legitimacy) / (1.0 - legitimacy_base)))
+
+
+def legitimised(legitimacy, lam, targeted, effect):
+    """structure.grievance=legitimacy: a visit's message to accept the result (¶3-4) raises a targeted militia's
+    legitimacy by leverage x effect (in place of lowering its grievance directly)."""
+    return where(targeted, clip01(legitimacy + lam * effect), legitimacy)
+
+
 def after_retaliation(grievance, hostility, retaliated, grievance_effect, hostility_effect):
     g = where(retaliated, clip01(grievance + grievance_effect), grievance)
     h = where(retaliated, clip01(hostility + hostility_effect), hostility)
@@ -286,12 +318,46 @@ def sadr_threat(grievance, refusing, violence, rivalry, rivalry_base, w_refusal,
     return grievance + w_refusal * refusing + w_violence * violence + w_rivalry * (rivalry - rivalry_base)
 
 
+def militia_excess(grievance, baseline, axis: int = 1):
+    """The militias' mean grievance above their baselines: sum over militias, left to right, then / M (the
+    compiled engine sums in the same order). ``grievance``, ``baseline``: (R, M, 1) arrays (or (1, M, 1))."""
+    diff = np.asarray(grievance) - np.asarray(baseline)
+    n = diff.shape[axis]
+    total = np.take(diff, [0], axis=axis)
+    for j in range(1, n):
+        total = total + np.take(diff, [j], axis=axis)
+    return total / n
+
+
+def richardson_threat(threat, excess, reaction):
+    """structure.reaction=richardson: Sadr's threat also reads the militias' standing hostility, their mean
+    grievance above its baseline (Richardson's k y: each side arms in answer to the other's arms)."""
+    return threat + reaction * excess
+
+
+def militia_reaction(grievance, mobilisation, reaction):
+    """structure.reaction=richardson: each militia's grievance answers Sadr's mobilised wing every day
+    (Richardson's l x), before the day's drift (its fatigue)."""
+    return clip01(grievance + reaction * mobilisation)
+
+
 def mobilisation_target(threat, threshold, tau):
     """The share of the armed wing whose own threshold today's threat passes: members' thresholds spread
     logistically around ``threshold`` with scale ``tau`` (Granovetter 1978; Epstein's threshold made
     stochastic), so the wing answers threat smoothly, with no hard floor below which nothing moves.
     A boycott is a political act: its commitment does not arm anyone (¶34-38)."""
     return sigmoid((threat - threshold) / tau)
+
+
+def cascade_target(threat, share_out, peer_weight, threshold, tau):
+    """structure.mobilisation=cascade: Granovetter's (1978) threshold model. A member goes out when the share of
+    the wing already out, plus the threat he reads, passes his own threshold: members' thresholds spread
+    logistically around ``threshold`` with scale ``tau`` on the threat scale, and each share of the wing out
+    counts as ``peer_weight`` of threat (safety and pressure in numbers). In the share-out units of
+    Granovetter, member i's threshold is (T_i - threat) / peer_weight: logistic, mean
+    (threshold - threat) / peer_weight, scale tau / peer_weight. Its fixed points m = target(m) are the
+    cascade's equilibria; with peer_weight 0 this is the dose-response of mobilisation_target."""
+    return sigmoid((threat + peer_weight * share_out - threshold) / tau)
 
 
 def mobilisation_after(mobilisation, target, rate, order_days=0):
@@ -334,6 +400,17 @@ def mediated(grievance, credibility, effect):
 def clash_hazard(kappa, violence, mobilisation):
     """Daily probability of an intra-Shi'ite clash: 1 - exp(-kappa v m)."""
     return daily_hazard(kappa, violence * mobilisation)
+
+
+def clash_hazard_interposed(encounter_rate, violence, mobilisation, arrest_k, capacity, n_cells):
+    """structure.clash=epstein_ii: Epstein's (2002) Model II in the mean field. Active members of the two camps
+    (the share ``violence`` of the militias' cells, the share ``mobilisation`` of Sadr's wing) meet at rate
+    encounter_rate x v x m (mass action: random movement on the lattice); the state's forces stand between
+    them as Model II's peacekeepers and interdict an encounter with Epstein's arrest probability, computed with
+    both camps' actives in view: P = 1 - exp(-k C / A), C / A = capacity / (1 / n + v + m). An encounter that
+    gets through is a clash: hazard = 1 - exp(-encounter_rate v m (1 - P))."""
+    interdicted = expected_cost(arrest_k, capacity, violence + mobilisation, n_cells)
+    return daily_hazard(encounter_rate, violence * mobilisation * (1.0 - interdicted))
 
 
 def clashes_within(ago, window, needed, axis: int = -1):

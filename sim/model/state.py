@@ -83,6 +83,9 @@ class State:
     independence: np.ndarray
     hostility_us: np.ndarray
     pressure: np.ndarray
+    hardship: np.ndarray  # structure.grievance=legitimacy: Epstein's H and L (grievance = H (1 - L) / (1 - L0))
+    legitimacy: np.ndarray
+    calm: np.ndarray  # structure.relapse=beardsley: the calm a visit bought that rests on its pressure
     contests: np.ndarray
     restraint: np.ndarray
     share: np.ndarray
@@ -149,12 +152,27 @@ def sadr_traits(seed, replicate):
     return u_walk, u_return
 
 
+CASCADE_ROUNDS = 200  # rounds of Granovetter's process that settle the wing at rest (structure.mobilisation=cascade)
+
+
+def structure_code(pt: Any, mechanism: str) -> int:
+    """Which alternative of ``mechanism`` a Point (one structure per batch) or a Params runs."""
+    return pt.code(mechanism) if isinstance(pt, Point) else int(getattr(pt, f"structure_{mechanism}"))
+
+
 def initial_mobilisation(pt: Any):
     """The armed wing at rest: its target at the bloc's baseline grievance, no refusals, no violence
-    and the rivalry at its baseline (so the reaction terms add nothing)."""
+    and the rivalry at its baseline (so the reaction terms add nothing). Under the cascade, the share out at
+    rest is the process's lowest equilibrium: CASCADE_ROUNDS rounds from nobody out (a fixed number, so that
+    every engine takes the same steps)."""
     threat = rules.sadr_threat(pt.sadr_grievance_base, 0.0, 0.0, pt.rivalry_base, pt.rivalry_base,
                                pt.threat_refusal, pt.threat_violence, pt.threat_rivalry)  # fmt: skip
-    return rules.mobilisation_target(threat, pt.mobilisation_threshold, pt.mobilisation_tau)
+    if structure_code(pt, "mobilisation") == 0:
+        return rules.mobilisation_target(threat, pt.mobilisation_threshold, pt.mobilisation_tau)
+    m = 0.0 * threat
+    for _ in range(CASCADE_ROUNDS):
+        m = rules.cascade_target(threat, m, pt.cascade_peer_weight, pt.mobilisation_threshold, pt.mobilisation_tau)
+    return m
 
 
 def clash_window(pt: Any) -> int:
@@ -186,6 +204,9 @@ def initial_state(pt: Point, seed, replicates: np.ndarray, n_cells: int, window:
         independence=full(rules.independence(pt.militia_independence, pt.independence_offset), rm),
         hostility_us=full(pt.hostility_us, rm),
         pressure=full(0.0, rm),
+        hardship=full(pt.grievance, rm),
+        legitimacy=full(pt.legitimacy_base, rm),
+        calm=full(0.0, rm),
         contests=full(False, rm, bool),
         restraint=full(pt.discipline, rm),
         share=full(0.0, rm),

@@ -71,6 +71,68 @@ MECHANISMS: tuple[Mechanism, ...] = (
           ("leverage_persuasion_coercion", "coerces", "berated"), ("coercion_strength", "coercion_backlash"),
           "¶6: the commander berated leaders; ¶17-18: own revenue and state posts; ¶26", "7.2.1"),
     )),
+    Mechanism("reaction", "Whether the militias react to Sadr's armed wing as it reacts to them", (
+        A("one_sided", "One-sided reaction: Sadr's wing reads the militias' acts; they do not read his",
+          "Richardson 1960 (Arms and Insecurity), one side only: Sadr's threat adds reaction terms to the militias' "
+          "refusals, violence and the rivalry; the militias answer his wing only through clashes",
+          ("sadr_threat",), (), "¶3, ¶5, ¶24, ¶28", "7.12"),
+        A("richardson", "A coupled Richardson pair: each side's arming answers the other's",
+          "Richardson 1960: dx/dt = k y - a x + g, dy/dt = l x - b y + h, stable while the product of the "
+          "fatigues exceeds the product of the reactions; here the militias' grievance answers Sadr's "
+          "mobilisation and his threat answers their grievance",
+          ("richardson_threat", "militia_reaction", "militia_excess"),
+          ("richardson_militia_reaction", "richardson_sadr_reaction"),
+          "¶24, ¶28: two camps with armed wings, tensions flaring around the vote", "7.12.1"),
+    )),
+    Mechanism("mobilisation", "How the share of Sadr's armed wing that is out follows the threat", (
+        A("dose_response", "Dose-response: the share out is the share whose threshold the threat passes",
+          "Epstein 2002's threshold made stochastic: members' thresholds spread logistically around "
+          "mobilisation_threshold; the share out does not depend on the share already out",
+          ("mobilisation_target",), (), "¶24, ¶34-38", "7.12"),
+        A("cascade", "Granovetter's cascade: members go out when enough others already are",
+          "Granovetter 1978 (AJS 83(6)): each member joins when the share already out passes his threshold; the "
+          "distribution of thresholds decides between few and nearly all, and a small change in it can flip one "
+          "to the other (tipping)",
+          ("cascade_target",), ("cascade_peer_weight",),
+          "¶24: a mass movement's armed wing; ¶34-38: it stood down and rose as one", "7.12.2"),
+    )),
+    Mechanism("clash", "How the two camps' active members come to clash", (
+        A("hazard", "An aggregate hazard of the two camps' activity",
+          "A mass-action hazard 1 - exp(-kappa v m) of the militias' active share and Sadr's mobilisation",
+          ("clash_hazard",), (), "¶7, ¶12, ¶22", "7.13"),
+        A("epstein_ii", "Epstein's Model II: the camps meet and the state's forces interpose",
+          "Epstein 2002 (PNAS 99 suppl. 3), Model II (inter-group violence): active members of two groups attack "
+          "the other group's members in view; evenhanded peacekeepers arrest actives of both with probability "
+          "1 - exp(-k C/A); here in the mean field (well-mixed lattice)",
+          ("clash_hazard_interposed",), ("encounter_rate",),
+          "¶2, ¶5, ¶7: the state's forces between the camps; ¶29: partly the militias' own", "7.13.1"),
+    )),
+    Mechanism("grievance", "What the militias' grievance is made of", (
+        A("additive", "Additive shocks: events, strikes, clashes and visits add to or take from grievance",
+          "Grievance as a state that shocks move and that relaxes to its baseline (a reduced form of Epstein's "
+          "grievance driven by events, docs/ODD.md departure 1)",
+          ("after_clash", "after_retaliation", "intervene"), (), "¶3, ¶5, ¶22, ¶28", "7.1"),
+        A("legitimacy", "Epstein's grievance: hardship x (1 - legitimacy)",
+          "Epstein 2002 (PNAS 99 suppl. 3): grievance G = H (1 - L), perceived hardship times the illegitimacy of "
+          "the order; here legitimacy is the militias' acceptance of the vote's result and the state that "
+          "ratifies it, moved by the vote, the ratification, attacks on the state and the patron's message",
+          ("epstein_grievance", "legitimised"),
+          ("legitimacy_base", "election_legitimacy", "ratification_legitimacy", "attack_legitimacy",
+           "intervention_legitimacy"),
+          "¶3, ¶5, ¶28: the losers refused the results; ¶22: ratification; ¶20: leaders distanced themselves from "
+          "the attack; ¶3-4: the message was to accept the result", "7.15.1"),
+    )),
+    Mechanism("relapse", "Whether the calm a visit buys outlasts the visit's pressure", (
+        A("durable", "A visit's effect on grievance is durable: it fades only with the ordinary drift",
+          "The intervention lowers grievance once; grievance returns to its baseline at its own half-life",
+          ("intervene",), (), "¶3-4, ¶22", "7.4"),
+        A("beardsley", "Beardsley's relapse: the calm bought by leverage lapses as the pressure fades",
+          "Beardsley 2008 (AJPS 52(4)), 'Agreement without peace?': settlements reached under a mediator's "
+          "leverage rest on incentives that leave with the mediator, so they relapse when the pressure is "
+          "withdrawn (the time-inconsistency problem)",
+          ("calm_bought", "calm_released", "relapsed"), ("relapse_share",),
+          "¶22: tensions kept simmering after the visit; ¶39: visits had to be repeated", "7.4.1"),
+    )),
 )
 # fmt: on
 del A
