@@ -461,7 +461,8 @@ def _save(store: Path, g: Generation, names: Sequence[str], settings: Settings, 
     cols.update({f"ok.{r}": g.ok[:, r] for r in range(R)})
     df = pd.DataFrame({**cols, "model": g.models, "likelihood": g.likelihood, "weight": g.weight})
     info = {"settings": _identity(settings), "names": list(names), "eps": g.eps, "scales": g.scales.tolist(),
-            "seconds": g.seconds, "log_evidence": g.log_evidence, "replicates": R, "statistics": S, **meta}  # fmt: skip
+            "seconds": g.seconds, "log_evidence": g.log_evidence, "replicates": R, "n_statistics": S,
+            **meta}  # fmt: skip
     atomic_write_parquet(df, _path(store, g.t), info)
 
 
@@ -491,7 +492,7 @@ def _load(store: Path, t: int, names: Sequence[str], settings: Settings, meta: d
     expected, models, kernel = propose(t, prev, len(names), settings)
     if not np.array_equal(u, expected) or not np.array_equal(df["model"].to_numpy(), models):
         return None  # not this seed's proposals from this previous generation
-    R, S = int(info["replicates"]), int(info["statistics"])
+    R, S = int(info["replicates"]), int(info["n_statistics"])
     values = np.stack([np.stack([df[f"x.{k}.{r}"].to_numpy() for k in range(S)], axis=-1) for r in range(R)], axis=1)
     ok = np.stack([df[f"ok.{r}"].to_numpy() for r in range(R)], axis=1).astype(bool)
     return Generation(t, float(info["eps"]), u, df["likelihood"].to_numpy().copy(), df["weight"].to_numpy().copy(),

@@ -42,6 +42,7 @@ from sim.model import priors
 from sim.model import record as rec
 from sim.model.params import ParameterError
 from sim.model.scenario import Scenario, load_scenario
+from sim.model.structures import MECHANISMS
 from sim.run import uncertainty
 from sim.run.simulate import chunk_size_for
 from sim.run.storage import atomic_write_parquet, atomic_write_text
@@ -232,16 +233,62 @@ def run_table(runs: Mapping, daily: Mapping, scenario: Scenario, stats: Sequence
 # ----------------------------------------------------------------------------- simulation with the compiled engine
 
 
-def value_table(names: Sequence[str], values: np.ndarray) -> pd.DataFrame:
-    """Parameter values (n, d) as a factor table, whole-number priors as ints."""
-    table = priors.priors()
-    return pd.DataFrame({n: (values[:, k].astype(int) if table[n].dist == "integer" else values[:, k])
-                         for k, n in enumerate(names)})  # fmt: skip
+def value_table(names: Sequence[str], values: np.ndarray, models: np.ndarray | None = None) -> pd.DataFrame:
+    """Parameter values (n, d) as a factor table, whole-number priors as ints; with ``models`` (indices into
+    structure_list()) the rows also carry their structure's ``structure_<mechanism>`` codes, and the values a
+    row's structure does not use are left empty (NaN)."""
+    table = priors.all_priors()
+    cols = {n: (values[:, k].astype(int) if table[n].dist == "integer" else values[:, k]) for k, n in enumerate(names)}
+    out = pd.DataFrame(cols)
+    if models is None:
+        return out
+    structs = structure_list()
+    for mech in MECHANISMS:
+        out[mech.param] = [structs[int(m)].codes()[mech.param] for m in models]
+    for k, s in enumerate(structs):
+        unused = [n for n in names if n not in priors.priors(s)]
+        rows = np.asarray(models) == k
+        if unused and rows.any():
+            out.loc[rows, unused] = np.nan
+    return out
 
 
 def to_values(names: Sequence[str]) -> Callable[[np.ndarray], np.ndarray]:
-    table = priors.priors()
+    table = priors.all_priors()
     return lambda u: np.column_stack([table[n].ppf(u[:, k]) for k, n in enumerate(names)])
+
+
+def structure_list() -> list[Any]:
+    """The structures the model choice weighs: today's (the default, first) and, for every rival alternative of
+    sim/model/structures.py, today's with only that mechanism changed. Not every combination: with six mechanisms
+    that would be 64 structures, too many for the record's few counts to tell apart at 2,000 particles, and a
+    rival's probability then reads as the evidence for that one mechanism's theory against today's."""
+    from sim.model.structures import single_changes
+
+    return single_changes()
+
+
+def row_sets(table: pd.DataFrame, fixed: Mapping[str, Any] | None = None) -> uncertainty.ParameterSets:
+    """ParameterSets from a factor table whose rows may run different structures: each row's empty values (those
+    its structure does not use) are left at their defaults; ``fixed`` values win over the table's."""
+    from sim.model.params import make_militias, make_params
+
+    values = table.drop(columns=[c for c in ("weight", "model") if c in table.columns])
+    params, militias = [], []
+    for i, row in enumerate(values.to_dict("records")):
+        row = {k: v for k, v in row.items() if not (isinstance(v, float) and math.isnan(v))}
+        whole = {k for k, pr in priors.all_priors().items() if pr.dist == "integer"}
+        for k, v in row.items():  # whole numbers read back from a table with empty cells come as floats
+            if k.startswith("structure_") or k in whole:
+                row[k] = int(v)
+        p, m = priors.split_factors({**row, **dict(fixed or {})})
+        try:
+            params.append(make_params(p))
+            militias.append(make_militias(m))
+        except ParameterError as exc:
+            raise ParameterError(f"set {i}: {exc}") from None
+    weights = table["weight"].to_numpy(dtype=float) if "weight" in table.columns else np.ones(len(table))
+    return uncertainty.ParameterSets(params, militias, weights, values.reset_index(drop=True), "calibration")
 
 
 def generation_seed(seed: int, t: int) -> int:
@@ -250,21 +297,24 @@ def generation_seed(seed: int, t: int) -> int:
 
 def run_blocks(scenario: Scenario, table: pd.DataFrame, seed: int, replicates: int, first: int,
                each: Callable[[np.ndarray, np.ndarray, Any], dict[str, np.ndarray]], workers: int | None = None,
-               fixed: Mapping[str, Any] | None = None, budget_mb: float = 1024) -> pd.DataFrame:  # fmt: skip
+               fixed: Mapping[str, Any] | None = None, budget_mb: float = 1024,
+               keys: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
     """Every row of ``table`` (a factor table) for R replicates with the compiled engine: row i's replicates are
     (first + i) * R + r under ``seed``, so a row's runs depend on its values, the seed and its index only (not
-    on blocks or threads). ``each(rows, replicates, result)`` turns a block's result into columns."""
+    on blocks or threads; ``keys``: each row's own index instead of first + i). ``each(rows, replicates, result)``
+    turns a block's result into columns."""
     from sim.engines.compiled import run_batch
 
     workers = max(1, workers or len(os.sched_getaffinity(0)))
-    sets = uncertainty.sets_from_table(table, {}, {}, "abc-smc", fixed=fixed)
+    sets = row_sets(table, fixed)
+    keys = np.arange(first, first + len(table)) if keys is None else np.asarray(keys)
     n = len(sets.params)
     per_block = max(1, chunk_size_for(sets.params[0], len(sets.militias[0]), budget_mb) // replicates)
     parts = []
     for lo in range(0, n, per_block):
         block = np.arange(lo, min(lo + per_block, n))
         idx = np.repeat(block, replicates)
-        reps = (first + idx) * replicates + np.tile(np.arange(replicates), len(block))
+        reps = keys[idx] * replicates + np.tile(np.arange(replicates), len(block))
         res = run_batch(scenario, [sets.params[k] for k in idx], [sets.militias[k] for k in idx], seed, reps,
                         daily_columns=DAILY, threads=workers)  # fmt: skip
         parts.append(pd.DataFrame({"row": idx, "replicate": reps, **each(idx, reps, res)}))
@@ -337,12 +387,15 @@ class Settings:
     kernel: str = "mvn"
     adapt_scales: bool = True
     regression: bool = False  # report the regression-adjusted posterior as the posterior
+    structures: bool = True  # weigh the rival structures (a model index) when sim/model/structures.py has any
+    structure_sets: int = 100  # posterior sets per structure for the per-structure results
 
     def smc(self) -> abc_smc.Settings:
         return abc_smc.Settings(particles=self.particles, replicates=self.replicates, generations=self.generations,
                                 quantile=self.quantile, seed=self.seed, min_acceptance=0.02,
                                 min_ess=max(20.0, self.particles / 40), kernel=self.kernel,
-                                adapt_scales=self.adapt_scales)  # fmt: skip
+                                adapt_scales=self.adapt_scales,
+                                models=len(structure_list()) if self.structures else 1)  # fmt: skip
 
 
 def model_digest() -> str:
@@ -366,17 +419,21 @@ def run_smc(out: Path, settings: Settings, stats: Sequence[Statistic], targets: 
             workers: int | None = None, log: Callable[[str], None] | None = print,
             scenario: Scenario | None = None) -> tuple[abc_smc.Result, list[str]]:  # fmt: skip
     """ABC-SMC on ``stats`` and ``targets`` over every prior, each generation stored under out/smc (a rerun
-    resumes). Returns the result and the parameters' names."""
+    resumes). With ``settings.structures`` and rival mechanisms declared, a particle also carries a structure (a
+    model index over structure_list(), uniform prior) and the values are every structure's (a structure ignores
+    the ones it does not use). Returns the result and the values' names."""
     scenario = scenario or load_scenario(SCENARIO)
-    names = list(priors.priors())
+    choice = model_choice(settings)
+    names = list(priors.all_priors() if choice else priors.priors())
     fn = to_values(names)
     meta = {"scenario": SCENARIO, "statistics": [asdict(s) for s in stats], "facts": [t.id for t in targets],
-            "model": model_digest()}  # fmt: skip
+            "model": model_digest(), "structures": [s.label() for s in structure_list()] if choice else []}  # fmt: skip
     meta = json.loads(json.dumps(meta, default=str))
 
     def simulate(values: np.ndarray, t: int, idx: np.ndarray, models: np.ndarray):
-        runs = simulate_rows(scenario, value_table(names, values), generation_seed(settings.seed, t),
-                             settings.replicates, 0, stats, targets, workers)  # fmt: skip
+        table = value_table(names, values, models if choice else None)
+        runs = simulate_rows(scenario, table, generation_seed(settings.seed, t), settings.replicates, 0, stats,
+                             targets, workers)  # fmt: skip
         n, R = len(idx), settings.replicates
         x = np.stack([runs[s.name].to_numpy(dtype=float).reshape(n, R) for s in stats], axis=-1)
         return x, runs["ok"].to_numpy().reshape(n, R)
@@ -386,16 +443,55 @@ def run_smc(out: Path, settings: Settings, stats: Sequence[Statistic], targets: 
     return res, names
 
 
+STRUCTURE_MIN = 0.05  # a structure with less posterior probability gets no results of its own
+
+
+def prior_draws(names: Sequence[str], n: int, seed: int, choice: bool) -> pd.DataFrame:
+    """``n`` sets from the prior (a Latin hypercube over ``names``); with model choice, the structures in turn (a
+    uniform prior over them)."""
+    if not choice:
+        return pd.DataFrame(priors.sample(n, seed))
+    from scipy.stats import qmc
+
+    u = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed)).random(n)
+    models = np.arange(n) % len(structure_list())
+    return value_table(names, to_values(names)(u), models).assign(model=models)
+
+
+def model_choice(settings: Settings) -> bool:
+    """Whether the calibration weighs the rival structures: asked for, and some mechanism has an alternative."""
+    return settings.structures and len(structure_list()) > 1
+
+
 def posterior_sample(res: abc_smc.Result, names: Sequence[str], stats: Sequence[Statistic],
                      regression: bool = False) -> pd.DataFrame:  # fmt: skip
-    """The posterior as a factor table with weights: the pooled particles, or the regression-adjusted runs."""
+    """The posterior as a factor table with weights (and, with model choice, each set's structure: ``model`` and
+    the ``structure_<mechanism>`` codes): the pooled particles, or the regression-adjusted runs."""
     fn = to_values(names)
     if regression:
         u, w = abc_smc.regression_adjusted(res, observed(stats))
         post = pd.DataFrame(fn(u), columns=list(names)).assign(weight=w)
+        models = None  # the adjusted runs are not tied to particles' structures here
     else:
         post = abc_smc.posterior_table(res, names, fn)
-    return pd.concat([value_table(names, post[names].to_numpy()), post[["weight"]]], axis=1)
+        models = post["model"].to_numpy() if "model" in post.columns else None
+    table = value_table(names, post[names].to_numpy(), models)
+    if models is not None:
+        table["model"] = models
+    return pd.concat([table, post[["weight"]]], axis=1)
+
+
+def structure_table(res: abc_smc.Result, settings: Settings) -> pd.DataFrame:
+    """Each structure's posterior probability (the weight its particles carry), its Monte Carlo standard error
+    (binomial at the posterior's effective sample size) and the Bayes factor against the default."""
+    structs = structure_list()
+    p = res.model_probabilities(len(structs))
+    ess = res.pooled_ess()
+    return pd.DataFrame({"structure": [s.label() for s in structs], "model": range(len(structs)),
+                         **{m.name: [s[m.name] for s in structs] for m in MECHANISMS},
+                         "probability": p, "prior": 1 / len(structs), "se": np.sqrt(p * (1 - p) / ess),
+                         "bayes_factor_vs_default": p / p[0] if p[0] > 0 else np.inf,
+                         "posterior_ess": ess})  # fmt: skip
 
 
 def informed(u: np.ndarray, w: np.ndarray, names: Sequence[str], bins: int = 10, draws: int = 400,
@@ -405,7 +501,7 @@ def informed(u: np.ndarray, w: np.ndarray, names: Sequence[str], bins: int = 10,
     the prior), against the distance a sample of the posterior's effective size drawn from the prior gives (the
     null: no information, only sampling noise). Informed: above the null's 99th percentile and at least
     calibration.MATERIAL_TV."""
-    table = priors.priors()
+    table = priors.all_priors()
     ess = max(2, round(1 / np.sum(w**2)))
     rng = np.random.default_rng(seed)
     rows = []
@@ -497,7 +593,7 @@ def ladder(scenario: Scenario, table: pd.DataFrame, seed: int, replicates: int, 
     # replicates 0..R-1 for every set (common random numbers across sets and counterfactuals)
     from sim.engines.compiled import run_batch
 
-    sets = uncertainty.sets_from_table(table, {}, {}, "posterior", fixed=fixed)
+    sets = row_sets(table, fixed)
     n = len(sets.params)
     per_block = max(1, chunk_size_for(sets.params[0], len(sets.militias[0]), 1024) // replicates)
     parts = []
@@ -817,6 +913,14 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
             "cutoff": settings.cutoff, "outcome_in_calibration": outcome, "model": model_digest()}  # fmt: skip
     atomic_write_parquet(post, out / "posterior.parquet", {"settings": asdict(settings)})
     atomic_write_parquet(info, out / "informed.parquet")
+    choice = model_choice(settings)
+    if choice:
+        atomic_write_parquet(structure_table(res, settings), out / "structures.parquet")
+        for k, s in enumerate(structure_list()):  # one file per structure, for python -m sim params_from=...
+            sub = post[post["model"] == k].drop(columns=["model"]).dropna(axis=1, how="all")
+            if len(sub):
+                atomic_write_parquet(sub.assign(weight=sub["weight"] / sub["weight"].sum()),
+                                     out / f"posterior_{s.label().replace('=', '-')}.parquet")  # fmt: skip
     atomic_write_text(out / "diagnostics.json", json.dumps(diag, indent=1, default=str))
     atomic_write_parquet(pd.DataFrame(res.schedule()), out / "generations.parquet", {"stopped": res.stopped})
     every = statistics()
@@ -827,7 +931,7 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
                               "facts": targets}  # fmt: skip
     if _stale(out / "predictive.json", pred_meta):
         n, R = settings.predictive_sets, settings.check_replicates
-        draws = {"prior": pd.DataFrame(priors.sample(n, settings.seed + 1)),
+        draws = {"prior": prior_draws(names, n, settings.seed + 1, choice),
                  "posterior": cal.resample(post, n, settings.seed + 2)}  # fmt: skip
         runs = pd.concat([simulate_rows(scenario, table, settings.seed + 3, R, 0, every, facts(), workers)
                           .assign(distribution=which) for which, table in draws.items()],
@@ -837,6 +941,20 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
         if cutoff is None:
             study = escalation_study({k: v for k, v in draws.items() if prior or k != "prior"}, settings, scenarios,
                                      workers, levels)  # fmt: skip
+            study = {k: v.assign(structure="model-averaged" if choice else "default") for k, v in study.items()}
+            # per structure: the headline and the patron's effect (not against independence: five times the runs)
+            if choice and prior:
+                probs = structure_table(res, settings)
+                for k, s in enumerate(structure_list()):
+                    sub = post[post["model"] == k]
+                    if probs["probability"].iloc[k] < STRUCTURE_MIN or len(sub) < 5:
+                        continue
+                    part = escalation_study({"posterior": cal.resample(sub, settings.structure_sets,
+                                                                       settings.seed + 4 + k)}, settings,
+                                            [("seed_timeline", "none"), ("seed_timeline", "no_patron")], workers,
+                                            ())  # fmt: skip
+                    for key, table in part.items():
+                        study[key] = pd.concat([study[key], table.assign(structure=s.label())], ignore_index=True)
             for name, table in study.items():
                 atomic_write_parquet(table, out / f"{name}.parquet")
         else:
@@ -844,7 +962,7 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
             scores = pd.concat([forecast_scores(r, scenario, cutoff, v) for v, r in fruns.items()], ignore_index=True)
             atomic_write_parquet(scores, out / "scores.parquet")
         atomic_write_text(out / "predictive.json", json.dumps(pred_meta, indent=1, default=str))
-    for name in ("checks", "monthly", "escalation", "effects", "independence", "scores"):
+    for name in ("checks", "monthly", "escalation", "effects", "independence", "scores", "structures"):
         if (out / f"{name}.parquet").exists():
             result[name] = pd.read_parquet(out / f"{name}.parquet")
     return result

@@ -4,11 +4,32 @@ the recovery checks, all from the published tables in results/tables/ (python -m
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pandas as pd
 
 from sim.analysis import calibration
-from sim.analysis.odd_tables import NOT_YET, _headline_runs, _record, _table, _wilson
+
+NOT_YET = "Not yet published: run `bash experiments/make_figures.sh` (or the study and `python -m sim.publish`)."
+
+
+def _cell(value: object) -> str:
+    """Text for one Markdown table cell: one line, with ``|`` escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]], align: Sequence[str] | None = None) -> list[str]:
+    """A Markdown table (the same form as sim.analysis.odd_tables'; this module imports nothing of that one, which
+    loads this one)."""
+    rule = align if align is not None else ["---"] * len(header)
+    return ["| " + " | ".join(_cell(c) for c in header) + " |", "|" + "|".join(rule) + "|",
+            *("| " + " | ".join(_cell(c) for c in r) + " |" for r in rows)]  # fmt: skip
+
+
+def _record(lo: float, hi: float) -> str:
+    hi_s = "open" if not np.isfinite(hi) else f"{hi:g}"
+    return f"{lo:g}" if lo == hi else f"[{lo:g}, {hi_s}]"
 
 COMMAND = "python -m sim.calibrate --method smc"
 FORECASTS = (("2021-07-01", "forecast_2021_07_01", "1 July 2021, before the boycott"),
@@ -33,18 +54,48 @@ def _effect(row: pd.Series, prefix: str = "") -> str:
             f"±{row[f'{prefix}mc_sd_pooled']:.3f}")  # fmt: skip
 
 
+AVERAGED = ("model-averaged", "default")  # the rows of the whole posterior (averaged over the structures, if any)
+
+
+def _whole(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The rows of the whole posterior (model-averaged where the calibration weighed structures)."""
+    if table is None or "structure" not in table.columns:
+        return table
+    return table[table["structure"].isin(AVERAGED)]
+
+
+def _per_structure(table: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    if table is None or "structure" not in table.columns:
+        return {}
+    return {s: g for s, g in table.groupby("structure", sort=False) if s not in AVERAGED}
+
+
 def _esc_row(esc: pd.DataFrame, cf: str, which: str) -> pd.Series | None:
     r = esc[(esc["scenario"] == "seed_timeline") & (esc["counterfactual"] == cf) & (esc["distribution"] == which)]
     return r.iloc[0] if len(r) else None
 
 
-def readme_headline() -> str:
+def structure_probabilities() -> str | None:
+    """One sentence: each structure's posterior probability with its Monte Carlo standard error."""
+    st = _read("calibration_counts_structures")
+    if st is None or not len(st):
+        return None
+    cells = ", ".join(f"`{r.structure}` {r.probability:.2f} ± {r.se:.2f}" for r in st.itertuples())
+    return (f"Posterior probability of each structure (uniform prior over the {len(st)}; a model index in the "
+            f"ABC-SMC; ± the Monte Carlo standard error at the posterior's effective sample size "
+            f"{st['posterior_ess'].iloc[0]:.0f}): {cells}.")
+
+
+def readme_headline(defaults_row: Callable[[], tuple[str, ...]] | None = None) -> str:
     """The README's first numbers: the severity ladder on the seed timeline under the posterior calibrated on the
     record's counts without the outcome it reports, each probability with its parameter-uncertainty interval and
     Monte Carlo noise; the same with the outcome in, without the patron, under the priors and at the defaults;
-    then the patron's effect against militia independence."""
-    esc, withc = _read("calibration_counts_escalation"), _read("calibration_counts_with_outcome_escalation")
-    eff, ind = _read("calibration_counts_effects"), _read("calibration_counts_independence")
+    then the patron's effect against militia independence. ``defaults_row``: the defaults' row (label and three
+    cells), computed by sim.analysis.odd_tables from the runs it caches for its own tables."""
+    esc_all, eff_all = _read("calibration_counts_escalation"), _read("calibration_counts_effects")
+    ind_all = _read("calibration_counts_independence")
+    esc, withc = _whole(esc_all), _whole(_read("calibration_counts_with_outcome_escalation"))
+    eff, ind = _whole(eff_all), _whole(ind_all)
     if esc is None or "escalated_param_q05" not in esc.columns:
         return (f"The calibrated headline is not yet published: run `{COMMAND}`, then `python -m sim.publish` and "
                 "`python -m sim.docs`.")  # fmt: skip
@@ -58,13 +109,15 @@ def readme_headline() -> str:
         r = None if table is None else _esc_row(table, cf, which)
         if r is not None:
             rows.append((label, _p(r, "any_clash"), _p(r, "escalated", bold), _p(r, "sustained")))
-    runs, _ = _headline_runs({})
-    from sim.analysis.stats import escalation_probability
-
-    p, lo, hi, _ = escalation_probability(runs)
-    rows.append((f"at the defaults (Wilson 95%, {len(runs)} runs)",
-                 _wilson(int((runs["first_clash_day"] >= 0).sum()), len(runs)), f"{p:.3f} [{lo:.3f}, {hi:.3f}]",
-                 _wilson(int(runs["sustained"].sum()), len(runs))))  # fmt: skip
+    probs = _read("calibration_counts_structures")
+    p_of = {} if probs is None else dict(zip(probs["structure"], probs["probability"], strict=True))
+    for s, g in _per_structure(esc_all).items():
+        r = _esc_row(g, "none", "posterior")
+        if r is not None:
+            rows.append((f"calibrated, structure `{s}` alone (posterior probability {p_of.get(s, float('nan')):.2f})",
+                         _p(r, "any_clash"), _p(r, "escalated"), _p(r, "sustained")))  # fmt: skip
+    if defaults_row is not None:
+        rows.append(defaults_row())
     b = _esc_row(esc, "none", "posterior")
     lines = _table(("`seed_timeline`, July 2021 to January 2022", "P(any clash)", "P(escalation)",
                     "P(sustained fighting)"), rows)  # fmt: skip
@@ -79,24 +132,39 @@ def readme_headline() -> str:
               "table reports (no civil war, no clash-day), so the outcome tests it instead of being fitted; "
               "`docs/ODD.md` section 11 shows what it fits and what it misses. The defaults row is the evidence's "
               "centres, not calibrated."]  # fmt: skip
+    sentence = structure_probabilities()
+    if sentence:
+        lines += ["", sentence + " The headline's rows average over the structures by these probabilities (its sets "
+                  "are drawn from the joint posterior); each structure's own row uses sets drawn from its part of "
+                  "it."]  # fmt: skip
     if eff is not None:
         e = eff[(eff["scenario"] == "seed_timeline") & (eff["counterfactual"] == "no_patron")
                 & (eff["distribution"] == "posterior")]  # fmt: skip
         if len(e):
             x = e.iloc[0]
+            picked = {s: g[(g["counterfactual"] == "no_patron") & (g["distribution"] == "posterior")]
+                      for s, g in _per_structure(eff_all).items()}  # fmt: skip
+            per = "; ".join(f"`{s}` {_effect(g.iloc[0])}" for s, g in picked.items() if len(g))
             lines += ["", f"Calibrated, removing the patron raises P(escalation) by {_effect(x)} (paired runs; "
-                      f"ratio x{x['ratio']:.2f}; it raises it in {x['share_raised']:.0%} of the sets)."]  # fmt: skip
+                      f"ratio x{x['ratio']:.2f}; it raises it in {x['share_raised']:.0%} of the sets)"
+                      + (f"; per structure: {per}." if per else ".")]  # fmt: skip
     if ind is not None and len(ind):
         post = ind[ind["distribution"] == "posterior"].sort_values("militia_independence")
         prior = ind[ind["distribution"] == "prior"].set_index("militia_independence")
+        per = {s: g[g["distribution"] == "posterior"].set_index("militia_independence")
+               for s, g in _per_structure(ind_all).items()}  # fmt: skip
         rows = []
         for r in post.itertuples():
             row = (f"{r.militia_independence:.1f}", f"{r.p_mean:.3f}", _effect(pd.Series(r._asdict()), "effect_"))
+            row += tuple(_effect(g.loc[r.militia_independence], "effect_") if r.militia_independence in g.index
+                         else "" for g in per.values())  # fmt: skip
             if r.militia_independence in prior.index:
                 row += (_effect(prior.loc[r.militia_independence], "effect_"),)
             rows.append(row)
         head = ("militia independence (all four militias)", "P(escalation), calibrated",
-                "patron's effect, calibrated", "patron's effect, under the priors")[: len(rows[0])]  # fmt: skip
+                "patron's effect, calibrated" + (" (model-averaged)" if per else ""),
+                *(f"patron's effect, `{s}`" for s in per),
+                "patron's effect, under the priors")[: len(rows[0])]  # fmt: skip
         lines += ["", "**The patron's effect against militia independence** (the question the model asks): "
                   "P(escalation) on the seed timeline and the rise in it when the patron is removed, with "
                   "`militia_independence` set to each level in every posterior (or prior) set, paired runs; "
@@ -215,7 +283,30 @@ def counts_section() -> str:
     lines += _table(("month", "mean", "90% interval"),
                     [(r.month, f"{r.mean:.1f}", f"[{r.q05:g}, {r.q95:g}]") for r in post.itertuples()],
                     ("---", "--:", "--:"))  # fmt: skip
-    esc = _read("calibration_counts_escalation")
+    esc_all = _read("calibration_counts_escalation")
+    esc = _whole(esc_all)
+    st = _read("calibration_counts_structures")
+    if st is not None and len(st):
+        lines += ["", "**Model choice across the rival structures** (`sim/model/structures.py`): one ABC-SMC with a "
+                  "model index (Toni et al. 2009): a particle carries a structure as well as the values (every "
+                  "structure's; a structure ignores those it does not use), the structures have a uniform prior, "
+                  "the kernel keeps a particle's structure with probability 0.7 and otherwise moves it, and a "
+                  "structure's posterior probability is the weight its particles carry. Why one joint run rather "
+                  "than a calibration per structure with evidence estimates: every structure then meets the record "
+                  "at the same tolerances and adapted scales, which a ratio of separately estimated evidences at "
+                  "different tolerances would not.", ""]  # fmt: skip
+        lines += _table(("structure", "posterior probability", "± Monte Carlo se", "prior", "Bayes factor against the "
+                         "default"), [(f"`{r.structure}`", f"{r.probability:.3f}", f"{r.se:.3f}", f"{r.prior:.3f}",
+                                       f"{r.bayes_factor_vs_default:.2f}") for r in st.itertuples()])  # fmt: skip
+        per = _per_structure(esc_all)
+        if per:
+            rows = []
+            for s, g in per.items():
+                a, b = _esc_row(g, "none", "posterior"), _esc_row(g, "no_patron", "posterior")
+                if a is not None and b is not None:
+                    rows.append((f"`{s}`", _p(a, "escalated"), _p(b, "escalated")))
+            lines += ["", "Per structure (its own posterior sets): P(escalation) with and without the patron:", "",
+                      *_table(("structure", "P(escalation)", "without the patron"), rows)]  # fmt: skip
     if esc is not None and "escalated_param_q05" in esc.columns:
         lines += ["", "P(escalation) of the seed timeline under every counterfactual: pooled [parameter-uncertainty "
                   "90% interval] ± Monte Carlo sd of the pooled value; the parameter part's share of the sets' "

@@ -543,12 +543,26 @@ def _record(lo: float, hi: float) -> str:
     return f"{lo:g}" if lo == hi else f"[{lo:g}, {_open(hi)}]"
 
 
+def _defaults_row() -> tuple[str, ...]:
+    """The README headline's row at the defaults: label, P(any clash), P(escalation), P(sustained) with their
+    Monte Carlo intervals, from the runs this module caches."""
+    from sim.analysis.stats import escalation_probability
+
+    runs, _ = _headline_runs({})
+    p, lo, hi, _ = escalation_probability(runs)
+    return (f"at the defaults (Wilson 95%, {len(runs)} runs)",
+            _wilson(int((runs["first_clash_day"] >= 0).sum()), len(runs)), f"{p:.3f} [{lo:.3f}, {hi:.3f}]",
+            _wilson(int(runs["sustained"].sum()), len(runs)))  # fmt: skip
+
+
 def _evidence(name: str) -> Callable[[], str]:
     """A generator of sim/analysis/evidence_tables.py (the calibration on the record's counts), loaded when run."""
 
     def make() -> str:
         from sim.analysis import evidence_tables
 
+        if name == "readme_headline":
+            return evidence_tables.readme_headline(_defaults_row)
         return getattr(evidence_tables, name)()
 
     make.__name__ = name

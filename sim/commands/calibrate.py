@@ -132,6 +132,9 @@ def smc_main(argv: Sequence[str]) -> int:
                          "earlier independent truncated normals")  # fmt: skip
     ap.add_argument("--fixed-scales", action="store_true", help="do not adapt the distance's scales")
     ap.add_argument("--regression", action="store_true", help="report the regression-adjusted posterior")
+    ap.add_argument("--default-structure", action="store_true",
+                    help="calibrate today's structure only (default: weigh every rival structure of "
+                         "sim/model/structures.py with a model index)")  # fmt: skip
     ap.add_argument("--cutoff", default=None,
                     help=f"only one calibration: on the record up to this date, scoring forecasts of what followed "
                          f"(e.g. {FORECAST_CUTOFF})")  # fmt: skip
@@ -159,11 +162,12 @@ def smc_main(argv: Sequence[str]) -> int:
     out = args.out or Path("results/calibration_counts" + (f"_{cutoff}" if cutoff else ""))
     from sim.analysis.calibration_counts import Settings, calibrate, describe, study
 
-    settings = Settings(args.particles, args.replicates, args.generations, args.quantile, args.seed,
-                        args.predictive_sets, args.predictive_replicates, args.check_replicates,
-                        defaults["prior_replicates"], defaults["independence_sets"],
-                        None if cutoff is None else str(cutoff), args.single == "with-outcome", args.kernel,
-                        not args.fixed_scales, args.regression)  # fmt: skip
+    settings = Settings(particles=args.particles, replicates=args.replicates, generations=args.generations,
+                        quantile=args.quantile, seed=args.seed, predictive_sets=args.predictive_sets,
+                        predictive_replicates=args.predictive_replicates, check_replicates=args.check_replicates,
+                        cutoff=None if cutoff is None else str(cutoff), outcome=args.single == "with-outcome",
+                        kernel=args.kernel, adapt_scales=not args.fixed_scales, regression=args.regression,
+                        structures=not args.default_structure)  # fmt: skip
     t0 = time.perf_counter()
     try:
         if cutoff is not None or args.single:
