@@ -1036,11 +1036,16 @@ def describe(res: Mapping[str, Any]) -> str:
             r0 = g.iloc[0]
             lines.append(f"  {s:36s} record {_interval(r0.record_low, r0.record_high):11s} prior "
                          f"{cells['prior']:14s} posterior {cells['posterior']}")  # fmt: skip
+    if "structures" in res and len(res["structures"]):
+        lines += ["", "posterior probability of each structure (uniform prior; +- Monte Carlo se):"]
+        lines += [f"  {r.structure:24s} {r.probability:.3f} +-{r.se:.3f}" for r in res["structures"].itertuples()]
     if "escalation" in res and len(res["escalation"]):
         lines += ["", "P(escalation), pooled; parameter uncertainty 90% [..] (sets' spread less binomial noise); "
                   "Monte Carlo sd of the pooled value and of one set:"]  # fmt: skip
         for r in res["escalation"].itertuples():
-            lines.append(f"  {r.scenario:14s} {r.counterfactual:18s} {r.distribution:9s} {r.escalated_mean:.3f} "
+            where = getattr(r, "structure", "")
+            lines.append(f"  {where:22s} {r.scenario:14s} {r.counterfactual:18s} {r.distribution:9s} "
+                         f"{r.escalated_mean:.3f} "
                          f"[{r.escalated_param_q05:.2f}, {r.escalated_param_q95:.2f}] +-{r.escalated_mc_sd_pooled:.3f}"
                          f" (one set +-{r.escalated_mc_sd_per_set:.3f})")  # fmt: skip
     if "independence" in res and len(res["independence"]):

@@ -132,22 +132,28 @@ def summary(table: pd.DataFrame) -> dict[str, float]:
 
 
 def structure_recovery(per_structure: int, settings: abc_smc.Settings, seed: int = 11, workers: int | None = None,
-                       outcome: bool = False, log: Callable[[str], None] | None = None) -> pd.DataFrame:  # fmt: skip
-    """Records simulated under each structure (calibration_counts.structure_list()) at parameter sets drawn from
-    the priors, each calibrated with a model index over every structure (``settings.models`` is set to their
-    number): one row per record with the structure that made it and the posterior probability of each."""
+                       outcome: bool = False, structures: Sequence[str] | None = None,
+                       log: Callable[[str], None] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Records simulated under each structure (``structures``: labels from calibration_counts.structure_list(),
+    default all of them) at parameter sets drawn from the priors, ``per_structure`` records each, each calibrated
+    with a model index over the same structures (uniform prior; ``settings.models`` is set to their number): one
+    row per record with the structure that made it, the posterior probability of each, and the one chosen (the
+    most probable)."""
     scenario = load_scenario(cc.SCENARIO)
     stats = cc.statistics(outcome)
     targets = [t for t in cc.facts(None, outcome) if t.id in BOOLEAN_FACTS]
-    structs = cc.structure_list()
-    K = len(structs)
+    every = cc.structure_list()
+    labels = [s.label() for s in every]
+    chosen = list(range(len(every))) if structures is None else [labels.index(x) for x in structures]
+    to_global = np.asarray(chosen)
+    K = len(chosen)
     names = list(priors.all_priors())
     fn = cc.to_values(names)
     rng = np.random.default_rng([seed, 25])
     truth_models = np.repeat(np.arange(K), per_structure)
     truths_u = rng.random((len(truth_models), len(names)))
-    made = cc.simulate_rows(scenario, cc.value_table(names, fn(truths_u), truth_models), cc.generation_seed(seed, 998),
-                            1, 0, stats, targets, workers)  # fmt: skip
+    made = cc.simulate_rows(scenario, cc.value_table(names, fn(truths_u), to_global[truth_models]),
+                            cc.generation_seed(seed, 998), 1, 0, stats, targets, workers)  # fmt: skip
     s_all = replace(settings, models=K)
     rows = []
     for i, true_k in enumerate(truth_models):
@@ -157,19 +163,22 @@ def structure_recovery(per_structure: int, settings: abc_smc.Settings, seed: int
         s_i = replace(s_all, seed=s_all.seed + i)
 
         def simulate(values, t, idx, models, facts_i=facts_i, s_i=s_i):
-            runs = cc.simulate_rows(scenario, cc.value_table(names, values, models), cc.generation_seed(s_i.seed, t),
-                                    s_i.replicates, 0, stats, facts_i, workers)  # fmt: skip
+            runs = cc.simulate_rows(scenario, cc.value_table(names, values, to_global[models]),
+                                    cc.generation_seed(s_i.seed, t), s_i.replicates, 0, stats, facts_i,
+                                    workers)  # fmt: skip
             n, R = len(idx), s_i.replicates
             vals = np.stack([runs[s.name].to_numpy(dtype=float).reshape(n, R) for s in stats], axis=-1)
             return vals, runs["ok"].to_numpy().reshape(n, R)
 
         res = abc_smc.run(names, fn, simulate, obs, s_i)
         p = res.model_probabilities(K)
-        rows.append({"record": i, "true_structure": structs[true_k].label(), "true_model": int(true_k),
-                     "p_true": float(p[true_k]), "chosen": int(np.argmax(p)), "ess": res.pooled_ess(),
-                     **{f"p_{s.label()}": float(p[k]) for k, s in enumerate(structs)}})  # fmt: skip
+        rows.append({"record": i, "true_structure": labels[chosen[true_k]], "true_model": int(true_k),
+                     "p_true": float(p[true_k]), "chosen": int(np.argmax(p)), "right": bool(np.argmax(p) == true_k),
+                     "ess": res.pooled_ess(),
+                     **{f"p_{labels[g]}": float(p[k]) for k, g in enumerate(chosen)}})  # fmt: skip
         if log:
             done = pd.DataFrame(rows)
-            log(f"record {i + 1}/{len(truth_models)} (made by {structs[true_k].label()}): P(true) {p[true_k]:.3f}; "
-                f"mean P(true) so far {done['p_true'].mean():.3f}")  # fmt: skip
+            log(f"record {i + 1}/{len(truth_models)} (made by {labels[chosen[true_k]]}): P(true) {p[true_k]:.3f}; "
+                f"mean P(true) so far {done['p_true'].mean():.3f}, chosen right "
+                f"{done['right'].mean():.2f}")  # fmt: skip
     return pd.DataFrame(rows)
