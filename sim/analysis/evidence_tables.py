@@ -54,20 +54,22 @@ def _effect(row: pd.Series, prefix: str = "") -> str:
             f"±{row[f'{prefix}mc_sd_pooled']:.3f}")  # fmt: skip
 
 
-AVERAGED = ("model-averaged", "default")  # the rows of the whole posterior (averaged over the structures, if any)
+AVERAGED = "model-averaged"  # the rows of the whole posterior where the calibration weighed the structures
 
 
 def _whole(table: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The rows of the whole posterior (model-averaged where the calibration weighed structures)."""
-    if table is None or "structure" not in table.columns:
+    """The rows of the whole posterior (model-averaged where the calibration weighed structures; otherwise every
+    row, labelled ``default``)."""
+    if table is None or "structure" not in table.columns or not (table["structure"] == AVERAGED).any():
         return table
-    return table[table["structure"].isin(AVERAGED)]
+    return table[table["structure"] == AVERAGED]
 
 
 def _per_structure(table: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    if table is None or "structure" not in table.columns:
+    """Each structure's own rows (``default`` is today's structure), where the calibration weighed them."""
+    if table is None or "structure" not in table.columns or not (table["structure"] == AVERAGED).any():
         return {}
-    return {s: g for s, g in table.groupby("structure", sort=False) if s not in AVERAGED}
+    return {s: g for s, g in table.groupby("structure", sort=False) if s != AVERAGED}
 
 
 def _esc_row(esc: pd.DataFrame, cf: str, which: str) -> pd.Series | None:

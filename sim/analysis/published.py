@@ -109,7 +109,7 @@ def _counts(c: Path, name: str) -> list[Path]:
         pooled=lambda t: t["generation"] >= diag["pooled_from_generation"], posterior_ess=diag["posterior_ess"],
         smc_seconds=diag["smc_seconds"], stopped=diag["stopped"], cutoff=diag.get("cutoff") or "")
     written = [_write(f"{name}_generations", gens)]
-    for table in ("checks", "monthly", "escalation", "effects", "independence", "informed", "scores"):
+    for table in ("checks", "monthly", "escalation", "effects", "independence", "informed", "scores", "structures"):
         if (c / f"{table}.parquet").exists():
             written.append(_write(f"{name}_{table}", pd.read_parquet(c / f"{table}.parquet")))
     return written
