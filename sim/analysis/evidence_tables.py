@@ -135,10 +135,14 @@ def readme_headline(defaults_row: Callable[[], tuple[str, ...]] | None = None) -
               "`docs/ODD.md` section 11 shows what it fits and what it misses. The defaults row is the evidence's "
               "centres, not calibrated."]  # fmt: skip
     sentence = structure_probabilities()
-    if sentence:
+    if sentence and _per_structure(esc_all):
         lines += ["", sentence + " The headline's rows average over the structures by these probabilities (its sets "
                   "are drawn from the joint posterior); each structure's own row uses sets drawn from its part of "
                   "it."]  # fmt: skip
+    elif sentence:
+        lines += ["", sentence + " The rows above are from the calibration of today's structure alone (published "
+                  "before the model index was added); rerun `" + COMMAND + "` for the model-averaged and "
+                  "per-structure rows."]  # fmt: skip
     if eff is not None:
         e = eff[(eff["scenario"] == "seed_timeline") & (eff["counterfactual"] == "no_patron")
                 & (eff["distribution"] == "posterior")]  # fmt: skip
@@ -309,6 +313,10 @@ def counts_section() -> str:
                     rows.append((f"`{s}`", _p(a, "escalated"), _p(b, "escalated")))
             lines += ["", "Per structure (its own posterior sets): P(escalation) with and without the patron:", "",
                       *_table(("structure", "P(escalation)", "without the patron"), rows)]  # fmt: skip
+        else:
+            lines += ["", "The P(escalation) rows below are from the calibration of today's structure alone (published "
+                      f"before the model index was added); rerun `{COMMAND}` for the model-averaged and per-structure "
+                      "rows."]  # fmt: skip
     if esc is not None and "escalated_param_q05" in esc.columns:
         lines += ["", "P(escalation) of the seed timeline under every counterfactual: pooled [parameter-uncertainty "
                   "90% interval] ± Monte Carlo sd of the pooled value; the parameter part's share of the sets' "
