@@ -373,4 +373,16 @@ def counts_section() -> str:
         lines += _table(("sampler", "trials", "informed checks", "coverage [± 1 se]", "with regression",
                          "width (cube)", "width with regression", "coverage, every value", "wall time"),
                         rows)  # fmt: skip
+    srec = _read("structure_recovery")
+    lines += ["", "**Structure recovery** (`tests/test_structure_recovery.py`; larger: `python "
+              "experiments/calibration/structure_recovery.py`): synthetic records made by `record_2021` under a known "
+              "structure at prior draws, each calibrated with the model index over the same structures; the true "
+              "structure must be the most probable more often than chance. The CI test (today's structure against "
+              "`leverage=coercion`, the rival whose prior-predictive counts differ most, 5 records each) chose right "
+              "in 7 of 10 records with a mean posterior probability of the true structure of 0.53 (chance 0.5): the "
+              "record's counts tell the structures apart only weakly, as the model choice above shows."]  # fmt: skip
+    if srec is not None:
+        lines += ["", *_table(("true structure", "records", "chosen right", "mean P(true)", "chance"),
+                              [(r.true_structure, int(r.records), f"{r.chosen_right:.2f}", f"{r.mean_p_true:.3f}",
+                                f"{r.chance:.3f}") for r in srec.itertuples()])]  # fmt: skip
     return "\n".join(lines)
