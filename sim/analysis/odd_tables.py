@@ -604,10 +604,11 @@ def _calibrated_tables():
     """(escalation, effects, command): the calibration on the record's counts where it is published (the
     headline's source), else the calibration on the article's yes/no facts."""
     from sim.analysis import published
+    from sim.analysis.evidence_tables import _whole
 
     esc = published.read("calibration_counts_escalation")
-    if esc is not None and "p_any_clash" in esc.columns:
-        return esc, published.read("calibration_counts_effects"), "python -m sim.calibrate --method smc"
+    if esc is not None and "p_any_clash" in esc.columns:  # the whole posterior's rows (model-averaged)
+        return _whole(esc), _whole(published.read("calibration_counts_effects")), "python -m sim.calibrate --method smc"
     return published.read("calibration_escalation"), published.read("calibration_effects"), "python -m sim.calibrate"
 
 
