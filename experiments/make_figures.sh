@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 launcher="${1:-launcher=joblib}"
 timed() { local start=$SECONDS; "$@"; echo "$*: $((SECONDS - start)) s wall"; }
-for study in patron_vs_independence intervention_effect shock_response morris sobol discovery; do
+for study in patron_vs_independence intervention_effect shock_response morris sobol discovery policies; do
   timed python -m sim experiment="$study" "$launcher"
 done
 timed python -m sim params_from=prior draws=1000 replicates=100 hydra.run.dir=results/runs/uncertainty
@@ -26,10 +26,12 @@ python -m sim.plot results/sweeps/sobol/aggregate --kind sobol --out "$out"
 python -m sim.plot results/sweeps/discovery/aggregate --kind prim --out "$out"   # prim.png, prim_stability.png
 python -m sim.plot results/sweeps/discovery/aggregate --kind pawn --out "$out"
 python -m sim.plot results/runs/uncertainty --kind uncertainty --out "$out"
+python -m sim.plot results/sweeps/policies --kind policies --out "$out"                  # policies.png
 cp results/calibration/figures/calibration_escalation.* results/calibration/figures/calibration_marginals.* "$out/"
 python -m sim seed=20211107 hydra.run.dir=results/runs/readme
 cp results/runs/readme/timeline.png results/runs/readme/timeline.pdf "$out/"
-# the app's screenshots (app.png by hand; app_ensemble.png from the browser test, chromium needed)
+# the app's screenshots (chromium needed): app.png on 10 November 2021, app_ensemble.png from the browser test
+python experiments/app_screenshot.py --out "$out/app.png"
 python -m pytest -q tests/test_app_browser.py -k ensemble && cp results/test-artifacts/app_ensemble.png "$out/"
 python -m sim.publish
 python -m sim.docs

@@ -26,6 +26,11 @@ def entry() -> None:
 
 
 def _run() -> None:
+    if {"--help", "-h"} & set(sys.argv[1:]):  # ours, generated from configs/ (Hydra's: --hydra-help)
+        from sim.run.help import text
+
+        print(text())
+        return
     from sim.run.validate import check_command_line
 
     try:

@@ -17,15 +17,18 @@ def parser():
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m sim.aggregate", description=__doc__)
-    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>")
+    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), e.g. results/sweeps/<study>, or "
+                    "its aggregate/ folder")  # fmt: skip
     ap.add_argument("--allow-mixed-versions", action="store_true",
                     help="aggregate points that different library versions computed (refused otherwise)")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sim.run.folders import sweep_root
+
     args = parser().parse_args(argv)
-    folder: Path = args.sweep_dir
+    folder: Path = sweep_root(args.sweep_dir)
     if not folder.exists():
         return _error(f"{folder} does not exist", 2)
     from sim.run import set_blocks
@@ -56,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"{folder} holds no finished point to aggregate", 1)
     print(describe(report))
     if report["n_points"]:
+        from sim.run import points_summary
+
+        print(points_summary.text(folder, report.get("tables", {}).get("points")))
         print(f"tables in {folder / 'aggregate'}")
     bad = report["unfinished_jobs"] or report["missing_points"] or report["corrupt_points"] or report["unreadable_jobs"]
     return 1 if bad else 0

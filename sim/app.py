@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-params", action="store_true", help="show every parameter, not only the teaching groups")
     ap.add_argument("--production", action="store_true", help="no auto-reload (for a shared classroom server)")
     args = ap.parse_args(argv)
-    env = os.environ | ({"SIM_APP_PARAMS": "all"} if args.all_params else {})
+    env = os.environ | {"SOLARA_THEME_SHOW_BANNER": "false"} | ({"SIM_APP_PARAMS": "all"} if args.all_params else {})
     cmd = [sys.executable, "-m", "solara", "run", str(PAGE), "--host", "127.0.0.1",
            "--port", str(args.port), *(["--production"] if args.production else [])]  # fmt: skip
     print(f"starting the app on http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)

@@ -8,9 +8,9 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
     signals.start()
 
-# sim.analysis.discovery's THRESHOLD and MIN_COVERAGE and sim.analysis.boxes' RESAMPLES (tests/test_startup.py
+# sim.analysis.discovery's OUTCOME, THRESHOLD and MIN_COVERAGE and sim.analysis.boxes' RESAMPLES (tests/test_startup.py
 # checks them), declared here so that --help and bad arguments need none of the analysis's libraries
-THRESHOLD, MIN_COVERAGE, RESAMPLES = 0.2, 0.5, 20
+OUTCOME, THRESHOLD, MIN_COVERAGE, RESAMPLES = "p_escalation", "auto", 0.5, 20
 
 
 def parser():
@@ -19,11 +19,19 @@ def parser():
 
     ap = argparse.ArgumentParser(prog="python -m sim.discovery", description="Scenario discovery: PRIM boxes in "
                                  "the judged parameter space where escalation is likely, from a Latin-hypercube")
-    ap.add_argument("sweep_dir", type=Path, help="a Latin-hypercube design sweep (experiment=discovery)")
-    ap.add_argument("--threshold", type=float, default=THRESHOLD, help=f"escalation share of interest ({THRESHOLD})")
+    ap.add_argument("sweep_dir", type=Path, help="a Latin-hypercube design sweep (experiment=discovery), or its "
+                    "aggregate/ folder")  # fmt: skip
+    ap.add_argument("--outcome", default=OUTCOME, help=f"the points table's outcome column ({OUTCOME})")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--threshold", default=THRESHOLD, help="points with the outcome above this are of interest; "
+                     "auto (default): the roundest threshold that puts 10%%-30%% of the points above it")  # fmt: skip
+    how.add_argument("--quantile", type=float, default=None, help="the threshold as the outcome's quantile (0.8: "
+                     "about the top fifth of the points)")  # fmt: skip
     ap.add_argument("--coverage", type=float, default=MIN_COVERAGE, help=f"least coverage of a box ({MIN_COVERAGE})")
-    ap.add_argument("--step", type=int, default=None, help="choose the first box by its index on the peeling "
-                    "trajectory (prim_trajectory.parquet, column step) instead of by the coverage rule")  # fmt: skip
+    ap.add_argument("--step", type=int, default=None, help="write the first box at this step of the peeling "
+                    "trajectory (see --inspect) as prim_step<N>.json, leaving the default box in place")  # fmt: skip
+    ap.add_argument("--inspect", action="store_true", help="list the stored trajectory (step, coverage, density, "
+                    "lift, restrictions, stability) and stop; computes nothing")  # fmt: skip
     ap.add_argument("--resamples", type=int, default=RESAMPLES,
                     help=f"half-size resamples for the box's stability ({RESAMPLES}; 0: none)")  # fmt: skip
     return ap

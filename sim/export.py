@@ -1,5 +1,5 @@
-"""``python -m sim.export <folder> --to csv|xlsx``: a run's, sweep's or study's tables as CSV files or one Excel
-workbook with a row of units. The command line; the work is sim.run.export."""
+"""``python -m sim.export <folder> [--tables points|summary|runs|daily|all] [--to csv|xlsx]``: a run's, sweep's or
+study's tables as CSV files or one Excel workbook with a row of units. The command line; the work is sim.run.export."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def parser():
                                  "or study's Parquet tables as CSV files or one Excel workbook, each")  # fmt: skip
     ap.add_argument("folder", type=Path, help="a run folder, a sweep folder or an aggregate/ folder")
     ap.add_argument("--to", default="csv", help="csv (one file per table) or xlsx (one workbook); default csv")
+    ap.add_argument("--tables", default=None, help="which tables, comma-separated: points, runs, daily (a sweep), "
+                    "summary, runs, daily (a run), a study's (sensitivity, prim_boxes, ...) or all; default: the "
+                    "points table of a sweep, the summary table of a run")  # fmt: skip
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: <folder>/export)")
     return ap
 

@@ -11,7 +11,7 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 # The choices, declared here so that a wrong one is refused before matplotlib loads (tests/test_startup.py checks
 # them against sim.analysis.sweep_figures.KINDS and STUDY_KINDS and sim.analysis.sensitivity.OUTCOMES).
 KINDS = ("curve", "heatmap", "fan", "counterfactual")
-STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty")
+STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty", "policies")
 OUTCOMES = ("p_escalation", "p_any_clash", "p_sustained", "mean_clashes", "mean_attacks_state", "mean_attacks_us",
             "mean_interventions", "mean_boycott_days")  # fmt: skip
 
@@ -22,9 +22,9 @@ def parser():
 
     ap = argparse.ArgumentParser(prog="python -m sim.plot", description="Figures of a sweep's aggregated tables, "
                                  "a study's analysis, or a run under parameter uncertainty (PNG and PDF).")  # fmt: skip
-    ap.add_argument("aggregate_dir", type=Path, help="a sweep's aggregate folder (points.parquet, and for studies "
-                    "sensitivity.parquet or prim_*.parquet), or a run folder with sets.parquet")  # fmt: skip
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: <aggregate_dir>/figures)")
+    ap.add_argument("aggregate_dir", type=Path, help="a sweep folder or its aggregate/ folder (points.parquet, "
+                    "and for studies sensitivity.parquet or prim_*.parquet), or a run folder with sets.parquet")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default: <sweep>/aggregate/figures)")
     ap.add_argument("--kind", choices=(*KINDS, *STUDY_KINDS, "all"), default="all")
     ap.add_argument("--x", default=None, help="parameter on the x axis (curve, heatmap)")
     ap.add_argument("--y", default=None, help="parameter on the y axis (heatmap)")

@@ -15,7 +15,8 @@ def parser():
 
     ap = argparse.ArgumentParser(prog="python -m sim.sensitivity", description="Global sensitivity of a design "
                                  "sweep with SALib's analysers (Morris screening, Sobol indices, and PAWN's")
-    ap.add_argument("sweep_dir", type=Path, help="a design sweep folder (experiment=morris, sobol or discovery)")
+    ap.add_argument("sweep_dir", type=Path, help="a design sweep folder (experiment=morris, sobol or discovery), "
+                    "or its aggregate/ folder")
     ap.add_argument("--top", type=int, default=10, help="factors to list per outcome (default 10)")
     return ap
 

@@ -14,7 +14,7 @@ def parser():
     from pathlib import Path
 
     ap = argparse.ArgumentParser(prog="python -m sim.status", description=__doc__.splitlines()[0])
-    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir)")
+    ap.add_argument("sweep_dir", type=Path, help="a sweep folder (hydra.sweep.dir), or its aggregate/ folder")
     ap.add_argument("--all", action="store_true", help="list every task, not only the first unfinished ones")
     return ap
 
@@ -23,9 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     args = parser().parse_args(argv)
+    from sim.run.folders import sweep_root
     from sim.run.status import main_status
 
-    code, text = main_status(args.sweep_dir, args.all)
+    code, text = main_status(sweep_root(args.sweep_dir), args.all)
     print(text, file=sys.stderr if code == 2 else sys.stdout)
     return code
 

@@ -72,12 +72,20 @@ def app_url(tmp_path_factory):
         log.close()
 
 
+def watch_requests(page, url: str) -> list[str]:
+    """The addresses the page asks for beyond the app's own server (a CDN, say): filled as the page loads."""
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:")) else outside.append(r.url))
+    return outside
+
+
 def test_change_control_step_and_see_date_and_plot_change(app_url, tmp_path):
     url, log_path = app_url
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(WAIT_MS)
+        outside = watch_requests(page, url)
         page.goto(url)
         date = page.locator(".sim-date")
         try:
@@ -90,6 +98,8 @@ def test_change_control_step_and_see_date_and_plot_change(app_url, tmp_path):
                         "solara-assets (the app extra in pyproject.toml)\n")  # fmt: skip
             pytest.fail(f"the page did not show the app's date\n{hint}{log[-2000:]}")
         sync_api.expect(date).to_contain_text("Thursday 01 July 2021")  # seed_timeline's first day
+        # Solara's banner ("This website runs on Solara") would sit over the page's bottom right: it is off
+        sync_api.expect(page.get_by_text("runs on Solara")).to_have_count(0)
 
         # change two controls: the scenario (a Select) and patron_influence (a slider, by keyboard), then Reset
         page.locator(".v-select").filter(has_text="seed_timeline").click()
@@ -134,6 +144,7 @@ def test_change_control_step_and_see_date_and_plot_change(app_url, tmp_path):
         sync_api.expect(play).to_be_disabled()
         sync_api.expect(step).to_be_disabled()
         browser.close()
+    assert not outside, f"the page fetched from outside its server (fails offline): {outside[:5]}"
 
 
 def changes(locator, before: bytes) -> bool:
@@ -165,6 +176,7 @@ def test_ensemble_view_runs_compares_and_cancels(app_url, tmp_path):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(WAIT_MS)
+        outside = watch_requests(page, url)
         page.goto(url)
         panel = page.locator(".sim-ensemble")
         panel.scroll_into_view_if_needed()
@@ -172,7 +184,12 @@ def test_ensemble_view_runs_compares_and_cancels(app_url, tmp_path):
         run = panel.get_by_role("button", name="Run ensemble")
         run.click()
         status = panel.locator(".sim-ensemble-status")
-        sync_api.expect(status).to_contain_text("done: 2,000 histories")
+        sync_api.expect(status).to_contain_text("done: 1,000 histories per setting, 2 settings")  # not "2,000"
+        sync_api.expect(panel.get_by_text("runs on Solara")).to_have_count(0)
+        box = panel.bounding_box()  # nothing fixed over the panel's bottom right (where the banner was)
+        probe = "([x, y]) => document.elementFromPoint(x, y)?.closest('.sim-ensemble') !== null"
+        corner = page.evaluate(probe, [box["x"] + box["width"] - 20, box["y"] + box["height"] - 20]) if box else None
+        assert corner in (True, None), "something covers the ensemble panel's bottom right corner"
         result = panel.locator(".sim-ensemble-result")
         sync_api.expect(result).to_contain_text(f"sidebar: {expected[0]}")
         sync_api.expect(result).to_contain_text(f"sidebar + no_patron: {expected[1]}")
@@ -195,3 +212,4 @@ def test_ensemble_view_runs_compares_and_cancels(app_url, tmp_path):
         sync_api.expect(result).to_have_count(0)
         sync_api.expect(run).to_be_enabled()
         browser.close()
+    assert not outside, f"the page fetched from outside its server (fails offline): {outside[:5]}"

@@ -84,15 +84,17 @@ def test_discover_writes_the_second_opinions_and_a_box_chosen_by_its_step(tmp_pa
         assert len(pd.read_parquet(agg / f"{name}.parquet")) > 0, name
     leaves = pd.read_parquet(agg / "cart_leaves.parquet")
     assert isinstance(json.loads(leaves["limits"].iloc[0]), dict)
-    # another box by its step on the trajectory: its statistics are that row's
-    traj = result["trajectory"][result["trajectory"]["box"] == 1]
+    # another box by its step on the trajectory: its statistics are that row's (less any edge trims), written
+    # beside the default box under its own name
     step = 2
-    again = discovery.discover(root, threshold=0.2, step=step, resamples=0)
+    again = discovery.discover(root, step=step, resamples=0)
     box = again["groups"][0]["boxes"][0]
-    row = traj[traj["step"] == step].iloc[0]
-    assert (box["coverage"], box["density"]) == pytest.approx((row["coverage"], row["density"]))
+    assert box["from_step"] == step
     t2 = again["trajectory"]
-    assert t2.loc[(t2["box"] == 1) & t2["chosen"], "step"].tolist() == [step]
+    row = t2[(t2["box"] == 1) & t2["chosen"]].iloc[0]
+    assert (box["coverage"], box["density"]) == pytest.approx((row["coverage"], row["density"]))
+    assert again["threshold"] == result["threshold"]  # the default box's threshold: the listed trajectory
+    assert json.loads((agg / f"prim_step{step}.json").read_text())["step"] == step
 
 
 def test_a_step_off_the_trajectory_is_refused_in_one_line_and_writes_nothing(tmp_path, capsys):
@@ -101,6 +103,7 @@ def test_a_step_off_the_trajectory_is_refused_in_one_line_and_writes_nothing(tmp
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: --step=999 is out of range: allowed [0, ") and err.count("\n") == 1
     assert not (root / "aggregate" / "prim.json").exists()
+    assert not list((root / "aggregate").glob("prim_step*"))
     assert discovery_cli.main([str(root), "--resamples", "-1"]) == 2
     assert "--resamples=-1 is out of range" in capsys.readouterr().err
 
@@ -149,3 +152,102 @@ def test_every_column_of_the_discovery_tables_has_a_unit_for_export(tmp_path):
     sensitivity.analyse(root, outcomes=("p_escalation",))
     for name, path in export.tables(root).items():
         assert not [c for c in pd.read_parquet(path).columns if not export.unit(c)], name
+
+
+def test_the_threshold_puts_10_to_30_percent_of_points_of_interest_or_is_a_quantile():
+    """By default the roundest threshold with 10-30% of the points above it (nearest 20%); a quantile gives that
+    share; a stated threshold is kept, with a warning when it makes half the space of interest."""
+    y = np.random.default_rng(1).beta(0.5, 2, 2000)
+    auto = discovery.choose_threshold(y)
+    assert 0.10 <= auto["share_of_interest"] <= 0.30 and auto["warning"] is None
+    assert auto["threshold"] == round(auto["threshold"], 1)  # round: one decimal here
+    assert discovery.choose_threshold(y, quantile=0.8)["share_of_interest"] == pytest.approx(0.2, abs=0.001)
+    given = discovery.choose_threshold(y, 0.05)
+    assert given["threshold"] == 0.05 and given["share_of_interest"] > 0.5 and "aim: 10% to 30%" in given["warning"]
+    counts = np.r_[np.zeros(500), 40 * y]  # another outcome's scale: attacks per run
+    assert 0.10 <= discovery.choose_threshold(counts)["share_of_interest"] <= 0.30
+
+
+def test_lift_is_density_over_the_base_rate_and_a_box_barely_better_than_all_is_warned(tmp_path):
+    x, y = planted()
+    (box,) = discovery.find_boxes(x, y, 0.2, max_boxes=1)
+    base = (y > 0.2).mean()
+    assert box["stats"]["lift"] == pytest.approx(box["stats"]["density"] / base) and box["stats"]["lift"] > 4
+    # a weak effect: a quarter of the points escalate anywhere, a third where f0 > 1/2
+    rng = np.random.default_rng(5)
+    weak = np.where(rng.random(N) < np.where(x["f0"] > 0.5, 0.33, 0.2), 0.9, 0.0)
+    (box,) = discovery.find_boxes(x, weak, 0.2, max_boxes=1)
+    assert box["stats"]["lift"] < discovery.LIFT_MIN
+    names = tuple(list(priors.priors())[:6])
+    spec = DesignSpec("lhs", 1200, 11, names)
+    unit = designs.unit_rows(spec)
+    y_weak = np.where(rng.random(len(unit)) < np.where(unit[:, 0] > 0.5, 0.33, 0.2), 0.9, 0.0)
+    root = fake_sweep(tmp_path, spec, y_weak)
+    result = discovery.discover(root, threshold=0.2, resamples=0)
+    first = result["groups"][0]["boxes"][0]
+    assert "barely denser than the whole space" in first["warning"] and "lift" in discovery.describe(result)
+
+
+def test_a_restriction_trimming_less_than_a_tenth_of_its_range_is_no_restriction(tmp_path):
+    assert boxes.trimmed(0.1013, 0.4801, 0.1, 0.5) == pytest.approx(0.053)  # the issue's edge trim
+    kept = boxes.real_restrictions({"a": (0.1013, 0.4801), "b": (0.3, 0.5)}, {"a": (0.1, 0.5), "b": (0.1, 0.5)})
+    assert kept == {"b": (0.3, 0.5)}
+    root, names = sweep(tmp_path)
+    result = discovery.discover(root, threshold=0.2, resamples=0)
+    lims = result["limits"][result["limits"]["box"] == 1]
+    assert set(lims["factor"]) == {names[0], names[1]} and (lims["trimmed"] >= boxes.MIN_TRIM).all()
+    traj = result["trajectory"]
+    for restrictions in traj["restrictions"]:  # every step lists only real restrictions
+        for f, (lo, hi) in json.loads(restrictions).items():
+            p = priors.priors()[f]
+            assert boxes.trimmed(lo, hi, p.low, p.high) >= boxes.MIN_TRIM
+
+
+def test_inspect_lists_the_stored_trajectory_and_computes_nothing(tmp_path, monkeypatch, capsys):
+    root, _ = sweep(tmp_path)
+    discovery.discover(root, threshold=0.2, resamples=3)
+    traj = pd.read_parquet(root / "aggregate" / "prim_trajectory.parquet")
+    import prim
+
+    monkeypatch.setattr(prim, "Prim", None)  # inspecting must not run PRIM again
+    assert discovery_cli.main([str(root / "aggregate"), "--inspect"]) == 0  # the aggregate folder works too
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line[:6].strip().isdigit() or line.startswith("*")]
+    assert len([r for r in rows if r[2:6].strip().isdigit()]) == int((traj["box"] == 1).sum())
+    assert "lift" in out and "stability" in out and "restrictions" in out
+    chosen = [r for r in rows if r.startswith("* ") and r[2:6].strip().isdigit()]
+    assert len(chosen) == 1 and 0 <= float(chosen[0].split()[7]) <= 1  # the chosen step's stability
+
+
+def test_step_leaves_the_default_box_and_its_files_as_they_were(tmp_path):
+    root, _ = sweep(tmp_path)
+    assert discovery_cli.main([str(root), "--threshold", "0.2", "--resamples", "2"]) == 0
+    agg = root / "aggregate"
+    before = {name: (agg / name).read_bytes() for name in discovery.FILES}
+    assert discovery_cli.main([str(root), "--step", "3", "--resamples", "0"]) == 0
+    assert {name: (agg / name).read_bytes() for name in discovery.FILES} == before
+    assert (agg / "prim_step3.json").exists() and (agg / "prim_step3_boxes.parquet").exists()
+
+
+def test_long_analyses_log_their_rate_and_prim_prints_no_stray_line(tmp_path, caplog):
+    """Off a terminal, the resamples log done/total, a rate and an ETA (a slow rate per minute); the PRIM
+    package's import line ("mpld3 library not found") is silenced."""
+    import logging
+    import subprocess
+    import sys
+
+    from sim.run import progress
+
+    x, y = planted()
+    progress.set_interval(0.0)
+    try:
+        with caplog.at_level(logging.INFO, logger="sim.progress"):
+            boxes.resample_runs(x.iloc[:300], y[:300], 0.2, n=3, progress=None)
+    finally:
+        progress.set_interval(30.0)
+    lines = [r.getMessage() for r in caplog.records if r.name == "sim.progress"]
+    assert any(line.startswith("PRIM on resamples: 1/3 resamples (33.3%), ") and "ETA" in line for line in lines)
+    code = "import logging; logging.basicConfig(level=logging.INFO); from sim.analysis import boxes; " \
+           "boxes.quiet_prim(); import prim"
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
+    assert "mpld3" not in err

@@ -4,6 +4,8 @@ settings, it stops when cancelled, and it refuses a size outside its range."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
@@ -125,3 +127,28 @@ def test_the_panels_comparison_choices():
     out = app.run_view([base, pinned], 200, lambda d, t: seen.append((d, t)), cancelled=lambda: False)
     assert seen[-1] == (400, 400) and len(out["lines"]) == 3 and out["png"].startswith(b"\x89PNG")
     assert app.run_view([base], 5000, lambda d, t: None, cancelled=lambda: True) is None
+
+
+def test_the_histograms_tick_labels_do_not_collide():
+    """The clash-days panel's labels ("3-5", "6-10", "11-20", "21+") sit side by side without touching."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    runs = {k: np.arange(40) % 25 for k in ensemble.OUTCOMES}
+    e = ensemble.Ensemble(setting(), ensemble.SEED, runs)
+    fig = ensemble.figure([e, e], dpi=80)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    for ax in fig.axes[1:]:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        assert len(boxes) >= 7
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes)), labels
+
+
+def test_the_status_line_counts_histories_per_setting():
+    pytest.importorskip("solara")
+    from sim.teaching.app import done_text
+
+    assert done_text({"replicates": 1000, "settings": 2, "seconds": 2.5}) == \
+        "done: 1,000 histories per setting, 2 settings in 2.5 s"
+    assert done_text({"replicates": 500, "settings": 1, "seconds": 1.0}) == "done: 500 histories in 1.0 s"

@@ -415,3 +415,71 @@ def test_timeline_figure_says_what_its_bands_cover(total, says, tmp_path, monkey
 def test_wrap_items_breaks_between_items_only():
     items = ["a" * 10, "b" * 10, "c" * 10, "d" * 25]
     assert run_figure.wrap_items(items, 24, sep="  ").splitlines() == ["a" * 10 + "  " + "b" * 10, "c" * 10, "d" * 25]
+
+
+def _overlaps(boxes) -> list[tuple[int, int]]:
+    return [(i, j) for i, j in itertools.combinations(range(len(boxes)), 2) if boxes[i].overlaps(boxes[j])]
+
+
+def test_event_numbers_never_print_over_each_other(tmp_path, monkeypatch):
+    """seed_timeline has two events on 31 December and one four days before: one label "7,8" for the day, and
+    every number of the timeline figure clear of every other."""
+    sc = load_scenario("seed_timeline")
+    marks = run_figure.event_marks(sc)
+    assert [text for _, text, _ in marks].count("7,8") == 1 and len(marks) == len({ev.day for ev in sc.events})
+    _, daily = simulate(sc, make_params(), MILITIAS, seed=1, replicates=4, daily_replicates=4, progress=False)
+    drawn = []
+    monkeypatch.setattr(run_figure, "save_figure", lambda fig, path: drawn.append(fig) or [])
+    run_figure.timeline_figure(daily, sc, tmp_path / "timeline")
+    fig = drawn[0]
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        labels = [t for t in ax.texts if t.get_text().replace(",", "").isdigit()]
+        assert len(labels) == len(marks)
+        assert not _overlaps([t.get_window_extent(renderer) for t in labels]), [t.get_text() for t in labels]
+    plt.close(fig)
+
+
+def test_uncertainty_fan_says_its_steps_and_keeps_the_median_apart_from_the_events(tmp_path, monkeypatch):
+    """A set's probability moves in steps of 1/R: the title says so; the median set is not drawn in the events'
+    dashes, and the axis starts below 0 so that a median still at 0 shows."""
+    from sim.analysis import study_figures
+
+    sc = load_scenario("election_loss")
+    sets = pd.DataFrame({"set": range(4), "weight": 1.0, "replicates": 20})
+    rng = np.random.default_rng(0)
+    runs = pd.DataFrame({"set": np.repeat(range(4), 20), "escalation_day": rng.integers(-1, sc.days, 80)})
+    drawn = []
+    monkeypatch.setattr(study_figures, "save_figure", lambda fig, path: drawn.append(fig) or [])
+    study_figures.uncertainty_fan(runs, sets, sc, tmp_path / "u")
+    ax = drawn[0].axes[0]
+    assert "steps of 1/20 = 0.05" in ax.get_title().replace("\n", " ")
+    from matplotlib.colors import to_rgba
+
+    median = next(ln for ln in ax.get_lines() if ln.get_label() == "median set")
+    events = [ln for ln in ax.get_lines() if ln.get_label().startswith("_") and ln.get_linestyle() == "--"]
+    assert events and all(to_rgba(median.get_color()) != to_rgba(ev.get_color()) for ev in events)
+    assert ax.get_ylim()[0] < 0
+    plt.close(drawn[0])
+
+
+def test_record_figure_draws_every_span_visibly_and_names_the_open_one(tmp_path, monkeypatch):
+    from matplotlib.patches import Rectangle
+
+    from sim.analysis import record_figure
+
+    months = pd.period_range("2021-01", "2022-01", freq="M").astype(str)
+    monthly = pd.DataFrame([{"month": m, "distribution": d, "median": 5.0, "q05": 1.0, "q95": 20.0}
+                            for m in months for d in ("prior", "posterior")])  # fmt: skip
+    drawn = []
+    monkeypatch.setattr(record_figure, "save_figure", lambda fig, path: drawn.append(fig) or [])
+    record_figure.monthly_attacks_figure(monthly, tmp_path / "m")
+    ax = drawn[0].axes[0]
+    spans = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]
+    assert len(spans) == len(record_figure.RECORD_SPANS)
+    top = ax.get_ylim()[1]
+    assert all(p.get_height() >= 0.01 * top for p in spans)  # "0 to 1 attacks" is more than a line on the axis
+    texts = [t.get_text() for t in ax.texts]
+    assert any("record: 0-1 in 64 days" in t for t in texts) and any("at least 6" in t for t in texts)
+    assert "record: at least this many (no upper bound)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(drawn[0])

@@ -155,7 +155,7 @@ def test_detached_sweep_status_follows_it_through_a_cancel_a_damage_and_a_resume
     run_sweep(*cmd, cwd=tmp_path, timeout=TIMEOUT_S)  # the same command, attached this time
     done = _status(root)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "verdict: complete: all 6 points done and verified" in done.stdout
+    assert "verdict: complete and aggregated: all 6 points done, verified and in " in done.stdout
     assert len(json.loads((root / "manifest.json").read_text())["submissions"]) == 2
     run_sweep(*STUDY, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path, timeout=TIMEOUT_S)
     _assert_same_tables(tmp_path / "basic", root)

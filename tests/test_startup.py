@@ -36,6 +36,8 @@ LIGHT = [
     ("sim.sensitivity",),
     ("sim.discovery",),
     ("sim.discovery", "--help"),
+    ("sim.policies",),
+    ("sim.policies", "--help"),
     ("sim.docs", "--bogus"),
     ("sim.exercises", "--bogus"),
     ("sim.routes", "--replicates", "x"),
@@ -77,6 +79,10 @@ def test_the_declared_choices_are_the_analyses_own():
     assert plot_cli.OUTCOMES == tuple(sensitivity.OUTCOMES)
     assert (discovery_cli.THRESHOLD, discovery_cli.MIN_COVERAGE) == (discovery.THRESHOLD, discovery.MIN_COVERAGE)
     assert discovery_cli.RESAMPLES == boxes.RESAMPLES
+    import sim.policies as policies_cli
+    from sim.run import policies
+
+    assert policies_cli.OUTCOMES == tuple(policies.OUTCOMES)
 
 
 def test_the_declared_defaults_are_the_calibrations_own():

@@ -4,7 +4,7 @@ leaves on the same points (scikit-learn), and feature scores of every value (ext
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,35 @@ CART_MASS_MIN = 0.05  # a CART leaf holds at least this share of the points (EMA
 CART_ALPHAS = 30  # pruning penalties tried by cross-validation (spread over the pruning path)
 TREES, TREE_SEED = 250, 7
 QP_MAX = 0.05  # a restriction whose quasi-p value exceeds this is noise, not structure (Bryant & Lempert 2010)
+# A restriction that trims less than this share of a value's prior range is no restriction: PRIM's first peels
+# often shave slivers off the edges (0.1013 to 0.4801 of 0.1 to 0.5: 5%), which say nothing a reader can use.
+MIN_TRIM = 0.10
+Ranges = Mapping[str, tuple[float, float]]
+
+
+def quiet_prim() -> None:
+    """Silence the PRIM package's INFO lines (its import logs "mpld3 library not found"): before importing it."""
+    logging.getLogger("prim").setLevel(logging.WARNING)
+
+
+def trimmed(lo: float, hi: float, low: float, high: float) -> float:
+    """The share of the range [low, high] that the limits [lo, hi] cut off (0: none, 1: all)."""
+    span = high - low
+    return float((max(lo - low, 0.0) + max(high - hi, 0.0)) / span) if span > 0 else 0.0
+
+
+def real_restrictions(limits: Limits, ranges: Ranges, min_trim: float = MIN_TRIM) -> dict[str, tuple[float, float]]:
+    """The restrictions among ``limits`` that trim at least ``min_trim`` of their value's range (edge trims left
+    out); a value without a known range is kept."""
+    return {f: (lo, hi) for f, (lo, hi) in limits.items()
+            if f not in ranges or trimmed(lo, hi, *ranges[f]) >= min_trim}  # fmt: skip
+
+
+def step_box(box: Any, step: int) -> dict[str, tuple[float, float]]:
+    """Every value's limits at one step of a PRIM trajectory, without PRIM's quasi-p values (cheap: PRIM 1.0 keeps
+    each step's limits as a record array, row 0 the lower and row 1 the upper limit)."""
+    lims = box._box_lims[step]
+    return {name: (float(lims[name][0]), float(lims[name][1])) for name in lims.dtype.names}
 
 
 def box_stats(inside: np.ndarray, interest: np.ndarray) -> dict[str, float]:
@@ -37,20 +66,69 @@ def inside(x: pd.DataFrame, limits: Limits) -> np.ndarray:
 
 def prim_trajectory(x: pd.DataFrame, y: np.ndarray, threshold: float) -> tuple[Any, pd.DataFrame]:
     """PRIM's first box on (x, y > threshold) and its peeling trajectory (one row per step)."""
+    quiet_prim()
     from prim import Prim
 
-    logging.getLogger("prim").setLevel(logging.WARNING)
-    box = Prim(x, np.asarray(y, dtype=float), threshold=threshold, threshold_type=">").find_box()
+    box = Prim(x, (np.asarray(y, dtype=float) > threshold).astype(int)).find_box()  # 0/1: see find_boxes
     return box, box.peeling_trajectory.astype(float).reset_index(drop=True)
 
 
-def step_limits(box: Any, step: int) -> dict[str, tuple[float, float]]:
+def step_limits(box: Any, step: int, ranges: Ranges | None = None) -> dict[str, tuple[float, float]]:
     """The restrictions of a PRIM box at one step of its trajectory that PRIM can support (quasi-p at most
-    QP_MAX; all of them if none can), as sim.discovery keeps those of the chosen box."""
+    QP_MAX; all of them if none can) and that trim at least MIN_TRIM of their range (with ``ranges``), as
+    sim.discovery keeps those of the chosen box."""
     box.select(step)
     limits = box.limits.astype(float)
     strong = limits[limits["qp values"] <= QP_MAX]
-    return {f: (float(r["min"]), float(r["max"])) for f, r in (strong if len(strong) else limits).iterrows()}
+    kept = {f: (float(r["min"]), float(r["max"])) for f, r in (strong if len(strong) else limits).iterrows()}
+    return real_restrictions(kept, ranges) if ranges is not None else kept
+
+
+def resample_runs(
+    x: pd.DataFrame,
+    y: np.ndarray,
+    threshold: float,
+    n: int = RESAMPLES,
+    fraction: float = RESAMPLE_FRACTION,
+    seed: int = RESAMPLE_SEED,
+    progress: bool | None = None,
+) -> list[tuple[Any, pd.DataFrame]]:
+    """PRIM's first box and trajectory on each of ``n`` random subsets (``fraction`` of the points each, without
+    replacement): the raw material of the box's stability, computed once."""
+    from sim.run.progress import progress_bar
+
+    rng = np.random.default_rng(seed)
+    out = []
+    with progress_bar(n, progress, "PRIM on resamples", unit="resamples") as bar:
+        for _ in range(n):
+            pick = np.sort(rng.choice(len(x), size=int(fraction * len(x)), replace=False))
+            out.append(prim_trajectory(x.iloc[pick].reset_index(drop=True), np.asarray(y)[pick], threshold))
+            bar.update(1)
+    return out
+
+
+def at_coverage(traj: pd.DataFrame, coverage: float) -> int:
+    """The densest step of a trajectory that still covers ``coverage`` of its cases of interest (0 if none)."""
+    ok = traj.index[traj["coverage"] >= coverage]
+    return int(traj.loc[ok, "density"].idxmax()) if len(ok) else 0
+
+
+def step_stability(traj: pd.DataFrame, restricted: Sequence[set[str]], runs: Sequence[tuple[Any, pd.DataFrame]],
+                   ranges: Ranges) -> np.ndarray:  # fmt: skip
+    """For each step of a trajectory (its restricted values ``restricted[i]``): how alike the resamples' boxes
+    at the same coverage restrict, as the mean Jaccard index of the two sets of restricted values (1: every
+    resample restricts exactly these values; 0: none of them). NaN without resamples."""
+    if not runs:
+        return np.full(len(traj), np.nan)
+    out = np.empty(len(traj))
+    for i, cov in enumerate(traj["coverage"]):
+        scores = []
+        for box, t in runs:
+            other = set(real_restrictions(step_box(box, at_coverage(t, float(cov))), ranges))
+            union = restricted[i] | other
+            scores.append(len(restricted[i] & other) / len(union) if union else 1.0)
+        out[i] = float(np.mean(scores))
+    return out
 
 
 def resample(
@@ -61,20 +139,20 @@ def resample(
     n: int = RESAMPLES,
     fraction: float = RESAMPLE_FRACTION,
     seed: int = RESAMPLE_SEED,
+    ranges: Ranges | None = None,
+    runs: Sequence[tuple[Any, pd.DataFrame]] | None = None,
 ) -> pd.DataFrame:
-    """PRIM on ``n`` random subsets (``fraction`` of the points each, without replacement); in each, the box
-    at the same trade-off as the chosen one: the densest step that still covers ``coverage`` of the subset's
-    cases of interest, less its restrictions of quasi-p above QP_MAX (as the chosen box). One row per
-    (resample, restricted factor), with the box's coverage and density on all the points (half unseen)."""
-    rng = np.random.default_rng(seed)
+    """PRIM on ``n`` random subsets (``fraction`` of the points each, without replacement; or the given
+    ``runs`` of resample_runs); in each, the box at the same trade-off as the chosen one: the densest step that
+    still covers ``coverage`` of the subset's cases of interest, less its restrictions of quasi-p above QP_MAX
+    and its edge trims (as the chosen box). One row per (resample, restricted factor), with the box's coverage
+    and density on all the points (half unseen)."""
     interest = np.asarray(y) > threshold
+    if runs is None:
+        runs = resample_runs(x, y, threshold, n, fraction, seed, progress=False)
     rows = []
-    for i in range(n):
-        pick = np.sort(rng.choice(len(x), size=int(fraction * len(x)), replace=False))
-        box, traj = prim_trajectory(x.iloc[pick].reset_index(drop=True), np.asarray(y)[pick], threshold)
-        ok = traj.index[traj["coverage"] >= coverage]
-        step = int(traj.loc[ok, "density"].idxmax()) if len(ok) else 0
-        limits = step_limits(box, step)
+    for i, (box, traj) in enumerate(runs):
+        limits = step_limits(box, at_coverage(traj, coverage), ranges)
         stats = box_stats(inside(x, limits), interest)
         found = [{"resample": i, "factor": f, "min": lo, "max": hi, "res_dim": len(limits), **stats}
                  for f, (lo, hi) in limits.items()]  # fmt: skip

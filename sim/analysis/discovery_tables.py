@@ -4,11 +4,34 @@ Sobol's and the feature scores, and where PRIM and CART agree, from the publishe
 from __future__ import annotations
 
 from sim.analysis import published
+from sim.analysis.boxes import MIN_TRIM
 from sim.model import priors
 
 NOT_YET = ("Not yet published: run `python -m sim experiment=discovery`, then `python -m sim.publish` and "
            "`python -m sim.docs`.")  # fmt: skip
 DUMMY = "(dummy: noise floor)"
+
+
+def threshold_text(prim) -> str:
+    """'P(escalation) > 0.4 (23% of the points)': the published box's case of interest."""
+    if prim is None or "threshold" not in prim.columns:
+        return "P(escalation) above a threshold"
+    r = prim.iloc[0]
+    return f"P(escalation) > {r['threshold']:.3g} ({r['share_of_interest']:.0%} of the points)"
+
+
+def box_sentence(stats) -> str:
+    """Coverage, density, lift and mass of the published box, in words, with a warning when its lift is low."""
+    from sim.analysis.discovery import LIFT_MIN
+
+    text = (f"The box holds {stats['coverage']:.0%} of the escalating points (coverage) and {stats['density']:.0%} "
+            f"of its points escalate (density); it covers {stats['mass']:.1%} of the prior's space.")  # fmt: skip
+    if "lift" in stats.index and stats["lift"] == stats["lift"]:
+        text += (f" Its lift (density over the base rate of {stats['share_of_interest']:.0%}) is "
+                 f"{stats['lift']:.2f}")  # fmt: skip
+        text += (": barely better than the whole space, so it says little." if stats["lift"] < LIFT_MIN else
+                 f", {'well' if stats['lift'] >= 2 else 'somewhat'} denser than the whole space.")  # fmt: skip
+    return text
 
 
 def ranking_table(top: int = 10) -> list[str]:
@@ -43,6 +66,7 @@ def agreement_lines() -> list[str]:
         return [NOT_YET]
     a = agree.iloc[0]
     box = prim[prim["box"] == 1]
+    head = box_sentence(box.iloc[0]) if "coverage" in box.columns else ""
     share = stab.set_index("factor")
     rows = ["| restriction of PRIM's chosen box | inside the box | share of resamples restricting it | quasi-p |",
             "|---|---|--:|--:|"]  # fmt: skip
@@ -55,7 +79,7 @@ def agreement_lines() -> list[str]:
         a["factors_only_prim"], str) else "none"  # fmt: skip
     only_cart = ", ".join(f"`{f}`" for f in str(a["factors_only_cart"]).split()) if isinstance(
         a["factors_only_cart"], str) else "none"  # fmt: skip
-    return [*rows, "",
+    return [*rows, "", *([head, ""] if head else []),
             f"Over {int(a['resamples'])} resamples of half the points, the box at the same coverage has median "
             f"coverage {a['resampled_coverage_median']:.2f} and density {a['resampled_density_median']:.2f} on all "
             f"points; the values restricted most often outside the chosen box: {other}. CART (pruned by "
@@ -74,5 +98,6 @@ def readme_discovery() -> str:
              f"{len(priors.priors())} values from the discovery study's Latin hypercube, beside the Sobol study's "
              "total order (over every value) "
              "and the extra-trees feature scores from the same points:", "", *ranking_table(), "",
-             "**PRIM and CART on the same points** (P(escalation) > 0.2):", "", *agreement_lines()]  # fmt: skip
+             f"**PRIM and CART on the same points** ({threshold_text(published.read('prim'))}; restrictions that "
+             f"trim less than {MIN_TRIM:.0%} of a prior's range count as none):", "", *agreement_lines()]  # fmt: skip
     return "\n".join(lines)

@@ -453,9 +453,11 @@ def sensitivity_section() -> str:
                 f"(top five {'unchanged' if c['top5_same'] else 'changed'}); "
                 f"Monte Carlo noise is {c['noise_share']:.3f} of the variance across points.",
             ]
+    from sim.analysis.discovery_tables import box_sentence, threshold_text
+
     lines += [
         "",
-        "**Scenario discovery** (`experiment=discovery`, PRIM on P(escalation) > 0.2 over a Latin hypercube "
+        f"**Scenario discovery** (`experiment=discovery`, PRIM on {threshold_text(prim)} over a Latin hypercube "
         "of the priors): the first box's limits:",
         "",
     ]
@@ -470,11 +472,7 @@ def sensitivity_section() -> str:
         ]
         lines += _table(("value", "inside the box", "prior range"), rows)
         if "coverage" in box.columns:
-            lines += [
-                "",
-                f"The box holds {stats['coverage']:.0%} of the escalating points (coverage) and {stats['density']:.0%} "
-                f"of its points escalate (density); it covers {stats['mass']:.1%} of the prior's space.",
-            ]
+            lines += ["", box_sentence(stats)]
     lines += ["", "**The headline under parameter uncertainty** (`python -m sim params_from=prior`):", ""]
     if unc is None:
         lines.append(NOT_YET)
@@ -569,9 +567,28 @@ def _evidence(name: str) -> Callable[[], str]:
     return make
 
 
+def lever_table() -> str:
+    """The levers (sim.model.params.LEVERS): who holds each, the parameter, today's value, the range of choices
+    and its evidence, and the policies of experiment=policies that set it."""
+    from sim.model.params import ACTORS, LEVERS
+
+    lines = [f"{len(LEVERS)} levers, generated from `sim/model/params.py` (`LEVERS`); today's value is the parameter's "
+             "declared default.", ""]  # fmt: skip
+    rows = []
+    for lv in LEVERS:
+        p = PARAM_BY_NAME[lv.param]
+        low, high = (("false", "true") if p.kind is bool else (_number(p.kind(lv.low)), _number(p.kind(lv.high))))
+        rows.append((ACTORS[lv.actor].split(":")[0], f"`{lv.param}`", lv.option, _number(p.default),
+                     f"{low} to {high}", _cell(lv.evidence)))  # fmt: skip
+    lines += _table(("actor", "lever", "the choice", "today", "open to the actor", "evidence for the range"), rows)
+    return "\n".join(lines)
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "parameters": parameter_table,
     "militias": militia_table,
+    "levers": lever_table,
+    "policies": lambda: readme_policies(),
     "timeline": timeline_table,
     "departures": departures_table,
     "event_fields": event_fields_table,
@@ -720,11 +737,18 @@ def readme_discovery() -> str:
     return make()
 
 
+def readme_policies() -> str:
+    from sim.analysis.policy_tables import readme_policies as make
+
+    return make()
+
+
 README_GENERATORS: dict[str, Callable[[], str]] = {"readme_headline": _evidence("readme_headline"),
                                                    "readme_overlap": _evidence("readme_overlap"),
                                                    "readme_summary": readme_summary, "readme_numbers": readme_numbers,
                                                    "readme_heatmap": readme_heatmap,
-                                                   "readme_discovery": readme_discovery}  # fmt: skip
+                                                   "readme_discovery": readme_discovery,
+                                                   "readme_policies": readme_policies}  # fmt: skip
 FILES = {"odd": (ODD_PATH, GENERATORS), "readme": (README_PATH, README_GENERATORS)}
 
 

@@ -26,6 +26,7 @@ SOURCES = {
     "forecast_2021_07_01": RESULTS_DIR / "calibration_counts" / "forecast_2021-07-01",  # the same command
     "forecast_2021_10_10": RESULTS_DIR / "calibration_counts" / "forecast_2021-10-10",  # the same command
     "patron_vs_independence": RESULTS_DIR / "sweeps" / "patron_vs_independence" / "aggregate",
+    "policies": RESULTS_DIR / "sweeps" / "policies" / "aggregate",  # python -m sim experiment=policies
 }
 DIGITS = 4
 
@@ -66,7 +67,9 @@ def publish() -> list[Path]:
     if (s["discovery"] / "prim_boxes.parquet").exists():
         boxes = pd.read_parquet(s["discovery"] / "prim_boxes.parquet")
         info = json.loads((s["discovery"] / "prim.json").read_text())
-        stats = pd.DataFrame([{"box": b["box"], "coverage": b["coverage"], "density": b["density"], "mass": b["mass"]}
+        stats = pd.DataFrame([{"box": b["box"], "coverage": b["coverage"], "density": b["density"], "mass": b["mass"],
+                               "lift": b.get("lift"), "threshold": info["threshold"],
+                               "share_of_interest": g["share_of_interest"]}
                               for g in info["groups"][:1] for b in g["boxes"]])  # fmt: skip
         cols = ["box", "factor", "min", "max", "prior_low", "prior_high", "qp"]
         written.append(_write("prim", boxes[cols].merge(stats, on="box") if len(stats) else boxes[cols]))
@@ -91,11 +94,27 @@ def publish() -> list[Path]:
         written.append(_write("calibration_informed", informed))
     for name in ("calibration_counts", "calibration_counts_with_outcome", "forecast_2021_07_01", "forecast_2021_10_10"):
         written += _counts(s[name], name)
+    written += _policies(s["policies"])
     if (s["patron_vs_independence"] / "points.parquet").exists():
         pts = pd.read_parquet(s["patron_vs_independence"] / "points.parquet")
         cols = ["param.patron_influence", "param.militia_independence", "p_escalation", "ci_low", "ci_high"]
         written.append(_write("patron_vs_independence", pts[cols].sort_values(cols[:2])))
     return written
+
+
+def _policies(agg: Path) -> list[Path]:
+    """The policy study (sim.analysis.robustness): robustness, regret and pairs per policy and outcome, each
+    policy's failure boxes, and the study's size (scenarios, source, replicates)."""
+    if not (agg / "robustness.parquet").exists():
+        return []
+    info = json.loads((agg / "policies.json").read_text())
+    study = pd.DataFrame([{"scenarios": info["scenarios"], "source": info["source"], "replicates": info["replicates"]}])
+    boxes = pd.read_parquet(agg / "policy_boxes.parquet")
+    notes = pd.DataFrame([{"outcome": o, "policy": p, "failures": b["failures"], "scenarios": b["scenarios"],
+                           "note": b.get("note", ""), "warning": b.get("warning", "")}
+                          for o, entry in info["outcomes"].items() for p, b in entry["boxes"].items()])  # fmt: skip
+    return [_write("policies_robustness", pd.read_parquet(agg / "robustness.parquet")),
+            _write("policies_boxes", boxes), _write("policies_failures", notes), _write("policies_study", study)]
 
 
 def _counts(c: Path, name: str) -> list[Path]:

@@ -18,13 +18,35 @@ from sim.model.scenario import Scenario
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8, "figure.dpi": 150}
 
 
-def mark_events(ax, scenario: Scenario, label: bool = True) -> None:
-    """Dashed vertical lines at the scenario's events, numbered, with a key below the axes."""
+def event_marks(scenario: Scenario, skip: tuple[str, ...] = ()) -> list[tuple[pd.Timestamp, str, int]]:
+    """(date, label, level) of each day with events (numbered as in the scenario, events of the kinds in ``skip``
+    left out): events on one day share one label ("7,8"), and a label within a few days of the one before it
+    steps down a level, so that no two numbers print over each other."""
+    days: dict = {}
     for i, ev in enumerate(scenario.events, start=1):
-        x = pd.Timestamp(ev.date)
-        ax.axvline(x, color="0.35", lw=0.8, ls="--", zorder=1)
-        if label:
-            ax.annotate(str(i), (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
+        if ev.kind not in skip:
+            days.setdefault(ev.day, (ev.date, []))[1].append(str(i))
+    gap = max(3, scenario.days // 25)  # about the width of a label on the axis, in days
+    out, last, level = [], None, 0
+    for day, (date, numbers) in sorted(days.items()):
+        level = level + 1 if last is not None and day - last < gap and level < 3 else 0
+        last = day
+        out.append((pd.Timestamp(date), ",".join(numbers), level))
+    return out
+
+
+def title_pad(scenario: Scenario) -> float:
+    """Points between an axes and its title that clear the event numbers printed above it (see mark_events)."""
+    return 14.0 + 8.0 * max((level for _, _, level in event_marks(scenario)), default=0)
+
+
+def mark_events(ax, scenario: Scenario, label: bool = True) -> None:
+    """Dashed vertical lines at the scenario's events, numbered (see event_marks), with a key below the axes."""
+    for ev in scenario.events:
+        ax.axvline(pd.Timestamp(ev.date), color="0.35", lw=0.8, ls="--", zorder=1)
+    if label:
+        for x, text, level in event_marks(scenario):
+            ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, 1 + 8 * level), va="bottom",
                         textcoords="offset points", fontsize=7, color="0.2")  # fmt: skip
 
 

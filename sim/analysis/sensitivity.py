@@ -154,9 +154,12 @@ def _convergence(spec: DesignSpec, unit: np.ndarray, y: np.ndarray, key: str) ->
             "top_full": list(b.nlargest(top).index)}  # fmt: skip
 
 
-def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, Any]:
+def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES), progress: bool | None = False) -> dict[str, Any]:
     """Indices of every outcome for every group of a design sweep's aggregated points; written to
-    aggregate/sensitivity.parquet (tidy) and aggregate/sensitivity.json (ranking, convergence, noise)."""
+    aggregate/sensitivity.parquet (tidy) and aggregate/sensitivity.json (ranking, convergence, noise).
+    ``progress``: a bar on a terminal and rate lines in logs (None), per outcome analysed."""
+    from sim.run.progress import progress_bar
+
     root = Path(root)
     if not (root / "design.json").exists():
         raise SensitivityError(f"{root} has no design.json: not a design sweep (experiment=morris, sobol or "
@@ -183,12 +186,16 @@ def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, 
         },
     )
     group_cols = [c for c in GROUP_COLUMNS if c in points.columns]
-    for group, pts in points.groupby(group_cols, dropna=False, sort=True):
+    groups = points.groupby(group_cols, dropna=False, sort=True)
+    bar = progress_bar(groups.ngroups * len(outcomes), progress, f"{spec.method} indices", unit="outcomes")
+    for group, pts in groups:
         pts = pts.reset_index(drop=True)
         idx = outcome_rows(spec, pts)
         label = dict(zip(group_cols, group if isinstance(group, tuple) else (group,), strict=True))
         info: dict[str, Any] = {**label, "replicates": int(pts["replicates"].min()), "outcomes": {}}
-        for outcome in outcomes:
+        for k, outcome in enumerate(outcomes):
+            if k:
+                bar.update(1)  # the one before is done
             y = pts[outcome].to_numpy(dtype=float)[idx]
             entry = {"noise_share": noise_share(pts, outcome), "variance": float(np.var(y))}
             if np.var(y) == 0:
@@ -226,6 +233,8 @@ def analyse(root: Path, outcomes: Sequence[str] = tuple(OUTCOMES)) -> dict[str, 
             entry["convergence"] = _convergence(spec, unit, y, key)
             info["outcomes"][outcome] = entry
         summary["groups"].append(info)
+        bar.update(1)
+    bar.__exit__(None, None, None)
     table = pd.DataFrame(tidy, columns=[*group_cols, "outcome", "factor", "index", "value", "conf"])
     atomic_write_parquet(table, agg / "sensitivity.parquet", {"design": summary["design"]})
     atomic_write_text(agg / "sensitivity.json", json.dumps(summary, indent=1, default=float))
@@ -280,8 +289,13 @@ def describe(result: dict[str, Any], top: int = 10) -> str:
 
 def run_args(args: argparse.Namespace) -> int:
     """``python -m sim.sensitivity`` once its arguments are parsed (sim/sensitivity.py)."""
+    from sim.run.folders import sweep_root
+    from sim.run.progress import log_to_stderr
+
+    args.sweep_dir = sweep_root(args.sweep_dir)
+    log_to_stderr()
     try:
-        result = analyse(args.sweep_dir)
+        result = analyse(args.sweep_dir, progress=None)
     except (SensitivityError, ParameterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

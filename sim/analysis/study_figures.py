@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from sim.analysis.run_figure import STYLE, mark_events, save_figure, wrap, wrap_items
+from sim.analysis.run_figure import STYLE, mark_events, save_figure, title_pad, wrap, wrap_items
 from sim.analysis.sensitivity import OUTCOMES
 from sim.model.scenario import Scenario
 
@@ -150,12 +150,17 @@ def prim_figure(aggregate: Path, out: Path) -> list[Path]:
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 4.6), constrained_layout=True,
                                    gridspec_kw={"width_ratios": [1.15, 1]})  # fmt: skip
-        dots = a.scatter(t1["coverage"], t1["density"], c=t1["res dim"], cmap="viridis", s=18, marker="o",
-                         label="PRIM peeling step")  # fmt: skip
-        fig.colorbar(dots, ax=a, label="restricted dimensions (PRIM)", shrink=0.85)
+        real = "restricted" in t1.columns  # real restrictions (edge trims left out), else PRIM's own count
+        dots = a.scatter(t1["coverage"], t1["density"], c=t1["restricted" if real else "res dim"], cmap="viridis",
+                         s=18, marker="o", label="PRIM peeling step")  # fmt: skip
+        min_trim = f" (trimming at least {info['min_trim']:.0%} of the range)" if "min_trim" in info else ""
+        fig.colorbar(dots, ax=a, label=f"restricted values{min_trim}" if real else "restricted dimensions (PRIM)",
+                     shrink=0.85)  # fmt: skip
         chosen = t1[t1["chosen"]]
         a.scatter(chosen["coverage"], chosen["density"], s=160, facecolors="none", edgecolors="0.0", lw=1.5,
                   label=f"chosen box (step {int(chosen['step'].iloc[0])})")  # fmt: skip
+        if "share_of_interest" in info:  # the base rate: a box on this line is no denser than the whole space
+            a.axhline(info["share_of_interest"], color="0.4", lw=0.9, ls=":", label="base rate (lift 1)")
         if len(leaves):
             a.scatter(leaves["coverage"], leaves["density"], marker="x", s=36, color="tab:red", lw=1.2,
                       label="CART leaf")  # fmt: skip
@@ -188,8 +193,12 @@ def prim_figure(aggregate: Path, out: Path) -> list[Path]:
         b.set_xlabel("position within the prior's range (dashed: the whole range)")
         b.set_ylim(-0.6, len(factors) - 0.4)
         b.set_title("limits: PRIM's chosen box and CART's densest leaf")
-        fig.suptitle(wrap(f"Where escalation is likely: PRIM and CART on {info['outcome']} > {info['threshold']} "
-                          "over the priors' Latin hypercube", 110), fontsize=10)  # fmt: skip
+        b1 = info["groups"][0]["boxes"][0] if info["groups"] and info["groups"][0].get("boxes") else {}
+        lift = f"; chosen box: coverage {b1['coverage']:.2f}, density {b1['density']:.2f}, lift {b1['lift']:.2f}" \
+            if "lift" in b1 else ""  # fmt: skip
+        share = f" ({info['share_of_interest']:.0%} of the points)" if "share_of_interest" in info else ""
+        fig.suptitle(wrap(f"Where escalation is likely: PRIM and CART on {info['outcome']} > {info['threshold']:.3g}"
+                          f"{share} over the priors' Latin hypercube{lift}", 110), fontsize=10)  # fmt: skip
         written = save_figure(fig, Path(out) / "prim")
     if (agg / "prim_resampling.parquet").exists() and (agg / "feature_scores.parquet").exists():
         written += stability_figure(agg, out)
@@ -253,13 +262,22 @@ def uncertainty_fan(runs: pd.DataFrame, sets: pd.DataFrame, scenario: Scenario, 
     dates = pd.date_range(scenario.start, periods=days, freq="D")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 3.8), constrained_layout=True)
-        ax.fill_between(dates, qs[:, 0], qs[:, 4], color="0.15", alpha=0.15, lw=0, label="90% of parameter sets")
-        ax.fill_between(dates, qs[:, 1], qs[:, 3], color="0.15", alpha=0.30, lw=0, label="50% of parameter sets")
-        ax.plot(dates, qs[:, 2], color="0.15", lw=1.0, ls="--", label="median set")
+        reps = int(sets["replicates"].min())
+        # A set's probability is a share of its R runs: it moves in steps of 1/R, and so do the bands and the median
+        ax.fill_between(dates, qs[:, 0], qs[:, 4], color="0.15", alpha=0.15, lw=0, step="post",
+                        label="90% of parameter sets")  # fmt: skip
+        ax.fill_between(dates, qs[:, 1], qs[:, 3], color="0.15", alpha=0.30, lw=0, step="post",
+                        label="50% of parameter sets")  # fmt: skip
+        # the median set: dotted and blue, apart from the events' grey dashes; the axis starts a little below 0
+        # so that a median still at 0 shows above the axis line
+        ax.plot(dates, qs[:, 2], color="tab:blue", lw=1.6, ls=(0, (1, 1.5)), drawstyle="steps-post",
+                label="median set")  # fmt: skip
         ax.plot(dates, pooled, color="0.0", lw=1.6, label="pooled over sets")
+        ax.axhline(0, color="0.6", lw=0.6, zorder=0)
         mark_events(ax, scenario)
         ax.set_ylabel("P(escalated by this date)")
-        ax.set_ylim(0, max(0.05, float(qs[:, 4].max()) * 1.1))
+        top = max(0.05, float(qs[:, 4].max()) * 1.1)
+        ax.set_ylim(-0.02 * top, top)
         ax.xaxis.set_major_locator(mdates.MonthLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
         ax.set_xlabel("date (one model step = one day)")
@@ -271,9 +289,11 @@ def uncertainty_fan(runs: pd.DataFrame, sets: pd.DataFrame, scenario: Scenario, 
         ax.set_title(
             wrap(
                 f"{scenario.name}: escalation under parameter uncertainty, {len(sets)} parameter sets x "
-                f"{int(sets['replicates'].iloc[0])} replicates (dashed lines: scenario events)",
+                f"{reps} replicates (dashed lines: scenario events; a set's probability moves in steps of "
+                f"1/{reps} = {1 / reps:.2g}, and so do the bands)",
                 95,
-            )
+            ),
+            pad=title_pad(scenario),
         )
         return save_figure(fig, path)
 
@@ -379,3 +399,59 @@ def posterior_pairs(post: pd.DataFrame, info: pd.DataFrame, path: Path, top: int
             ax.set_visible(False)
         fig.suptitle("Posterior pairs of the most informed values (darker: more posterior weight)", fontsize=10)
         return save_figure(fig, path)
+
+
+def policies_figure(aggregate: Path, out: Path) -> list[Path]:
+    """A policy study (experiment=policies): for each judged outcome, each policy's spread across scenarios
+    (box: middle half; whiskers: 5% to 95%; dot: mean) against the target (dashed), with the share of scenarios
+    meeting it; the policies in the study's order, today's first."""
+    from sim.analysis import robustness
+    from sim.run.policies import OUTCOMES, read_record
+
+    agg = Path(aggregate)
+    root = agg.parent
+    try:
+        record, where = read_record(root)
+        points = pd.read_parquet(agg / "points.parquet")
+    except (OSError, ValueError):
+        raise FigureError(f"{root} has no policy study (policies.json, aggregate/points.parquet)") from None
+    policies = [name for name, _ in record["named"]]
+    targets = dict(record["targets"])
+    outcomes = [o for o in OUTCOMES if o in targets] or list(OUTCOMES)
+    w = np.asarray(record["weights"], dtype=float)
+    from sim.run.uncertainty import weighted_quantiles
+
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(outcomes), figsize=(3.6 * len(outcomes) + 2.2, 0.42 * len(policies) + 1.9),
+                                 constrained_layout=True, sharey=True, squeeze=False)  # fmt: skip
+        y = np.arange(len(policies))[::-1]
+        for ax, outcome in zip(axes[0], outcomes, strict=True):
+            try:
+                values = robustness.matrix(points, where, outcome, policies, int(record["scenarios"]))
+            except robustness.PolicyError as exc:
+                raise FigureError(str(exc)) from None
+            for k, policy in zip(y, policies, strict=True):
+                x = values[policy].to_numpy(dtype=float)
+                q05, q25, q50, q75, q95 = weighted_quantiles(x, w, (0.05, 0.25, 0.5, 0.75, 0.95))
+                shade = "0.35" if policy == "today" else "0.65"
+                ax.hlines(k, q05, q95, color="0.2", lw=1.0)
+                ax.add_patch(plt.Rectangle((q25, k - 0.3), q75 - q25, 0.6, facecolor=shade, edgecolor="0.1", lw=0.8))
+                ax.vlines(q50, k - 0.3, k + 0.3, color="white", lw=1.4)
+                ax.plot(np.average(x, weights=w), k, "o", color="black", ms=4, zorder=3)
+                if outcome in targets:
+                    meets = float(np.sum(w * (x <= targets[outcome])) / np.sum(w))
+                    ax.annotate(f"{meets:.0%}", (1.0, k), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                                textcoords="offset points", va="center", fontsize=7)  # fmt: skip
+            if outcome in targets:
+                ax.axvline(targets[outcome], color="tab:red", ls="--", lw=1.0, label="target")
+            ax.set_xlim(left=0)
+            ax.set_axisbelow(True)  # the grid behind the boxes: the only white line in a box is its median
+            ax.set_xlabel(OUTCOMES[outcome] + (f"\n(target: at most {targets[outcome]:g}; right: share meeting it)"
+                                               if outcome in targets else ""))  # fmt: skip
+            ax.grid(axis="x", color="0.92", lw=0.6)
+        axes[0][0].set_yticks(y, [p.replace("_", " ") for p in policies])
+        axes[0][0].set_ylim(-0.7, len(policies) - 0.3)
+        fig.suptitle(wrap(f"Policies across {record['scenarios']} scenarios drawn from the "
+                          f"{'priors' if record['source'] == 'prior' else record['source']} (box: middle half of the "
+                          "scenarios; line: 5% to 95%; dot: mean; white: median)", 110), fontsize=10)  # fmt: skip
+        return save_figure(fig, Path(out) / "policies")

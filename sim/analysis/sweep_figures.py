@@ -30,7 +30,7 @@ from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from sim.analysis.run_figure import STYLE, fan, mark_events, save_figure, wrap_items
+from sim.analysis.run_figure import STYLE, event_marks, fan, mark_events, save_figure, title_pad, wrap_items
 from sim.analysis.stats import wilson_interval
 from sim.model.params import PARAM_BY_NAME, PARAMS, ParameterError, suggest
 from sim.model.scenario import EVENT_KINDS, load_scenario
@@ -530,7 +530,7 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
                 else:
                     name = point_name(row) + ("\n" + point_name(row.drop("label"), shown) if shown else "")
                 n = f" (n = {int(row['replicates'])})" if "replicates" in row.index else ""
-                ax.set_title(name + n, fontsize=9)
+                ax.set_title(name + n, fontsize=9, pad=title_pad(scenario) if scenario is not None else 6.0)
                 ax.grid(axis="y", color="0.9", lw=0.6)
                 ax.set_ylim(bottom=0)
                 loc = mdates.AutoDateLocator(minticks=3, maxticks=5)
@@ -566,18 +566,12 @@ def build_fan(daily: pd.DataFrame, points: pd.DataFrame | None = None):
 
 def _mark_numbered_events(ax, scenario, drop: Sequence[str] = ()) -> None:
     """The scenario's events as dashed lines (sim.plots.mark_events), numbered as in the full scenario's key
-    (events of the dropped kinds are left out) and staggered downwards where they crowd together."""
+    (events of the dropped kinds are left out), one label per day and staggered where they crowd together."""
     kept = scenario.without(*drop) if drop else scenario
     mark_events(ax, kept, label=False)
-    gap = max(3, scenario.days // 25)
-    last_day, level = None, 0
-    for i, ev in enumerate(scenario.events, start=1):
-        if ev.kind in drop:
-            continue
-        level = level + 1 if last_day is not None and ev.day - last_day < gap and level < 3 else 0
-        last_day = ev.day
-        ax.annotate(str(i), (pd.Timestamp(ev.date), 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(2, -10 - 8 * level), textcoords="offset points", fontsize=7, color="0.2")  # fmt: skip
+    for x, text, level in event_marks(scenario, skip=tuple(drop)):
+        ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, 1 + 8 * level), va="bottom",
+                    textcoords="offset points", fontsize=7, color="0.2")  # fmt: skip
 
 
 def fan_figure(daily: pd.DataFrame, out_path: str | Path, points: pd.DataFrame | None = None) -> list[Path]:
@@ -684,7 +678,7 @@ def make_figure(kind: str, points, daily, out: Path, x=None, y=None) -> list[Pat
     return counterfactual_figure(points, path)
 
 
-STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty")
+STUDY_KINDS = ("sobol", "morris", "pawn", "prim", "uncertainty", "policies")
 
 
 def study_kinds(folder: Path) -> list[str]:
@@ -696,6 +690,8 @@ def study_kinds(folder: Path) -> list[str]:
         kinds.append("prim")
     if (folder / "sets.parquet").exists():
         kinds.append("uncertainty")
+    if (folder / "robustness.parquet").exists() or (folder.parent / "policies.json").exists():
+        kinds.append("policies")
     return kinds
 
 
@@ -710,14 +706,17 @@ def make_study_figure(kind: str, folder: Path, out: Path, outcome: str) -> list[
         return sf.pawn_figure(folder, out, outcome)
     if kind == "prim":
         return sf.prim_figure(folder, out)
+    if kind == "policies":
+        return sf.policies_figure(folder, out)
     return sf.uncertainty_figure_from_run(folder, out)
 
 
 def run_args(args: argparse.Namespace) -> int:
     """``python -m sim.plot`` once its arguments are parsed (sim/plot.py): draw, or say in one line why not."""
     from sim.analysis.study_figures import FigureError
+    from sim.run.folders import tables_dir
 
-    folder: Path = args.aggregate_dir
+    folder: Path = tables_dir(args.aggregate_dir)  # a sweep folder means its aggregate/ folder
     if not folder.is_dir():
         print(f"error: {folder} {'is not a folder' if folder.exists() else 'does not exist'}", file=sys.stderr)
         return 2

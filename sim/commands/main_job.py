@@ -57,7 +57,7 @@ def run_job(
 
         multirun = hc is not None and hc.mode == RunMode.MULTIRUN
         return run_block(cfg, scenario, Path(hc.sweep.dir) if multirun else out_dir, quiet)
-    if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid or cfg.design:
+    if (hc is not None and hc.mode == RunMode.MULTIRUN) or cfg.grid or cfg.design or cfg.policies:
         root = Path(hc.sweep.dir) if hc is not None and hc.mode == RunMode.MULTIRUN else out_dir
         return run_sweep_job(cfg, scenario, militias, root, list(hc.overrides.task) if hc else [], quiet)
     if cfg.params_from:

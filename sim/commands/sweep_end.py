@@ -54,6 +54,16 @@ def analyse_design(root: Path) -> None:
         print(f"not analysed: {exc}")
 
 
+def analyse_policies(root: Path) -> None:
+    """After a complete policy study: robustness, regret and the failures' boxes (sim.analysis.robustness)."""
+    from sim.analysis import robustness
+
+    try:
+        print(robustness.describe(robustness.analyse(root, progress=None)))
+    except robustness.PolicyError as exc:
+        print(f"not analysed: {exc}")
+
+
 class AggregateCallback(Callback):
     """Hydra callback: aggregate the sweep folder when a multirun ends."""
 
@@ -66,8 +76,12 @@ class AggregateCallback(Callback):
             for line in problems(report):
                 print(line if line.startswith("warning: ") else f"error: {line}", file=sys.stderr)
             print(describe(report))
-            print(f"tables in {root / 'aggregate'}")
+            from sim.run import points_summary  # the sweep's result: a line per point
+
+            print(points_summary.text(root) or f"tables in {root / 'aggregate'}")
             complete = not (report["missing_points"] or report["unfinished_jobs"] or report["corrupt_points"]
                             or (report.get("mixed_versions") and not report["n_points"]))  # fmt: skip
             if (root / "design.json").exists() and complete:
                 analyse_design(root)
+            if (root / "policies.json").exists() and complete:
+                analyse_policies(root)

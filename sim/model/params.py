@@ -181,6 +181,70 @@ ROLES = ("uncertain", "switch", "definition", "resolution", "structure", "altern
 assert all(p.role in ROLES for p in PARAMS), "unknown parameter role"
 
 
+# --- levers: the options the actors control -----------------------------------------------------------------
+# A lever is a declared parameter that an actor chooses rather than one the evidence leaves uncertain: in a policy
+# analysis (python -m sim experiment=policies) a policy sets the levers, and the other uncertain values are drawn
+# as scenarios. Every other analysis treats a lever as the parameter it is (its prior stays the evidence's judged
+# range of what the actor does today; its default is today's behaviour). The range is what the actor could choose.
+ACTORS: dict[str, str] = {
+    "patron": "Iran: the Quds Force and its commander",
+    "government": "the Iraqi government: the prime minister and the security forces",
+    "us": "the United States: its forces in Iraq",
+    "sadr": "Moqtada al-Sadr",
+}
+
+
+@dataclass(frozen=True)
+class Lever:
+    """An option an actor controls: the parameter it sets, who holds it, the range of choices open to the actor
+    (within the parameter's declared range) and the evidence for that range."""
+
+    param: str
+    actor: str
+    low: float
+    high: float
+    option: str
+    evidence: str
+
+    def check(self, value: Any, prefix: str = "") -> float | int | bool:
+        """``value`` as the parameter's kind, or a one-line ParameterError naming the lever and its range."""
+        spec = PARAM_BY_NAME[self.param]
+        narrowed = Param(self.param, spec.default, self.low, self.high, spec.unit, spec.group, "", "", spec.kind)
+        return narrowed.check(value, prefix=prefix)
+
+
+L = Lever
+# fmt: off
+LEVERS: tuple[Lever, ...] = (
+    L("patron_intervenes", "patron", 0, 1, "whether its commander steps in with the militias in a crisis (false: it stays out, keeping its standing leverage and its envoys' mediation with Sadr)", "¶2-8, ¶29: the commander's visit after the attack on the PM was a choice, as were the two other crisis visits of the year (¶39); staying out is the option the article's question weighs"),
+    L("patron_trigger", "patron", 0.2, 0.9, "the tension at which it steps in unprompted (lower: sooner)", "¶3, ¶5: no top-level visit for the election's anger alone (today's 0.5, judged 0.4-0.7); ¶33-37: it acted before any bloodshed over the boycott: an earlier trigger is open to it, and so is waiting for violence"),
+    L("patron_targets", "patron", 1, 4, "how many of the militias one intervention reaches", "¶4, ¶6, ¶19, ¶29: two leaders in one meeting and the PMF chief apart (today's 3); one envoy to one leader, or all four leaderships, are the least and the most a visit can cover"),
+    L("patron_distraction", "patron", 0.0, 0.8, "how much of the attention it could give Iraq other priorities take", "¶1, ¶14: the nuclear talks with Washington compete for Tehran's attention (today's 0.2, judged 0.1-0.3); it can put Iraq first (0) or let the talks absorb it (0.8, the distracted_patron counterfactual)"),
+    L("state_capacity", "government", 0.2, 0.6, "its security posture: the deterrence its forces put on each militia cell", "¶2, ¶5: a drone reached the PM's home; ¶17-18, ¶29: the coercive arm is partly the militias' own (judged 0.2-0.6, today's 0.35): a government can lean on its forces or hold them back, within what forces it has"),
+    L("us_retaliation_prob", "us", 0.0, 0.25, "the chance it answers an attack on its forces with a strike", "¶22: Washington reserves the right to respond to deadly attacks; two strike rounds in 2021 against dozens of attacks (outside_seed; judged 0.015-0.1): never striking back is a policy it can declare; answering one attack in four is several times the 2019-2020 rate (about three strike rounds against some 80 attacks)"),
+    L("sadr_restraint", "sadr", 0.0, 1.0, "the chance he orders his armed wing home after a clash day", "¶38: he came back to the vote to avoid an escalation (judged 0.3-0.7, today's 0.5); Staniland 2014: a single leader can halt his fighters on his word, every time (1) or never (0)"),
+)
+# fmt: on
+del L
+LEVER_BY_NAME: dict[str, Lever] = {lv.param: lv for lv in LEVERS}
+assert all(lv.param in PARAM_BY_NAME and lv.actor in ACTORS for lv in LEVERS), "a lever names an unknown parameter or actor"
+assert all(PARAM_BY_NAME[lv.param].low <= lv.low < lv.high <= PARAM_BY_NAME[lv.param].high for lv in LEVERS), (
+    "a lever's range leaves its parameter's declared range"
+)
+
+
+def policy_params(policy: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A policy ({lever: value}) checked whole: every name a lever, every value in its lever's range; a one-line
+    ParameterError naming the first that is not (``prefix`` says where it came from, e.g. policies.named.x.)."""
+    out = {}
+    for name, value in dict(policy or {}).items():
+        if name not in LEVER_BY_NAME:
+            raise ParameterError(f"{prefix}{name} is not a lever{suggest(name, list(LEVER_BY_NAME))}; levers: "
+                                 f"{', '.join(LEVER_BY_NAME)}")  # fmt: skip
+        out[name] = LEVER_BY_NAME[name].check(value, prefix=prefix)
+    return out
+
+
 @dataclass(frozen=True)
 class MilitiaField:
     """A per-militia attribute: range, unit and meaning (values live in MILITIAS)."""

@@ -77,6 +77,7 @@ class RunConfig:
     study: str = ""
     grid: dict[str, Any] = field(default_factory=dict)
     design: dict[str, Any] = field(default_factory=dict)
+    policies: dict[str, Any] = field(default_factory=dict)
     params_from: Any = None
     draws: int = 200
     set_blocks: int = 1

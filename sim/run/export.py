@@ -1,5 +1,5 @@
 """Tables anyone can open: a run's, sweep's or study's Parquet tables as CSV files or one Excel workbook, each
-with a second header row of units; ``python -m sim.export <folder> --to csv|xlsx``."""
+with a second header row of units; ``python -m sim.export <folder> [--tables points|summary|runs|daily|all]``."""
 
 from __future__ import annotations
 
@@ -50,6 +50,12 @@ UNITS = {
     "limits": "JSON: factor -> [low, high]", "score": "share of impurity reduction", "resample": "number",
     "share_of_resamples": "share", "in_chosen_box": YES_NO, "weight": "weight", "set": "parameter set number",
     "predicted": "1 = CART predicts of interest", "mean": "mean outcome inside the box",
+    "trimmed": "share of the prior's range cut off", "lift": "density / share of all points of interest",
+    "restricted": "restrictions (edge trims excluded)", "restrictions": "JSON: factor -> [low, high]",
+    "stability": "mean Jaccard index of restricted values over resamples (0-1)",
+    # a run's summary table (python -m sim.export <run>)
+    "estimate": "as the outcome says (a share of runs, or a mean per run)",
+    "95% interval / spread": "Wilson or normal 95% interval, or the spread it names",
 }  # fmt: skip
 KEYS = "|".join(m.key for m in MILITIAS)
 
@@ -96,26 +102,103 @@ def with_units(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([units, table.astype({c: int for c in flags}).astype(object)], ignore_index=True)
 
 
-def export(folder: Path, to: str, out: Path | None = None) -> list[Path]:
-    """Write every table of ``folder`` as ``to`` (csv: one file per table; xlsx: one workbook, a sheet per
-    table) into ``out`` (default <folder>/export/); every check comes before the first file is written."""
+SUMMARY = "summary"  # a run's summary table (the main job's), computed from its runs.parquet
+LARGE_MB = 20.0  # exports estimated above this state each table's size first
+
+
+def available(folder: Path) -> dict[str, Path]:
+    """The tables ``--tables`` can name in ``folder``: its Parquet tables, and for a run folder its summary."""
+    found = tables(folder)
+    if "runs" in found and "points" not in found:
+        found = {SUMMARY: found["runs"], **found}
+    return found
+
+
+def default_tables(found: dict[str, Path]) -> list[str]:
+    """What an export without --tables writes: a sweep's points table, or a run's summary table (the small
+    tables a reader wants first; --tables all writes every table, runs and daily series included)."""
+    for name in ("points", SUMMARY):
+        if name in found:
+            return [name]
+    return list(found)
+
+
+def choose(found: dict[str, Path], asked: str | None) -> list[str]:
+    """The tables to export: ``asked`` (comma-separated names, or all), else the default; one-line ValueError."""
+    if asked is None:
+        return default_tables(found)
+    if asked == "all":
+        return [n for n in found if n != SUMMARY or "points" not in found]
+    names = [n.strip() for n in asked.split(",") if n.strip()]
+    unknown = [n for n in names if n not in found]
+    if unknown or not names:
+        raise ValueError(f"--tables={asked}: {', '.join(unknown) or 'nothing'} is not a table here; allowed: "
+                         f"{', '.join(found)} or all")  # fmt: skip
+    return names
+
+
+def _summary(runs_path: Path) -> pd.DataFrame:
+    """The main job's summary table (outcome, estimate, interval) from a run's runs.parquet, read in batches."""
+    import pyarrow.parquet as pq
+
+    from sim.model.params import MILITIA_KEYS
+    from sim.run.summary import RunsSummary
+
+    acc = RunsSummary()
+    for batch in pq.ParquetFile(runs_path).iter_batches(batch_size=200_000):
+        acc.add(batch.to_pandas())
+    return acc.table(MILITIA_KEYS)
+
+
+def sizes(found: dict[str, Path], names: list[str]) -> dict[str, tuple[int, int, float]]:
+    """(rows, columns, estimated CSV megabytes) of each table, from its Parquet metadata and its first rows."""
+    import pyarrow.parquet as pq
+
+    out = {}
+    for name in names:
+        if name == SUMMARY:
+            out[name] = (0, 3, 0.0)
+            continue
+        f = pq.ParquetFile(found[name])
+        rows, cols = f.metadata.num_rows, f.metadata.num_columns
+        first = next(f.iter_batches(batch_size=500), None)
+        per_row = len(first.to_pandas().to_csv(index=False)) / max(1, first.num_rows) if first is not None else 0
+        out[name] = (rows, cols, rows * per_row / 1e6)
+    return out
+
+
+def export(folder: Path, to: str, out: Path | None = None, names: str | None = None,
+           say=print) -> list[Path]:  # fmt: skip
+    """Write the tables ``names`` of ``folder`` (comma-separated, or all; default the points or summary table)
+    as ``to`` (csv: one file per table; xlsx: one workbook, a sheet per table) into ``out`` (default
+    <folder>/export/); every check comes before the first file is written, and a large export (above LARGE_MB)
+    states each table's size first, through ``say``."""
     folder = Path(folder)
     if to not in FORMATS:
         raise ValueError(f"--to={to} is not allowed: {' or '.join(FORMATS)}")
     if not folder.is_dir():
         raise ValueError(f"{folder} {'is not a folder' if folder.exists() else 'does not exist'}")
-    found = tables(folder)
+    found = available(folder)
     if not found:
         raise ValueError(f"{folder} has no Parquet tables (a run folder, a sweep folder or its aggregate/)")
-    loaded = {}
-    for name, path in found.items():
-        try:
-            loaded[name] = pd.read_parquet(path)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path} is not a readable table ({type(exc).__name__})") from None
-        if to == "xlsx" and len(loaded[name]) > SHEET_ROWS:
-            raise ValueError(f"{name} has {len(loaded[name]):,} rows, more than a spreadsheet sheet holds "
+    chosen = choose(found, names)
+    size = sizes(found, chosen)
+    for name, (rows, _, _) in size.items():
+        if to == "xlsx" and rows > SHEET_ROWS:
+            raise ValueError(f"{name} has {rows:,} rows, more than a spreadsheet sheet holds "
                              f"({SHEET_ROWS:,} below the header rows): export it with --to csv")  # fmt: skip
+    total = sum(mb for _, _, mb in size.values())
+    if total > LARGE_MB:
+        say(f"a large export, about {total:,.0f} MB as CSV{' (more as xlsx)' if to == 'xlsx' else ''}:")
+        for name, (rows, cols, mb) in size.items():
+            say(f"  {name}: {rows:,} rows x {cols} columns, about {mb:,.1f} MB")
+        say(f"  (--tables {default_tables(found)[0]} writes only the {default_tables(found)[0]} table)")
+    loaded = {}
+    for name in chosen:
+        try:
+            loaded[name] = _summary(found[name]) if name == SUMMARY else pd.read_parquet(found[name])
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{found[name]} is not a readable table ({type(exc).__name__})") from None
     out = Path(out) if out is not None else folder / "export"
     if to == "csv":
         written = []
@@ -135,8 +218,10 @@ def export(folder: Path, to: str, out: Path | None = None) -> list[Path]:
 
 def run_args(args: argparse.Namespace) -> int:
     """``python -m sim.export`` once its arguments are parsed (sim/export.py)."""
+    from sim.run.folders import sweep_root
+
     try:
-        written = export(args.folder, args.to, args.out)
+        written = export(sweep_root(args.folder), args.to, args.out, args.tables)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

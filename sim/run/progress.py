@@ -43,8 +43,9 @@ class LogProgress:
             elapsed = now - self.t0
             rate = self.done / elapsed if elapsed > 0 else 0.0
             eta = _duration((self.total - self.done) / rate) if rate > 0 else "unknown"
+            per = f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.2g}/s" if rate >= 0.1 else f"{60 * rate:.2g}/min"
             log.info(f"{self.desc}: {self.done:,}/{self.total:,} {self.unit} ({100 * self.done / self.total:.1f}%), "
-                     f"{rate:,.0f}/s, ETA {eta}")  # fmt: skip
+                     f"{per}, ETA {eta}")  # fmt: skip
             self.lines += 1
             self.next = now + self.interval
 
@@ -68,12 +69,24 @@ class _Quiet:
         pass
 
 
-def progress_bar(total: int, enabled: bool | None, desc: str):
-    """``enabled``: None shows a bar on a terminal and log lines elsewhere; True a bar; False nothing."""
+def progress_bar(total: int, enabled: bool | None, desc: str, unit: str = "replicates"):
+    """``enabled``: None shows a bar on a terminal and log lines elsewhere; True a bar; False nothing.
+    ``unit``: what is counted, in words (the bar shows its first three letters)."""
     if enabled is False:
         return _Quiet()
     if enabled is None and not sys.stderr.isatty():
-        return LogProgress(total, desc)
+        return LogProgress(total, desc, unit=unit)
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="rep", leave=False)
+    return tqdm(total=total, desc=desc, unit=unit[:3] if unit == "replicates" else unit, leave=False)
+
+
+def log_to_stderr() -> None:
+    """For a command outside Hydra (sim.discovery, sim.sensitivity, ...): progress lines go to stderr with a
+    time stamp, as Hydra's jobs log them (Hydra configures logging itself; this leaves a configured root alone)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("[%(asctime)s][%(levelname)s] %(message)s"))
+        root.addHandler(handler)
+    log.setLevel(logging.INFO)

@@ -176,6 +176,10 @@ def verdict(st: Status) -> tuple[int, str]:
         listed = ", ".join(f"{t.job_id} {t.state}" for t in failed[:5]) + (" ..." if len(failed) > 5 else "")
         return INCOMPLETE, f"incomplete: task(s) {listed}; nothing is running: {again} to run only what is missing"
     if n and done == n and not st.damaged:
+        if aggregated(st.root, st.done):
+            then = _analysis(st.root).removeprefix(", then ")
+            return COMPLETE, (f"complete and aggregated: all {n} points done, verified and in {st.root / 'aggregate'}"
+                              + (f"; analyse with {then}" if then else ""))  # fmt: skip
         agg = f"python -m sim.aggregate {st.root}"
         return COMPLETE, f"complete: all {n} points done and verified; aggregate with {agg}{_analysis(st.root)}"
     parts = []
@@ -193,8 +197,25 @@ def verdict(st: Status) -> tuple[int, str]:
                         f"only the missing points: {command}")  # fmt: skip
 
 
+def aggregated(root: Path, done: set[str]) -> bool:
+    """Whether the sweep's aggregated tables hold exactly the finished points and were written after the last of
+    them (sim.run.sweep.aggregate's report, and the points table's keys)."""
+    import pandas as pd
+
+    agg = Path(root) / "aggregate"
+    try:
+        written = min((agg / "report.json").stat().st_mtime, (agg / "points.parquet").stat().st_mtime)
+        keys = set(pd.read_parquet(agg / "points.parquet", columns=["point_key"])["point_key"])
+    except (OSError, ValueError, KeyError):
+        return False
+    newest = max(((Path(root) / "points" / k / "point.json").stat().st_mtime for k in done), default=0.0)
+    return keys == set(done) and written >= newest
+
+
 def _analysis(root: Path) -> str:
-    """After aggregation, a design sweep's own analysis command."""
+    """After aggregation, a design sweep's (or a policy study's) own analysis command."""
+    if (root / "policies.json").exists():
+        return f", then python -m sim.policies {root}"
     try:
         method = json.loads((root / "design.json").read_text()).get("method")
     except (OSError, ValueError):

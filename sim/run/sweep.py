@@ -64,6 +64,10 @@ class SweepPoint:
     militias: tuple[Militia, ...]
     replicates: int
     sweep_seed: int
+    # Points of one ``pair`` share their random numbers (common random numbers): their seed comes from the sweep's
+    # seed and the pair, not from the point (policies across scenarios pair the policies of each scenario).
+    pair: str = ""
+    name: str = ""  # a label of its own (a policy's name) instead of the values it changes
 
     def identity(self) -> dict[str, Any]:
         """What the point is (without replicates): the basis of its seed."""
@@ -79,7 +83,9 @@ class SweepPoint:
 
     @functools.cached_property  # a frozen point: computed once (hashing its identity took ~2 ms a time)
     def seed(self) -> int:
-        """Derived from the sweep's seed and the point itself: 63 bits of SHA-256."""
+        """Derived from the sweep's seed and the point itself (or its pair): 63 bits of SHA-256."""
+        if self.pair:
+            return digest({"sweep_seed": self.sweep_seed, "pair": self.pair}, bits=63)
         return digest({"sweep_seed": self.sweep_seed, **self.identity()}, bits=63)
 
     @functools.cached_property
@@ -89,7 +95,9 @@ class SweepPoint:
     @property
     def label(self) -> str:
         """Human label: the structure's changed mechanisms, the parameters in use that differ from their declared
-        defaults, and dropped events."""
+        defaults, and dropped events; or the point's own name."""
+        if self.name:
+            return self.name
         structure = structure_of(self.params)
         parts = [f"{k}={v}" for k, v in structure.changed().items()]
         parts += [f"{p.name}={getattr(self.params, p.name)}" for p in params_in_use(structure)
@@ -145,6 +153,10 @@ def sweep_points(cfg: Any, scenario: Scenario, militias: tuple, root: Path | Non
     base = base_params(cfg)
     grid = OmegaConf.to_container(cfg.grid, resolve=True) or {}
     design = OmegaConf.to_container(cfg.design, resolve=True) or {}
+    if cfg.get("policies"):  # policies across scenarios: their points, paired by scenario (sim.run.policies)
+        from sim.run import policies
+
+        return policies.sweep_points(cfg, scenario, root, point=SweepPoint)
     if design:
         spec = designs.DesignSpec.from_config(design, structure_of(make_params(base)))
         rows = designs.unit_rows(spec).shape[0]

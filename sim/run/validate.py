@@ -92,11 +92,13 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), multirun: bool 
     grid_structures = _check_grid(cfg.grid, base)
     _check_unused(params, grid_structures, cfg.grid)
     _check_design(cfg.design, structure)
+    _check_policies(cfg.policies, cfg.design, cfg.grid)
     _check_calibration(cfg.calibration)
     if cfg.params_from is not None:
         _check_params_from(cfg, base, militias_cfg)
     _check_set_block(cfg)
-    if cfg.engine == "mesa" and (cfg.grid or cfg.design or cfg.params_from or multirun or _is_multirun(cfg)):
+    if cfg.engine == "mesa" and (cfg.grid or cfg.design or cfg.policies or cfg.params_from or multirun
+                                 or _is_multirun(cfg)):  # fmt: skip
         raise ParameterError("engine=mesa runs single runs only: sweeps, grids, designs and params_from run on "
                              "engine=vector or engine=compiled (same results, bit for bit)")  # fmt: skip
     return Inputs(params, militias, scenario)
@@ -213,6 +215,35 @@ def _check_design(design: Any, structure: Structure | None = None) -> None:
     if not 1 <= blocks <= rows:
         raise ParameterError(f"design.blocks={blocks} is out of range: allowed [1, {rows}] (the design's rows)")
     block_rows(rows, blocks, block)
+
+
+def _check_policies(node: Any, design: Any, grid: Any) -> None:
+    """A policy study (sim.run.policies): its policies, levers and values, scenarios, source, targets, blocks."""
+    from sim.run.designs import block_rows
+    from sim.run.policies import KEYS, PolicySpec
+
+    values = _known_fields(node, "policies", KEYS, "(named, scenarios, source, seed, targets, blocks, block)",
+                           "a policies field")  # fmt: skip
+    if not values:
+        return
+    if design or grid:
+        raise ParameterError("policies runs its own points: give it without design or grid")
+    spec = PolicySpec.from_config(values)
+    if spec.source != "prior":
+        from sim.run import uncertainty
+
+        uncertainty.from_file(spec.source)  # a one-line error if it is not a table of parameter sets
+    blocks, block = values.get("blocks", 1), values.get("block", 0)
+    for key, value in (("blocks", blocks), ("block", block)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParameterError(f"policies.{key}={value!r} must be a whole number")
+    if not 1 <= blocks <= spec.scenarios:
+        raise ParameterError(f"policies.blocks={blocks} is out of range: allowed [1, {spec.scenarios}] (the "
+                             "scenarios)")  # fmt: skip
+    try:
+        block_rows(spec.scenarios, blocks, block)
+    except ParameterError:
+        raise ParameterError(f"policies.block={block} is out of range: allowed [0, {blocks - 1}]") from None
 
 
 CALIBRATION_KEYS = ("out", "draws", "replicates", "seed", "block_size", "block")
@@ -366,7 +397,7 @@ def _check_twice(overrides: Sequence[str]) -> None:
 def check_disk(cfg: DictConfig, scenario: Scenario) -> None:
     """A single run's tables against the free space where its folder will be: a run that cannot fit stops now,
     not hours later on a full disk."""
-    if cfg.params_from or cfg.grid or cfg.design:
+    if cfg.params_from or cfg.grid or cfg.design or cfg.policies:
         return
     runs = int(cfg.replicates) * RUNS_BYTES_PER_ROW
     daily = min(int(cfg.daily_replicates), int(cfg.replicates)) * scenario.days * DAILY_BYTES_PER_ROW

@@ -44,9 +44,15 @@ from matplotlib.lines import Line2D
 #   falls back to SameSite=Lax on plain http; the app is a page of its own, where Lax is what it needs.
 warnings.filterwarnings("ignore", message=r".*solara_viz\.py:\d+: ComponentsView: `use_state` found despite early")
 warnings.filterwarnings("ignore", message=r"Cookies with samesite=none require https")
+# Solara's "This website runs on Solara" banner sits fixed over the page's bottom right, on top of the panel
+# there: off (the setting is read when a page is served; SOLARA_THEME_SHOW_BANNER=false does the same).
+import solara.server.settings  # noqa: E402
+
+solara.server.settings.theme.show_banner = False
 from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
+from sim.analysis.run_figure import event_marks  # noqa: E402
 from sim.engines.mesa_model import MilitiaModel  # noqa: E402
 from sim.model.params import MILITIAS, PARAMS  # noqa: E402
 from sim.model.scenario import list_scenarios  # noqa: E402
@@ -123,10 +129,11 @@ def new_figure(model: MilitiaModel, title: str, ylabels: list[str]) -> tuple[Fig
     axes = list(fig.subplots(len(ylabels), 1, sharex=True, squeeze=False)[:, 0])
     for ax, ylabel in zip(axes, ylabels, strict=True):
         ax.set_xlim(pd.Timestamp(model.scenario.start), pd.Timestamp(model.scenario.end))
-        for i, ev in enumerate(model.scenario.events, start=1):
+        for ev in model.scenario.events:
             ax.axvline(pd.Timestamp(ev.date), color="0.6", lw=0.8, ls="--", zorder=0)
-            ax.annotate(str(i), (pd.Timestamp(ev.date), 1), xycoords=("data", "axes fraction"), fontsize=7,
-                        xytext=(2, -9), textcoords="offset points", color="0.4")  # fmt: skip
+        for x, text, level in event_marks(model.scenario):  # one label a day, staggered where they crowd
+            ax.annotate(text, (x, 1), xycoords=("data", "axes fraction"), fontsize=7,
+                        xytext=(2, -9 - 8 * level), textcoords="offset points", color="0.4")  # fmt: skip
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
@@ -515,7 +522,15 @@ def run_view(settings: list[ensemble.Setting], replicates: int, progress, cancel
     fig = ensemble.figure(results, dpi=DPI)
     out = io.BytesIO()
     FigureCanvasAgg(fig).print_png(out)
-    return {"lines": lines, "png": out.getvalue(), "seconds": seconds, "total": total}
+    return {"lines": lines, "png": out.getvalue(), "seconds": seconds, "total": total, "replicates": replicates,
+            "settings": len(settings)}  # fmt: skip
+
+
+def done_text(result: dict) -> str:
+    """The status line of a finished view: histories per setting, not their sum (1,000 each, not 2,000)."""
+    n, k = result["replicates"], result["settings"]
+    per = f"{n:,} histories" + (f" per setting, {k} settings" if k > 1 else "")
+    return f"done: {per} in {result['seconds']:.1f} s"
 
 
 @solara.component
@@ -536,9 +551,11 @@ def EnsemblePanel(model: MilitiaModel):
 
     task = solara.lab.use_task(work, dependencies=None, raise_error=False)
     with solara.Card("Many histories: how often does it escalate?", classes=["sim-ensemble"]):
-        solara.Markdown("Runs many replicates of the sidebar's settings (as of the last *Reset*) on the vector "
-                        "engine, and of a second setting beside them. Replicate *r* is replicate *r* of "
-                        "`python -m sim` with the same seed, so two settings are paired.")  # fmt: skip
+        # HTML, not solara.Markdown: Markdown fetches katex (for maths) from a CDN, which fails offline
+        solara.HTML(tag="p", unsafe_innerHTML="Runs many replicates of the sidebar's settings (as of the last "
+                    "<em>Reset</em>) on the vector engine, and of a second setting beside them. Replicate <em>r</em> "
+                    "is replicate <em>r</em> of <code>python -m sim</code> with the same seed, so two settings are "
+                    "paired.")  # fmt: skip
         with solara.Row():
             solara.Select("replicates", values=[str(n) for n in ensemble.REPLICATE_CHOICES], value=replicates)
             solara.Select("compare with", values=comparison_choices(pinned.value is not None), value=choice)
@@ -558,7 +575,7 @@ def EnsemblePanel(model: MilitiaModel):
             solara.Error(f"the ensemble failed: {task.exception}")
         elif task.finished and task.value is not None:
             r = task.value
-            solara.Text(f"done: {r['total']:,} histories in {r['seconds']:.1f} s", classes=["sim-ensemble-status"])
+            solara.Text(done_text(r), classes=["sim-ensemble-status"])
             with solara.Column(classes=["sim-ensemble-result"]):
                 for line in r["lines"]:
                     solara.Text(line)

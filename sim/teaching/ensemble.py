@@ -194,7 +194,7 @@ def figure(ensembles: Sequence[Ensemble], dpi: int = 80) -> Figure:
     """Three panels for one or two settings: P(escalated by date) with 95% bands, and the share of runs by
     clash-days and by attacks on the state."""
     fig = Figure(figsize=(12, 3.6), dpi=dpi, layout="constrained")
-    ax_p, ax_c, ax_a = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.6, 1, 1]})
+    ax_p, ax_c, ax_a = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.5, 1.1, 1.1]})
     width = 0.8 / len(ensembles)
     for i, (e, st) in enumerate(zip(ensembles, STYLES, strict=False)):
         t = escalated_by_date(e)
@@ -205,7 +205,7 @@ def figure(ensembles: Sequence[Ensemble], dpi: int = 80) -> Figure:
             x = np.arange(len(labels)) + (i - (len(ensembles) - 1) / 2) * width
             ax.bar(x, share, width=width, color=st["color"], alpha=0.8, hatch=st["hatch"], edgecolor="white",
                    label=e.setting.label)  # fmt: skip
-            ax.set_xticks(np.arange(len(labels)), labels)
+            ax.set_xticks(np.arange(len(labels)), labels, fontsize=7)  # "6-10" beside "11-20" fits at 7 pt
     ax_p.set_title("Probability of having escalated by each date (band: Wilson 95%)", fontsize=10)
     ax_p.set_ylabel("P(escalated by date)")
     ax_p.set_xlabel("date")

@@ -67,6 +67,14 @@ LADDER_INDEPENDENT = (*LADDER, "counterfactual=high_independence")
 STAND_DOWN = ("scenario=stand_down_orders",)
 STAND_DOWN_ALL = ("scenario=stand_down_orders", "scenario.events.3.actor=militias")  # AAH's order to every militia
 STAND_DOWN_NONE = ("scenario=stand_down_orders", "drop_events=[order]")
+# exercise 8: one actor's lever at a time, at the defaults (the levers of sim.model.params.LEVERS)
+STRONG_STATE = ("params.state_capacity=0.6",)
+US_NEVER = ("params.us_retaliation_prob=0.0",)
+US_HARD = ("params.us_retaliation_prob=0.25",)
+SADR_ALWAYS = ("params.sadr_restraint=1.0",)
+PATRON_ALL_IN = ("params.patron_trigger=0.3", "params.patron_targets=4", "params.patron_distraction=0.0")
+LEVER_RUNS = {"no_visits": NO_VISITS, "strong_state": STRONG_STATE, "us_never": US_NEVER, "us_hard": US_HARD,
+              "sadr_always": SADR_ALWAYS, "patron_all_in": PATRON_ALL_IN}  # fmt: skip
 DAILY = {
     ATTACK,
     ATTACK_DROPPED,
@@ -90,7 +98,9 @@ def config(spec: tuple[str, ...]):
     from hydra import compose, initialize_config_dir
 
     from sim.paths import CONFIG_DIR
+    from sim.run.config_schema import register
 
+    register()  # the structured schema config.yaml builds on (python -m sim.exercises imports no main job)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return compose("config", overrides=[*spec, *COMMON])
 
@@ -385,8 +395,47 @@ def election_day() -> pd.Timestamp:
     return pd.Timestamp(next(e.date for e in load_scenario("seed_timeline").events if e.kind == "election"))
 
 
+# ----------------------------------------------------------------------------- the published policy study
+# Exercise 8 reads the policy study the README publishes (results/tables/policies_*.csv, python -m sim.publish after
+# python -m sim experiment=policies): its keys are that table's numbers, as the README shows them.
+
+
+def policy_row(policy: str, outcome: str = "p_escalation") -> pd.Series:
+    from sim.analysis import published
+
+    table = published.read("policies_robustness")
+    if table is None:
+        raise SystemExit("error: results/tables/policies_robustness.csv is missing: run python -m sim "
+                         "experiment=policies, then python -m sim.publish")  # fmt: skip
+    return table[(table["policy"] == policy) & (table["outcome"] == outcome)].iloc[0]
+
+
+def policy_share(policy: str, outcome: str = "p_escalation") -> str:
+    return f"{policy_row(policy, outcome)['share_meeting']:.0%}"
+
+
+def policy_study(column: str) -> str:
+    from sim.analysis import published
+
+    return str(published.read("policies_study")[column].iloc[0])
+
+
+def failure_box(policy: str, outcome: str = "p_escalation") -> pd.DataFrame:
+    from sim.analysis import published
+
+    boxes = published.read("policies_boxes")
+    return boxes[(boxes["policy"] == policy) & (boxes["outcome"] == outcome)]
+
+
+def failure_factors(policy: str) -> str:
+    """The values PRIM's box of a policy's failures restricts, as the exercise prints them."""
+    return ", ".join(f"`{f}`" for f in failure_box(policy)["factor"])
+
+
 # ----------------------------------------------------------------------------- the keys
 
+POLICIES_QUOTED = ("today", "patron_stays_out", "patron_all_in", "us_never_retaliates", "us_hard_line",
+                   "sadr_always_restrains", "everyone_restrains")  # the policies exercise 8 quotes
 QUOTED_DEFAULTS = (
     "patron_trigger",
     "patron_attention_cost",
@@ -427,6 +476,22 @@ def mmdd(date: str) -> str:
 KEYS: dict[str, Callable[[], str]] = {
     # declared defaults an exercise quotes
     **{f"default_{name}": (lambda name=name: default_text(name)) for name in QUOTED_DEFAULTS},
+    # 07 levers and robust policies: at the defaults, then across the published study's scenarios
+    **{f"lever_{k}_p_escalation": (lambda spec=spec: p_escalation(spec)) for k, spec in LEVER_RUNS.items()},
+    **{f"lever_{k}_ci_escalation": (lambda spec=spec: ci_escalation(spec)) for k, spec in LEVER_RUNS.items()},
+    "policies_scenarios": lambda: policy_study("scenarios"),
+    "policies_replicates": lambda: policy_study("replicates"),
+    "policies_target": lambda: f"{policy_row('today')['target']:g}",
+    **{f"policy_{p}_meets": (lambda p=p: policy_share(p)) for p in POLICIES_QUOTED},
+    **{f"policy_{p}_q90": (lambda p=p: f"{policy_row(p)['q90']:.2f}") for p in POLICIES_QUOTED},
+    **{f"policy_{p}_regret": (lambda p=p: f"{policy_row(p)['mean_regret']:.3f}") for p in POLICIES_QUOTED},
+    "policy_today_failures": lambda: f"{1 - policy_row('today')['share_meeting']:.0%}",
+    "policy_today_box_factors": lambda: failure_factors("today"),
+    "policy_today_box_coverage": lambda: f"{failure_box('today')['coverage'].iloc[0]:.0%}",
+    "policy_today_box_lift": lambda: f"{failure_box('today')['lift'].iloc[0]:.2f}",
+    "policy_sadr_always_restrains_sustained_meets": lambda: policy_share("sadr_always_restrains", "p_sustained"),
+    "policy_today_attacks_us_meets": lambda: policy_share("today", "mean_attacks_us"),
+    "policy_everyone_restrains_attacks_us_meets": lambda: policy_share("everyone_restrains", "mean_attacks_us"),
     # 01 attack and intervention
     "attack_day_intervened": lambda: fmt(daily_mean(ATTACK, "intervened", "2021-11-07")),
     "attack_day_before_intervened": lambda: fmt(daily_mean(ATTACK, "intervened", "2021-11-06")),
@@ -669,7 +734,33 @@ def _leverage_lower_everywhere() -> bool:
 
 
 # Sentences whose truth depends on the numbers: each marked <!-- claim:NAME --> in the Markdown.
+def _published_meets(policy: str, outcome: str = "p_escalation") -> float:
+    return float(policy_row(policy, outcome)["share_meeting"])
+
+
 CLAIMS: dict[str, Callable[[], bool]] = {
+    # 07: at the defaults the patron all in and Sadr always restraining cannot be told apart, and each beats every
+    # other single actor's lever; the US hard line and the patron staying out raise the risk
+    "lever_best_two_indistinguishable_at_defaults": lambda: (
+        intervals_overlap(PATRON_ALL_IN, SADR_ALWAYS)
+        and max(_p(PATRON_ALL_IN), _p(SADR_ALWAYS)) < min(_p(s) for s in (STRONG_STATE, US_NEVER, US_HARD, NO_VISITS))
+    ),
+    "lever_hard_line_and_staying_out_raise_risk": lambda: min(_p(US_HARD), _p(NO_VISITS)) > _p(TIMELINE),
+    # across scenarios Sadr always restraining is more robust than the patron all in (more scenarios meet the
+    # target, a lower 90th percentile), and combining every restraint is the most robust of all
+    "policy_sadr_more_robust_than_patron_all_in": lambda: (
+        _published_meets("sadr_always_restrains") > _published_meets("patron_all_in")
+        and policy_row("sadr_always_restrains")["q90"] < policy_row("patron_all_in")["q90"]
+    ),
+    "policy_everyone_most_robust_patron_out_least": lambda: (
+        max(POLICIES_QUOTED, key=_published_meets) == "everyone_restrains"
+        and min(POLICIES_QUOTED, key=_published_meets) == "patron_stays_out"
+    ),
+    "policy_today_box_says_little": lambda: float(failure_box("today")["lift"].iloc[0]) < 1.5,
+    "policy_attacks_us_barely_move": lambda: (
+        abs(_published_meets("everyone_restrains", "mean_attacks_us") - _published_meets("today", "mean_attacks_us"))
+        < 0.1
+    ),
     # 01: tension on the eve is below the trigger; without the attack tension passes it in a minority of
     # runs, nearly all of them runs where the camps clash (tension counts Sadr's mobilisation), and most
     # visits still answer a salient day; every missed replicate lacked the attention
