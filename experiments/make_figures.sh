@@ -34,5 +34,11 @@ cp results/runs/readme/timeline.png results/runs/readme/timeline.pdf "$out/"
 python experiments/app_screenshot.py --out "$out/app.png"
 python -m pytest -q tests/test_app_browser.py -k ensemble && cp results/test-artifacts/app_ensemble.png "$out/"
 python -m sim.publish
+# issue 25: how the model is judged, per structure (today's and each rival alone); each publishes its own table
+# into results/tables/ and is sized to take minutes here (docs/ODD.md section 9, 'The studies' sizes')
+timed python -m sim.counterfactuals          # counterfactual outputs at the defaults, Monte Carlo intervals
+timed python -m sim.long_run                 # a year past the timeline with no new shocks, each door closed
+timed python -m sim.patron_effect            # the headline per structure against independence (+ its figure)
+timed python tests/pass_rates.py --write     # the share of prior draws passing each observation
 python -m sim.docs
 ls -la "$out" results/tables

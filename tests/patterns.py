@@ -1,32 +1,48 @@
-"""The model's patterns (docs/ODD.md section 1): emergent quantities with bounds from the evidence.
-tests/test_patterns.py runs them (and the wiring checks) on the model; tests/test_mutations.py on broken variants."""
+"""The model's checks in three kinds (docs/ODD.md sections 1 and 9): OBSERVATIONS of the world (pass/fail, bounds
+from their sources), WIRING (true by construction: kept as tests, never counted as evidence); code correctness is
+tests/correctness.py. Counterfactual sizes no one observed are reported outputs: sim/analysis/counterfactual_outputs.py.
+
+How an observation's bound is set. Every observation is ONE history: the record of 2021 happened once. So the
+model is not asked to reproduce it on average, but not to make it improbable: the observed value (or the
+record's interval for it, which carries the source's own uncertainty) must not lie in either TAIL (2.5%) of the
+model's predictive distribution over its runs, i.e. P(X <= record's high) >= TAIL and P(X >= record's low) >=
+TAIL; for a yes/no fact, P(the history's answer) >= TAIL. The record's interval and TAIL are the only numbers in
+a bound; none is the model's own value. With N = 1500 runs a tail share near 0.025 has a Monte Carlo standard
+error of 0.004. A correct model fails each check with probability at most 0.05, so one failure is weak evidence;
+what the checks catch is a size far from the record (docs/ODD.md section 1). All observations are read on
+record_2021 (1 January 2021 to 31 January 2022: the record's window, with the article's events), at the
+defaults."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.engines.vector import BatchResult, run_batch
-from sim.model import outcomes, rules
+from sim.model import record as rec
+from sim.model import rules
 from sim.model.params import MILITIAS, Militia, make_params
 from sim.model.scenario import Event, Scenario, load_scenario
 
 SEED = 7
-N = 1500  # replicates per run: binomial SE <= 0.013, far inside every bound's margin on the model
+N = 1500  # replicates per run: a tail share near 0.025 has Monte Carlo SE 0.004
+TAIL = 0.025  # the record must not lie in either 2.5% tail of the model's predictive distribution
+OBSERVED = "record_2021"  # the scenario every observation is read on
 MILITIA_KEYS = tuple(m.key for m in MILITIAS)
 DAILY = (
     "violence", "mobilisation", "sadr_grievance", "intervened", "hazard", "clash", "attacks_us_today",
-    *(f"contests_{j}" for j in range(len(MILITIAS))),
+    "attacks_state_today", "participating", *(f"contests_{j}" for j in range(len(MILITIAS))),
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One pattern's verdict, with the numbers it rests on."""
+    """One check's verdict, with the numbers it rests on."""
 
     passed: bool
     detail: str
@@ -34,20 +50,25 @@ class Outcome:
 
 @dataclass
 class Runner:
-    """Runs scenarios for the patterns, on the model or on a variant's militia table (rules are patched
-    by the variant itself, in sim.model.rules, which both engines call). Runs are cached by content, so
-    the patterns share them: one Runner per model or variant."""
+    """Runs scenarios for the checks, on the model or on a variant's militia table (rules are patched by the
+    variant itself, in sim.model.rules, which the vector engine calls), at the defaults plus ``params`` (a prior
+    draw, for the pass rates). Runs are cached by content, so the checks share them: one Runner per model,
+    variant or parameter set."""
 
     militias: tuple[Militia, ...] = MILITIAS
+    params: dict = dataclasses.field(default_factory=dict)
+    n: int = N
+    daily: tuple[str, ...] | None = DAILY  # None: every daily column
     _cache: dict = dataclasses.field(default_factory=dict)
 
     def run(self, scenario: Scenario | str, **params) -> BatchResult:
-        """``N`` replicates of ``scenario`` at the defaults plus ``params`` (common random numbers:
-        every run uses SEED and replicates 0..N-1, so counterfactual differences are paired)."""
+        """``n`` replicates of ``scenario`` at the defaults plus ``self.params`` plus ``params`` (common random
+        numbers: every run uses SEED and replicates 0..n-1, so counterfactual differences are paired)."""
         sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
-        key = (repr(sc), tuple(sorted(params.items())))
+        merged = {**self.params, **params}
+        key = (repr(sc), tuple(sorted(merged.items())))
         if key not in self._cache:
-            self._cache[key] = self._run(sc, params)
+            self._cache[key] = self._run(sc, merged)
         return self._cache[key]
 
     def _run(self, sc: Scenario, params: dict) -> BatchResult:
@@ -61,7 +82,8 @@ class Runner:
 
         rules.intervene = recording
         try:
-            res = run_batch(sc, [make_params(params)], [self.militias], SEED, np.arange(N), daily_columns=DAILY)
+            res = run_batch(sc, [make_params(params)], [self.militias], SEED, np.arange(self.n),
+                            daily_columns=self.daily)
         finally:
             rules.intervene = applied
         targeted = np.stack(seen)  # (days, R, M)
@@ -89,12 +111,18 @@ def day_of(scenario: Scenario, kind: str, **data) -> int:
     return next(e.day for e in scenario.events if e.kind == kind and all(e.data.get(k) == v for k, v in data.items()))
 
 
+def day_on(scenario: Scenario, iso: str | dt.date) -> int:
+    """The scenario's day number of a calendar date."""
+    d = dt.date.fromisoformat(iso) if isinstance(iso, str) else iso
+    return (d - scenario.start).days
+
+
 def within(value: float, low: float, high: float) -> bool:
     return bool(low <= value <= high)
 
 
 def _b(value: float, low: float, high: float) -> str:
-    """A value with its bounds, and whether it is inside them, for a pattern's detail."""
+    """A value with its bounds, and whether it is inside them, for a check's detail."""
     mark = "ok" if within(value, low, high) else "OUT"
     return f"{value:.3f} in [{low:g}, {high:g}] {mark}"
 
@@ -113,469 +141,313 @@ def contests(res: BatchResult) -> np.ndarray:
     return np.stack([res.daily[f"contests_{j}"] for j in range(len(MILITIA_KEYS))], axis=-1)
 
 
-# ----------------------------------------------------------------------------- the record
+def targeted(res: BatchResult) -> np.ndarray:
+    """(days, R, M): which leaders a visit reached each day."""
+    return np.stack([res.daily[f"targeted_{j}"] for j in range(len(MILITIA_KEYS))], axis=-1)
 
 
-def record_without_civil_war(r: Runner) -> Outcome:
-    """The record (¶5, ¶7, ¶22, ¶28): over seed_timeline tensions simmered without a Shi'ite civil war,
-    yet Iran feared one enough to fly its commander in (¶7: "Do you want a Shi'ite civil war?").
-
-    Bounds: P(escalation) in [0.02, 0.25]: the history must be a typical run (at least three runs in
-    four without escalation), and the fear must be real (not a risk below 1 in 50); P(sustained fighting)
-    at most 0.02 (nothing like a civil war's onset is reported, and the article's sources would have);
-    P(any clash) at most 0.6 (the article reports no clash at all, so a clash-free run may not be the
-    exception: at least 2 runs in 5)."""
-    runs = r.run("seed_timeline").runs
-    esc, sus, anyc = runs["escalated"].mean(), runs["sustained"].mean(), clashed(r.run("seed_timeline")).mean()
-    ok = within(esc, 0.02, 0.25) and within(sus, 0.0, 0.02) and within(anyc, 0.0, 0.6)
-    return Outcome(ok, f"P(escalation) {_b(esc, 0.02, 0.25)}; P(sustained) {_b(sus, 0, 0.02)}; "
-                       f"P(any clash) {_b(anyc, 0, 0.6)}")  # fmt: skip
+# ----------------------------------------------------------------------------- the predictive checks
 
 
-def clashes_rarely_spiral(r: Runner) -> Outcome:
-    """A clash is feared as the first step of a spiral (¶7, ¶12; Richardson) but a single leader can halt
-    his side (¶38: Sadr came back "to avoid an escalation"; Staniland 2014): at the defaults, of the runs
-    of seed_timeline with a clash, the share that escalate lies in [0.1, 0.6], and without the patron the
-    share is higher (spirals unchecked) but not every clash escalates: in [0.35, 0.95]. Of the runs that
-    escalate, at most 0.1 go on to sustained fighting, with the patron or without it.
-
-    Bounds: below 0.1 a clash would be an isolated incident the patron had no cause to fear; above 0.6
-    escalation would mean any clash (the issue's referee); without the patron, Sadr's own restraint
-    (¶38) still stops some spirals, so not all. A leader who halts his wing (¶38) ends most escalations
-    within weeks: a month of fighting is the exception even once fighting has begun."""
-    base, nop = r.run("seed_timeline"), r.run("seed_timeline", patron_present=False)
-    p = mean_of(base.runs["escalated"][clashed(base)])
-    q = mean_of(nop.runs["escalated"][clashed(nop)])
-    s_base = mean_of(base.runs["sustained"][base.runs["escalated"]])
-    s_nop = mean_of(nop.runs["sustained"][nop.runs["escalated"]])
-    ok = within(p, 0.1, 0.6) and within(q, 0.35, 0.95) and within(s_base, 0, 0.1) and within(s_nop, 0, 0.1)
-    return Outcome(ok, f"P(escalation | clash) {_b(p, 0.1, 0.6)}; without the patron {_b(q, 0.35, 0.95)}; "
-                       f"P(sustained | escalation) {_b(s_base, 0, 0.1)}, "
-                       f"without the patron {_b(s_nop, 0, 0.1)}")  # fmt: skip
+def record_interval(entry_id: str) -> tuple[dt.date, dt.date, float, float]:
+    """(start, end, low, high) of a seeds/record.yaml entry: its period and its count as an interval."""
+    e = rec.load_record()[entry_id]
+    lo, hi = e.interval
+    return e.start, e.end, float(lo), float(hi)
 
 
-# ----------------------------------------------------------------------------- the counterfactuals
+def record_interval_dates(entry_id: str) -> tuple[dt.date, dt.date]:
+    """(start, end) of a dated seeds/record.yaml entry."""
+    e = rec.load_record()[entry_id]
+    return e.start, e.end
 
 
-def no_patron_effect(r: Runner) -> Outcome:
-    """Without Iran the camps would have fought (¶7, ¶12: Iran intervenes to prevent spiralling violence
-    between Shi'ite groups; ¶36: Sadr's absence alone "would have caused more instability"): on
-    seed_timeline, paired runs, the risk difference in P(escalation) lies in [0.25, 0.85] and the risk
-    ratio of any clash in [1.3, 4].
-
-    Bounds: the article presents the patron as the brake on a civil war its own officials thought close
-    (¶7), so removing it must make escalation common, a difference of at least a quarter; but both camps
-    have their own reasons for restraint (¶38: Sadr returned to avoid escalation; ¶19-20: Badr denounced
-    the attack), so not near-certain (at most 0.85). A clash is already common with the patron (see
-    record_without_civil_war), so its ratio is bounded by how far it can rise (at most about 1 / 0.25)."""
-    base, nop = r.run("seed_timeline"), r.run("seed_timeline", patron_present=False)
-    rd = nop.runs["escalated"].mean() - base.runs["escalated"].mean()
-    rr = clashed(nop).mean() / max(clashed(base).mean(), 1e-9)
-    ok = within(rd, 0.25, 0.85) and within(rr, 1.3, 4.0)
-    return Outcome(ok, f"RD P(escalation) {_b(rd, 0.25, 0.85)}; RR P(any clash) {_b(rr, 1.3, 4)}")
+def count_check(x: np.ndarray, low: float, high: float, what: str) -> tuple[bool, str]:
+    """The record's interval [low, high] for a count against the model's runs ``x``: it holds unless the record
+    lies in either TAIL of the model's predictive distribution (P(X <= high) and P(X >= low) both >= TAIL)."""
+    x = np.asarray(x, dtype=float)
+    below, above = float(np.mean(x <= high)), float(np.mean(x >= low))
+    ok = below >= TAIL and above >= TAIL
+    q = np.quantile(x, [TAIL, 1 - TAIL]) if x.size else (np.nan, np.nan)
+    rec_text = f"{low:g}" if low == high else f"[{low:g}, {'open' if math.isinf(high) else f'{high:g}'}]"
+    return ok, (f"{what}: record {rec_text}, model mean {mean_of(x):.2f}, 95% [{q[0]:g}, {q[1]:g}]; "
+                f"P(X <= {high:g}) {below:.3f}, P(X >= {low:g}) {above:.3f} (each at least {TAIL}) "
+                f"{'ok' if ok else 'OUT'}")  # fmt: skip
 
 
-def soleimani_effect(r: Runner) -> Outcome:
-    """Iran had "a relatively easier time directing its proxies" under Soleimani (¶16, ¶18): a
-    Soleimani-strength patron (patron_influence 0.85) on seed_timeline, paired runs: the risk ratio of any
-    clash lies in [0.15, 0.8] and the risk difference in P(escalation) in [-0.2, -0.02].
-
-    Bounds: "relatively easier" is a material but not a total difference: at least a fifth fewer runs with
-    a clash, not nine in ten fewer (the rivalry between the camps, ¶24, does not depend on the commander);
-    escalation is rare at the defaults (at most 0.25), so its difference is at most 0.2 in size, and at
-    least 0.02 so that the commander matters for the outcome the patron fears (¶7)."""
-    base, sol = r.run("seed_timeline"), r.run("seed_timeline", patron_influence=0.85)
-    rr = clashed(sol).mean() / max(clashed(base).mean(), 1e-9)
-    rd = sol.runs["escalated"].mean() - base.runs["escalated"].mean()
-    ok = within(rr, 0.15, 0.8) and within(rd, -0.2, -0.02)
-    return Outcome(ok, f"RR P(any clash) {_b(rr, 0.15, 0.8)}; RD P(escalation) {_b(rd, -0.2, -0.02)}")
+def fact_check(happened: np.ndarray, what: str) -> tuple[bool, str]:
+    """A yes/no fact of the one history: the model must give it a probability of at least TAIL."""
+    p = mean_of(np.asarray(happened, dtype=bool))
+    ok = bool(p >= TAIL)
+    return ok, f"{what}: P {p:.3f} (at least {TAIL}) {'ok' if ok else 'OUT'}"
 
 
-def independence_effect(r: Runner) -> Outcome:
-    """Militias that grow more independent are harder to control (¶17-18, ¶26-27: "allies who have their own
-    interests and who won't be told no"; Salehyan 2010, agency slack): with militia_independence 0.8
-    rather than 0.45 on seed_timeline, paired runs, the risk difference in P(escalation) lies in
-    [0.1, 0.6] and the risk ratio of any clash in [1.2, 3].
-
-    Bounds: Dodge's remark (¶26) is that control is getting harder, not gone: a material rise (at least
-    0.1, and a fifth more clashes), but less than the patron's removal (see no_patron_effect: at most 0.6)."""
-    base, ind = r.run("seed_timeline"), r.run("seed_timeline", militia_independence=0.8)
-    rd = ind.runs["escalated"].mean() - base.runs["escalated"].mean()
-    rr = clashed(ind).mean() / max(clashed(base).mean(), 1e-9)
-    ok = within(rd, 0.1, 0.6) and within(rr, 1.2, 3.0)
-    return Outcome(ok, f"RD P(escalation) {_b(rd, 0.1, 0.6)}; RR P(any clash) {_b(rr, 1.2, 3)}")
+def _window_sum(res: BatchResult, sc: Scenario, column: str, first: dt.date | str, last: dt.date | str) -> np.ndarray:
+    """Per run: a daily column summed from ``first`` to ``last`` (both included)."""
+    a, b = day_on(sc, first), day_on(sc, last)
+    return np.asarray(res.daily[column][a : b + 1]).sum(axis=0)
 
 
-def no_mediation_effect(r: Runner) -> Outcome:
-    """Without the mediation (¶37-38, ¶40) the boycott usually stands, and Sadr's absence brings "more
-    instability" (¶36): seed_timeline without its mediation event, paired runs: the boycott ends in at
-    most 0.4 of runs (difference from the defaults at most -0.4), and the risk difference in
-    P(escalation) lies in [0.03, 0.4].
-
-    Bounds: Sadr's office says he came back after the mediation and Sistani's advice (¶38): without them
-    a return is the exception; Moussawi's "more instability" (¶36) is a rise in risk, not a civil war
-    (the rise is at most 0.4, less than the patron's removal)."""
-    base, nom = r.run("seed_timeline"), r.run(load_scenario("seed_timeline").without("mediation"))
-    ended = nom.runs["boycott_ended"].mean()
-    d_end = ended - base.runs["boycott_ended"].mean()
-    rd = nom.runs["escalated"].mean() - base.runs["escalated"].mean()
-    ok = within(ended, 0.0, 0.4) and d_end <= -0.4 and within(rd, 0.03, 0.4)
-    return Outcome(ok, f"boycott ended {_b(ended, 0, 0.4)} (difference {d_end:+.3f}, at most -0.4); "
-                       f"RD P(escalation) {_b(rd, 0.03, 0.4)}")  # fmt: skip
+def _counts(r: Runner, column: str, entries: Sequence[str], what: str) -> Outcome:
+    """One record entry or several of the same kind, each a count of ``column`` over the entry's period."""
+    sc = load_scenario(OBSERVED)
+    res = r.run(sc)
+    parts = []
+    for entry_id in entries:
+        first, last, lo, hi = record_interval(entry_id)
+        parts.append(count_check(_window_sum(res, sc, column, first, last), lo, hi, f"{what} {first}..{last}"))
+    return Outcome(all(ok for ok, _ in parts), "; ".join(d for _, d in parts))
 
 
-def visit_calms(r: Runner) -> Outcome:
-    """The visit after the attack on the PM told the leaders to get their militants under control (¶6-8),
-    yet tensions kept simmering (¶22); the same visit moves independent militias less (¶18, ¶26; Salehyan):
-    in attack_and_intervention, the visit (against a patron unable to act that day, its attention shocked
-    to 0) cuts the militias' violence over the next two weeks by a share in [0.2, 0.9] at the defaults,
-    and at militia_independence 0.8 by at most 0.75 of that share.
+def _outcome(*parts: tuple[bool, str]) -> Outcome:
+    return Outcome(all(ok for ok, _ in parts), "; ".join(d for _, d in parts))
 
-    Bounds: the message worked enough to be reported as the patron's lever (at least a fifth) but not
-    completely (¶22: simmering); "allies who won't be told no" (¶26) must blunt it by a quarter or more."""
-    sc = load_scenario("attack_and_intervention")
+
+# ----------------------------------------------------------------------------- observations: the clash and Sadr
+
+
+def no_clash_between_the_camps(r: Runner) -> Outcome:
+    """OBSERVATION. The record (seeds/record.yaml intra_shia_clashes_none_2021_01_2022_01, inferred from Reuters
+    and IranWire reporting; the article's ¶5, ¶7, ¶22, ¶28 and seeds/targets.yaml no_civil_war): no armed clash
+    between the Sadrist and pro-Iran camps from 1 January 2021 to 31 January 2022, so no escalation either.
+
+    Bound: the record's count, 0 clash-days over record_2021; the model must give a clash-free year a
+    probability of at least TAIL. Source's uncertainty: "none found" is an absence in the sources; an unreported
+    small incident would make the true count 1 or 2, which the tail rule does not need (a model for which a
+    clash-free year is that rare would also make a near-clash-free one rare)."""
+    sc = load_scenario(OBSERVED)
+    first, last, lo, hi = record_interval("intra_shia_clashes_none_2021_01_2022_01")
+    days = _window_sum(r.run(sc), sc, "clash", first, last)
+    return _outcome(count_check(days, lo, hi, "clash-days"))
+
+
+def sadr_in_politics(r: Runner) -> Outcome:
+    """OBSERVATION. Sadr's bloc took part in the 10 October vote and came first (¶3; the boycott was over by then,
+    ¶38, seeds/targets.yaml boycott_over_by_the_vote) and at the end of the window it was leading the coalition
+    talks (¶25): in the one history he was in politics on election day and on 31 January 2022.
+
+    Bound: the model must give that history (both, in one run) a probability of at least TAIL; no number from the
+    article besides."""
+    sc = load_scenario(OBSERVED)
+    res = r.run(sc)
+    part = res.daily["participating"].astype(bool)
+    both = part[day_of(sc, "election")] & part[-1]
+    return _outcome(fact_check(both, "in politics on election day and on the last day"))
+
+
+def boycott_length(r: Runner) -> Outcome:
+    """OBSERVATION. Sadr announced his boycott on 15 July 2021 and reversed it on 27 August (seeds/record.yaml
+    sadr_boycott_duration_2021: 43 days, from two dated Reuters reports; announcement and reversal are
+    reported, the length inferred from them), and did not walk out again in the window (¶25: he leads the talks).
+
+    Bound: the model's days out of politics over record_2021 (the boycott is forced on 15 July, its end emergent)
+    must not put 43 in either tail: P(X <= 43) and P(X >= 43) at least TAIL. A day either way from the dating is
+    inside what the tails allow."""
+    sc = load_scenario(OBSERVED)
+    *_, lo, hi = record_interval("sadr_boycott_duration_2021")
+    return _outcome(count_check(r.run(sc).runs["boycott_days"], lo, hi, "days out of politics"))
+
+
+# ------------------------------------------------------------------------- observations: the militias and the patron
+
+
+def refusing_at_the_visit(r: Runner) -> Outcome:
+    """OBSERVATION. When the Quds Force commander came after the attack of 7 November, the pro-Iran militias were
+    still refusing the results of the 10 October vote (¶3), and the two leaders he met and told to accept them were
+    Badr's Amiri and Asa'ib Ahl al-Haq's Khazali (¶6, ¶19): both were refusing on the eve of the attack.
+
+    Bound: P(Badr and AAH both refuse on 6 November) at least TAIL; no other number."""
+    sc = load_scenario(OBSERVED)
+    c = contests(r.run(sc))[day_of(sc, "attack") - 1]
+    both = c[:, MILITIA_KEYS.index("badr")] & c[:, MILITIA_KEYS.index("aah")]
+    return _outcome(fact_check(both, "Badr and AAH refusing on the eve of the attack"))
+
+
+def _first_visit(res: BatchResult, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per run: whether the patron visits on some day in [first, last], and whom the first such visit reached."""
+    iv = res.daily["intervened"][first : last + 1].astype(bool)
+    any_visit = iv.any(axis=0)
+    day = first + np.argmax(iv, axis=0)
+    reached = targeted(res)[day, np.arange(iv.shape[1])]  # (R, M)
+    return any_visit, reached & any_visit[:, None]
+
+
+def visit_after_the_attack(r: Runner) -> Outcome:
+    """OBSERVATION. Hours after the drone attack on the prime minister (7 November 2021) the commander flew to
+    Baghdad (¶2, ¶3; seeds/record.yaml ghaani_visit_2021_11_07; seeds/targets.yaml visit_after_the_attack).
+
+    Bound: a visit on the attack's day or the next (the model's day is its finest unit; "hours after" may cross
+    midnight), P at least TAIL. It holds nearly by construction (a salient event overrides the cooldown: the
+    wiring check visit_on_attack_day), so it is weak evidence: the rule was written from this paragraph."""
+    sc = load_scenario(OBSERVED)
     a = day_of(sc, "attack")
-    blocked = with_event(sc, day=a, kind="shock", label="patron busy",
-                         data={"actor": "patron", "variable": "attention", "delta": -1.0})  # fmt: skip
-    w = slice(a + 1, a + 15)
-    cut = {}
-    for ind in (0.45, 0.8):
-        acting = r.run(sc, militia_independence=ind).daily["violence"][w].mean()
-        unable = r.run(blocked, militia_independence=ind).daily["violence"][w].mean()
-        cut[ind] = 1.0 - acting / max(unable, 1e-9)
-    ratio = cut[0.8] / cut[0.45] if cut[0.45] > 0 else np.inf
-    ok = within(cut[0.45], 0.2, 0.9) and ratio <= 0.75
-    return Outcome(ok, f"share of violence cut {_b(cut[0.45], 0.2, 0.9)}; at independence 0.8 {cut[0.8]:.3f}, "
-                       f"{ratio:.2f} of it (at most 0.75)")  # fmt: skip
+    visit, _ = _first_visit(r.run(sc), a, a + 1)
+    return _outcome(fact_check(visit, "a visit within a day of the attack"))
 
 
-# ----------------------------------------------------------------------------- Sadr's path
+def visit_reaches_named_leaders(r: Runner) -> Outcome:
+    """OBSERVATION. On that visit the commander met the leaders of two militias (¶4, ¶6), Badr's Amiri and
+    Asa'ib Ahl al-Haq's Khazali (¶19), and the chief of the PMF, Mohammedawi (¶29); KSS is not named among them.
+
+    Bound: P(a visit within a day of the attack whose first day reaches Badr, AAH and the PMF command) at least
+    TAIL. Not named is not "not met", so KSS's presence is not tested."""
+    sc = load_scenario(OBSERVED)
+    a = day_of(sc, "attack")
+    visit, reached = _first_visit(r.run(sc), a, a + 1)
+    named = reached[:, [MILITIA_KEYS.index(k) for k in ("badr", "aah", "pmf")]].all(axis=1)
+    share = {k: mean_of(reached[visit, j]) for j, k in enumerate(MILITIA_KEYS)}
+    ok, detail = fact_check(visit & named, "the attack's visit reaches Badr, AAH and the PMF")
+    return Outcome(ok, detail + " (reached on a visit: " + ", ".join(f"{k} {v:.2f}" for k, v in share.items()) + ")")
 
 
-def election_win_calms_sadr(r: Runner) -> Outcome:
-    """Sadr's bloc came first (54 to 73 seats, ¶3) and leads the coalition talks (¶25): the win calms him
-    and gives him a stake in politics. Against the same election with his seats unchanged (paired runs on
-    seed_timeline): his grievance the day after the vote is lower by [0.03, 0.15], and he is in politics
-    at the end in more runs, by [0.05, 0.5].
+def visit_after_the_vote(r: Runner) -> Outcome:
+    """OBSERVATION. The commander was in Baghdad on 11 October 2021, the day after the vote, as the first results
+    came in (seeds/record.yaml ghaani_visit_2021_10_11: IFMAT's copy of IranWire, Track Persia; both governments
+    denied it, Iraqi and Iranian sources confirmed it).
 
-    Bounds: a gain calms less than a loss angers (Tversky & Kahneman 1992, losses about 1.5-3.5 times
-    gains); Fatah's loss of 31 of 48 seats (¶5) angered its militias into refusing, so a 35% gain is a
-    modest relief, 0.03-0.15 on the grievance scale. The win must matter for his staying in (¶25: the
-    talks he leads are the stake), but he had returned to politics before it (¶38), so it does not decide
-    alone (at most 0.5)."""
-    sc = load_scenario("seed_timeline")
+    Bound: a visit on 10 or 11 October (the vote's day or the next, the same tolerance as the attack's visit),
+    P at least TAIL. In the model the vote is not a salient event: a visit then must come from the tension it
+    raises."""
+    sc = load_scenario(OBSERVED)
     e = day_of(sc, "election")
-    base, flat = r.run(sc), r.run(with_seats(sc, "sadrist", (54, 54)))
-    drop = float((flat.daily["sadr_grievance"][e] - base.daily["sadr_grievance"][e]).mean())
-    stay = base.runs["participating_final"].mean() - flat.runs["participating_final"].mean()
-    ok = within(drop, 0.03, 0.15) and within(stay, 0.05, 0.5)
-    return Outcome(ok, f"grievance lower by {_b(drop, 0.03, 0.15)}; in politics at the end {_b(stay, 0.05, 0.5)}")
+    visit, _ = _first_visit(r.run(sc), e, day_on(sc, "2021-10-11"))
+    return _outcome(fact_check(visit, "a visit on 10-11 October"))
 
 
-def attack_angers_sadr(r: Runner) -> Outcome:
-    """The drone attack on the PM, Sadr's ally (¶5), "marked a dramatic escalation in tensions" (¶5) blamed
-    on Iran-backed groups (¶2): against seed_timeline without the attack (paired runs), Sadr's grievance on
-    the day is higher by [0.05, 0.3], still higher by at least a third of that a fortnight on, and the
-    risk of any clash over the window rises by [0.03, 0.4].
+def visit_after_the_coalition_talks(r: Runner) -> Outcome:
+    """OBSERVATION. The commander was back in Iraq on 16-18 January 2022 to narrow the gap between the Sadrists and
+    the pro-Iran Coordination Framework over the next government (seeds/record.yaml ghaani_visit_2022_01_16:
+    IranWire, Stratfor citing Shafaq News), a week after the coalition talks that excluded the pro-Iran groups
+    (9 January, a forced event, ¶25).
 
-    Bounds: one attack on an ally is a sharp but single step (the election loss moved Fatah's militias by
-    about 0.3, ¶5); grievance decays over months, not days (¶22, ¶28: tensions simmered for weeks); the
-    attack made clashes likelier (¶5: "dramatic escalation") but was followed by simmering, not fighting
-    (¶22), so the rise is bounded above by the record's (at most 0.4)."""
-    sc = load_scenario("seed_timeline")
-    a = day_of(sc, "attack")
-    base, calm = r.run(sc), r.run(sc.without("attack"))
-    g, g0 = base.daily["sadr_grievance"], calm.daily["sadr_grievance"]
-    jump, later = float((g[a] - g0[a]).mean()), float((g[a + 14] - g0[a + 14]).mean())
-    rd = clashed(base).mean() - clashed(calm).mean()
-    ok = within(jump, 0.05, 0.3) and later >= jump / 3 and within(rd, 0.03, 0.4)
-    return Outcome(ok, f"grievance up {_b(jump, 0.05, 0.3)} on the day, {later:.3f} a fortnight on; "
-                       f"RD P(any clash) {_b(rd, 0.03, 0.4)}")  # fmt: skip
+    Bound: a visit on some day from 16 to 18 January 2022 (the record's period), P at least TAIL."""
+    sc = load_scenario(OBSERVED)
+    first, last = record_interval_dates("ghaani_visit_2022_01_16")
+    visit, _ = _first_visit(r.run(sc), day_on(sc, first), day_on(sc, last))
+    return _outcome(fact_check(visit, f"a visit on {first}..{last}"))
 
 
-def sadr_in_politics_at_end(r: Runner) -> Outcome:
-    """At the end of the window Sadr's bloc leads the coalition talks (¶25): on seed_timeline at the
-    defaults he is in politics on the last day in at least 0.75 of runs, and in at least 0.85 of the runs
-    with no clash (the history had none).
+def patron_visits(r: Runner) -> Outcome:
+    """OBSERVATION. Reported trips of the commander to Iraq: 3 from 1 July 2021 to 31 January 2022 (11 October,
+    7 November, 16 January; seeds/record.yaml ghaani_visits_in_model_window) and at least 4 in calendar 2021
+    (April, June, October, November; ghaani_visits_2021); the article's "two other crises in the past year"
+    besides November (¶39) agrees.
 
-    Bounds: the history is a typical run (three in four); where no clash gave him cause to walk out, his
-    staying in is the rule (a walk-out after a won election would forfeit the talks, ¶25)."""
-    runs = r.run("seed_timeline").runs
-    allp = runs["participating_final"].mean()
-    quiet = mean_of(runs["participating_final"][~clashed(r.run("seed_timeline"))])
-    ok = within(allp, 0.75, 1.0) and within(quiet, 0.85, 1.0)
-    return Outcome(ok, f"in politics at the end {_b(allp, 0.75, 1)}; in runs without a clash {_b(quiet, 0.85, 1)}")
+    Bound: the model's interventions over each period against the record's count (3, and [4, open)), neither in
+    a tail. Source's uncertainty: his trips are often unannounced, so the reported 3 may undercount; the tail rule
+    lets the model have more as long as 3 is not in its lower 2.5%."""
+    return _counts(r, "intervened", ("ghaani_visits_in_model_window", "ghaani_visits_2021"), "visits")
 
 
-def mediators_share(r: Runner) -> Outcome:
-    """Both mediators are credited with ending the boycott (¶37-38: Iranian officials lobbied Sadr's team
-    and "the Iranian mediation worked"; he came back "after seeking the advice of ... Sistani"; ¶40): in
-    boycott_mediation, each mediator's share of the boycott's end (its Shapley value over the four cases
-    both / patron off / Sistani off / no mediation, divided by the effect of the whole mediation, paired
-    runs) lies in [0.15, 0.85], and the whole mediation ends the boycott in at least 0.5 more runs.
-
-    Bounds: both are named by Sadr's own office, so neither is negligible (at least 0.15) nor the whole
-    story (at most 0.85); the mediation "worked" (¶38), so it is what ends most boycotts. Shapley, not
-    leave-one-out: with two channels that each persuade (noisy-or) the leave-one-out shares count their
-    overlap for neither."""
-    sc = load_scenario("boycott_mediation")
-    both = r.run(sc).runs["boycott_ended"].mean()
-    no_patron = r.run(sc, patron_present=False).runs["boycott_ended"].mean()
-    no_sistani = r.run(sc, sistani_credibility=0.0).runs["boycott_ended"].mean()
-    none = r.run(sc.without("mediation")).runs["boycott_ended"].mean()
-    total = both - none
-    patron = 0.5 * ((no_sistani - none) + (both - no_patron)) / total if total > 0 else np.nan
-    sistani = 0.5 * ((no_patron - none) + (both - no_sistani)) / total if total > 0 else np.nan
-    ok = total >= 0.5 and within(patron, 0.15, 0.85) and within(sistani, 0.15, 0.85)
-    loo_patron, loo_sistani = (both - no_patron) / max(total, 1e-9), (both - no_sistani) / max(total, 1e-9)
-    return Outcome(ok, f"mediation's effect {total:.3f} (at least 0.5); patron's share {_b(patron, 0.15, 0.85)}, "
-                       f"Sistani's {_b(sistani, 0.15, 0.85)} (leave-one-out: patron {loo_patron:.3f}, "
-                       f"Sistani {loo_sistani:.3f})")  # fmt: skip
+# ----------------------------------------------------------------------------- observations: attacks and strikes
 
 
-# ----------------------------------------------------------------------------- the militias and the patron
+def attack_tempo_first_half(r: Runner) -> Outcome:
+    """OBSERVATION. Running tallies of attacks on US interests in Iraq (seeds/record.yaml): 18-23 from 20 January
+    to 22 April 2021 (us_spread_mid_april_2021: AFP), 27-33 from 20 January to 8 May (us_spread_early_may_2021:
+    AP and wire copy), 47-55 from 1 January to 8 July (us_spread_early_july_2021: AFP, Al Jazeera, Region Press,
+    The Jerusalem Post). Each interval is the spread between outlets: the source's uncertainty.
+
+    Bound: the model's attacks on US assets over each period (record_2021, days summed) against the interval,
+    not in either tail. The tallies count every attacker, the model the four modelled militias with their
+    standing fronts (record.yaml not_covered: attribution); like the calibration on counts, the model's count
+    is read as the camp's."""
+    return _counts(r, "attacks_us_today", ("us_spread_mid_april_2021", "us_spread_early_may_2021",
+                                           "us_spread_early_july_2021"), "attacks on US")  # fmt: skip
 
 
-def refusals_after_the_vote(r: Runner) -> Outcome:
-    """Fatah's militias refused the results (¶3, ¶5, ¶28) and were still refusing four weeks on, when the
-    commander came to tell them to accept them (¶3-6); afterwards tensions simmered (¶22). On
-    seed_timeline at the defaults: the share of leaders refusing in the week after the vote lies in
-    [0.5, 1]; on the eve of the attack in [0.25, 0.9]; in weeks 2-6 after the visit (before the
-    ratification) in [0.03, 0.4]; and the median number of days from the vote to the first day on which
-    no leader refuses lies in [21, 78].
-
-    Bounds: "the militias refusing" (¶3) is most of them at first; still a position four weeks on (¶3) but
-    not all (Badr's Amiri condemned the attack, ¶20); after "Accept the result" (¶3) refusal is the
-    exception but the simmer (¶22) is not nothing; the camp was still refusing when the commander came, 28
-    days after the vote (¶3), so in a typical run its refusal lasts three weeks at least, and it ended no
-    later than the ratification of the results, 78 days after the vote (¶22). (Each single leader's
-    refusal held for weeks too: see DISCREPANCIES.)"""
-    sc = load_scenario("seed_timeline")
-    e, a = day_of(sc, "election"), day_of(sc, "attack")
-    res = r.run(sc)
-    c = contests(res)
-    share = c.mean(axis=(1, 2))
-    week1, eve, after = share[e + 1 : e + 8].mean(), share[a - 1], share[a + 8 : a + 43].mean()
-    quiet = ~c.any(axis=2)[e + 1 :]
-    first_quiet = np.where(quiet.any(axis=0), np.argmax(quiet, axis=0) + 1, len(quiet))
-    med = float(np.median(first_quiet))
-    ok = within(week1, 0.5, 1) and within(eve, 0.25, 0.9) and within(after, 0.03, 0.4) and within(med, 21, 78)
-    return Outcome(ok, f"refusing: week 1 {_b(week1, 0.5, 1)}, eve of the attack {_b(eve, 0.25, 0.9)}, "
-                       f"weeks 2-6 after the visit {_b(after, 0.03, 0.4)}; median days to the first day without "
-                       f"a refusal {_b(med, 21, 78)}")  # fmt: skip
+def attack_wave_july(r: Runner) -> Outcome:
+    """OBSERVATION. At least 5 separate attacks on US interests on 5-8 July 2021, after the US strikes of 27 June
+    (seeds/record.yaml us_attacks_wave_2021_07_05_08: Al Jazeera, The National). Bound: [5, open), not in the
+    model's upper tail."""
+    return _counts(r, "attacks_us_today", ("us_attacks_wave_2021_07_05_08",), "attacks on US")
 
 
-def patron_reaches_named_leaders(r: Runner) -> Outcome:
-    """At the visit after the attack Ghaani met Khazali of Asa'ib Ahl al-Haq (¶4, ¶6, ¶19) and the PMF chief
-    Mohammedawi (¶29): on seed_timeline at the defaults, of the runs with a visit on the attack's day,
-    Asa'ib Ahl al-Haq and the PMF command are each reached in at least 0.75, and the visit reaches between
-    2 and 3.5 leaders on average (¶4: two militia leaders, ¶29: the PMF chief besides).
-
-    Bounds: both meetings are reported by several sources (¶19, ¶29): a typical visit includes them.
-    (Badr's Amiri, also met, ¶19: see DISCREPANCIES.)"""
-    sc = load_scenario("seed_timeline")
-    a = day_of(sc, "attack")
-    res = r.run(sc)
-    visit = res.daily["intervened"][a]
-    reached = {k: mean_of(res.daily[f"targeted_{j}"][a][visit]) for j, k in enumerate(MILITIA_KEYS)}
-    size = mean_of(sum(res.daily[f"targeted_{j}"][a][visit] for j in range(len(MILITIA_KEYS))))
-    ok = reached["aah"] >= 0.75 and reached["pmf"] >= 0.75 and within(size, 2, 3.5)
-    return Outcome(ok, "reached at the attack-day visit: " + ", ".join(f"{k} {v:.3f}" for k, v in reached.items())
-                   + f" (aah, pmf at least 0.75); leaders per visit {_b(size, 2, 3.5)}")  # fmt: skip
+def attack_lull(r: Runner) -> Outcome:
+    """OBSERVATION. At most one rocket or drone attack on US bases or the embassy from 9 July to 10 September 2021
+    (seeds/record.yaml us_attacks_lull_2021_07_09_09_10: the outlets disagree, none or one). Bound: [0, 1]."""
+    return _counts(r, "attacks_us_today", ("us_attacks_lull_2021_07_09_09_10",), "attacks on US")
 
 
-def patron_answers_clashes(r: Runner) -> Outcome:
-    """Iran's interventions aim at "preventing spiralling violence between competing Shi'ite groups" (¶12; ¶7,
-    ¶33): on seed_timeline at the defaults, of the runs with a clash, the share in which the patron
-    intervenes within a week of the first clash (that day included) lies in [0.4, 0.95], and is at least
-    twice the share of all weeks after the vote with an intervention.
-
-    Bounds: answering spirals is what the article says the interventions are for, so a clash is answered
-    in a typical case, and far more often than a week at random; but the commander's visits are few (¶15,
-    ¶39: about three crisis visits a year), so not every clash is answered (at most 0.95)."""
-    sc = load_scenario("seed_timeline")
-    res = r.run(sc)
-    iv, first = res.daily["intervened"], res.runs["first_clash_day"]
-    runs = np.flatnonzero(first >= 0)
-    after = mean_of(np.array([iv[first[i] : first[i] + 8, i].any() for i in runs]))
-    weeks = np.lib.stride_tricks.sliding_window_view(iv[day_of(sc, "election") :], 8, axis=0).any(axis=-1).mean()
-    ok = within(after, 0.4, 0.95) and after >= 2 * weeks
-    return Outcome(ok, f"intervention within a week of the first clash {_b(after, 0.4, 0.95)} ({len(runs)} runs); "
-                       f"in any week after the vote {weeks:.3f} (at most half)")  # fmt: skip
+def attacks_in_the_autumn(r: Runner) -> Outcome:
+    """OBSERVATION. From 11 September to 31 December 2021 the record dates two attacks on US interests (Erbil,
+    11 September; the Green Zone, 19 December: seeds/record.yaml us_attack_erbil_2021_09_11,
+    us_attack_green_zone_2021_12_19), AP says such attacks had slowed and Al-Monitor (us_attacks_jan_2022) that
+    rocket fire resumed in January after a hiatus of months. Bound: [2, 4], the calibration's reading of these
+    entries (sim/analysis/calibration_counts.py: at least the two dated, up to two unreported)."""
+    sc = load_scenario(OBSERVED)
+    first = rec.load_record()["us_attack_erbil_2021_09_11"].start
+    x = _window_sum(r.run(sc), sc, "attacks_us_today", first, dt.date(2021, 12, 31))
+    return _outcome(count_check(x, 2, 4, f"attacks on US {first}..2021-12-31"))
 
 
-def interventions_a_year(r: Runner) -> Outcome:
-    """Ghaani went to Baghdad during two other crises in the past year besides November's (¶39), his activity
-    rarely visible (¶15): on seed_timeline (215 days) at the defaults the patron intervenes between 1 and 3
-    times per run on average (seeds/targets.yaml: the November visit, plus at most the two other trips,
-    whose dates may fall outside the window), that is 1.7-5.1 a year, and in at least half of the runs
-    between 1 and 3 times.
-
-    Bounds: as seeds/targets.yaml (occasional_crisis_interventions)."""
-    res = r.run("seed_timeline")
-    n = res.runs["interventions"]
-    mean, typical = float(n.mean()), float(((n >= 1) & (n <= 3)).mean())
-    ok = within(mean, 1, 3) and typical >= 0.5
-    return Outcome(ok, f"interventions per run {_b(mean, 1, 3)} ({mean * 365 / 215:.1f} a year); runs with 1-3 "
-                       f"{typical:.3f} (at least 0.5)")  # fmt: skip
+def attacks_resume_january(r: Runner) -> Outcome:
+    """OBSERVATION. At least 6 attacks on US interests in January 2022, after the US combat mission ended (31
+    December) and KSS's deadline fell due (¶22) (seeds/record.yaml us_attacks_jan_2022: Reuters, AP, Al-Monitor,
+    The Reference). Bound: [6, open)."""
+    return _counts(r, "attacks_us_today", ("us_attacks_jan_2022",), "attacks on US")
 
 
-def election_violence(r: Runner) -> Outcome:
-    """After its electoral loss (¶3, ¶5) the losing camp's violence rises sharply within weeks and is still
-    simmering two months on (¶22, ¶28): in election_loss at the defaults, the share of cells active in
-    weeks 1-4 after the vote is at least 5 times that of the fortnight before, and over days 60-90 a
-    share in [0.1, 0.75] of that rise remains.
-
-    Bounds: from a quiet September to refusal and street anger is a change of kind (at least 5-fold). The
-    remainder follows the grievance half-life the evidence allows (30-120 days, ¶22, ¶28): about two
-    months on, 2^(-60/30) = 0.25 to 2^(-60/120) = 0.71, widened for the non-linear response of cells."""
-    sc = load_scenario("election_loss")
-    e = day_of(sc, "election")
-    v = r.run(sc).daily["violence"].mean(axis=1)
-    before, weeks, later = v[e - 14 : e].mean(), v[e + 1 : e + 29].mean(), v[e + 60 : e + 90].mean()
-    rise = weeks / max(before, 1e-9)
-    remains = (later - before) / (weeks - before) if weeks > before else np.nan
-    ok = rise >= 5 and within(remains, 0.1, 0.75)
-    return Outcome(ok, f"violence {before:.4f} before, {weeks:.3f} in weeks 1-4 ({rise:.0f}-fold, at least 5), "
-                       f"rise remaining at days 60-90 {_b(remains, 0.1, 0.75)}")  # fmt: skip
+def us_strike_rounds(r: Runner) -> Outcome:
+    """OBSERVATION. Two rounds of US strikes on Iran-backed militias from January to June 2021 (late February in
+    Syria, 27 June; seeds/record.yaml us_strike_rounds_2021_h1) and none in Iraq from July 2021 to January 2022
+    (the note of us_strikes_2021_06_27). Bound: 2 over record_2021 (the model's retaliations), not in either
+    tail."""
+    sc = load_scenario(OBSERVED)
+    return _outcome(count_check(r.run(sc).runs["retaliations"], 2, 2, "US strike rounds"))
 
 
-def kss_leads_attacks_on_us(r: Runner) -> Outcome:
-    """Kataib Sayyid al-Shuhada called on opponents of the US presence to prepare for confrontation (¶22),
-    while the militias as a whole attack US assets (¶12, ¶22): on seed_timeline at the defaults KSS's share
-    of the attacks on US assets lies in [0.3, 0.6], and at least one attack on US assets happens in at
-    least 0.6 of runs (seeds/targets.yaml: attacks_on_us_assets, reported).
-
-    Bounds: the one group named as calling for confrontation carries more than an equal share (0.25) of
-    four, but "Iran's militia allies" (¶12) attack too, so not most of them (at most 0.6)."""
-    runs = r.run("seed_timeline").runs
-    total = runs["attacks_us"].sum()
-    share = runs["attacks_us_kss"].sum() / max(total, 1)
-    some = float((runs["attacks_us"] >= 1).mean())
-    ok = within(share, 0.3, 0.6) and some >= 0.6
-    return Outcome(ok, f"KSS's share of attacks on US assets {_b(share, 0.3, 0.6)}; runs with one {some:.3f} "
-                       f"(at least 0.6)")  # fmt: skip
+def attacks_on_sadrs_allies(r: Runner) -> Outcome:
+    """OBSERVATION. At least 5 grenade or bomb attacks on offices of parties allied with Sadr from 13 to 19 January
+    2022, after the new parliament's first session (seeds/record.yaml party_office_attacks_2022_01_13_19: The
+    National, The New Arab, Rudaw). The record's own mapping: attacks on parties allied with Sadr act in the model
+    as attacks on the state (they anger his bloc and raise the rivalry). Bound: [5, open) emergent attacks on the
+    state over those days."""
+    return _counts(r, "attacks_state_today", ("party_office_attacks_2022_01_13_19",), "attacks on the state")
 
 
-def _us_rate(sc: Scenario, res: BatchResult, first: str, last: str) -> float:
-    """Mean attacks on US assets per 30 days from ``first`` to ``last`` (ISO dates, both included)."""
-    a, b = ((dt.date.fromisoformat(d) - sc.start).days for d in (first, last))
-    return float(res.daily["attacks_us_today"][a : b + 1].sum(axis=0).mean() * 30 / (b - a + 1))
-
-
-def attack_tempo_before_truce(r: Runner) -> Outcome:
-    """The public tallies (seeds/record.yaml: us_spread_early_july_2021, several outlets) count 47 to 55
-    attacks on US interests from 1 January to 8 July 2021, 7.5 to 8.7 per 30 days, at a time when few of the
-    militias' fighters were mobilised. On record_2021 at the defaults the model's rate over those days lies
-    in [4, 16] per 30 days: within a factor of two of the record, since the defaults come from the 2020
-    campaign's rate, not from these tallies (a rule that tied the attacks to mobilised cells alone made
-    about 0.3)."""
-    sc = load_scenario("record_2021")
-    rate = _us_rate(sc, r.run(sc), "2021-01-01", "2021-07-08")
-    return Outcome(within(rate, 4, 16), f"attacks on US assets per 30 days, 1 Jan - 8 Jul 2021: {_b(rate, 4, 16)}")
-
-
-def truce_holds_attacks_down(r: Runner) -> Outcome:
-    """The factions' truce from the end of July 2021 (seeds/events.yaml) held most attacks back: the record
-    has 0 or 1 attack from 9 July to 10 September and one each on 11 September and 19 December. On
-    record_2021 at the defaults, the rate from 26 July to 31 December is at most 0.35 of the rate from 1
-    January to 8 July, though the vote mobilises the militias in between (the judged compliance, 0.7 to
-    0.95, holds back most attacks, not all; the record's own ratio, under 0.1, is a discrepancy below)."""
-    sc = load_scenario("record_2021")
-    res = r.run(sc)
-    ratio = _us_rate(sc, res, "2021-07-26", "2021-12-31") / _us_rate(sc, res, "2021-01-01", "2021-07-08")
-    return Outcome(within(ratio, 0, 0.35), f"rate in the truce / rate before it {_b(ratio, 0, 0.35)}")
-
-
-def attacks_resume_after_truce(r: Runner) -> Outcome:
-    """When the US combat mission ended on 31 December 2021 with US advisers still in Iraq, the truce lapsed
-    and KSS's call to confront US forces fell due (¶22): the record counts at least 6 attacks on US
-    interests in January 2022 (us_attacks_jan_2022). On seed_timeline at the defaults, January 2022 has
-    at least 6 attacks on US assets on average and at least three times the truce's monthly rate (upper
-    bound 30: the first half-year's tempo, doubled by the deadline and the vote's mobilisation)."""
-    sc = load_scenario("seed_timeline")
-    res = r.run(sc)
-    jan = _us_rate(sc, res, "2022-01-01", "2022-01-30")
-    truce = _us_rate(sc, res, "2021-07-26", "2021-12-31")
-    ok = within(jan, 6, 30) and jan >= 3 * truce
-    return Outcome(ok, f"January 2022 per 30 days {_b(jan, 6, 30)}; truce rate {truce:.2f} (January at least 3x)")
-
-
-PATTERNS: dict[str, Callable[[Runner], Outcome]] = {
-    "record_without_civil_war": record_without_civil_war,
-    "clashes_rarely_spiral": clashes_rarely_spiral,
-    "no_patron_effect": no_patron_effect,
-    "soleimani_effect": soleimani_effect,
-    "independence_effect": independence_effect,
-    "no_mediation_effect": no_mediation_effect,
-    "visit_calms": visit_calms,
-    "election_win_calms_sadr": election_win_calms_sadr,
-    "attack_angers_sadr": attack_angers_sadr,
-    "sadr_in_politics_at_end": sadr_in_politics_at_end,
-    "mediators_share": mediators_share,
-    "refusals_after_the_vote": refusals_after_the_vote,
-    "patron_reaches_named_leaders": patron_reaches_named_leaders,
-    "patron_answers_clashes": patron_answers_clashes,
-    "interventions_a_year": interventions_a_year,
-    "election_violence": election_violence,
-    "kss_leads_attacks_on_us": kss_leads_attacks_on_us,
-    "attack_tempo_before_truce": attack_tempo_before_truce,
-    "truce_holds_attacks_down": truce_holds_attacks_down,
-    "attacks_resume_after_truce": attacks_resume_after_truce,
+OBSERVATIONS: dict[str, Callable[[Runner], Outcome]] = {
+    "no_clash_between_the_camps": no_clash_between_the_camps,
+    "sadr_in_politics": sadr_in_politics,
+    "boycott_length": boycott_length,
+    "refusing_at_the_visit": refusing_at_the_visit,
+    "visit_after_the_attack": visit_after_the_attack,
+    "visit_reaches_named_leaders": visit_reaches_named_leaders,
+    "visit_after_the_vote": visit_after_the_vote,
+    "visit_after_the_coalition_talks": visit_after_the_coalition_talks,
+    "patron_visits": patron_visits,
+    "attack_tempo_first_half": attack_tempo_first_half,
+    "attack_wave_july": attack_wave_july,
+    "attack_lull": attack_lull,
+    "attacks_in_the_autumn": attacks_in_the_autumn,
+    "attacks_resume_january": attacks_resume_january,
+    "us_strike_rounds": us_strike_rounds,
+    "attacks_on_sadrs_allies": attacks_on_sadrs_allies,
 }
 
-
-# ----------------------------------------------------------------------------- evidence the model misses
-
-
-def badr_reached_kss_spared(r: Runner) -> Outcome:
-    """Ghaani's meeting after the attack was with Hadi al-Amiri of Badr and Qais al-Khazali (¶4, ¶6, ¶19),
-    then the PMF chief (¶29); Kataib Sayyid al-Shuhada is not named among those met. On seed_timeline at
-    the defaults, of the runs with a visit on the attack's day, Badr is reached in at least 0.75 and KSS in
-    at most 0.5. The model targets the militias that look most pressing (activity plus grievance), and
-    Badr, the most disciplined, looks least pressing: it FAILS this (Badr about 0.54, KSS about 0.74)."""
-    sc = load_scenario("seed_timeline")
-    a = day_of(sc, "attack")
-    res = r.run(sc)
-    visit = res.daily["intervened"][a]
-    badr = mean_of(res.daily[f"targeted_{MILITIA_KEYS.index('badr')}"][a][visit])
-    kss = mean_of(res.daily[f"targeted_{MILITIA_KEYS.index('kss')}"][a][visit])
-    return Outcome(badr >= 0.75 and kss <= 0.5, f"Badr reached {_b(badr, 0.75, 1)}; KSS {_b(kss, 0, 0.5)}")
-
-
-def each_refusal_held_for_weeks(r: Runner) -> Outcome:
-    """Fatah's militias were refusing the results when the commander came four weeks after the vote (¶3), and
-    the refusal was a position, held until the ratification (¶22): in the 60 days after the vote on
-    seed_timeline, a leader's refusal, once begun, lasts 7 days or more on average. The model's camp
-    holds its refusal for weeks (refusals_after_the_vote), but each leader's stance flickers: it FAILS
-    this (mean spell about 3 days; P(refusing tomorrow | refusing today) about 0.7)."""
-    sc = load_scenario("seed_timeline")
-    e = day_of(sc, "election")
-    c = contests(r.run(sc))[e : e + 60]
-    starts = np.count_nonzero(c[1:] & ~c[:-1]) + np.count_nonzero(c[0])
-    spell = np.count_nonzero(c) / max(starts, 1)
-    return Outcome(spell >= 7, f"mean refusal spell {_b(spell, 7, 60)} days")
-
-
-# Patterns the evidence supports that the model does not reproduce: not counted as patterns (no mutant
-# may be "killed" by them); tests/test_patterns.py marks them as expected failures, so a model change that
-# makes one hold shows up.
-def truce_as_quiet_as_the_record(r: Runner) -> Outcome:
-    """The record's truce was quieter than the model's (seeds/record.yaml): 2 to 4 attacks on US interests
-    from 9 July to 31 December 2021 against 47 to 55 in the 189 days before, a ratio of rates under 0.1. On
-    record_2021 at the defaults the model's ratio (26 July to 31 December against 1 January to 8 July) is
-    about 0.2: the judged compliance's centre (0.825) and the vote's mobilisation let more through. It
-    FAILS this at the defaults; the calibration on counts is where the record can move it."""
-    sc = load_scenario("record_2021")
-    res = r.run(sc)
-    ratio = _us_rate(sc, res, "2021-07-26", "2021-12-31") / _us_rate(sc, res, "2021-01-01", "2021-07-08")
-    return Outcome(within(ratio, 0, 0.1), f"rate in the truce / rate before it {_b(ratio, 0, 0.1)}")
-
-
-DISCREPANCIES: dict[str, Callable[[Runner], Outcome]] = {
-    "badr_reached_kss_spared": badr_reached_kss_spared,
-    "each_refusal_held_for_weeks": each_refusal_held_for_weeks,
-    "truce_as_quiet_as_the_record": truce_as_quiet_as_the_record,
+# Observations the defaults fail: discrepancies between the model and the record, reported (docs/ODD.md section
+# 11), not retuned. tests/test_patterns.py marks each xfail(strict=True), so a change that makes one hold shows;
+# they kill no mutant (they fail on the model too). Filled in after the bounds above were committed and run
+# (commit 01a74dc); the defaults' numbers are in docs/ODD.md section 11.
+KNOWN_FAILURES: dict[str, str] = {
+    "visit_after_the_vote": (
+        "the vote is not a salient event in the model (only attacks on the state are): the patron comes after it "
+        "only when the tension it raises crosses the trigger with attention to spare, about 1 run in 100 within "
+        "a day, where the record has the commander in Baghdad the day after"
+    ),
+    "attack_wave_july": (
+        "the model's attacks on US forces come at a steady daily rate, and a US strike raises only the struck "
+        "militia's hostility by one step: no rule makes a four-day surge like the one after the strikes of 27 June"
+    ),
+    "attack_lull": (
+        "the lull begins on 9 July, 17 days before the scenario's truce (26 July, when the end of the US combat "
+        "mission was announced), so the runs carry the first half-year's rate through those days"
+    ),
+    "attacks_on_sadrs_allies": (
+        "the model's attacks on the state are rare and one at a time (attack_rate_state), and no event marks the "
+        "new parliament's first session: the record's week of at least 5 attacks on the offices of Sadr's allies "
+        "(13-19 January 2022) has no counterpart"
+    ),
 }
 
 
@@ -583,7 +455,7 @@ DISCREPANCIES: dict[str, Callable[[Runner], Outcome]] = {
 
 
 def visit_on_attack_day(r: Runner) -> Outcome:
-    """Wiring, not a pattern: the patron visits on the day of the attack on the PM (¶2) in at least 0.95 of
+    """WIRING, not evidence: the patron visits on the day of the attack on the PM (¶2) in at least 0.95 of
     runs of seed_timeline. By construction: a salient event overrides the cooldown, and attention is
     refilled by November in nearly every run; this checks that the attack event marks the day salient."""
     sc = load_scenario("seed_timeline")
@@ -592,7 +464,7 @@ def visit_on_attack_day(r: Runner) -> Outcome:
 
 
 def quiet_boycott(r: Runner) -> Outcome:
-    """Wiring, not a pattern: the boycott is a political act (¶34-38): Sadr's armed wing mobilises no more
+    """WIRING, not evidence: the boycott is a political act (¶34-38): Sadr's armed wing mobilises no more
     during it than in the fortnight before (by 0.01 at most). By construction: the boycott's commitment
     does not enter the threat the wing reads; this checks that it stays out."""
     sc = load_scenario("boycott_mediation")
@@ -603,7 +475,7 @@ def quiet_boycott(r: Runner) -> Outcome:
 
 
 def sadr_order_sends_wing_home(r: Runner) -> Outcome:
-    """Wiring, not a pattern: on Sadr's order in stand_down_orders his wing's mobilisation falls by at least
+    """WIRING, not evidence: on Sadr's order in stand_down_orders his wing's mobilisation falls by at least
     80% on the day (sadr_discipline 0.85: deterministic arithmetic) and stays below a third of its level
     while the order binds; this checks that the order event reaches the wing and its days are counted."""
     sc = load_scenario("stand_down_orders")
@@ -614,26 +486,115 @@ def sadr_order_sends_wing_home(r: Runner) -> Outcome:
                        f"at most {m[o : o + 8].max():.3f} in the next week")  # fmt: skip
 
 
-def escalation_as_defined(r: Runner) -> Outcome:
-    """Wiring, not a pattern: a run counts as escalated (sustained) exactly when its daily clash series has
-    escalation_clashes in escalation_window days (sustained_clashes in sustained_window): the engine's ring
-    of clash days agrees with sim.model.outcomes.escalated_by on the same runs (no patron: many clashes)."""
+def election_win_calms_sadr(r: Runner) -> Outcome:
+    """WIRING, not evidence (it was the pattern election_win_calms_sadr, which read election_shock and
+    election_gain_relief back): against the same election with his seats unchanged (paired runs on
+    seed_timeline), Sadr's grievance at the end of election day is lower by election_shock x election_gain_relief
+    x 19/54 (his 54 seats became 73) after one day's relaxation, within 10% (clashes that day differ between the
+    runs). What the win does to his staying in politics is a reported output
+    (sim/analysis/counterfactual_outputs.py)."""
     p = make_params({})
-    res = r.run("seed_timeline", patron_present=False)
-    esc = outcomes.escalated_by(res.daily["clash"], p.escalation_clashes, p.escalation_window)
-    sus = outcomes.escalated_by(res.daily["clash"], p.sustained_clashes, p.sustained_window)
-    ok = bool(np.array_equal(esc, res.runs["escalated"]) and np.array_equal(sus, res.runs["sustained"]))
-    return Outcome(ok, f"escalated {res.runs['escalated'].mean():.3f} (series {esc.mean():.3f}), sustained "
-                       f"{res.runs['sustained'].mean():.3f} (series {sus.mean():.3f})")  # fmt: skip
+    sc = load_scenario("seed_timeline")
+    e = day_of(sc, "election")
+    base, flat = r.run(sc), r.run(with_seats(sc, "sadrist", (54, 54)))
+    drop = float((flat.daily["sadr_grievance"][e] - base.daily["sadr_grievance"][e]).mean())
+    expected = p.election_shock * p.election_gain_relief * 19 / 54 * float(rules.decay(p.grievance_half_life))
+    return Outcome(within(drop, 0.9 * expected, 1.1 * expected),
+                   f"grievance lower by {drop:.4f}; declared arithmetic {expected:.4f} (within 10%)")
+
+
+def attack_angers_sadr(r: Runner) -> Outcome:
+    """WIRING, not evidence (it was part of the pattern attack_angers_sadr, which read attack_sadr_grievance and
+    grievance_half_life back): against seed_timeline without the attack (paired runs), Sadr's grievance at the
+    end of the attack's day is higher by attack_sadr_grievance after one day's relaxation (within 10%), and a
+    fortnight on by at least 0.9 x that x 2^(-14 / grievance_half_life) (the attack's later effects through the
+    rivalry and clashes add to it; clipping at 1 in runs already near the top takes a little off, hence 0.9).
+    The attack's effect on the clash risk is a reported output."""
+    p = make_params({})
+    sc = load_scenario("seed_timeline")
+    a = day_of(sc, "attack")
+    g, g0 = r.run(sc).daily["sadr_grievance"], r.run(sc.without("attack")).daily["sadr_grievance"]
+    jump, later = float((g[a] - g0[a]).mean()), float((g[a + 14] - g0[a + 14]).mean())
+    expected = p.attack_sadr_grievance * float(rules.decay(p.grievance_half_life))
+    floor = 0.9 * expected * 2.0 ** (-14 / p.grievance_half_life)
+    ok = within(jump, 0.9 * expected, 1.1 * expected) and later >= floor
+    return Outcome(ok, f"grievance up {jump:.4f} on the day (declared {expected:.4f}, within 10%), {later:.4f} a "
+                       f"fortnight on (at least {floor:.4f})")  # fmt: skip
+
+
+def election_loss_rouses_the_militias(r: Runner) -> Outcome:
+    """WIRING, not evidence (it was the pattern election_violence, whose decay bound read grievance_half_life
+    back): in election_loss the losing camp's violence over weeks 1-4 after the vote exceeds the fortnight before.
+    By construction: the loss adds election_shock x 31/48 to its grievance."""
+    sc = load_scenario("election_loss")
+    e = day_of(sc, "election")
+    v = r.run(sc).daily["violence"].mean(axis=1)
+    before, weeks = v[e - 14 : e].mean(), v[e + 1 : e + 29].mean()
+    return Outcome(weeks > before, f"violence {before:.4f} before, {weeks:.4f} in weeks 1-4")
+
+
+def visit_calms_less_when_independent(r: Runner) -> Outcome:
+    """WIRING, not evidence (the sign of the old pattern visit_calms, whose size read the leverage formula back:
+    (1 - 0.8) / (1 - 0.45)): in attack_and_intervention the visit (against a patron unable to act that day, its
+    attention shocked to 0) lowers the militias' violence over the next two weeks, and lowers it less at
+    militia_independence 0.8 than at 0.45. By construction: leverage is influence x loyalty x (1 - independence).
+    The sizes are a reported output."""
+    cut = {ind: visit_cut(r, ind) for ind in (0.45, 0.8)}
+    return Outcome(cut[0.45] > 0 and cut[0.8] < cut[0.45],
+                   f"share of violence cut {cut[0.45]:.3f} at independence 0.45, {cut[0.8]:.3f} at 0.8")
+
+
+def visit_cut(r: Runner, independence: float) -> float:
+    """The share of the militias' violence over the two weeks after the attack that the visit removes, in
+    attack_and_intervention at ``independence``, against a patron unable to act that day."""
+    sc = load_scenario("attack_and_intervention")
+    a = day_of(sc, "attack")
+    blocked = with_event(sc, day=a, kind="shock", label="patron busy",
+                         data={"actor": "patron", "variable": "attention", "delta": -1.0})  # fmt: skip
+    w = slice(a + 1, a + 15)
+    acting = r.run(sc, militia_independence=independence).daily["violence"][w].mean()
+    unable = r.run(blocked, militia_independence=independence).daily["violence"][w].mean()
+    return 1.0 - acting / max(unable, 1e-9)
+
+
+def kss_leads_attacks_on_us(r: Runner) -> Outcome:
+    """WIRING, not evidence (it was a pattern whose bounds read KSS's hostility_us back: no source attributes the
+    attacks, seeds/record.yaml not_covered): on seed_timeline KSS, given the highest hostility to US forces in
+    the militia table (¶22), carries the largest share of the attacks on US assets."""
+    runs = r.run("seed_timeline").runs
+    shares = {k: float(runs[f"attacks_us_{k}"].sum()) for k in MILITIA_KEYS}
+    return Outcome(max(shares, key=shares.get) == "kss", "attacks on US by militia: " + ", ".join(
+        f"{k} {v:.0f}" for k, v in shares.items()))  # fmt: skip
+
+
+def patron_answers_clashes(r: Runner) -> Outcome:
+    """WIRING, not evidence (the pattern's bounds were a judgement: the record has no clash to see an answer to):
+    on seed_timeline, of the runs with a clash, the patron intervenes within a week of the first clash (that day
+    included) more often than in a week after the vote taken at random. By construction: a clash raises the
+    rivalry and Sadr's mobilisation, both in the tension the patron reads."""
+    sc = load_scenario("seed_timeline")
+    res = r.run(sc)
+    iv, first = res.daily["intervened"], res.runs["first_clash_day"]
+    runs = np.flatnonzero(first >= 0)
+    after = mean_of(np.array([iv[first[i] : first[i] + 8, i].any() for i in runs]))
+    weeks = np.lib.stride_tricks.sliding_window_view(iv[day_of(sc, "election") :], 8, axis=0).any(axis=-1).mean()
+    return Outcome(after > weeks, f"intervention within a week of the first clash {after:.3f} ({len(runs)} runs); "
+                                  f"in any week after the vote {weeks:.3f}")  # fmt: skip
 
 
 WIRING: dict[str, Callable[[Runner], Outcome]] = {
-    "escalation_as_defined": escalation_as_defined,
     "visit_on_attack_day": visit_on_attack_day,
     "quiet_boycott": quiet_boycott,
     "sadr_order_sends_wing_home": sadr_order_sends_wing_home,
+    "election_win_calms_sadr": election_win_calms_sadr,
+    "attack_angers_sadr": attack_angers_sadr,
+    "election_loss_rouses_the_militias": election_loss_rouses_the_militias,
+    "visit_calms_less_when_independent": visit_calms_less_when_independent,
+    "kss_leads_attacks_on_us": kss_leads_attacks_on_us,
+    "patron_answers_clashes": patron_answers_clashes,
 }
 
 
 def run_all(runner: Runner, names: Sequence[str] | None = None) -> dict[str, Outcome]:
-    return {name: PATTERNS[name](runner) for name in (names or PATTERNS)}
+    """Every observation (or those named) on one runner."""
+    return {name: OBSERVATIONS[name](runner) for name in (names or OBSERVATIONS)}

@@ -43,6 +43,9 @@ LIGHT = [
     ("sim.routes", "--replicates", "x"),
     ("sim.publish", "--bogus"),
     ("sim.app", "--bogus"),
+    ("sim.counterfactuals", "--replicates", "x"),
+    ("sim.long_run", "--days", "x"),
+    ("sim.patron_effect", "--sets", "x"),
 ]
 
 
@@ -94,3 +97,22 @@ def test_the_declared_defaults_are_the_calibrations_own():
     smc = dataclasses.asdict(calibration_counts.Settings())
     assert all(smc[k] == v for k, v in calibrate.SMC.items()), (smc, calibrate.SMC)
     assert calibrate.FORECAST_CUTOFF == calibration_counts.FORECAST_CUTOFF
+
+
+def test_the_declared_defaults_are_the_evaluations_own():
+    """The defaults of the issue-25 commands' lines are their analyses' own (the entry points cannot import them)."""
+    import sim.counterfactuals as cf_cli
+    import sim.long_run as lr_cli
+    import sim.patron_effect as pe_cli
+    from sim.analysis import counterfactual_outputs, long_run, patron_effect
+
+    cf = cf_cli.parser().parse_args([])
+    assert (cf.replicates, cf.seed, cf.engine) == (counterfactual_outputs.REPLICATES, counterfactual_outputs.SEED,
+                                                   counterfactual_outputs.Settings().engine)
+    lr = lr_cli.parser().parse_args([])
+    assert (lr.replicates, lr.sets, lr.set_replicates, lr.days, lr.seed, lr.engine) == (
+        long_run.REPLICATES, long_run.SETS, long_run.SET_REPLICATES, long_run.EXTRA_DAYS, long_run.SEED,
+        long_run.Settings().engine)
+    pe = pe_cli.parser().parse_args([])
+    s = patron_effect.Settings()
+    assert (pe.sets, pe.runs, pe.seed, pe.engine) == (s.sets, s.runs, s.seed, s.engine)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.analysis import evaluation_tables
 from sim.model import priors, rules
 from sim.model.params import MILITIA_FIELDS, MILITIAS, PARAM_BY_NAME, PARAMS, Param
 from sim.model.scenario import EVENT_FIELDS, load_scenario
@@ -600,6 +601,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "evaluation_counts": _evidence("counts_section"),
     "structures": structures_table,
 }
+GENERATORS.update(evaluation_tables.GENERATORS)  # how the model is judged: sim/analysis/evaluation_tables.py
 
 
 README_PATH = DOCS_DIR.parent / "README.md"
@@ -749,6 +751,7 @@ README_GENERATORS: dict[str, Callable[[], str]] = {"readme_headline": _evidence(
                                                    "readme_heatmap": readme_heatmap,
                                                    "readme_discovery": readme_discovery,
                                                    "readme_policies": readme_policies}  # fmt: skip
+README_GENERATORS.update(evaluation_tables.README_GENERATORS)
 FILES = {"odd": (ODD_PATH, GENERATORS), "readme": (README_PATH, README_GENERATORS)}
 
 

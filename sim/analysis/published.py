@@ -37,6 +37,12 @@ def _write(name: str, table: pd.DataFrame) -> Path:
     return path
 
 
+def write(name: str, table: pd.DataFrame) -> Path:
+    """Publish a table computed by a command of its own (not from a study's folder): results/tables/<name>.csv,
+    rounded to DIGITS, written atomically."""
+    return _write(name, table)
+
+
 def publish() -> list[Path]:
     """Write every table whose study has been run; return the paths written."""
     written = []

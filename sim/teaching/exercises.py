@@ -75,7 +75,19 @@ SADR_ALWAYS = ("params.sadr_restraint=1.0",)
 PATRON_ALL_IN = ("params.patron_trigger=0.3", "params.patron_targets=4", "params.patron_distraction=0.0")
 LEVER_RUNS = {"no_visits": NO_VISITS, "strong_state": STRONG_STATE, "us_never": US_NEVER, "us_hard": US_HARD,
               "sadr_always": SADR_ALWAYS, "patron_all_in": PATRON_ALL_IN}  # fmt: skip
+# 07: two theories of the patron's leverage (structure.leverage: salehyan, today's, or coercion)
+COERCION = ("structure.leverage=coercion",)
+COERCION_INDEPENDENCE = {x: ("structure.leverage=coercion", f"params.militia_independence={x}") for x in (0.2, 0.8)}
+NO_VISITS_COERCION = ("structure.leverage=coercion", "params.patron_intervenes=false")
+NO_VISITS_COERCION_08 = ("structure.leverage=coercion", "params.patron_intervenes=false",
+                         "params.militia_independence=0.8")
+NO_PATRON_COERCION = ("structure.leverage=coercion", "counterfactual=no_patron")
+ATTACK_LOW = ("scenario=attack_and_intervention", "params.militia_independence=0.2")
+ATTACK_LOW_COERCION = ("scenario=attack_and_intervention", "structure.leverage=coercion",
+                       "params.militia_independence=0.2")
 DAILY = {
+    ATTACK_LOW,
+    ATTACK_LOW_COERCION,
     ATTACK,
     ATTACK_DROPPED,
     ATTACK_CHEAP,
@@ -275,6 +287,24 @@ def leverage(key: str, independence: float, influence: float) -> float:
 LEVELS = {"02": 0.2, "default": None, "08": 0.8}  # militia_independence of exercise 3's table
 
 
+def leverage_coercion(key: str, independence: float, influence: float) -> float:
+    """rules.leverage_persuasion_coercion for a militia at a mean independence (structure.leverage=coercion)."""
+    return float(rules.leverage_persuasion_coercion(True, influence, MILITIA[key].loyalty,
+                                                    independence_of(key, independence),
+                                                    default("coercion_strength")))  # fmt: skip
+
+
+def coerced(key: str, independence: float) -> bool:
+    """Whether the coercive lever is the stronger for a militia (then a visit berates its leader)."""
+    return bool(rules.coerces(default("patron_influence"), MILITIA[key].loyalty, independence_of(key, independence),
+                              default("coercion_strength")))  # fmt: skip
+
+
+def visits_effect(no_visits, as_is) -> float:
+    """What the patron's visits do to P(escalation): with them minus without them (paired runs)."""
+    return _p(as_is) - _p(no_visits)
+
+
 def level(tag: str) -> float:
     return default("militia_independence") if LEVELS[tag] is None else LEVELS[tag]
 
@@ -458,6 +488,8 @@ QUOTED_DEFAULTS = (
     "sustained_clashes",
     "sustained_window",
     "sadr_restraint",
+    "coercion_strength",
+    "coercion_backlash",
 )
 STAND_DOWN_READS = {
     "mobilisation": ("2021-10-24", "2021-10-25", ORDER_LAST, ORDER_AFTER, "2021-11-07"),
@@ -650,6 +682,29 @@ KEYS: dict[str, Callable[[], str]] = {
     "stand_down_all_ci_escalation": lambda: ci_escalation(STAND_DOWN_ALL),
     "stand_down_none_p_escalation": lambda: p_escalation(STAND_DOWN_NONE),
     "stand_down_none_ci_escalation": lambda: ci_escalation(STAND_DOWN_NONE),
+    # 07 two theories of leverage
+    **{f"lever_coercion_{key}_{tag}": (lambda key=key, x=x: fmt(leverage_coercion(key, x, default("patron_influence"))))
+       for key in MILITIA for tag, x in (("02", 0.2), ("default", default("militia_independence")), ("08", 0.8))},
+    **{f"lever_salehyan_{key}_{tag}": (lambda key=key, x=x: fmt(leverage(key, x, default("patron_influence"))))
+       for key in MILITIA for tag, x in (("02", 0.2), ("08", 0.8))},
+    "coercion_p_escalation": lambda: p_escalation(COERCION),
+    "coercion_ci_escalation": lambda: ci_escalation(COERCION),
+    "coercion_p_any_clash": lambda: p_any_clash(COERCION),
+    "coercion_08_p_escalation": lambda: p_escalation(COERCION_INDEPENDENCE[0.8]),
+    "coercion_08_ci_escalation": lambda: ci_escalation(COERCION_INDEPENDENCE[0.8]),
+    "coercion_02_p_escalation": lambda: p_escalation(COERCION_INDEPENDENCE[0.2]),
+    "independence_02_p_escalation_again": lambda: p_escalation(INDEPENDENCE[0.2]),
+    "coercion_no_visits_p_escalation": lambda: p_escalation(NO_VISITS_COERCION),
+    "coercion_no_visits_08_p_escalation": lambda: p_escalation(NO_VISITS_COERCION_08),
+    "visits_effect_salehyan_default": lambda: f"{visits_effect(NO_VISITS, TIMELINE):+.3f}",
+    "visits_effect_salehyan_08": lambda: f"{visits_effect(NO_VISITS_INDEPENDENCE[0.8], INDEPENDENCE[0.8]):+.3f}",
+    "visits_effect_coercion_default": lambda: f"{visits_effect(NO_VISITS_COERCION, COERCION):+.3f}",
+    "visits_effect_coercion_08": lambda: f"{visits_effect(NO_VISITS_COERCION_08, COERCION_INDEPENDENCE[0.8]):+.3f}",
+    "coercion_no_patron_p_escalation": lambda: p_escalation(NO_PATRON_COERCION),
+    "attack_low_badr_grievance_salehyan": lambda: fmt(daily_mean(ATTACK_LOW, "grievance_badr", "2021-11-07")),
+    "attack_low_badr_grievance_coercion": lambda: fmt(daily_mean(ATTACK_LOW_COERCION, "grievance_badr", "2021-11-07")),
+    "attack_low_p_escalation_salehyan": lambda: p_escalation(ATTACK_LOW),
+    "attack_low_p_escalation_coercion": lambda: p_escalation(ATTACK_LOW_COERCION),
 }
 
 
@@ -991,6 +1046,19 @@ CLAIMS: dict[str, Callable[[], bool]] = {
     "all_militias_order_calms_camp": lambda: (
         _sd("violence", "2021-10-26", STAND_DOWN_ALL) < 0.5 * _sd("violence", "2021-10-26")
     ),
+    # 07 two theories of leverage
+    "coercion_nobody_coerced_at_default": lambda: not any(coerced(k, default("militia_independence")) for k in MILITIA),
+    "coercion_everyone_coerced_at_02": lambda: all(coerced(k, 0.2) for k in MILITIA),
+    "coercion_keeps_leverage_at_08": lambda: all(
+        leverage_coercion(k, 0.8, default("patron_influence")) > leverage(k, 0.8, default("patron_influence"))
+        for k in MILITIA),
+    "no_patron_same_under_both": lambda: run(NO_PATRON)[0].equals(run(NO_PATRON_COERCION)[0]),
+    "structures_disagree_at_08": lambda: not intervals_overlap(INDEPENDENCE[0.8], COERCION_INDEPENDENCE[0.8]),
+    "visits_matter_more_under_coercion_at_08": lambda: (
+        visits_effect(NO_VISITS_COERCION_08, COERCION_INDEPENDENCE[0.8])
+        < visits_effect(NO_VISITS_INDEPENDENCE[0.8], INDEPENDENCE[0.8])),
+    "berated_badr_resents": lambda: (daily_mean(ATTACK_LOW_COERCION, "grievance_badr", "2021-11-07")
+                                     > daily_mean(ATTACK_LOW, "grievance_badr", "2021-11-07")),
     "orders_lower_risk_but_not_remove": lambda: (
         escalation_probability(run(STAND_DOWN)[0])[2] < escalation_probability(run(STAND_DOWN_NONE)[0])[1]
         and escalation_probability(run(STAND_DOWN_ALL)[0])[0] > 0.1
