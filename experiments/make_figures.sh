@@ -13,6 +13,9 @@ for study in patron_vs_independence intervention_effect shock_response morris so
 done
 timed python -m sim params_from=prior draws=1000 replicates=100 hydra.run.dir=results/runs/uncertainty
 timed python -m sim.calibrate --out results/calibration
+# the calibration on the record's counts (ABC-SMC with a model index over the structures: the headline, the same
+# with the outcome in, forecasts from 1 July and 10 October 2021), results/calibration_counts/
+timed python -m sim.calibrate --method smc
 out=results/figures
 python -m sim.plot results/sweeps/patron_vs_independence/aggregate --kind heatmap --out "$out"
 python -m sim.plot results/sweeps/intervention_effect/aggregate --kind counterfactual --out "$out"

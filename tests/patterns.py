@@ -364,9 +364,12 @@ def attack_wave_july(r: Runner) -> Outcome:
 
 
 def attack_lull(r: Runner) -> Outcome:
-    """OBSERVATION. At most one rocket or drone attack on US bases or the embassy from 9 July to 10 September 2021
-    (seeds/record.yaml us_attacks_lull_2021_07_09_09_10: the outlets disagree, none or one). Bound: [0, 1]."""
-    return _counts(r, "attacks_us_today", ("us_attacks_lull_2021_07_09_09_10",), "attacks on US")
+    """OBSERVATION. The slower tempo after the July wave: 3 to 5 attacks on US sites (bases, embassy, airports)
+    from 9 July to 30 October 2021 (seeds/record.yaml us_attacks_2021_07_09_10_30: dated 23 July Harir, 29 July
+    Green Zone, 11 September Erbil, with up to two unreported). It replaces the contradicted "0 or 1 attack from
+    9 July to 10 September" entry (us_attacks_lull_2021_07_09_09_10, removed in the rechecked record: two of the
+    dated attacks fall inside it). Bound: [3, 5], not in either tail."""
+    return _counts(r, "attacks_us_today", ("us_attacks_2021_07_09_10_30",), "attacks on US")
 
 
 def attacks_in_the_autumn(r: Runner) -> Outcome:
@@ -382,9 +385,9 @@ def attacks_in_the_autumn(r: Runner) -> Outcome:
 
 
 def attacks_resume_january(r: Runner) -> Outcome:
-    """OBSERVATION. At least 6 attacks on US interests in January 2022, after the US combat mission ended (31
+    """OBSERVATION. At least 7 attacks on US interests in January 2022, after the US combat mission ended (31
     December) and KSS's deadline fell due (¶22) (seeds/record.yaml us_attacks_jan_2022: Reuters, AP, Al-Monitor,
-    The Reference). Bound: [6, open)."""
+    The Reference; the rechecked record adds the airport rockets of 28 January). Bound: [7, open)."""
     return _counts(r, "attacks_us_today", ("us_attacks_jan_2022",), "attacks on US")
 
 
@@ -438,10 +441,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "attack_wave_july": (
         "the model's attacks on US forces come at a steady daily rate, and a US strike raises only the struck "
         "militia's hostility by one step: no rule makes a four-day surge like the one after the strikes of 27 June"
-    ),
-    "attack_lull": (
-        "the lull begins on 9 July, 17 days before the scenario's truce (26 July, when the end of the US combat "
-        "mission was announced), so the runs carry the first half-year's rate through those days"
     ),
     "attacks_on_sadrs_allies": (
         "the model's attacks on the state are rare and one at a time (attack_rate_state), and no event marks the "

@@ -22,7 +22,9 @@ SOURCES = {
     "uncertainty": RESULTS_DIR / "runs" / "uncertainty",
     "calibration": RESULTS_DIR / "calibration",
     "calibration_counts": RESULTS_DIR / "calibration_counts",  # python -m sim.calibrate --method smc
-    "forecast": RESULTS_DIR / "calibration_counts_2021-10-10",  # ... --method smc --cutoff 2021-10-10
+    "calibration_counts_with_outcome": RESULTS_DIR / "calibration_counts" / "with_outcome",  # the same command
+    "forecast_2021_07_01": RESULTS_DIR / "calibration_counts" / "forecast_2021-07-01",  # the same command
+    "forecast_2021_10_10": RESULTS_DIR / "calibration_counts" / "forecast_2021-10-10",  # the same command
     "patron_vs_independence": RESULTS_DIR / "sweeps" / "patron_vs_independence" / "aggregate",
     "policies": RESULTS_DIR / "sweeps" / "policies" / "aggregate",  # python -m sim experiment=policies
 }
@@ -96,8 +98,8 @@ def publish() -> list[Path]:
             written.append(_write("calibration_effects", pd.read_parquet(c / "effects.parquet")))
         informed = pd.read_parquet(c / "informed.parquet")
         written.append(_write("calibration_informed", informed))
-    written += _counts(s["calibration_counts"], "calibration_counts")
-    written += _counts(s["forecast"], "forecast")
+    for name in ("calibration_counts", "calibration_counts_with_outcome", "forecast_2021_07_01", "forecast_2021_10_10"):
+        written += _counts(s[name], name)
     written += _policies(s["policies"])
     if (s["patron_vs_independence"] / "points.parquet").exists():
         pts = pd.read_parquet(s["patron_vs_independence"] / "points.parquet")
@@ -132,7 +134,7 @@ def _counts(c: Path, name: str) -> list[Path]:
         pooled=lambda t: t["generation"] >= diag["pooled_from_generation"], posterior_ess=diag["posterior_ess"],
         smc_seconds=diag["smc_seconds"], stopped=diag["stopped"], cutoff=diag.get("cutoff") or "")
     written = [_write(f"{name}_generations", gens)]
-    for table in ("checks", "monthly", "escalation", "effects", "informed", "scores"):
+    for table in ("checks", "monthly", "escalation", "effects", "independence", "informed", "scores", "structures"):
         if (c / f"{table}.parquet").exists():
             written.append(_write(f"{name}_{table}", pd.read_parquet(c / f"{table}.parquet")))
     return written

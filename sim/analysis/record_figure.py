@@ -12,15 +12,16 @@ import pandas as pd
 
 from sim.analysis.run_figure import STYLE, save_figure  # sets the Agg backend
 
-# The record's spans of attacks on US interests as (first day, last day, low, high) counts over the span:
-# seeds/record.yaml's us_spread_early_july_2021 (47-55 from 1 January to 8 July 2021), the lull (0-1 from 9 July
-# to 10 September), the two single attacks from 11 September to 31 December (taken as 2-4, the calibration's
-# reading), and at least 6 in January 2022 (open above: drawn to 6 with an arrow).
+# The record's spans of attacks on US sites (its one definition) as (first day, last day, low, high) counts
+# over the span: seeds/record.yaml's us_sites_2021_h1 (18-35 from 1 January to 30 June 2021), the wave of 5-8
+# July (at least 5), 9 July to 30 October (3-5), 31 October to 31 December (2-4) and at least 7 in January 2022
+# (open above: drawn to the low end with an arrow).
 RECORD_SPANS = (
-    (date(2021, 1, 1), date(2021, 7, 8), 47, 55),
-    (date(2021, 7, 9), date(2021, 9, 10), 0, 1),
-    (date(2021, 9, 11), date(2021, 12, 31), 2, 4),
-    (date(2022, 1, 1), date(2022, 1, 31), 6, None),
+    (date(2021, 1, 1), date(2021, 6, 30), 18, 35),
+    (date(2021, 7, 5), date(2021, 7, 8), 5, None),
+    (date(2021, 7, 9), date(2021, 10, 30), 3, 5),
+    (date(2021, 10, 31), date(2021, 12, 31), 2, 4),
+    (date(2022, 1, 1), date(2022, 1, 31), 7, None),
 )
 
 

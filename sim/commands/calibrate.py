@@ -18,8 +18,10 @@ METHODS = ("rejection", "smc")
 # Each method's defaults, declared here so that --help and a wrong argument need none of the methods' libraries;
 # tests/test_startup.py checks them against sim.analysis.calibration.Settings and calibration_counts.Settings.
 REJECTION = {"draws": 20_000, "replicates": 5, "seed": 20211107, "predictive_sets": 300, "predictive_replicates": 20}
-SMC = {"particles": 2000, "replicates": 4, "generations": 8, "quantile": 0.5, "seed": 20211107, "predictive_sets": 300,
-       "predictive_replicates": 10}
+SMC = {"particles": 2000, "replicates": 4, "generations": 12, "quantile": 0.5, "seed": 20211107, "predictive_sets": 300,
+       "predictive_replicates": 200, "check_replicates": 20, "prior_replicates": 50, "independence_sets": 200,
+       "kernel": "mvn"}
+KERNELS = ("mvn", "diagonal")  # sim.analysis.abc_smc.KERNELS
 FORECAST_CUTOFF = date(2021, 10, 10)  # the election: sim.analysis.calibration_counts.FORECAST_CUTOFF
 REJECTION_DOC = ("Calibration to the record: approximate Bayesian computation with the vector engine (thousands of "
                  "parameter sets per batch), posterior-predictive checks and escalation probabilities, prior beside "
@@ -136,10 +138,13 @@ def rejection_main(argv: Sequence[str]) -> int:
 
 
 def smc_main(argv: Sequence[str]) -> int:
-    """``python -m sim.calibrate --method smc [...]``: ABC-SMC on the record's counts."""
+    """``python -m sim.calibrate --method smc [...]``: every result of the calibration on the record's counts (the
+    headline's calibration, the same with the outcome in, the forecasts from each cut-off), or one calibration."""
     defaults = SMC
     ap = CommandParser(prog="python -m sim.calibrate --method smc",
-                                 description="ABC-SMC on the record's counts (seeds/record.yaml)")  # fmt: skip
+                          description="ABC-SMC on the record's counts (seeds/record.yaml): the headline's "
+                                      "posterior, the same with the outcome in, and forecasts from the "
+                                      "cut-offs 2021-07-01 and 2021-10-10, in one command")  # fmt: skip
     ap.add_argument("--out", type=Path, default=None,
                     help="folder (default results/calibration_counts, or ..._<cutoff> with --cutoff)")  # fmt: skip
     ap.add_argument("--particles", type=int, default=defaults["particles"])
@@ -148,15 +153,30 @@ def smc_main(argv: Sequence[str]) -> int:
     ap.add_argument("--quantile", type=float, default=defaults["quantile"])
     ap.add_argument("--seed", type=int, default=defaults["seed"])
     ap.add_argument("--predictive-sets", type=int, default=defaults["predictive_sets"])
-    ap.add_argument("--predictive-replicates", type=int, default=defaults["predictive_replicates"])
+    ap.add_argument("--predictive-replicates", type=int, default=defaults["predictive_replicates"],
+                    help="runs per posterior set for P(escalation) and the effects (default 200)")  # fmt: skip
+    ap.add_argument("--check-replicates", type=int, default=defaults["check_replicates"],
+                    help="runs per set for the predictive checks and the forecasts (default 20)")  # fmt: skip
+    ap.add_argument("--kernel", choices=KERNELS, default=defaults["kernel"],
+                    help="mvn (default): the population's covariance on the informed values; diagonal: the "
+                         "earlier independent truncated normals")  # fmt: skip
+    ap.add_argument("--fixed-scales", action="store_true", help="do not adapt the distance's scales")
+    ap.add_argument("--regression", action="store_true", help="report the regression-adjusted posterior")
+    ap.add_argument("--default-structure", action="store_true",
+                    help="calibrate today's structure only (default: weigh every rival structure of "
+                         "sim/model/structures.py with a model index)")  # fmt: skip
     ap.add_argument("--cutoff", default=None,
-                    help=f"calibrate on the record up to this date and score forecasts of what followed "
+                    help=f"only one calibration: on the record up to this date, scoring forecasts of what followed "
                          f"(e.g. {FORECAST_CUTOFF})")  # fmt: skip
+    ap.add_argument("--single", choices=("headline", "with-outcome"), default=None,
+                    help="only one calibration: the headline's (the outcome left out) or with the outcome in")
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args(argv)
-    for name in ("particles", "replicates", "generations", "predictive_sets", "predictive_replicates"):
+    for name in ("particles", "replicates", "generations", "predictive_sets", "predictive_replicates",
+                 "check_replicates"):  # fmt: skip
         if not 1 <= getattr(args, name) <= 10_000_000:
-            print(f"error: --{name.replace('_', '-')}={getattr(args, name)} is out of range", file=sys.stderr)
+            print(f"error: --{name.replace('_', '-')}={getattr(args, name)} is out of range: allowed [1, 10000000]",
+                  file=sys.stderr)  # fmt: skip
             return 2
     if not 0 < args.quantile < 1:
         print(f"error: --quantile={args.quantile} must lie in (0, 1)", file=sys.stderr)
@@ -178,14 +198,20 @@ def smc_main(argv: Sequence[str]) -> int:
         print(f"error: --out={out} is a file, not a folder: give a folder for the calibration's tables",
               file=sys.stderr)  # fmt: skip
         return 2
-    from sim.analysis.calibration_counts import Settings, calibrate, describe
+    from sim.analysis.calibration_counts import Settings, calibrate, describe, study
 
-    settings = Settings(args.particles, args.replicates, args.generations, args.quantile, args.seed,
-                        args.predictive_sets, args.predictive_replicates,
-                        None if cutoff is None else str(cutoff))  # fmt: skip
+    settings = Settings(particles=args.particles, replicates=args.replicates, generations=args.generations,
+                        quantile=args.quantile, seed=args.seed, predictive_sets=args.predictive_sets,
+                        predictive_replicates=args.predictive_replicates, check_replicates=args.check_replicates,
+                        cutoff=None if cutoff is None else str(cutoff), outcome=args.single == "with-outcome",
+                        kernel=args.kernel, adapt_scales=not args.fixed_scales, regression=args.regression,
+                        structures=not args.default_structure)  # fmt: skip
     t0 = time.perf_counter()
     try:
-        res = calibrate(out, settings, workers=args.workers)
+        if cutoff is not None or args.single:
+            results = {"calibration": calibrate(out, settings, workers=args.workers)}
+        else:
+            results = study(out, settings, workers=args.workers)
     except (ParameterError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -193,13 +219,13 @@ def smc_main(argv: Sequence[str]) -> int:
         return _disk_full(exc, out)
     from sim.analysis.record_figure import monthly_attacks_figure
 
-    figure = monthly_attacks_figure(res["monthly"], out / "figures" / "calibration_counts_monthly")[0]
-    print(describe(res))
+    for name, res in results.items():
+        print(f"\n=== {name}\n{describe(res)}")
+    first = next(iter(results.values()))
+    figure = monthly_attacks_figure(first["monthly"], out / "figures" / "calibration_counts_monthly")[0]
     print(f"\nfigure: {figure}")
-    print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out}/posterior.parquet (parameter sets with weights), "
-          "diagnostics.json and generations.parquet (tolerance schedule, acceptance, ESS per generation), "
-          "informed.parquet, checks.parquet, "
-          "monthly.parquet, escalation.parquet" + (", scores.parquet" if cutoff else "")
-          + f"; generations in {out}/smc")  # fmt: skip
+    print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out}/ (posterior.parquet: parameter sets with weights; "
+          "diagnostics.json, generations.parquet, informed.parquet, checks.parquet, monthly.parquet, and for the "
+          "headline escalation.parquet, effects.parquet, independence.parquet; forecasts: scores.parquet)")  # fmt: skip
     print(f"use it: python -m sim params_from={out}/posterior.parquet")
     return 0

@@ -19,9 +19,15 @@ RECORD_PATH = SEEDS_DIR / "record.yaml"
 CUTOFF = date(2022, 1, 31)  # the end of the seed article's window: nothing later enters the record
 START = date(2021, 1, 1)
 PUBLICATION_GRACE_DAYS = 14  # a source may appear this long after the cut-off, about days before it
-KINDS = ("attacks_us_tally", "attacks_us_spread", "attacks_us_period", "attacks_state", "militia_state_clash",
-         "boycott", "patron_visit", "intra_shia_clash", "us_retaliation")  # fmt: skip
+KINDS = ("attacks_us_tally", "attacks_us_spread", "attacks_us_period", "attacks_us_convoy", "attacks_state",
+         "party_office_attack", "assassination", "militia_state_clash", "sadr_armed_wing", "boycott", "election",
+         "patron_visit", "intra_shia_clash", "us_retaliation")  # fmt: skip
+# the kinds of violence between the camps below the clash threshold (issue 26): they meet the clash side of the
+# model without being clashes
+BELOW_CLASH = ("party_office_attack", "assassination", "militia_state_clash")
 CERTAINTIES = ("reported", "inferred")
+CHECKS = ("confirmed", "corrected", "not_refound", "new")  # the recheck of issue 26, per entry
+COVERS = ("sites_and_convoys", "sites", "unstated")  # what a running tally counts (attacks_us_tally only)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -57,6 +63,16 @@ class Entry:
     on: date | None = None
     counter: str | None = None
     notes: str = ""
+    check: str = "confirmed"
+    disagreement: str = ""
+    covers: str | None = None
+
+    @property
+    def published(self) -> date:
+        """The day the entry became public: its earliest source's for a reported fact (any source says it),
+        its latest source's for our reading of several (it needs them all)."""
+        days = [s.published for s in self.sources]
+        return min(days) if self.certainty == "reported" else max(days)
 
     @property
     def interval(self) -> tuple[int, float] | None:
@@ -197,8 +213,17 @@ def _entry(raw: Any, where: str, cutoff: date) -> Entry:
     certainty = raw.get("certainty")
     if certainty not in CERTAINTIES:
         raise RecordError(f"{where}.certainty={certainty!r}; allowed: {', '.join(CERTAINTIES)}")
+    check = raw.get("check")
+    if check not in CHECKS:
+        raise RecordError(f"{where}.check={check!r}; allowed: {', '.join(CHECKS)}")
+    covers = raw.get("covers")
+    if kind == "attacks_us_tally" and covers not in COVERS:
+        raise RecordError(f"{where}.covers={covers!r}: a tally says what it counts; allowed: {', '.join(COVERS)}")
+    if kind != "attacks_us_tally" and covers is not None:
+        raise RecordError(f"{where}.covers is for attacks_us_tally entries only")
     return Entry(eid, kind, _text(raw, "counts", where), start, end, srcs, certainty, _text(raw, "model", where),
-                 count, low, high, on, counter, " ".join(str(raw.get("notes", "")).split()))  # fmt: skip
+                 count, low, high, on, counter, " ".join(str(raw.get("notes", "")).split()), check,
+                 " ".join(str(raw.get("disagreement", "")).split()), covers)  # fmt: skip
 
 
 def parse_record(doc: Mapping, name: str = "record.yaml") -> Record:
@@ -232,6 +257,11 @@ def parse_record(doc: Mapping, name: str = "record.yaml") -> Record:
         seen.add(e.id)
         entries.append(e)
     return Record(cutoff, tuple(entries), tuple(" ".join(str(x["what"]).split()) for x in not_covered))
+
+
+def known_from(entries: Iterable[Entry]) -> date:
+    """The first day on which all of ``entries`` had been published (a count resting on them was known)."""
+    return max(e.published for e in entries)
 
 
 def load_record(path: Path | None = None) -> Record:
