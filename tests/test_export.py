@@ -96,7 +96,7 @@ def test_by_default_a_run_exports_its_summary_and_a_sweep_its_points(run_folder,
     """Without --tables: a run's summary table (the rows of summary.txt, P(escalation) as printed), a sweep's
     points table; the sweep's aggregate/ folder works as well as the sweep folder."""
     assert export_cli.main([str(run_folder), "--out", str(tmp_path / "run")]) == 0
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["summary.csv"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["export.json", "summary.csv"]  # + the set's record
     summary = pd.read_csv(tmp_path / "run" / "summary.csv", skiprows=[1], dtype=str).set_index("outcome")
     printed = " ".join((run_folder / "summary.txt").read_text().split())
     row = summary.loc["escalation probability"]
@@ -105,7 +105,7 @@ def test_by_default_a_run_exports_its_summary_and_a_sweep_its_points(run_folder,
     for where in (tmp_path / "s", tmp_path / "s" / "aggregate"):
         out = tmp_path / f"out_{where.name}"
         assert export_cli.main([str(where), "--out", str(out)]) == 0
-        assert [p.name for p in out.iterdir()] == ["points.csv"]
+        assert sorted(p.name for p in out.iterdir()) == ["export.json", "points.csv"]
     points = pd.read_csv(tmp_path / "out_s" / "points.csv", skiprows=[1])
     same(points, pd.read_parquet(tmp_path / "s" / "aggregate" / "points.parquet"))
 

@@ -180,6 +180,9 @@ def export(folder: Path, to: str, out: Path | None = None, names: str | None = N
         raise ValueError(f"--to={to} is not allowed: {' or '.join(FORMATS)}")
     if not folder.is_dir():
         raise ValueError(f"{folder} {'is not a folder' if folder.exists() else 'does not exist'}")
+    out = Path(out) if out is not None else folder / "export"
+    if out.exists() and not out.is_dir():  # checked before any table is read
+        raise ValueError(f"--out={out} is a file, not a folder: give a folder for the exported tables")
     found = available(folder)
     if not found:
         raise ValueError(f"{folder} has no Parquet tables (a run folder, a sweep folder or its aggregate/)")
@@ -201,9 +204,8 @@ def export(folder: Path, to: str, out: Path | None = None, names: str | None = N
             loaded[name] = _summary(found[name]) if name == SUMMARY else pd.read_parquet(found[name])
         except (OSError, ValueError) as exc:
             raise ValueError(f"{found[name]} is not a readable table ({type(exc).__name__})") from None
-    out = Path(out) if out is not None else folder / "export"
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out={out} is a file, not a folder: give a folder for the exported tables")
+        except KeyError as exc:  # a runs table without a column the summary reads
+            raise ValueError(f"{found[name]} lacks the column {exc.args[0]!r} the {name} table needs") from None
     # The set is written whole or not at all: every file to a temporary one, all renamed, then export.json (each
     # file's SHA-256, the source tables' hashes, the library versions); an error, a full disk or a signal part-way
     # leaves no file of this export and no manifest vouching for an older one.
