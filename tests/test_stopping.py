@@ -52,9 +52,15 @@ def sweep(tmp_path_factory) -> Path:
     return root
 
 
-def _start(command: str, sweep: Path, out: Path, background: bool = False) -> subprocess.Popen:
+def _start(command: str, sweep: Path, out: Path, background: bool = False, log: Path | None = None) -> subprocess.Popen:
+    """Start ``command``; with ``log``, its errors go to that file and its output nowhere (not to pipes nobody
+    reads while it works: a full pipe blocks the command), and without -X importtime."""
     args = [a.format(sweep=sweep, out=out) for a in COMMANDS[command]]
     preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None  # a shell's `cmd &`
+    if log is not None:
+        with open(log, "w") as fh:
+            return subprocess.Popen([sys.executable, "-m", *args], cwd=out.parent, text=True,
+                                    stdout=subprocess.DEVNULL, stderr=fh, preexec_fn=preexec)  # fmt: skip
     return subprocess.Popen([sys.executable, "-X", "importtime", "-m", *args], cwd=out.parent, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec)  # fmt: skip
 
@@ -75,13 +81,15 @@ def _wait_for_heavy_import(proc: subprocess.Popen) -> list[str]:
     pytest.fail("the command never imported a heavy library:\n" + "".join(seen[-20:]))
 
 
-def _finish(proc: subprocess.Popen, signum: int, seen: list[str]) -> list[str]:
+def _finish(proc: subprocess.Popen, signum: int, seen: list[str], log: Path | None = None) -> list[str]:
     proc.send_signal(signum)
     try:
         _, err = proc.communicate(timeout=120)  # a hang fails here
     finally:
         if proc.poll() is None:
             proc.kill()
+    if log is not None:
+        err = log.read_text()
     lines = [ln for ln in [*seen, *err.splitlines()] if ln.strip() and not ln.startswith("import time:")]
     assert proc.returncode == 128 + signum, (proc.returncode, lines[-20:])
     return lines
@@ -110,13 +118,13 @@ def test_a_signal_during_the_imports_gives_one_line(command, signum, sweep, tmp_
 @pytest.mark.parametrize("command", list(BUSY))
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_while_working_gives_one_line_and_leaves_no_temporary_file(command, signum, sweep, tmp_path):
-    out = tmp_path / "out"
-    proc = _start(command, sweep, out)
+    out, log = tmp_path / "out", tmp_path / "output.txt"
+    proc = _start(command, sweep, out, log=log)
     deadline = time.time() + 300
     while not list(out.glob(BUSY[command])) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    assert list(out.glob(BUSY[command])), f"{command} never started writing"
-    lines = _finish(proc, signum, [])
+    assert list(out.glob(BUSY[command])), f"{command} never started writing:\n{log.read_text()[-2000:]}"
+    lines = _finish(proc, signum, [], log)
     assert len(lines) == 1 and lines[0].startswith(f"interrupted ({signal.Signals(signum).name}): "), lines
     _no_temporary_files(out)
 
