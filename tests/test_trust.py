@@ -175,14 +175,16 @@ def test_an_altered_abc_generation_is_computed_again(tmp_path):
 
     calls = []
 
-    def simulate(values, t, idx):
+    def simulate(values, t, idx, models):  # statistics (n, R, S) and the yes/no constraint (n, R)
         calls.append(t)
-        return np.abs(values[:, :1] - 0.3) + np.zeros((len(idx), 2))
+        stats = np.abs(values[:, :1] - 0.3)[:, None, :] + np.zeros((len(idx), 2, 1))
+        return stats, np.ones((len(idx), 2), dtype=bool)
 
+    observed = abc_smc.Observed(low=[0.0], high=[0.05], floors=[0.05])
     settings = abc_smc.Settings(particles=40, replicates=2, generations=2, seed=3, min_ess=1.0)
-    abc_smc.run(["a", "b"], lambda u: u, simulate, settings, store=tmp_path)
+    abc_smc.run(["a", "b"], lambda u: u, simulate, observed, settings, store=tmp_path)
     n = len(calls)
-    abc_smc.run(["a", "b"], lambda u: u, simulate, settings, store=tmp_path)
+    abc_smc.run(["a", "b"], lambda u: u, simulate, observed, settings, store=tmp_path)
     assert len(calls) == n  # stored and whole: reused
     path = next(tmp_path.glob("generation_01.parquet"))
     table = pq.read_table(path)
@@ -190,5 +192,5 @@ def test_an_altered_abc_generation_is_computed_again(tmp_path):
     df.loc[0, "weight"] += 1.0
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(table.schema.metadata), path)
     time.sleep(0.01)
-    abc_smc.run(["a", "b"], lambda u: u, simulate, settings, store=tmp_path)
+    abc_smc.run(["a", "b"], lambda u: u, simulate, observed, settings, store=tmp_path)
     assert len(calls) > n  # the altered generation was not trusted
