@@ -96,6 +96,7 @@ class Mutant:
     def applied(self) -> Iterator[Runner]:
         targets = self.replacements()
         saved = [(home, name, home.__dict__[name]) for home, name, _ in targets]
+        APPLIED.append(self.name)
         try:
             for home, name, fn in targets:
                 setattr(home, name, fn)
@@ -104,6 +105,16 @@ class Mutant:
         finally:
             for home, name, fn in reversed(saved):
                 setattr(home, name, fn)
+            APPLIED.pop()
+
+    @property
+    def structure_key(self) -> tuple[tuple[str, int], ...]:
+        """The variant's structure parameters, sorted (the key of mutation_report.evidence_at)."""
+        return tuple(sorted(self.structure_params.items()))
+
+
+# The variants applied now, innermost last: what the unbroken model does must never be measured under one.
+APPLIED: list[str] = []
 
 
 # The originals, captured at import (before any mutant is applied), for mutants that wrap them.

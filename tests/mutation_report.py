@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from correctness import CHECKS, run_checks
-from mutants import ALTERNATIVE_MUTANTS, MUTANTS, NEW_MUTANTS, Mutant
+from mutants import ALTERNATIVE_MUTANTS, APPLIED, MUTANTS, NEW_MUTANTS, Mutant
 from patterns import KNOWN_FAILURES, OBSERVATIONS, SEED, N, Outcome, Runner, clashed, run_all
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "MUTATIONS.md"
@@ -41,9 +41,12 @@ every observation but the known failures, and every correctness check (`tests/te
 @functools.cache
 def evidence_at(structure: tuple[tuple[str, int], ...] = ()) -> tuple[str, ...]:
     """The observations that can kill at a structure (its parameters, sorted; empty: today's): those its unbroken
-    model passes at the defaults."""
+    model passes at the defaults. Computed (and cached) before any variant is applied: under one it would
+    measure the variant, and the observations it breaks would be dropped as ones the model fails."""
     if not structure:
         return EVIDENCE
+    if APPLIED:
+        raise RuntimeError(f"evidence_at{structure} asked while {APPLIED[-1]} is applied: ask before applying it")
     return tuple(n for n, o in run_all(Runner(params=dict(structure))).items() if o.passed)
 
 
@@ -133,6 +136,7 @@ def _one(name: str | None, params: tuple = ()) -> tuple[str, tuple, tuple[float,
     at the structure ``params``)."""
     t0 = time.perf_counter()
     m = next((x for x in MUTANTS if x.name == name), None)
+    evidence_at(m.structure_key if m else tuple(sorted(params)))  # the unbroken model's, before the break
     with m.applied() if m else nullcontext(Runner(params=dict(params))) as runner:
         outcomes = outcomes_of(runner)
         head = headline(runner)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from correctness import CHECKS
 from mutants import MUTANTS, NEW_MUTANTS
-from mutation_report import DOC_PATH, EVIDENCE, killers, outcomes_of, parse_table
+from mutation_report import DOC_PATH, EVIDENCE, evidence_at, killers, outcomes_of, parse_table
 from patterns import KNOWN_FAILURES
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_broken_variant_fails_an_observation_or_a_correctness_check(mutant):
+    evidence_at(mutant.structure_key)  # what the unbroken model passes at its structure, before the break
     with mutant.applied() as runner:
         kill = killers(outcomes_of(runner))
     assert kill[0] or kill[1], f"{mutant.name} ({mutant.description}) passes every observation and correctness check"
@@ -46,3 +47,12 @@ def test_what_can_kill():
     40 new variants, as issue 25 asks."""
     assert not set(EVIDENCE) & set(KNOWN_FAILURES)
     assert set(CHECKS) and len(NEW_MUTANTS) >= 40
+
+
+def test_the_unbroken_models_evidence_is_never_measured_under_a_variant():
+    """Asking which observations the unbroken model passes while a variant is applied would drop the observations
+    the variant breaks (an order-dependent cache): it is refused."""
+    mutant = next(m for m in MUTANTS if m.structure == (("reaction", "richardson"),))
+    evidence_at.cache_clear()
+    with mutant.applied(), pytest.raises(RuntimeError, match="ask before applying"):
+        evidence_at(mutant.structure_key)
