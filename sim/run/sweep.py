@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -480,8 +480,9 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
 
     Works with failed or unfinished jobs: it reports them and aggregates what is there. A point that fails its
     check (sim.run.store) is refused, reported in ``corrupt_points`` and never aggregated. The runs and daily
-    tables are written block by block as they are read (a design of millions of runs is never held whole);
-    ``keep_rows`` also returns them in ``report["tables"]``. Blocks computed with different library versions are
+    tables are written a slice of a block at a time as they are read, and the points table is merged from sorted
+    parts (sim.run.points_table): a design of millions of points is never held whole; ``keep_rows`` holds them
+    all and returns them in ``report["tables"]``. Blocks computed with different library versions are
     refused whole, nothing written, unless ``allow_mixed``: ``report["mixed_versions"]`` says which."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -506,7 +507,9 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     writers: dict[str, Any] = {}
     tmp: dict[str, Path] = {}
     kept: dict[str, list[pa.Table]] = {"runs": [], "daily": [], "series": []}
-    point_rows: list[Any] = []
+    from sim.run.points_table import PointsTable
+
+    points_table = PointsTable(out_dir, hold=keep_rows or not write)  # else written a block at a time
     used: set[str] = set()
     damaged: dict[str, str] = {}
 
@@ -518,8 +521,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
             if name not in writers:
                 out_dir.mkdir(parents=True, exist_ok=True)
                 tmp[name] = tmp_name(out_dir / f"{name}.parquet")
-                writers[name] = pq.ParquetWriter(tmp[name], table.schema, compression="zstd",
-                                                 write_statistics=False)  # fmt: skip
+                writers[name] = pq.ParquetWriter(tmp[name], table.schema, **AGGREGATE_PARQUET)
             writers[name].write_table(table, row_group_size=200_000)
         if keep_rows or not write:
             kept[name].append(table)
@@ -544,13 +546,14 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
                     parts.append(table)
                     used.update(table.column("point_key").to_pylist())
             for table in parts:
-                runs, daily, series = _tables(table)
-                emit("runs", runs)
-                if daily is not None:
-                    emit("daily", daily)
-                if series is not None:
-                    emit("series", series)
-                _point_rows(table, point_rows)
+                for piece in _slices(table):
+                    runs, daily, series = _tables(piece)
+                    emit("runs", runs)
+                    if daily is not None:
+                        emit("daily", daily)
+                    if series is not None:
+                        emit("series", series)
+                points_table.add(_point_rows(table))
         for w in writers.values():
             w.close()
         writers.clear()
@@ -562,6 +565,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
                 pass
         for path in tmp.values():
             path.unlink(missing_ok=True)
+        points_table.remove_parts()
         raise
     for key in used:
         damaged.pop(key, None)  # another block holds it whole
@@ -587,9 +591,9 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     if not used:
         for path in tmp.values():
             path.unlink(missing_ok=True)
+        points_table.remove_parts()
         return report
-    points = _points_table(point_rows)
-    out = {"points": points}
+    out = {"points": points_table.table()} if points_table.hold else {}
     for name, tables in kept.items():
         if tables:
             out[name] = pa.concat_tables(tables).to_pandas()
@@ -597,7 +601,10 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         try:
             (out_dir / "report.json").unlink(missing_ok=True)
             tmp["points"] = tmp_name(out_dir / "points.parquet")
-            pq.write_table(_arrow(points, None), tmp["points"], compression="zstd")  # as atomic_write_parquet
+            if points_table.hold:
+                pq.write_table(_arrow(out["points"], None), tmp["points"], compression="zstd")
+            else:
+                points_table.write(tmp["points"])
             for name in ("daily", "series"):  # a table this sweep no longer keeps would be a stale one
                 if name not in tmp:
                     (out_dir / f"{name}.parquet").unlink(missing_ok=True)
@@ -608,8 +615,39 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
             for path in tmp.values():
                 path.unlink(missing_ok=True)
             raise
+        finally:
+            points_table.remove_parts()
     report["tables"] = out
     return report
+
+
+# The aggregate runs, daily and series tables' Parquet options: zstd, no statistics, and a dictionary page that
+# holds a table's distinct texts whole (a design point's label is ~2.5 kB, on each of its 215 days: past the 1 MB
+# default the writer falls back to plain pages, which cost a quarter more CPU and five times the bytes; measured
+# in /work/wt/notes/store2.md). Readers see plain text either way. (An Arrow dictionary column instead of the
+# repeated text was tried: pyarrow 26 writes it densely, slower still.)
+AGGREGATE_PARQUET = {"compression": "zstd", "write_statistics": False, "dictionary_pagesize_limit": 16 << 20}
+
+
+SLICE_ROWS = 1 << 14  # rows of the runs/daily/series tables made from a block at once (see _slices)
+
+
+def _slices(block) -> Iterator[Any]:
+    """A block's points a few at a time, so that the rows made of them (a point's text repeated onto each of its
+    days and runs: a design point's 2.5 kB label on 215 days) stay near SLICE_ROWS, whatever the block's size:
+    memory stays bounded, and the Arrow pool reuses the same pages instead of touching fresh ones."""
+    lengths = np.zeros(block.num_rows, dtype=np.int64)
+    for prefix in (RUNS_PREFIX, DAILY_PREFIX, store.SERIES_PREFIX):
+        first = next((c for c in block.column_names if c.startswith(prefix)), None)
+        if first is not None:
+            lengths = np.maximum(lengths, np.diff(store._values(block.column(first))[1]))
+    group = (np.cumsum(lengths) - lengths) // SLICE_ROWS  # points starting in the same window of rows
+    bounds = np.flatnonzero(np.diff(group)) + 1
+    if not len(bounds):
+        yield block
+        return
+    for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), block.num_rows], strict=True):
+        yield block.slice(start, stop - start)
 
 
 def _tables(block):
@@ -661,8 +699,8 @@ def _tables(block):
     return pa.table(runs), pa.table(daily), pa.table(series)
 
 
-def _point_rows(block, frames: list[Any]) -> None:
-    """Append a block's points to the points table as row dicts (a table of one row per point, whichever
+def _point_rows(block) -> Any:
+    """A block's points as rows of the points table (a frame of one row per point, whichever
     parameters each point's structure uses): what each point is, P(escalation) with its Wilson interval, and the
     mean and within-point variance of each outcome, computed as pandas computes them."""
     from sim.run.summary import wilson_interval
@@ -717,15 +755,7 @@ def _point_rows(block, frames: list[Any]) -> None:
         rows.append(row)
     import pandas as pd
 
-    frames.append(pd.DataFrame(rows))  # a block's rows as a frame: a million points' dicts would not fit
-
-
-def _points_table(frames: list[Any]):
-    """One row per point, sorted by key (as a table built from each point's row)."""
-    import pandas as pd
-
-    table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return table.sort_values("point_key", kind="stable").reset_index(drop=True)
+    return pd.DataFrame(rows)  # a block's rows as a frame: a million points' dicts would not fit
 
 
 def problems(report: Mapping[str, Any]) -> list[str]:
