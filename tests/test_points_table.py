@@ -100,6 +100,54 @@ def test_the_slices_of_a_block_cover_it_in_order_and_stay_near_the_limit(tmp_pat
     monkeypatch.setattr(sweep, "SLICE_ROWS", 2 * days)
     pieces = list(sweep._slices(block))
     assert [p.num_rows for p in pieces] == [2, 2, 1]
-    assert sum((p.column("point_key").to_pylist() for p in pieces), []) == block.column("point_key").to_pylist()
+    keys = [k for p in pieces for k in p.column("point_key").to_pylist()]
+    assert keys == block.column("point_key").to_pylist()
     monkeypatch.setattr(sweep, "SLICE_ROWS", 1)  # smaller than a point: a point a slice, never none
     assert [p.num_rows for p in sweep._slices(block)] == [1] * 5
+
+
+def test_the_wilson_intervals_95_percent_quantile_is_scipys_to_the_last_bit():
+    """The points table's intervals use a stored z (no scipy import in the aggregation): the same bits as
+    scipy.stats.norm.ppf(0.975), so the intervals are unchanged; other levels still ask scipy."""
+    from scipy.stats import norm
+
+    from sim.run.summary import Z_95, wilson_interval
+
+    assert Z_95 == norm.ppf(0.975)
+    k, n = np.array([0, 3, 17, 40]), np.array([40, 40, 40, 40])
+    z = norm.ppf(0.975)
+    p = k / n
+    denom = 1 + z**2 / n
+    centre, half = (p + z**2 / (2 * n)) / denom, z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    lo, hi = wilson_interval(k, n)
+    assert np.array_equal(lo, np.clip(centre - half, 0, 1)) and np.array_equal(hi, np.clip(centre + half, 0, 1))
+    lo90, _ = wilson_interval(k, n, level=0.9)
+    assert (lo90 > lo)[1:].all()
+
+
+@pytest.mark.parametrize("case", ["grid", "design", "named", "one"])
+def test_the_printed_points_table_read_a_batch_at_a_time_is_the_one_read_whole(tmp_path, monkeypatch, case):
+    """sim.aggregate and the end of a multirun print the points table from disk: what varies is found a batch of
+    rows at a time and only the printed columns are read, with the same lines as from the table in memory."""
+    from sim.run import points_summary
+
+    rng = np.random.default_rng(3)
+    n = 11
+    frame = pd.DataFrame({"point_key": [f"{i:016x}" for i in range(n)], "scenario": "election_loss",
+                          "label": [f"a={i}" for i in range(n)], "drop_events": ""})  # fmt: skip
+    for j in range({"grid": 2, "design": 5, "named": 0, "one": 0}[case]):
+        frame[f"param.v{j}"] = rng.integers(0, 3, n) / 2 if case == "grid" else rng.random(n)
+    frame["param.fixed"] = 0.5
+    if case == "named":
+        frame["label"] = ["baseline", "no_patron"] * 5 + ["baseline"]
+    if case == "one":
+        frame = frame.iloc[:1]
+    frame["replicates"], frame["escalated"] = 40, rng.integers(0, 40, len(frame))
+    frame["p_escalation"] = frame["escalated"] / 40
+    frame["ci_low"], frame["ci_high"] = frame["p_escalation"] * 0.8, frame["p_escalation"] * 1.1
+    (tmp_path / "aggregate").mkdir()
+    frame.to_parquet(tmp_path / "aggregate" / "points.parquet")
+    monkeypatch.setattr(points_summary, "READ_ROWS", 3)
+    whole = points_summary.text(tmp_path, pd.read_parquet(tmp_path / "aggregate" / "points.parquet"), shown=4)
+    assert points_summary.text(tmp_path, shown=4) == whole != ""
+    assert points_summary.varying_in_file(tmp_path / "aggregate" / "points.parquet") == points_summary.varying(frame)
