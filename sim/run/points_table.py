@@ -15,9 +15,11 @@ import numpy as np
 
 from sim.run.storage import tmp_name
 
-PART_POINTS = 20_000  # points gathered before they are sorted and parked as one part (~5 kB each in memory)
-GROUP = 256  # points per row group of a part: what the merge reads of each part at a time
+PART_POINTS = 10_000  # points gathered before they are sorted and parked as one part (~5 kB each in memory)
+GROUP = 128  # points per row group of a part: what the merge reads of each part at a time
 CHUNK = 4096  # points of the table merged and written at a time
+# Held at once: the points being gathered (PART_POINTS and the block that crossed it), or while merging a row
+# group of each part and a chunk (a million points: 100 parts x 128 + 4,096 rows), never the whole table.
 
 
 class PointsTable:
