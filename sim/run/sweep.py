@@ -528,6 +528,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
 
     try:
         for job in sorted(manifests):  # a block at a time: read once, checked, then stacked
+            parts = check = table = piece = None  # the last block's tables go before the next is read
             parts = []
             if manifests[job].get("block"):
                 check = store.check_block(root, job, manifests[job], read=True, settings=settings)
@@ -553,7 +554,8 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
                         emit("daily", daily)
                     if series is not None:
                         emit("series", series)
-                points_table.add(_point_rows(table))
+                for start in range(0, table.num_rows, POINT_SLICE):  # a row's dict of 135 values: ~20 kB
+                    points_table.add(_point_rows(table.slice(start, POINT_SLICE)))
         for w in writers.values():
             w.close()
         writers.clear()
@@ -630,6 +632,7 @@ AGGREGATE_PARQUET = {"compression": "zstd", "write_statistics": False, "dictiona
 
 
 SLICE_ROWS = 1 << 14  # rows of the runs/daily/series tables made from a block at once (see _slices)
+POINT_SLICE = 1000  # points of a block made into points-table rows at once (as Python dicts, then a frame)
 
 
 def _slices(block) -> Iterator[Any]:
