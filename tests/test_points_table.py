@@ -53,8 +53,8 @@ def test_the_points_table_merged_from_parts_is_the_one_stacked_whole(tmp_path, m
     pd.testing.assert_frame_equal(got.to_pandas(), want.to_pandas())
     assert got.column("point_key").to_pylist() == sorted(got.column("point_key").to_pylist())
     # never more than a part being gathered (PART_POINTS plus the block that crossed it), nor, while merging, a
-    # row group of each part and the rows being written
-    assert merged.peak <= max(5 - 1 + 7, 4 * 2 + 3) < 28
+    # batch of each part and the rows being written (twice: taken, then in key order)
+    assert merged.peak <= max(5 - 1 + 7, 4 * 2 + 2 * 3) < 28
 
 
 def _point(i: int, leverage: str = "salehyan", daily: str = "hazard") -> SweepPoint:
@@ -65,7 +65,7 @@ def _point(i: int, leverage: str = "salehyan", daily: str = "hazard") -> SweepPo
 @pytest.mark.parametrize("daily", ["hazard", "full"])
 def test_an_aggregation_of_many_blocks_holds_a_few_points_at_a_time(tmp_path, monkeypatch, daily):
     """Five jobs (two of them of the rival leverage structure: other parameter columns) aggregated with parts of
-    two points, row groups of one and slices of a few rows give the tables of the all-in-memory aggregation."""
+    two points, batches of one and slices of a few rows give the tables of the all-in-memory aggregation."""
     points = [_point(i, "coercion" if i >= 6 else "salehyan", daily) for i in range(10)]
     for lo in range(0, 10, 2):
         run_points(points[lo : lo + 2] if lo != 4 else points[4:6][::-1], tmp_path, progress=False)
@@ -80,11 +80,11 @@ def test_an_aggregation_of_many_blocks_holds_a_few_points_at_a_time(tmp_path, mo
     monkeypatch.setattr(points_table, "PointsTable", Spy)
     monkeypatch.setattr(points_table, "PART_POINTS", 2)
     monkeypatch.setattr(points_table, "GROUP", 1)
-    monkeypatch.setattr(points_table, "CHUNK", 3)
+    monkeypatch.setattr(points_table, "CHUNK", 1)
     monkeypatch.setattr(sweep, "SLICE_ROWS", 7)
     report = aggregate(tmp_path, keep_rows=False)
     assert report["n_points"] == 10 and "points" not in report["tables"]
-    assert len(made[0].parts) == 5 and made[0].peak <= max(2 - 1 + 2, 5 * 1 + 3) < 10
+    assert len(made[0].parts) == 5 and made[0].peak <= max(2 - 1 + 2, 5 * 1 + 2 * 1) < 10
     for name in ("points", "runs", "daily", *(["series"] if daily == "full" else [])):
         on_disk = pd.read_parquet(tmp_path / "aggregate" / f"{name}.parquet")
         pd.testing.assert_frame_equal(on_disk, kept[name])

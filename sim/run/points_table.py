@@ -1,5 +1,5 @@
 """A sweep's points table (aggregate/points.parquet) built a block at a time: the rows are parked in temporary
-Parquet parts, each sorted by point key, then merged by key into the table, so memory does not grow with points.
+Arrow files (parts), each sorted by point key, then merged by key into the table: memory does not grow with points.
 
 The table is the one that stacking every block's rows (pandas.concat) and sorting them by key gives, column
 order, dtypes and pandas metadata included (tests/test_store.py pins it): the columns and their types come from
@@ -16,10 +16,10 @@ import numpy as np
 from sim.run.storage import tmp_name
 
 PART_POINTS = 10_000  # points gathered before they are sorted and parked as one part (~5 kB each in memory)
-GROUP = 128  # points per row group of a part: what the merge reads of each part at a time
+GROUP = 128  # points per record batch of a part: what the merge reads of each part at a time
 CHUNK = 4096  # points of the table merged and written at a time
-# Held at once: the points being gathered (PART_POINTS and the block that crossed it), or while merging a row
-# group of each part and a chunk (a million points: 100 parts x 128 + 4,096 rows), never the whole table.
+# Held at once: the points being gathered (PART_POINTS and the block that crossed it), or while merging a batch
+# of each part and a chunk twice (a million points: 100 parts x 128 + 2 x 4,096 rows), never the whole table.
 
 
 class PointsTable:
@@ -53,16 +53,17 @@ class PointsTable:
 
     def _park(self) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         if not self.frames:
             return
         frame = self.table()
-        path = tmp_name(self.out_dir / f"points.part{len(self.parts)}.parquet")
+        path = tmp_name(self.out_dir / f"points.part{len(self.parts)}.arrow")
         self.parts.append(path)  # listed first: removed whatever happens next
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=GROUP,
-                       compression="lz4", write_statistics=False)  # fmt: skip
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        options = pa.ipc.IpcWriteOptions(compression="lz4")  # an Arrow file: no Parquet encoding to undo
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as writer:
+            writer.write_table(table, max_chunksize=GROUP)
         first = {0} | {int(np.argmax(frame[c].notna().to_numpy())) for c in frame.columns}
         self.samples.append(frame.iloc[sorted(first)])
         self.keys.append(frame["point_key"].to_numpy(dtype=str))
@@ -80,19 +81,24 @@ class PointsTable:
         part_of = np.repeat(np.arange(len(self.keys)), [len(k) for k in self.keys])
         order = np.argsort(np.concatenate(self.keys), kind="stable")  # each part is sorted: read in order
         cursors = [_Cursor(p, schema) for p in self.parts]
-        with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
-            for lo in range(0, len(order), CHUNK):
-                source = part_of[order[lo : lo + CHUNK]]
-                pieces, where = [], []
-                for p in np.unique(source):
-                    rows = np.flatnonzero(source == p)
-                    pieces.append(cursors[p].take(len(rows)))
-                    where.append(rows)
-                held = sum(c.buffered for c in cursors) + len(source)
-                self.peak = max(self.peak, held)
-                perm = np.empty(len(source), dtype=np.int64)
-                perm[np.concatenate(where)] = np.arange(len(source))
-                writer.write_table(pa.concat_tables(pieces).take(pa.array(perm)))
+        try:
+            with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+                for lo in range(0, len(order), CHUNK):
+                    source = part_of[order[lo : lo + CHUNK]]
+                    pieces, where = [], []
+                    for p in np.unique(source):
+                        rows = np.flatnonzero(source == p)
+                        pieces.append(cursors[p].take(len(rows)))
+                        where.append(rows)
+                    held = sum(c.buffered for c in cursors) + 2 * len(source)  # what is left of each read, the
+                    # rows taken and their copy in key order
+                    self.peak = max(self.peak, held)
+                    perm = np.empty(len(source), dtype=np.int64)
+                    perm[np.concatenate(where)] = np.arange(len(source))
+                    writer.write_table(pa.concat_tables(pieces).take(pa.array(perm)))
+        finally:
+            for c in cursors:
+                c.file.close()
         return len(order)
 
     def remove_parts(self) -> None:
@@ -106,9 +112,11 @@ class _Cursor:
     the part lacks is empty; an integer column the table holds as real numbers is cast, as pandas.concat does)."""
 
     def __init__(self, path: Path, schema: Any) -> None:
-        import pyarrow.parquet as pq
+        import pyarrow as pa
 
-        self.batches = pq.ParquetFile(str(path)).iter_batches(batch_size=GROUP)
+        self.file = pa.OSFile(str(path), "rb")
+        reader = pa.ipc.open_file(self.file)
+        self.batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
         self.schema = schema
         self.buffer: list[Any] = []
         self.buffered = 0
@@ -117,7 +125,7 @@ class _Cursor:
         import pyarrow as pa
 
         while self.buffered < n:
-            batch = next(self.batches)
+            batch = next(self.batches)  # read from the file now: one batch of GROUP rows in memory
             self.buffer.append(self._conform(batch))
             self.buffered += batch.num_rows
         table = pa.concat_tables(self.buffer)
