@@ -75,6 +75,10 @@ class PointsTable:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        if not self.parts:  # it all fits in one part: written as it is, no part to merge
+            table = pa.Table.from_pandas(self.table(), preserve_index=False)
+            pq.write_table(table, str(path), compression="zstd")
+            return table.num_rows
         self._park()
         sample = pd.concat(self.samples, ignore_index=True) if len(self.samples) > 1 else self.samples[0]
         schema = pa.Schema.from_pandas(sample, preserve_index=False)
