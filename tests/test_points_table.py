@@ -81,7 +81,7 @@ def test_an_aggregation_of_many_blocks_holds_a_few_points_at_a_time(tmp_path, mo
     monkeypatch.setattr(points_table, "PART_POINTS", 2)
     monkeypatch.setattr(points_table, "GROUP", 1)
     monkeypatch.setattr(points_table, "CHUNK", 1)
-    monkeypatch.setattr(sweep, "SLICE_ROWS", 7)
+    monkeypatch.setattr(sweep, "SLICE_BYTES", 7 * 200)
     report = aggregate(tmp_path, keep_rows=False)
     assert report["n_points"] == 10 and "points" not in report["tables"]
     assert len(made[0].parts) == 5 and made[0].peak <= max(2 - 1 + 2, 5 * 1 + 2 * 1) < 10
@@ -97,13 +97,22 @@ def test_the_slices_of_a_block_cover_it_in_order_and_stay_near_the_limit(tmp_pat
     run_points([_point(i) for i in range(5)], tmp_path, progress=False)
     block = pq.read_table(next((tmp_path / "blocks").glob("*.parquet")))
     days = len(block.column("daily.hazard_mean")[0])
-    monkeypatch.setattr(sweep, "SLICE_ROWS", 2 * days)
+    texts = ["point_key", "scenario", "label", *(c for c in block.column_names if c.startswith("structure."))]
+    size = [days * (64 + sum(len(block.column(c)[i].as_py().encode()) for c in texts)) for i in range(5)]
+    monkeypatch.setattr(sweep, "SLICE_BYTES", 2 * min(size))
     pieces = list(sweep._slices(block))
-    assert [p.num_rows for p in pieces] == [2, 2, 1]
+    assert len(pieces) == 3, [p.num_rows for p in pieces]
+    at = 0
+    for piece in pieces:  # each slice starts within a window of SLICE_BYTES: at most one point past it
+        n = piece.num_rows
+        assert n == 1 or sum(size[at : at + n - 1]) < 2 * min(size)
+        at += n
     keys = [k for p in pieces for k in p.column("point_key").to_pylist()]
     assert keys == block.column("point_key").to_pylist()
-    monkeypatch.setattr(sweep, "SLICE_ROWS", 1)  # smaller than a point: a point a slice, never none
+    monkeypatch.setattr(sweep, "SLICE_BYTES", 1)  # smaller than a point: a point a slice, never none
     assert [p.num_rows for p in sweep._slices(block)] == [1] * 5
+    monkeypatch.setattr(sweep, "SLICE_BYTES", 64 << 20)  # a small block: whole
+    assert [p.num_rows for p in sweep._slices(block)] == [5]
 
 
 def test_the_wilson_intervals_95_percent_quantile_is_scipys_to_the_last_bit():

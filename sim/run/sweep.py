@@ -631,20 +631,30 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
 AGGREGATE_PARQUET = {"compression": "zstd", "write_statistics": False, "dictionary_pagesize_limit": 16 << 20}
 
 
-SLICE_ROWS = 1 << 14  # rows of the runs/daily/series tables made from a block at once (see _slices)
+SLICE_BYTES = 64 << 20  # text repeated onto the runs/daily/series rows of the points made at once (see _slices)
 POINT_SLICE = 1000  # points of a block made into points-table rows at once (as Python dicts, then a frame)
 
 
 def _slices(block) -> Iterator[Any]:
-    """A block's points a few at a time, so that the rows made of them (a point's text repeated onto each of its
-    days and runs: a design point's 2.5 kB label on 215 days) stay near SLICE_ROWS, whatever the block's size:
+    """A block's points a few at a time, so that the text repeated onto each of their rows (a design point's 2.5 kB
+    label on each of its 215 days: 5 GB for a block of 10,000) stays near SLICE_BYTES whatever the block's size:
     memory stays bounded, and the Arrow pool reuses the same pages instead of touching fresh ones."""
-    lengths = np.zeros(block.num_rows, dtype=np.int64)
+    import pyarrow as pa
+
+    rows = np.zeros(block.num_rows, dtype=np.int64)
     for prefix in (RUNS_PREFIX, DAILY_PREFIX, store.SERIES_PREFIX):
         first = next((c for c in block.column_names if c.startswith(prefix)), None)
         if first is not None:
-            lengths = np.maximum(lengths, np.diff(store._values(block.column(first))[1]))
-    group = (np.cumsum(lengths) - lengths) // SLICE_ROWS  # points starting in the same window of rows
+            rows = np.maximum(rows, np.diff(store._values(block.column(first))[1]))
+    text = np.full(block.num_rows, 64, dtype=np.int64)  # and a row's numbers, roughly
+    for c in ("point_key", "scenario", "label", *(c for c in block.column_names if c.startswith("structure."))):
+        column = block.column(c).combine_chunks() if c in block.column_names else None
+        if column is not None and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            width = np.int64 if pa.types.is_large_string(column.type) else np.int32
+            offsets = np.frombuffer(column.buffers()[1], width)[column.offset : column.offset + len(column) + 1]
+            text += np.diff(offsets)  # each value's bytes
+    size = rows * text
+    group = (np.cumsum(size) - size) // SLICE_BYTES  # points starting in the same window of bytes
     bounds = np.flatnonzero(np.diff(group)) + 1
     if not len(bounds):
         yield block
