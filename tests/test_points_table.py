@@ -160,3 +160,22 @@ def test_the_printed_points_table_read_a_batch_at_a_time_is_the_one_read_whole(t
     whole = points_summary.text(tmp_path, pd.read_parquet(tmp_path / "aggregate" / "points.parquet"), shown=4)
     assert points_summary.text(tmp_path, shown=4) == whole != ""
     assert points_summary.varying_in_file(tmp_path / "aggregate" / "points.parquet") == points_summary.varying(frame)
+
+
+def test_an_aggregation_that_fails_while_merging_leaves_no_part(tmp_path, monkeypatch):
+    """A full disk (or a signal) while the points table is merged: the parts and temporary tables all go."""
+    for lo in range(0, 6, 2):
+        run_points([_point(i) for i in range(lo, lo + 2)], tmp_path, progress=False)
+    monkeypatch.setattr(points_table, "PART_POINTS", 2)
+    parked = []
+
+    def full(self, path):
+        parked.extend(self.parts)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(points_table.PointsTable, "write", full)
+    with pytest.raises(OSError):
+        aggregate(tmp_path, keep_rows=False)
+    assert len(parked) == 3 and not any(p.exists() for p in parked)
+    out = tmp_path / "aggregate"
+    assert not list(out.glob(".*.tmp")) and not (out / "points.parquet").exists()

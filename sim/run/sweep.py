@@ -484,6 +484,16 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     parts (sim.run.points_table): a design of millions of points is never held whole; ``keep_rows`` holds them
     all and returns them in ``report["tables"]``. Blocks computed with different library versions are
     refused whole, nothing written, unless ``allow_mixed``: ``report["mixed_versions"]`` says which."""
+    from sim.run.points_table import PointsTable
+
+    points_table = PointsTable(Path(root) / "aggregate", hold=keep_rows or not write)  # else written by blocks
+    try:
+        return _aggregate(Path(root), write, keep_rows, allow_mixed, points_table)
+    finally:
+        points_table.remove_parts()  # whatever happens (a full disk, a late signal): no part stays
+
+
+def _aggregate(root: Path, write: bool, keep_rows: bool, allow_mixed: bool, points_table: Any) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -507,9 +517,6 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     writers: dict[str, Any] = {}
     tmp: dict[str, Path] = {}
     kept: dict[str, list[pa.Table]] = {"runs": [], "daily": [], "series": []}
-    from sim.run.points_table import PointsTable
-
-    points_table = PointsTable(out_dir, hold=keep_rows or not write)  # else written a block at a time
     used: set[str] = set()
     damaged: dict[str, str] = {}
 
@@ -567,7 +574,6 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
                 pass
         for path in tmp.values():
             path.unlink(missing_ok=True)
-        points_table.remove_parts()
         raise
     for key in used:
         damaged.pop(key, None)  # another block holds it whole
@@ -593,7 +599,6 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     if not used:
         for path in tmp.values():
             path.unlink(missing_ok=True)
-        points_table.remove_parts()
         return report
     out = {"points": points_table.table()} if points_table.hold else {}
     for name, tables in kept.items():
@@ -617,8 +622,6 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
             for path in tmp.values():
                 path.unlink(missing_ok=True)
             raise
-        finally:
-            points_table.remove_parts()
     report["tables"] = out
     return report
 
