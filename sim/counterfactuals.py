@@ -11,16 +11,12 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
+    from sim.run.cli import CommandParser, add_study_options
 
-    ap = argparse.ArgumentParser(prog="python -m sim.counterfactuals", description="Counterfactual sizes no one "
-                                 "observed, reported with Monte Carlo intervals rather than tested.")  # fmt: skip
+    ap = CommandParser(prog="python -m sim.counterfactuals", description="Counterfactual sizes no one observed, "
+                       "reported with Monte Carlo intervals rather than tested.")  # fmt: skip
     ap.add_argument("--replicates", type=int, default=2000, help="paired runs per case (2000)")
-    ap.add_argument("--seed", type=int, default=20211107)
-    ap.add_argument("--engine", choices=("compiled", "vector"), default="compiled",
-                    help="batch engine (compiled; the same bits as vector)")
-    ap.add_argument("--no-write", action="store_true",
-                    help="print only; do not write results/tables/counterfactual_outputs.csv")
+    add_study_options(ap, writes="results/tables/counterfactual_outputs.csv")
     return ap
 
 

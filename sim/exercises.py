@@ -12,9 +12,8 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 def parser():
     from sim.run.cli import CommandParser
 
-    ap = CommandParser(prog="python -m sim.exercises",
-                                 description="Answer keys for the teaching exercises in docs/exercises/, recomputed "
-                                             "from the model.")  # fmt: skip
+    ap = CommandParser(prog="python -m sim.exercises", description="Answer keys for the teaching exercises in "
+                       "docs/exercises/, recomputed from the model.")  # fmt: skip
     ap.add_argument("--write", action="store_true", help="rewrite the key values in docs/exercises/*.md")
     sub = ap.add_subparsers(dest="cmd")
     rd = sub.add_parser("read", help="a column's mean in the newest run of a scenario (or in a run folder)")

@@ -10,18 +10,15 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
+    from sim.run.cli import CommandParser, add_study_options
 
-    ap = argparse.ArgumentParser(prog="python -m sim.long_run", description="The seed timeline a year past its end "
-                                 "with no new events, each door closed in turn.")  # fmt: skip
+    ap = CommandParser(prog="python -m sim.long_run", description="The seed timeline a year past its end with no "
+                       "new events, each door closed in turn.")  # fmt: skip
     ap.add_argument("--replicates", type=int, default=1000, help="runs at the defaults per case (1000)")
     ap.add_argument("--sets", type=int, default=50, help="parameter sets from the priors (50)")
     ap.add_argument("--set-replicates", type=int, default=10, help="runs per set (10)")
     ap.add_argument("--days", type=int, default=365, help="days past the timeline's end (365)")
-    ap.add_argument("--seed", type=int, default=20211107)
-    ap.add_argument("--engine", choices=("compiled", "vector"), default="compiled",
-                    help="batch engine (compiled; the same bits as vector)")
-    ap.add_argument("--no-write", action="store_true", help="print only; do not write results/tables/long_run.csv")
+    add_study_options(ap, writes="results/tables/long_run.csv")
     return ap
 
 

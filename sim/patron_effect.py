@@ -11,16 +11,13 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 
 
 def parser():
-    import argparse
+    from sim.run.cli import CommandParser, add_study_options
 
-    ap = argparse.ArgumentParser(prog="python -m sim.patron_effect", description="The patron's effect on "
-                                 "P(escalation) against the militias' independence, per structure.")  # fmt: skip
+    ap = CommandParser(prog="python -m sim.patron_effect", description="The patron's effect on P(escalation) "
+                       "against the militias' independence, per structure.")  # fmt: skip
     ap.add_argument("--sets", type=int, default=100, help="parameter sets drawn from each structure's priors (100)")
     ap.add_argument("--runs", type=int, default=30, help="paired runs per set, level and case (30)")
-    ap.add_argument("--seed", type=int, default=20211107)
-    ap.add_argument("--engine", choices=("compiled", "vector"), default="compiled", help="batch engine (compiled)")
-    ap.add_argument("--no-write", action="store_true",
-                    help="print only; do not write results/tables/patron_effect.csv and its figure")
+    add_study_options(ap, writes="results/tables/patron_effect.csv and its figure")
     return ap
 
 

@@ -13,11 +13,12 @@ OUTCOMES = ("p_escalation", "p_sustained", "mean_attacks_us")
 
 
 def parser():
-    import argparse
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m sim.policies", description="Named policies judged across "
-                                 "scenarios: robustness, regret, and scenario discovery on each policy's failures")
+    from sim.run.cli import CommandParser
+
+    ap = CommandParser(prog="python -m sim.policies", description="Named policies judged across scenarios: "
+                       "robustness, regret, and scenario discovery on each policy's failures.")  # fmt: skip
     ap.add_argument("sweep_dir", type=Path, help="a policy study's sweep folder (experiment=policies), or its "
                     "aggregate/ folder")  # fmt: skip
     ap.add_argument("--target", action="append", metavar="OUTCOME=VALUE", help="the most an outcome may reach "

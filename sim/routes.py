@@ -12,8 +12,9 @@ if __name__ == "__main__":  # first: from here on Ctrl-C and SIGTERM end it with
 def parser():
     from sim.run.cli import CommandParser
 
-    ap = CommandParser(prog="python -m sim.routes", description="Which route carries the risk of a clash "
-                                 "(each switched off in turn, common random numbers), which")  # fmt: skip
+    ap = CommandParser(prog="python -m sim.routes", description="Which route carries the risk of a clash, each "
+                       "switched off in turn with common random numbers, at the defaults and under the "
+                       "priors.")  # fmt: skip
     ap.add_argument("--scenario", default="seed_timeline", help="a scenario in configs/scenario/ (seed_timeline)")
     ap.add_argument("--replicates", type=int, default=2000, help="runs at the defaults per route (2000)")
     ap.add_argument("--sets", type=int, default=200, help="parameter sets drawn from the priors (200)")

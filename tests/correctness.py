@@ -88,6 +88,67 @@ def rule_leverage_coercion(r: Runner) -> Outcome:
                  ("berated, clipped", rules.berated(0.99, True, True, 0.0, 1.0, 0.5), 1.0))  # fmt: skip
 
 
+def rule_reaction_richardson(r: Runner) -> Outcome:
+    """7.12.1 (structure.reaction=richardson): the militias' excess is their mean grievance above their baselines;
+    Sadr's threat adds reaction x excess (Richardson's k y); each militia's grievance adds reaction x Sadr's
+    mobilisation (Richardson's l x), clipped to [0, 1]."""
+    g = np.array([0.5, 0.3, 0.2, 0.9]).reshape(1, 4, 1)
+    base = np.array([0.4, 0.4, 0.1, 0.5]).reshape(1, 4, 1)
+    return known(("excess", rules.militia_excess(g, base), (0.1 - 0.1 + 0.1 + 0.4) / 4),
+                 ("excess below the baselines", rules.militia_excess(base - 0.2, base), -0.2),
+                 ("Sadr's threat", rules.richardson_threat(0.3, 0.1, 0.25), 0.325),
+                 ("Sadr's threat, militias calm", rules.richardson_threat(0.3, -0.1, 0.25), 0.275),
+                 ("militias' reaction", rules.militia_reaction(0.5, 0.4, 0.05), 0.52),
+                 ("reaction clipped", rules.militia_reaction(0.99, 1.0, 0.05), 1.0))  # fmt: skip
+
+
+def rule_mobilisation_cascade(r: Runner) -> Outcome:
+    """7.12.2 (structure.mobilisation=cascade): the share whose threshold is passed by threat + peer_weight x the
+    share already out: sigmoid((threat + w m - threshold) / tau); with w = 0 the dose-response."""
+    return known(("cascade", rules.cascade_target(0.4, 0.6, 0.5, 0.65, 0.075), sig((0.4 + 0.3 - 0.65) / 0.075)),
+                 ("nobody out yet", rules.cascade_target(0.5, 0.0, 2.0, 0.65, 0.1), sig(-1.5)),
+                 ("all out", rules.cascade_target(0.1, 1.0, 2.0, 0.65, 0.1), sig((0.1 + 2.0 - 0.65) / 0.1)),
+                 ("no peers", rules.cascade_target(0.7, 0.9, 0.0, 0.65, 0.075), sig(0.05 / 0.075)))  # fmt: skip
+
+
+def rule_clash_epstein_ii(r: Runner) -> Outcome:
+    """7.13.1 (structure.clash=epstein_ii): encounters at rate x v x m, each interdicted with Epstein's
+    P = 1 - exp(-k C / (1/n + v + m)); hazard 1 - exp(-rate v m (1 - P))."""
+    through = math.exp(-2.3 * 0.35 / (0.1 + 0.2 + 0.3))
+    return known(("interposed", rules.clash_hazard_interposed(3.0, 0.2, 0.3, 2.3, 0.35, 10),
+                  1 - math.exp(-3.0 * 0.2 * 0.3 * through)),
+                 ("no state forces", rules.clash_hazard_interposed(3.0, 0.2, 0.3, 2.3, 0.0, 10),
+                  1 - math.exp(-3.0 * 0.2 * 0.3)),
+                 ("one camp at home", rules.clash_hazard_interposed(3.0, 0.0, 0.3, 2.3, 0.35, 10), 0.0),
+                 ("camps meet more", rules.clash_hazard_interposed(5.0, 0.4, 0.5, 1.0, 0.2, 20),
+                  1 - math.exp(-5.0 * 0.4 * 0.5 * math.exp(-1.0 * 0.2 / (0.05 + 0.9)))))  # fmt: skip
+
+
+def rule_grievance_legitimacy(r: Runner) -> Outcome:
+    """7.15.1 (structure.grievance=legitimacy): grievance = clip01(H (1 - L) / (1 - L0)); a visit raises a
+    targeted militia's legitimacy by leverage x effect, clipped."""
+    return known(("H (1 - L)", rules.epstein_grievance(0.3, 0.2, 0.6), 0.3 * 0.8 / 0.4),
+                 ("at the baseline legitimacy", rules.epstein_grievance(0.45, 0.6, 0.6), 0.45),
+                 ("more legitimate", rules.epstein_grievance(0.5, 0.8, 0.6), 0.5 * 0.2 / 0.4),
+                 ("clipped", rules.epstein_grievance(0.9, 0.0, 0.6), 1.0),
+                 ("visited", rules.legitimised(0.5, 0.2, True, 0.25), 0.55),
+                 ("not visited", rules.legitimised(0.5, 0.2, False, 0.25), 0.5),
+                 ("legitimacy clipped", rules.legitimised(0.95, 1.0, True, 0.25), 1.0))  # fmt: skip
+
+
+def rule_relapse_beardsley(r: Runner) -> Outcome:
+    """7.4.1 (structure.relapse=beardsley): a visit adds share x its calm to the store; each day the store's part
+    that lapses is store x (1 - 2^(-1/pressure_half_life)), added back to grievance (or taken from legitimacy),
+    clipped to [0, 1]."""
+    return known(("calm bought", rules.calm_bought(0.1, 0.2, 0.75), 0.25),
+                 ("nothing bought", rules.calm_bought(0.1, 0.0, 0.75), 0.1),
+                 ("released", rules.calm_released(0.2, rules.decay(10.0)), 0.2 * (1 - 2 ** (-1 / 10))),
+                 ("released, long pressure", rules.calm_released(0.2, 2 ** (-1 / 40)), 0.2 * (1 - 2 ** (-1 / 40))),
+                 ("relapsed", rules.relapsed(0.5, 0.1), 0.6),
+                 ("relapsed, clipped", rules.relapsed(0.95, 0.1), 1.0),
+                 ("legitimacy lost, clipped", rules.relapsed(0.3, -0.4), 0.0))  # fmt: skip
+
+
 def rule_patron_decides(r: Runner) -> Outcome:
     """7.3: forced visits always (while the patron exists and intervenes); otherwise attention >= cost and either
     tension > trigger with no cooldown, or a salient day (which overrides the cooldown)."""
@@ -409,6 +470,20 @@ def _probe_runner(r: Runner, **params) -> Runner:
     return r._cache[key]
 
 
+def _code(p, mechanism: str) -> int:
+    """Which alternative of ``mechanism`` the parameters ``p`` run (0: today's; sim/model/structures.py)."""
+    return int(getattr(p, f"structure_{mechanism}"))
+
+
+def _hazard(p, violence, mobilisation):
+    """The day's clash hazard under the structure ``p`` runs (structure.clash: 0 aggregate, 1 Epstein's Model II
+    with the state's forces at their declared capacity, which no event of these scenarios moves)."""
+    if _code(p, "clash") == 1:
+        return rules.clash_hazard_interposed(p.encounter_rate, violence, mobilisation, p.arrest_k, p.state_capacity,
+                                             p.cells_per_militia)  # fmt: skip
+    return rules.clash_hazard(p.clash_kappa, violence, mobilisation)
+
+
 def _lever(p, loyalty, ind):
     """The patron's leverage under the structure ``p`` runs (structure.leverage: 0 Salehyan, 1 coercion)."""
     if int(p.structure_leverage) == 1:
@@ -522,8 +597,7 @@ def daily_record_is_consistent(r: Runner) -> Outcome:
                            np.where(contests, share, 1.0 - share).mean(axis=-1))  # fmt: skip
         bad += _mismatches(tag + "tension", d["tension"], rules.tension(d["violence"], d["mobilisation"], d["rivalry"],
                            p.tension_weight_violence, p.tension_weight_mobilisation, p.tension_weight_rivalry))
-        bad += _mismatches(tag + "hazard", d["hazard"], rules.clash_hazard(p.clash_kappa, d["violence"],
-                                                                           d["mobilisation"]), ~clash)  # fmt: skip
+        bad += _mismatches(tag + "hazard", d["hazard"], _hazard(p, d["violence"], d["mobilisation"]), ~clash)
     return Outcome(not bad, "; ".join(bad) or "the daily record agrees with itself")
 
 
@@ -551,31 +625,51 @@ def sadr_and_rivalry_follow_their_rules(r: Runner) -> Outcome:
 def militias_follow_their_rules(r: Runner) -> Outcome:
     """7.2, 7.4, 7.9, 7.13, 7.15: on a day without events or attacks on US assets, each militia's grievance is
     yesterday's less the visit's cut (leverage from its loyalty and its drifted independence), plus a clash,
-    relaxed towards its own baseline; its discipline yesterday's plus the visit's, relaxed towards its own."""
+    relaxed towards its own baseline; its discipline yesterday's plus the visit's, relaxed towards its own.
+    Under structure.reaction=richardson the grievance first adds the reaction to the day's mobilisation (7.12.1);
+    under structure.relapse=beardsley the calm each visit bought is carried day by day and its lapsed part added
+    back (7.4.1; carried exactly until an event day brings a visit, whose cut starts from a grievance the event
+    moved, so from then on that militia is not compared). Under structure.grievance=legitimacy hardship and
+    legitimacy are not recorded, so only discipline is compared here (one_quiet_day and one_day_of_visits check
+    that structure's grievance)."""
     bad, visits = [], 0
     sub, sc, res = _probe_run(r)
     d, p = res.daily, make_params(sub.params)
     mil = sub.militias
+    reaction, relapse, legit = _code(p, "reaction") == 1, _code(p, "relapse") == 1, _code(p, "grievance") == 1
     loyalty = np.array([m.loyalty for m in mil])
     ind = rules.independence(p.militia_independence, np.array([m.independence_offset for m in mil]))
     g, disc = _militia(d, "grievance"), _militia(d, "discipline")
     tgt = np.stack([d[f"targeted_{j}"] for j in range(len(mil))], axis=-1)
-    quiet = (~_event_days(sc))[:, None, None] & (d["attacks_us_today"] == 0)[:, :, None]
+    event = _event_days(sc)
+    quiet = (~event)[:, None, None] & (d["attacks_us_today"] == 0)[:, :, None]
     exp_g, exp_d = np.empty_like(g), np.empty_like(disc)
+    calm, carried = np.zeros_like(g[0]), np.ones(g.shape, dtype=bool)
     ind_t = ind
     for t in range(1, sc.days):
         ind_t = rules.drift_independence(ind_t, p.independence_drift)  # independence at the start of day t
         lam = _lever(p, loyalty, ind_t)
         gi, di, _ = rules.intervene(g[t - 1], disc[t - 1], 0.0, lam, tgt[t], p.intervention_grievance_effect,
                                     p.intervention_discipline_effect)  # fmt: skip
+        if relapse:
+            calm = rules.calm_bought(calm, g[t - 1] - gi, p.relapse_share)
+            carried[t:] &= ~(event[t] & tgt[t].astype(bool))
         gi = _visited(gi, tgt[t], p, loyalty, ind_t)
         gi = rules.after_clash(gi, d["clash"][t].astype(bool)[:, None], p.clash_grievance)
+        if relapse:
+            released = rules.calm_released(calm, rules.decay(p.pressure_half_life))
+            calm = rules.relax(calm - released, 0.0, p.grievance_half_life)
+            gi = rules.relapsed(gi, released)
+        if reaction:
+            gi = rules.militia_reaction(gi, d["mobilisation"][t][:, None], p.richardson_militia_reaction)
         exp_g[t] = rules.relax(gi, np.array([m.grievance for m in mil]), p.grievance_half_life)
         exp_d[t] = rules.relax(di, np.array([m.discipline for m in mil]), p.discipline_half_life)
     visits = int(tgt[1:][quiet[1:, :, 0]].sum())
-    bad += _mismatches("grievance", g[1:], exp_g[1:], quiet[1:])
+    if not legit:
+        bad += _mismatches("grievance", g[1:], exp_g[1:], quiet[1:] & carried[1:])
     bad += _mismatches("discipline", disc[1:], exp_d[1:], quiet[1:])
-    return Outcome(not bad, "; ".join(bad) or f"every militia follows its rules ({visits} leaders visited)")
+    what = "discipline only: grievance=legitimacy" if legit else "grievance and discipline"
+    return Outcome(not bad, "; ".join(bad) or f"every militia follows its rules ({visits} leaders visited; {what})")
 
 
 def leaders_and_cells_follow_their_rules(r: Runner) -> Outcome:
@@ -606,6 +700,9 @@ def leaders_and_cells_follow_their_rules(r: Runner) -> Outcome:
     g_prev, d_prev = np.broadcast_to(col["grievance"], (R, M, 1)), np.broadcast_to(col["discipline"], (R, M, 1))
     share_prev, contest_prev = np.zeros((R, M, 1)), np.zeros((R, M, 1), dtype=bool)
     event = _event_days(sc)
+    # structure.grievance=legitimacy: a visit raises legitimacy, and the grievance after it is H (1 - L) of values
+    # the record does not keep; a visited militia's day is not compared there (one_day_of_visits checks it)
+    keep = ~tgt if _code(p, "grievance") == 1 else np.ones_like(tgt)
     bad_stance = bad_cells = checked = 0
     for t in range(sc.days):
         lam = _lever(p, col["loyalty"], ind)
@@ -623,8 +720,8 @@ def leaders_and_cells_follow_their_rules(r: Runner) -> Outcome:
         active = kr.uniform_from_key(kr.step_key(rep_key, t, kr.Purpose.CELL_ACTIVE), cells) < pa
         if not event[t]:
             checked += 1
-            bad_stance += int((contests != contests_rec[t]).sum())
-            bad_cells += int((~np.isclose(rules.active_share(active), share_rec[t], atol=TOL, rtol=0)).sum())
+            bad_stance += int(((contests != contests_rec[t]) & keep[t]).sum())
+            bad_cells += int((~np.isclose(rules.active_share(active), share_rec[t], atol=TOL, rtol=0) & keep[t]).sum())
         # tomorrow starts from the record (what the engine kept), the pressure relaxed, independence drifted
         pressure = rules.relax(p1, 0.0, p.pressure_half_life)
         ind = rules.drift_independence(ind, p.independence_drift)
@@ -649,13 +746,26 @@ def sadr_wing_follows_its_rule(r: Runner) -> Outcome:
         refusing = _militia(d, "contests").astype(bool)[1:].mean(axis=-1)
         threat = rules.sadr_threat(gs, refusing, d["violence"][1:], riv, p.rivalry_base, p.threat_refusal,
                                    p.threat_violence, p.threat_rivalry)  # fmt: skip
-        target = rules.mobilisation_target(threat, p.mobilisation_threshold, p.mobilisation_tau)
+        ok_days = np.ones_like(clash[1:])
+        if _code(p, "reaction") == 1:  # 7.12.1: he also reads the militias' grievance above their baselines, as it
+            # stands when he decides: yesterday's, on a day without a visit or a strike (checked on those days)
+            g = _militia(d, "grievance")
+            base = np.array([m.grievance for m in sub.militias])
+            excess = rules.militia_excess(g[:-1], base, axis=2)[..., 0]
+            threat = rules.richardson_threat(threat, excess, p.richardson_sadr_reaction)
+            visited = np.stack([d[f"targeted_{j}"] for j in range(len(MILITIA_KEYS))], axis=-1).astype(bool)
+            ok_days &= ~visited[1:].any(axis=-1) & (d["attacks_us_today"][1:] == 0)
+        if _code(p, "mobilisation") == 1:  # 7.12.2: the share already out counts
+            target = rules.cascade_target(threat, d["mobilisation"][:-1], p.cascade_peer_weight,
+                                          p.mobilisation_threshold, p.mobilisation_tau)  # fmt: skip
+        else:
+            target = rules.mobilisation_target(threat, p.mobilisation_threshold, p.mobilisation_tau)
         moved = rules.mobilisation_after(d["mobilisation"][:-1], target, p.mobilisation_rate, 0)
         recent = np.zeros_like(clash)
         span = int(p.order_days) + 1
         for k in range(1, span + 1):
             recent[k:] |= clash[:-k]
-        ok_days = (~_event_days(sc))[1:, None] & ~recent[1:]
+        ok_days &= (~_event_days(sc))[1:, None] & ~recent[1:]
         m = d["mobilisation"][1:]
         tag = "no patron: " if over else ""
         bad += _mismatches(tag + "mobilisation", m, moved, ok_days & ~clash[1:])
@@ -698,32 +808,77 @@ def patron_follows_its_rules(r: Runner) -> Outcome:
     return Outcome(not bad, "; ".join(bad) or f"{int(iv.sum())} visits follow the rules")
 
 
+def _column(mil, name: str) -> np.ndarray:
+    return np.array([getattr(x, name) for x in mil]).reshape(1, -1, 1)
+
+
+def _drifted(p, mil, g, H, L, calm, m) -> dict:
+    """Step 8 for the militias' grievance under the structure ``p`` runs, from the day's values before the drift
+    (g: grievance; H, L: hardship and legitimacy; calm: the store; m: the day's mobilisation of Sadr's wing):
+    7.4.1 the lapsed calm goes back, 7.12.1 the reaction to Sadr's wing, 7.15/7.15.1 the drift to the baselines."""
+    base = _column(mil, "grievance")
+    out = {}
+    if _code(p, "relapse") == 1:
+        released = rules.calm_released(calm, rules.decay(p.pressure_half_life))
+        out["calm"] = rules.relax(calm - released, 0.0, p.grievance_half_life)
+        if _code(p, "grievance") == 1:
+            L = rules.relapsed(L, -released)
+        else:
+            g = rules.relapsed(g, released)
+    react = _code(p, "reaction") == 1
+    if _code(p, "grievance") == 1:
+        H = rules.militia_reaction(H, m, p.richardson_militia_reaction) if react else H
+        out["hardship"] = rules.relax(H, base, p.grievance_half_life)
+        out["legitimacy"] = rules.relax(L, p.legitimacy_base, p.grievance_half_life)
+        out["grievance"] = rules.epstein_grievance(out["hardship"], out["legitimacy"], p.legitimacy_base)
+    else:
+        g = rules.militia_reaction(g, m, p.richardson_militia_reaction) if react else g
+        out["grievance"] = rules.relax(g, base, p.grievance_half_life)
+    return out
+
+
+def _compare_drifted(s, expected: dict) -> tuple:
+    """(label, got, expected) cases for what _drifted expects."""
+    return tuple((name, getattr(s, name), value) for name, value in expected.items())
+
+
+def _day_state(r: Runner, seed: int, R: int, **overrides):
+    """A one-day engine set-up at the probe point of r's structure with ``overrides``: (params, militias, state,
+    point arrays, replicate keys)."""
+    codes = structure_params(r)
+    p, m = probe(from_codes(codes))
+    mil = make_militias(m)
+    prm = make_params({**p, **codes, **overrides})
+    pt = point_arrays([prm], [mil])
+    s = initial_state(pt, np.uint64(seed), np.arange(R), int(pt.cells_per_militia.max()), clash_window(pt))
+    rep_key = kr.replicate_key(np.full((R, 1, 1), seed, dtype=np.uint64),
+                               np.arange(R, dtype=np.uint64).reshape(R, 1, 1))  # fmt: skip
+    return prm, mil, s, pt, rep_key
+
+
+# nothing random can happen: no attacks, no clash under either clash structure
+CALM_DAY = {"attack_rate_state": 0.0, "attack_rate_us": 0.0, "clash_kappa": 0.0, "encounter_rate": 0.0}
+
+
 def one_quiet_day(r: Runner) -> Outcome:
     """Steps 2-8 on a day where nothing random can happen (no patron, no attacks, no clash, no events): every slow
     variable moves exactly one day towards its baseline at its own half-life, the counters count down by one, the
-    wing moves towards zero under Sadr's order, and nothing is counted."""
-    codes = structure_params(r)
-    p, m = probe(from_codes(codes))
-    params = {**p, **codes, "patron_present": False, "attack_rate_state": 0.0, "attack_rate_us": 0.0,
-              "clash_kappa": 0.0}
-    mil = make_militias(m)
-    prm = make_params(params)
-    pt = point_arrays([prm], [mil])
-    s = initial_state(pt, np.uint64(3), np.arange(2), int(pt.cells_per_militia.max()), clash_window(pt))
+    wing moves towards zero under Sadr's order, and nothing is counted. Under the rival structures the day's
+    drift is theirs (_drifted): the lapsing calm (7.4.1), the militias' reaction to the wing (7.12.1), hardship and
+    legitimacy (7.15.1)."""
+    prm, mil, s, pt, rep_key = _day_state(r, 3, 2, patron_present=False, **CALM_DAY)
     s.grievance[...], s.discipline[...], s.hostility_us[...] = 0.8, 0.2, 0.9
+    s.hardship[...], s.legitimacy[...], s.calm[...] = 0.7, 0.5, 0.1
     s.pressure[...], s.sadr_grievance[...], s.rivalry[...] = 0.6, 0.7, 0.8
     s.order_days[...], s.sadr_order_days[...], s.cooldown[...], s.attention[...] = 3, 2, 4, 0.3
     s.independence[...] = 0.5
     m0 = s.mobilisation.copy()
     quiet = Scenario("quiet", "", dt.date(2021, 1, 1), dt.date(2021, 1, 5), ())
-    rep_key = kr.replicate_key(np.full((2, 1, 1), 3, dtype=np.uint64), np.arange(2, dtype=np.uint64).reshape(2, 1, 1))
     vector.step(s, 0, quiet, pt, mil, rep_key)
-    base_g = np.array([x.grievance for x in mil]).reshape(1, -1, 1)
-    base_d = np.array([x.discipline for x in mil]).reshape(1, -1, 1)
-    base_h = np.array([x.hostility_us for x in mil]).reshape(1, -1, 1)
-    return known(("grievance", s.grievance, rules.relax(0.8, base_g, prm.grievance_half_life)),
-                 ("discipline", s.discipline, rules.relax(0.2, base_d, prm.discipline_half_life)),
-                 ("hostility", s.hostility_us, rules.relax(0.9, base_h, prm.grievance_half_life)),
+    m1 = m0 * (1 - prm.mobilisation_rate)
+    return known(*_compare_drifted(s, _drifted(prm, mil, 0.8, 0.7, 0.5, 0.1, m1)),
+                 ("discipline", s.discipline, rules.relax(0.2, _column(mil, "discipline"), prm.discipline_half_life)),
+                 ("hostility", s.hostility_us, rules.relax(0.9, _column(mil, "hostility_us"), prm.grievance_half_life)),
                  ("pressure", s.pressure, rules.relax(0.6, 0.0, prm.pressure_half_life)),
                  ("independence", s.independence, rules.drift_independence(0.5, prm.independence_drift)),
                  ("Sadr's grievance", s.sadr_grievance,
@@ -734,7 +889,7 @@ def one_quiet_day(r: Runner) -> Outcome:
                  ("attention", s.attention, rules.attention_after(0.3, False, prm.patron_attention_cost,
                                                                   prm.patron_attention_recovery,
                                                                   prm.patron_distraction)),
-                 ("wing under the order", s.mobilisation, m0 * (1 - prm.mobilisation_rate)),
+                 ("wing under the order", s.mobilisation, m1),
                  ("nothing counted", (s.interventions.sum(), s.attacks_us.sum(), s.attacks_state.sum(),
                                       s.clashes.sum(), s.retaliations.sum()), (0, 0, 0, 0, 0)),
                  ("nobody refuses under orders", s.contests.any(), False))  # fmt: skip
@@ -743,31 +898,65 @@ def one_quiet_day(r: Runner) -> Outcome:
 def one_day_of_strikes(r: Runner) -> Outcome:
     """Step 5 on a day of attacks on US assets where every attack is answered (the highest attack rate, hostile
     militias with a full front, certain retaliation; no patron, no clash, no attack on the state, no truce): each
-    militia that attacks has its grievance and hostility raised by the strike's steps before the day's relaxation,
-    the others only relax; every attack and strike is counted once, and the day's record counts the attacks."""
-    codes = structure_params(r)
-    p, m = probe(from_codes(codes))
-    params = {**p, **codes, "patron_present": False, "attack_rate_state": 0.0, "attack_rate_us": 1.0,
-              "us_retaliation_prob": 1.0, "clash_kappa": 0.0, "front_activity": 1.0}  # fmt: skip
-    mil = make_militias(m)
-    prm = make_params(params)
-    pt = point_arrays([prm], [mil])
-    R = 50
-    s = initial_state(pt, np.uint64(5), np.arange(R), int(pt.cells_per_militia.max()), clash_window(pt))
+    militia that attacks has its grievance (hardship under structure.grievance=legitimacy) and hostility raised by
+    the strike's steps before the day's drift, the others only drift; every attack and strike is counted once, and
+    the day's record counts the attacks."""
+    prm, mil, s, pt, rep_key = _day_state(r, 5, 50, patron_present=False, **{**CALM_DAY, "attack_rate_us": 1.0},
+                                          us_retaliation_prob=1.0, front_activity=1.0)  # fmt: skip
     s.grievance[...], s.hostility_us[...] = 0.3, 0.8
+    s.hardship[...], s.legitimacy[...], s.calm[...] = 0.3, 0.5, 0.05
     quiet = Scenario("strikes", "", dt.date(2021, 1, 1), dt.date(2021, 1, 5), ())
-    rep_key = kr.replicate_key(np.full((R, 1, 1), 5, dtype=np.uint64), np.arange(R, dtype=np.uint64).reshape(R, 1, 1))
     rec = vector.step(s, 0, quiet, pt, mil, rep_key)
     att = s.attacks_us.astype(float)
-    base_g = np.array([x.grievance for x in mil]).reshape(1, -1, 1)
-    base_h = np.array([x.hostility_us for x in mil]).reshape(1, -1, 1)
-    exp_g = rules.relax(0.3 + prm.retaliation_grievance * att, base_g, prm.grievance_half_life)
-    exp_h = rules.relax(np.minimum(0.8 + prm.retaliation_hostility * att, 1.0), base_h, prm.grievance_half_life)
+    struck = np.minimum(0.3 + prm.retaliation_grievance * att, 1.0)
+    exp_h = rules.relax(np.minimum(0.8 + prm.retaliation_hostility * att, 1.0), _column(mil, "hostility_us"),
+                        prm.grievance_half_life)  # fmt: skip
     return known(("some attack, some not", 0 < att.mean() < 1, True),
-                 ("grievance", s.grievance, exp_g), ("hostility", s.hostility_us, exp_h),
+                 *_compare_drifted(s, _drifted(prm, mil, struck, struck, 0.5, 0.05, s.mobilisation)),
+                 ("hostility", s.hostility_us, exp_h),
                  ("strikes", s.retaliations, s.attacks_us), ("attacks on the state", s.attacks_state, 0),
                  ("the day's record", rec["attacks_us_today"], s.attacks_us.sum(axis=(1, 2))),
                  ("the day's attacks on the state", rec["attacks_state_today"], 0))  # fmt: skip
+
+
+def one_day_of_visits(r: Runner) -> Outcome:
+    """Step 2 on a day the patron must visit (forced; no attacks, no clash, Sadr's wing under his order): the
+    visited leaders' grievance falls by leverage x effect (under structure.grievance=legitimacy their legitimacy
+    rises by leverage x effect and grievance is H (1 - L), 7.15.1), their discipline rises and their pressure is
+    full; a coerced leader resents it (7.2.1); the calm the visit bought is stored (7.4.1); then the day's drift.
+    The leverage reads each militia's loyalty and its independence before the day's drift."""
+    prm, mil, s, pt, rep_key = _day_state(r, 11, 4, patron_present=True, patron_intervenes=True, **CALM_DAY)
+    M = len(mil)
+    g0 = np.linspace(0.35, 0.8, M).reshape(1, M, 1)  # distinct, so that the visit's targets are those named
+    s.grievance[...], s.hardship[...], s.legitimacy[...], s.calm[...] = g0, g0, 0.5, 0.05
+    s.discipline[...], s.pressure[...], s.independence[...] = 0.2, 0.1, 0.5
+    s.forced_intervention[...], s.attention[...] = True, 1.0
+    s.order_days[...], s.sadr_order_days[...] = 3, 2
+    m1 = s.mobilisation * (1 - prm.mobilisation_rate)
+    quiet = Scenario("visit", "", dt.date(2021, 1, 1), dt.date(2021, 1, 5), ())
+    vector.step(s, 0, quiet, pt, mil, rep_key)
+    tgt = s.targeted
+    loyalty = _column(mil, "loyalty")
+    lam = _lever(prm, loyalty, 0.5)
+    H, L, c = g0, 0.5, 0.05
+    if _code(prm, "grievance") == 1:
+        L = rules.legitimised(0.5, lam, tgt, prm.intervention_legitimacy)
+        g1, d1, p1 = rules.intervene(rules.epstein_grievance(H, L, prm.legitimacy_base), 0.2, 0.1, lam, tgt, 0.0,
+                                     prm.intervention_discipline_effect)  # fmt: skip
+        c = rules.calm_bought(c, L - 0.5, prm.relapse_share)
+        H = _visited(H, tgt, prm, loyalty, 0.5)
+    else:
+        g1, d1, p1 = rules.intervene(g0, 0.2, 0.1, lam, tgt, prm.intervention_grievance_effect,
+                                     prm.intervention_discipline_effect)  # fmt: skip
+        c = rules.calm_bought(c, g0 - g1, prm.relapse_share)
+        g1 = _visited(g1, tgt, prm, loyalty, 0.5)
+    n_tgt = min(int(prm.patron_targets), M)
+    return known(("a visit", s.interventions, 1),
+                 ("leaders reached", tgt.sum(axis=(1, 2)), n_tgt),
+                 ("the most aggrieved reached", tgt[:, M - n_tgt:].all(), True),
+                 *_compare_drifted(s, _drifted(prm, mil, g1, H, L, c, m1)),
+                 ("discipline", s.discipline, rules.relax(d1, _column(mil, "discipline"), prm.discipline_half_life)),
+                 ("pressure", s.pressure, rules.relax(p1, 0.0, prm.pressure_half_life)))  # fmt: skip
 
 
 def escalation_as_defined(r: Runner) -> Outcome:
@@ -790,6 +979,11 @@ CHECKS: dict[str, Callable[[Runner], Outcome]] = {
     "rule_helpers": rule_helpers,
     "rule_independence_and_leverage": rule_independence_and_leverage,
     "rule_leverage_coercion": rule_leverage_coercion,
+    "rule_reaction_richardson": rule_reaction_richardson,
+    "rule_mobilisation_cascade": rule_mobilisation_cascade,
+    "rule_clash_epstein_ii": rule_clash_epstein_ii,
+    "rule_grievance_legitimacy": rule_grievance_legitimacy,
+    "rule_relapse_beardsley": rule_relapse_beardsley,
     "rule_patron_decides": rule_patron_decides,
     "rule_targets": rule_targets,
     "rule_intervene": rule_intervene,
@@ -816,6 +1010,7 @@ CHECKS: dict[str, Callable[[Runner], Outcome]] = {
     "patron_follows_its_rules": patron_follows_its_rules,
     "one_quiet_day": one_quiet_day,
     "one_day_of_strikes": one_day_of_strikes,
+    "one_day_of_visits": one_day_of_visits,
     "escalation_as_defined": escalation_as_defined,
 }
 

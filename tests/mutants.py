@@ -501,9 +501,18 @@ NEW_MUTANTS: tuple[Mutant, ...] = (
 )
 
 
-def C(name: str, description: str, where: str, old: str, new: str) -> Mutant:
-    """A one-line edit in the rival alternative structure.leverage=coercion (run at that structure)."""
-    return Mutant(name, description, edits=((where, old, new),), structure=(("leverage", "coercion"),))
+def at(mechanism: str, alternative: str) -> Callable[..., Mutant]:
+    """A maker of one-line edits in the rival alternative structure.<mechanism>=<alternative> (run there)."""
+
+    def make(name: str, description: str, where: str, old: str, new: str) -> Mutant:
+        return Mutant(name, description, edits=((where, old, new),), structure=((mechanism, alternative),))
+
+    make.__doc__ = f"A one-line edit in structure.{mechanism}={alternative} (run at that structure)."
+    return make
+
+
+C, Rr, Gc = at("leverage", "coercion"), at("reaction", "richardson"), at("mobilisation", "cascade")
+Ec, Lg, Bs = at("clash", "epstein_ii"), at("grievance", "legitimacy"), at("relapse", "beardsley")
 
 
 ALTERNATIVE_MUTANTS: tuple[Mutant, ...] = (
@@ -528,7 +537,69 @@ ALTERNATIVE_MUTANTS: tuple[Mutant, ...] = (
       "vector.step", "s.independence, pt.coercion_strength)\n", "s.independence, pt.coercion_backlash)\n"),
     C("berated_before_the_visit", "the backlash is added to the grievance from before the visit's calming",
       "vector.step", "g = rules.berated(g, targeted,", "g = rules.berated(s.grievance, targeted,"),
+    # --- structure.reaction=richardson (7.12.1)
+    Rr("richardson_threat_sign", "Sadr's threat falls as the militias' grievance rises (- for +)",
+       "rules.richardson_threat", "threat + reaction * excess", "threat - reaction * excess"),
+    Rr("richardson_excess_summed", "the militias' excess is their summed grievance above baseline, not the mean",
+       "rules.militia_excess", "return total / n", "return total"),
+    Rr("richardson_reaction_swapped", "the militias react to Sadr's wing with Sadr's reaction coefficient",
+       "vector.step", "g = rules.militia_reaction(g, m, pt.richardson_militia_reaction)",
+       "g = rules.militia_reaction(g, m, pt.richardson_sadr_reaction)"),
+    Rr("richardson_yesterdays_wing", "the militias react to Sadr's wing as it stood yesterday, not today",
+       "vector.step", "g = rules.militia_reaction(g, m, pt.richardson_militia_reaction)",
+       "g = rules.militia_reaction(g, s.mobilisation, pt.richardson_militia_reaction)"),
+    Rr("richardson_excess_over_discipline", "Sadr reads the militias' grievance above their discipline, not their "
+       "baseline grievance", "vector.step", "rules.militia_excess(g, pt.grievance)",
+       "rules.militia_excess(g, pt.discipline)"),
+    # --- structure.mobilisation=cascade (7.12.2)
+    Gc("cascade_peers_deter", "the share already out deters members instead of drawing them (- for +)",
+       "rules.cascade_target", "threat + peer_weight * share_out - threshold",
+       "threat - peer_weight * share_out - threshold"),
+    Gc("cascade_without_scale", "the members' thresholds are not spread by tau (the division dropped)",
+       "rules.cascade_target", "sigmoid((threat + peer_weight * share_out - threshold) / tau)",
+       "sigmoid(threat + peer_weight * share_out - threshold)"),
+    Gc("cascade_weight_is_rate", "the engine passes the wing's daily rate where the peer weight goes",
+       "vector.step", "s.mobilisation, pt.cascade_peer_weight,", "s.mobilisation, pt.mobilisation_rate,"),
+    Gc("cascade_threshold_is_tau", "the engine passes the thresholds' scale where their centre goes",
+       "vector.step", "pt.cascade_peer_weight, pt.mobilisation_threshold,",
+       "pt.cascade_peer_weight, pt.mobilisation_tau,"),
+    # --- structure.clash=epstein_ii (7.13.1)
+    Ec("interposition_helps", "the state's forces let through the encounters they interdict (P for 1 - P)",
+       "rules.clash_hazard_interposed", "violence * mobilisation * (1.0 - interdicted)",
+       "violence * mobilisation * interdicted"),
+    Ec("interposition_sees_one_camp", "the state's arrest probability counts only the militias' actives",
+       "rules.clash_hazard_interposed", "capacity, violence + mobilisation, n_cells", "capacity, violence, n_cells"),
+    Ec("encounters_at_kappa", "the engine passes the aggregate clash_kappa as the encounter rate",
+       "vector.step", "rules.clash_hazard_interposed(pt.encounter_rate,",
+       "rules.clash_hazard_interposed(pt.clash_kappa,"),
+    Ec("encounters_with_yesterdays_wing", "the camps meet with Sadr's wing as it stood yesterday",
+       "vector.step", "pt.encounter_rate, v, m, pt.arrest_k", "pt.encounter_rate, v, s.mobilisation, pt.arrest_k"),
+    # --- structure.grievance=legitimacy (7.15.1)
+    Lg("grievance_from_legitimacy", "grievance grows with legitimacy (L / L0 for (1 - L) / (1 - L0))",
+       "rules.epstein_grievance", "(1.0 - legitimacy) / (1.0 - legitimacy_base)", "legitimacy / legitimacy_base"),
+    Lg("visit_lowers_legitimacy", "a visit lowers the legitimacy it should raise (- for +)",
+       "rules.legitimised", "clip01(legitimacy + lam * effect)", "clip01(legitimacy - lam * effect)"),
+    Lg("visit_legitimacy_is_grievance_effect",
+       "the engine passes the grievance effect where the legitimacy effect goes",
+       "vector.step", "targeted, pt.intervention_legitimacy)", "targeted, pt.intervention_grievance_effect)"),
+    Lg("legitimacy_drifts_to_grievance", "legitimacy drifts back to the militias' baseline grievance, not its own",
+       "vector.step", "s.legitimacy = rules.relax(L, pt.legitimacy_base,",
+       "s.legitimacy = rules.relax(L, pt.grievance,"),
+    Lg("hardship_never_drifts", "hardship keeps the day's value: the drift's result is thrown away",
+       "vector.step", "s.hardship = rules.relax(H, pt.grievance, pt.grievance_half_life)", "s.hardship = H"),
+    # --- structure.relapse=beardsley (7.4.1)
+    Bs("calm_bought_whole", "the whole calm a visit bought rests on its pressure (relapse_share ignored)",
+       "rules.calm_bought", "store + share * change", "store + change"),
+    Bs("calm_release_inverted", "what lapses each day is the part of the store that stays",
+       "rules.calm_released", "store - relax_by(store, 0.0, decay_factor)", "relax_by(store, 0.0, decay_factor)"),
+    Bs("calm_lapses_at_grievance_pace", "the calm lapses at the grievance's half-life, not the pressure's",
+       "vector.step", "rules.calm_released(calm, rules.decay(pt.pressure_half_life))",
+       "rules.calm_released(calm, rules.decay(pt.grievance_half_life))"),
+    Bs("calm_store_kept", "the lapsed calm is returned but never taken out of the store",
+       "vector.step", "s.calm = rules.relax(calm - released,", "s.calm = rules.relax(calm,"),
+    Bs("calm_bought_is_the_grievance", "the store gains the grievance left after the visit, not the grievance removed",
+       "vector.step", "rules.calm_bought(s.calm, s.grievance - g,", "rules.calm_bought(s.calm, g,"),
 )
-del E, C
+del E, C, Rr, Gc, Ec, Lg, Bs
 
 MUTANTS: tuple[Mutant, ...] = (*OLD_MUTANTS, *NEW_MUTANTS, *ALTERNATIVE_MUTANTS)

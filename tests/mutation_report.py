@@ -89,10 +89,11 @@ def render(kills: dict[str, tuple], heads: dict[str, tuple[float, ...]], seconds
     by_obs = sum(bool(k[0]) for k in kills.values())
     only_code = sum(not k[0] for k in kills.values())
     lines = [HEADER.rstrip(), "",
-             f"{len(MUTANTS)} variants ({len(NEW_MUTANTS)} new); {by_obs} fail an observation, {only_code} only "
-             f"correctness checks. The whole report took {seconds / 60:.0f} min with {workers} workers on this shared "
-             f"2-core machine (observations at {N} runs of record_2021, seed {SEED}; correctness checks at a prior "
-             "draw, 200 runs).", "",
+             f"{len(MUTANTS)} variants ({len(NEW_MUTANTS) + len(ALTERNATIVE_MUTANTS)} new: {len(NEW_MUTANTS)} at "
+             f"today's structure, {len(ALTERNATIVE_MUTANTS)} at the rivals); {by_obs} fail an observation, "
+             f"{only_code} only correctness checks. The whole report took {seconds / 60:.0f} min with {workers} "
+             f"workers on this shared 2-core machine (observations at {N} runs of record_2021, seed {SEED}; "
+             "correctness checks at a prior draw, 200 runs).", "",
              *(f"At `{label}` the unbroken model fails {_cell(tuple(names))} at the defaults: those observations "
                "cannot kill its variants." for label, names in (unkilling or {}).items()), "",
              "| variant | where | what is broken | killed by observations | killed by correctness checks |",

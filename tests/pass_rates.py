@@ -21,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pandas as pd
-from patterns import DAILY, KNOWN_FAILURES, OBSERVATIONS, OBSERVED, SEED, TAIL, Runner, run_all
+from patterns import DAILY, KNOWN_FAILURES, OBSERVATIONS, OBSERVED, TAIL, Runner, run_all, run_with_targets
 
 from sim.analysis import published
 from sim.analysis.per_structure import prior_kw, structures
-from sim.engines.vector import BatchResult, run_batch
-from sim.model import priors, rules
+from sim.engines.vector import BatchResult
+from sim.model import priors
 from sim.model.params import make_militias, make_params
 from sim.model.scenario import load_scenario
 from sim.run.summary import wilson_interval
@@ -60,22 +60,7 @@ def batch_of(sc, runners: Sequence[Runner]) -> BatchResult:
     n = runners[0].n
     params_rows = [make_params(r.params) for r in runners for _ in range(n)]
     militia_rows = [r.militias for r in runners for _ in range(n)]
-    applied, seen = rules.intervene, []
-
-    def recording(grievance, discipline, pressure, lam, targeted, *effects):
-        seen.append(np.asarray(targeted)[:, :, 0].copy())
-        return applied(grievance, discipline, pressure, lam, targeted, *effects)
-
-    rules.intervene = recording
-    try:
-        res = run_batch(sc, params_rows, militia_rows, SEED, np.tile(np.arange(n), len(runners)),
-                        daily_columns=DAILY)  # fmt: skip
-    finally:
-        rules.intervene = applied
-    targeted = np.stack(seen)  # (days, R, M)
-    for j in range(targeted.shape[2]):
-        res.daily[f"targeted_{j}"] = targeted[:, :, j]
-    return res
+    return run_with_targets(sc, params_rows, militia_rows, np.tile(np.arange(n), len(runners)), DAILY)
 
 
 def _task(task: tuple) -> list:

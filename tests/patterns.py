@@ -72,24 +72,29 @@ class Runner:
         return self._cache[key]
 
     def _run(self, sc: Scenario, params: dict) -> BatchResult:
-        # The run record does not say whom a visit reached; read it where the engine decides it, on the
-        # rule that applies the visit (wrapping whatever a variant put there).
-        applied, seen = rules.intervene, []
+        return run_with_targets(sc, [make_params(params)], [self.militias], np.arange(self.n), self.daily)
 
-        def recording(grievance, discipline, pressure, lam, targeted, *effects):
-            seen.append(np.asarray(targeted)[:, :, 0].copy())
-            return applied(grievance, discipline, pressure, lam, targeted, *effects)
 
-        rules.intervene = recording
-        try:
-            res = run_batch(sc, [make_params(params)], [self.militias], SEED, np.arange(self.n),
-                            daily_columns=self.daily)
-        finally:
-            rules.intervene = applied
-        targeted = np.stack(seen)  # (days, R, M)
-        for j in range(targeted.shape[2]):
-            res.daily[f"targeted_{j}"] = targeted[:, :, j]
-        return res
+def run_with_targets(sc: Scenario, params_rows: Sequence, militia_rows: Sequence, replicates: np.ndarray,
+                     daily: Sequence[str] | None) -> BatchResult:  # fmt: skip
+    """run_batch at SEED (one row per replicate), plus daily columns ``targeted_j``: whether the day's visit reached
+    militia j. The run record does not say whom a visit reached; read it where the engine decides it, on the rule
+    that applies the visit (wrapping whatever a variant put there)."""
+    applied, seen = rules.intervene, []
+
+    def recording(grievance, discipline, pressure, lam, targeted, *effects):
+        seen.append(np.asarray(targeted)[:, :, 0].copy())
+        return applied(grievance, discipline, pressure, lam, targeted, *effects)
+
+    rules.intervene = recording
+    try:
+        res = run_batch(sc, params_rows, militia_rows, SEED, replicates, daily_columns=daily)
+    finally:
+        rules.intervene = applied
+    targeted = np.stack(seen)  # (days, R, M)
+    for j in range(targeted.shape[2]):
+        res.daily[f"targeted_{j}"] = targeted[:, :, j]
+    return res
 
 
 def with_event(scenario: Scenario, **fields) -> Scenario:

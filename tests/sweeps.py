@@ -1,9 +1,11 @@
-"""Helpers for the end-to-end sweep tests (test_sweep, test_sensitivity, test_slurm): run a sweep as a
-user does, read its aggregate tables in a comparable order, and kill -9 one part-way."""
+"""Helpers for the sweep tests: run a sweep as a user does (test_sweep, test_sensitivity, test_slurm), read its
+aggregate tables in a comparable order, kill -9 one part-way, and a small sweep of points run in-process to damage
+and repair (test_store, test_verified_points)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,3 +86,31 @@ def fingerprint(table: pd.DataFrame, order: Sequence[str] | None = None) -> dict
             data = "\0".join("\1" if v is None or v != v else str(v) for v in col.tolist()).encode()
         columns[name] = [str(col.dtype), hashlib.sha256(data).hexdigest()[:32]]
     return {"rows": len(table), "columns": columns}
+
+
+def small_points(n: int, replicates: int = 30, step: float = 0.2) -> list:
+    """``n`` SweepPoints of a small study: election_loss with 4 cells per militia, patron_influence 0.1, 0.1 + step,
+    ... (sweep seed 5), quick enough to run in a test and to damage."""
+    from sim.model.params import MILITIAS, make_params
+    from sim.model.scenario import load_scenario
+    from sim.run.sweep import SweepPoint
+
+    sc = load_scenario("election_loss")
+    return [SweepPoint("t", sc, (), make_params(cells_per_militia=4, patron_influence=0.1 + step * i), MILITIAS,
+                       replicates, 5) for i in range(n)]  # fmt: skip
+
+
+def reference_sweep(folder: Path, points: list, **run) -> tuple[Path, list]:
+    """``points`` run once into ``folder`` (sim.run.sweep.run_points, ``run`` its options), for a module's fixture:
+    never damaged, the tables every repaired sweep must equal."""
+    from sim.run.sweep import run_points
+
+    run_points(points, folder, progress=False, **run)
+    return folder, points
+
+
+def copy_sweep(reference: tuple[Path, list], tmp_path: Path) -> tuple[Path, list]:
+    """A test's own copy of a reference sweep (to damage), with its points."""
+    root, points = reference
+    shutil.copytree(root, tmp_path / "sweep")
+    return tmp_path / "sweep", points

@@ -96,3 +96,27 @@ def test_the_docs_say_where_structures_disagree(monkeypatch):
 def test_no_table_says_how_to_make_it(monkeypatch):
     monkeypatch.setattr(et.published, "read", lambda name: None)
     assert "python -m sim.patron_effect" in et.readme_patron_effect()
+
+
+def test_each_evaluation_section_reads_the_table_its_command_publishes(monkeypatch):
+    """sim.analysis.evaluation_tables: each generated section reads the table its command writes, and says that
+    command while the table is missing."""
+    from pass_rates import TABLE as PASS_RATES
+
+    from sim.analysis import counterfactual_outputs, long_run, patron_effect
+
+    made_by = {
+        "counterfactual_outputs": (counterfactual_outputs.TABLE, "python -m sim.counterfactuals"),
+        "pass_rates": (PASS_RATES, "python tests/pass_rates.py --write"),
+        "long_run": (long_run.TABLE, "python -m sim.long_run"),
+        "patron_effect": (patron_effect.TABLE, "python -m sim.patron_effect"),
+        "readme_patron_effect": (patron_effect.TABLE, "python -m sim.patron_effect"),
+    }
+    read: list[str] = []
+    monkeypatch.setattr(et.published, "read", lambda name: read.append(name))
+    sections = {**et.GENERATORS, **et.README_GENERATORS}
+    assert set(sections) == set(made_by)
+    for name, make in sections.items():
+        table, command = made_by[name]
+        assert make() == et.NOT_YET.format(command=command), name
+        assert read[-1] == table, name

@@ -1,7 +1,7 @@
 """Light commands start light: `python -m sim --help`, `python -m sim.status` and every command's argument
-errors finish without importing scipy, pandas or matplotlib (measured by `python -X importtime`); the choices
-and defaults the entry points declare for that are the ones their analyses use. Start-up times are measured
-by experiments/bench/startup.py, not here."""
+errors finish without importing scipy, pandas or matplotlib (measured by `python -X importtime`), and an argument
+error is one line; the choices and defaults the entry points declare for that are the ones their analyses use.
+Start-up times are measured by experiments/bench/startup.py, not here."""
 
 from __future__ import annotations
 
@@ -91,6 +91,9 @@ def test_a_light_command_imports_no_heavy_library(command, tmp_path, request):
     loaded, res = _imported(args, tmp_path)
     assert res.returncode in (0, 1, 2), res.stderr[-2000:]
     assert "Traceback" not in res.stderr, res.stderr[-2000:]
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    if res.returncode == 2:  # refused: one line (sim.run.cli.CommandParser), never argparse's usage block
+        assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr[-2000:]
     assert not loaded & set(HEAVY), f"{' '.join(command)} imported {sorted(loaded & set(HEAVY))}"
 
 
@@ -132,7 +135,9 @@ def test_the_declared_defaults_are_the_evaluations_own():
     import sim.long_run as lr_cli
     import sim.patron_effect as pe_cli
     from sim.analysis import counterfactual_outputs, long_run, patron_effect
+    from sim.run import cli, simulate
 
+    assert sorted(cli.STUDY_ENGINES) == sorted(simulate.BATCH_ENGINES)
     cf = cf_cli.parser().parse_args([])
     assert (cf.replicates, cf.seed, cf.engine) == (counterfactual_outputs.REPLICATES, counterfactual_outputs.SEED,
                                                    counterfactual_outputs.Settings().engine)

@@ -16,11 +16,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sweeps import fingerprint, run_sweep
+from sweeps import copy_sweep, fingerprint, reference_sweep, run_sweep, small_points
 
 import sim.aggregate as agg_cli
 from sim.model.params import MILITIAS, make_params
-from sim.model.scenario import load_scenario
 from sim.run import store
 from sim.run.status import main_status
 from sim.run.sweep import SweepPoint, aggregate, check_sweep, job_key, run_points
@@ -29,24 +28,13 @@ DATA = Path(__file__).parent / "data"
 
 
 def _points(n: int = 4, replicates: int = 30) -> list[SweepPoint]:
-    sc = load_scenario("election_loss")
-    return [SweepPoint("t", sc, (), make_params(cells_per_militia=4, patron_influence=0.1 + 0.2 * i), MILITIAS,
-                       replicates, 5) for i in range(n)]  # fmt: skip
+    return small_points(n, replicates, step=0.2)
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[Path, list[SweepPoint]]:
     """Four finished points in one job's block, never damaged: the tables every repaired sweep must equal."""
-    root = tmp_path_factory.mktemp("reference")
-    pts = _points()
-    run_points(pts, root, progress=False, chunk_size=45)
-    return root, pts
-
-
-def _copy(reference, tmp_path) -> tuple[Path, list[SweepPoint]]:
-    root, pts = reference
-    shutil.copytree(root, tmp_path / "sweep")
-    return tmp_path / "sweep", pts
+    return reference_sweep(tmp_path_factory.mktemp("reference"), _points(), chunk_size=45)
 
 
 def _tables(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -238,7 +226,7 @@ def _row_order(root, pts) -> list[str]:
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_a_damaged_block_is_named_point_by_point_and_status_and_aggregation_agree(damage, reference, tmp_path):
-    root, pts = _copy(reference, tmp_path)
+    root, pts = copy_sweep(reference, tmp_path)
     order = _row_order(root, pts)
     harm, which, why = DAMAGE[damage]
     harm(root, pts)
@@ -256,7 +244,7 @@ def test_a_damaged_block_is_named_point_by_point_and_status_and_aggregation_agre
 
 
 def test_the_aggregate_command_names_each_damaged_point_in_one_line(reference, tmp_path, capsys):
-    root, pts = _copy(reference, tmp_path)
+    root, pts = copy_sweep(reference, tmp_path)
     order = _row_order(root, pts)
     _flip_value(root, pts)
     assert agg_cli.main([str(root)]) == 1
@@ -267,7 +255,7 @@ def test_the_aggregate_command_names_each_damaged_point_in_one_line(reference, t
 
 @pytest.mark.parametrize("damage", [_foreign_row, _garbage_manifest, _manifest_of_another_job])
 def test_a_foreign_or_unreadable_unit_is_named_and_never_counted(damage, reference, tmp_path):
-    root, pts = _copy(reference, tmp_path)
+    root, pts = copy_sweep(reference, tmp_path)
     damage(root, pts)
     report = aggregate(root, write=False)
     assert report["n_points"] in (0, 4) and (report["corrupt_points"] or report["unreadable_jobs"])

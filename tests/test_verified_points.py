@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,34 +15,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweeps import copy_sweep, reference_sweep, small_points
 
 import sim.aggregate as agg_cli
 import sim.plot as plot_cli
-from sim.model.params import MILITIAS, make_params
-from sim.model.scenario import load_scenario
 from sim.run import claims, store
 from sim.run.sweep import SweepPoint, aggregate, check_sweep, job_key, run_points
 
 
 def _points(n: int = 2, replicates: int = 30) -> list[SweepPoint]:
-    sc = load_scenario("election_loss")
-    return [SweepPoint("t", sc, (), make_params(cells_per_militia=4, patron_influence=0.1 + 0.15 * i), MILITIAS,
-                       replicates, 5) for i in range(n)]  # fmt: skip
+    return small_points(n, replicates, step=0.15)
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[Path, list[SweepPoint]]:
     """Two finished points, never damaged: the tables every repaired sweep must equal."""
-    root = tmp_path_factory.mktemp("reference")
-    pts = _points()
-    run_points(pts, root, progress=False)
-    return root, pts
-
-
-def _copy(reference, tmp_path) -> tuple[Path, list[SweepPoint]]:
-    root, pts = reference
-    shutil.copytree(root, tmp_path / "sweep")
-    return tmp_path / "sweep", pts
+    return reference_sweep(tmp_path_factory.mktemp("reference"), _points())
 
 
 def _tables(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -171,7 +158,7 @@ def test_aggregate_cli_on_missing_empty_and_corrupt_input(reference, tmp_path, c
     (tmp_path / "empty" / "jobs").mkdir(parents=True)
     assert agg_cli.main([str(tmp_path / "empty")]) == 1
     assert "no finished point" in _one_error(capsys)
-    root, _ = _copy(reference, tmp_path)
+    root, _ = copy_sweep(reference, tmp_path)
     (root / "jobs").mkdir(exist_ok=True)
     (root / "jobs" / "broken.json").write_text("{")
     assert agg_cli.main([str(root)]) == 1
@@ -179,7 +166,7 @@ def test_aggregate_cli_on_missing_empty_and_corrupt_input(reference, tmp_path, c
 
 
 def test_aggregate_cli_end_to_end_reports_corrupt_points(reference, tmp_path):
-    root, pts = _copy(reference, tmp_path)
+    root, pts = copy_sweep(reference, tmp_path)
     (block,) = root.glob("blocks/*.parquet")
     block.write_bytes(block.read_bytes()[:-100])
     res = subprocess.run([sys.executable, "-m", "sim.aggregate", str(root)], capture_output=True, text=True,

@@ -6,11 +6,29 @@ which), so `python -m sim.docs` only formats them."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 from sim.analysis import published
 
 NOT_YET = "Not yet published: run `{command}`, then `python -m sim.docs`."
+
+
+def _from_table(table: str, command: str) -> Callable[[Callable[..., str]], Callable[[], str]]:
+    """A section made from one published table: the decorated function gets the table (results/tables/<table>.csv);
+    until the table is published the section says which ``command`` makes it."""
+
+    def wrap(make: Callable[..., str]) -> Callable[[], str]:
+        @functools.wraps(make)
+        def section() -> str:
+            t = published.read(table)
+            return NOT_YET.format(command=command) if t is None else make(t)
+
+        section.table = table  # type: ignore[attr-defined]
+        return section
+
+    return wrap
 
 
 def _cell(value: object) -> str:
@@ -39,14 +57,10 @@ def _cost(t) -> str:
             "this shared 2-core machine)")
 
 
-def counterfactual_outputs() -> str:
+@_from_table("counterfactual_outputs", "python -m sim.counterfactuals")
+def counterfactual_outputs(t) -> str:
     """Markdown: every counterfactual output with its Monte Carlo interval (from its published table): the paired
     effects as one row each (baseline, counterfactual, difference, ratio), then the other measures."""
-    from sim.analysis.counterfactual_outputs import TABLE
-
-    t = published.read(TABLE)
-    if t is None:
-        return NOT_YET.format(command="python -m sim.counterfactuals")
     parts = ("baseline", "counterfactual", "difference", "ratio")
     if "structure" not in t.columns:
         t = t.assign(structure="default")
@@ -72,8 +86,8 @@ def counterfactual_outputs() -> str:
         "in every case, so a difference is the change's, not noise between runs); intervals are Monte Carlo "
         "error only (Wilson 95% for a probability, normal 95% for a paired difference, delta method for a ratio, "
         "bootstrap over replicates otherwise). Published by `python -m sim.counterfactuals` "
-        f"(`sim/analysis/counterfactual_outputs.py`) into `results/tables/{TABLE}.csv`; generated here by "
-        "`python -m sim.docs`. Where the output is an event (the attack, the win), the counterfactual is the "
+        "(`sim/analysis/counterfactual_outputs.py`) into `results/tables/counterfactual_outputs.csv`; generated "
+        "here by `python -m sim.docs`. Where the output is an event (the attack, the win), the counterfactual is the "
         "timeline without it, so its effect is the difference with the sign turned.",
         "",
         *_table(("output", "case", "outcome", "structure", "baseline", "counterfactual", "difference [95%]",
@@ -83,12 +97,10 @@ def counterfactual_outputs() -> str:
     ])
 
 
-def pass_rates() -> str:
+@_from_table("pattern_pass_rates", "python tests/pass_rates.py --write")
+def pass_rates(t) -> str:
     """Markdown: the share of prior draws passing each observation and all of them (results/tables/
     pattern_pass_rates.csv, from `python tests/pass_rates.py --write`)."""
-    t = published.read("pattern_pass_rates")
-    if t is None:
-        return NOT_YET.format(command="python tests/pass_rates.py --write")
     first = t.iloc[0]
     structures = list(dict.fromkeys(t["structure"]))
     rows = []
@@ -116,13 +128,11 @@ def pass_rates() -> str:
     ])
 
 
-def long_run() -> str:
+@_from_table("long_run", "python -m sim.long_run")
+def long_run(t) -> str:
     """Markdown: the seed timeline a year past its end, each door closed in turn (results/tables/long_run.csv)."""
     from sim.analysis.long_run import trend
 
-    t = published.read("long_run")
-    if t is None:
-        return NOT_YET.format(command="python -m sim.long_run")
     first = t.iloc[0]
     if "structure" not in t.columns:
         t = t.assign(structure="default")
@@ -156,12 +166,10 @@ def long_run() -> str:
     ])
 
 
-def patron_effect() -> str:
+@_from_table("patron_effect", "python -m sim.patron_effect")
+def patron_effect(t) -> str:
     """Markdown: the patron's effect against independence, per structure (results/tables/patron_effect.csv), and
     where the structures disagree."""
-    t = published.read("patron_effect")
-    if t is None:
-        return NOT_YET.format(command="python -m sim.patron_effect")
     first = t.iloc[0]
     rows = []
     for r in t.itertuples():
@@ -217,11 +225,9 @@ def _disagreement(t) -> str:
     return text
 
 
-def readme_patron_effect() -> str:
+@_from_table("patron_effect", "python -m sim.patron_effect")
+def readme_patron_effect(t) -> str:
     """Markdown for the README: the effect of removing the patron, per structure and level (the ODD has the rest)."""
-    t = published.read("patron_effect")
-    if t is None:
-        return NOT_YET.format(command="python -m sim.patron_effect")
     first = t.iloc[0]
     levels = list(dict.fromkeys(t["independence"]))
     rows = []

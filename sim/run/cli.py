@@ -65,3 +65,19 @@ class CommandParser(argparse.ArgumentParser):
         parsed, rest = super().parse_known_args(args, namespace)
         parsed.__dict__.pop("_given", None)
         return parsed, rest
+
+
+# sim.run.simulate.BATCH_ENGINES, compiled first (the studies' default), declared here so that a study's --help
+# and its argument errors need no numpy or pandas (tests/test_startup.py checks that they are the same engines)
+STUDY_ENGINES = ("compiled", "vector")
+STUDY_SEED = 20211107  # the main job's default seed (configs/config.yaml), as each study's own SEED
+
+
+def add_study_options(ap: argparse.ArgumentParser, writes: str) -> None:
+    """The options every published study's command shares (sim.counterfactuals, sim.long_run, sim.patron_effect):
+    ``--seed``, ``--engine`` (a batch engine; compiled and vector give the same bits) and ``--no-write`` (print
+    only; ``writes`` says what it would otherwise write)."""
+    ap.add_argument("--seed", type=int, default=STUDY_SEED)
+    ap.add_argument("--engine", choices=STUDY_ENGINES, default=STUDY_ENGINES[0],
+                    help=f"batch engine ({STUDY_ENGINES[0]}; the same bits as {STUDY_ENGINES[1]})")  # fmt: skip
+    ap.add_argument("--no-write", action="store_true", help=f"print only; do not write {writes}")
