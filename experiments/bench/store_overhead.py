@@ -8,7 +8,9 @@ sweep job (stored in its block), then aggregated; CPU time per point of each, in
 
 Store CPU is the thread time of the thread that stores (building each point's row, its hashes, the journal, the
 block and the manifest); aggregation CPU is the process time of sim.run.sweep.aggregate (reading and checking
-the block, writing aggregate/runs, daily and points). A script, not a test: the machine is shared."""
+the block, writing aggregate/runs, daily and points), after the libraries it loads once per command (pyarrow's
+Parquet, pandas), whose import is printed apart: a fixed cost, not a cost per point. A script, not a test: the
+machine is shared."""
 
 from __future__ import annotations
 
@@ -104,6 +106,24 @@ def stored(points, root: Path, engine: str, workers: int, budget: float) -> tupl
         store.Job.add, store.Job.finish = real_add, real_finish
 
 
+def aggregation_imports() -> float:
+    """CPU seconds that a fresh process spends importing what the aggregation loads on its first call (once per
+    command, whatever the number of points); then loaded here too, so that the per-point figure below is what
+    each further point costs."""
+    import subprocess
+
+    code = ("import time; c = time.process_time(); import pandas, pyarrow.parquet, sim.run.summary, sim.run.sweep; "
+            "print(time.process_time() - c)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    import pandas  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    import sim.run.summary
+    import sim.run.sweep  # noqa: F401
+
+    return float(out.stdout.strip())
+
+
 def aggregated(root: Path) -> tuple[float, float]:
     from sim.run.sweep import aggregate
 
@@ -131,6 +151,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "sweep"
         job_wall, job_cpu, store_cpu = stored(points, root, args.engine, args.workers, budget)
+        imports_cpu = aggregation_imports()
         agg_wall, agg_cpu = aggregated(root)
         block = sum(p.stat().st_size for p in (root / "blocks").glob("*.parquet"))
         files = sum(1 for p in root.rglob("*") if p.is_file())
@@ -149,6 +170,8 @@ def main() -> int:
         f"| the sweep job as a whole | {job_cpu * per:.1f} ms | {job_wall * per:.1f} ms |",
         f"| aggregating (read, check, write runs, daily, points) | **{agg_cpu * per:.2f} ms** "
         f"| {agg_wall * per:.2f} ms |",
+        f"| (once a command: the aggregation's imports, {imports_cpu:.2f} s CPU) | ({imports_cpu * per:.2f} ms at "
+        f"{n} points) | |",
         f"| store + aggregate | **{(store_cpu + agg_cpu) * per:.2f} ms** ({100 * (store_cpu + agg_cpu) / eng_cpu:.1f}% "
         "of the engine's CPU) | |",
         "",

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 SHOWN = 20  # points printed; the rest are in the table
+READ_ROWS = 8192  # rows of a points table on disk read at a time to find what varies
 MAX_COLUMNS = 3  # varying values shown as columns; a design varying more is named by its point key
 
 
@@ -36,9 +37,36 @@ def varying(points: pd.DataFrame) -> list[str]:
     return cols + values
 
 
-def table(points: pd.DataFrame, shown: int = SHOWN) -> tuple[pd.DataFrame, int]:
-    """The rows printed (at most ``shown``, ordered by what varies) and how many more there are."""
-    cols = varying(points)
+def varying_in_file(path: Path) -> list[str]:
+    """``varying`` of a points table on disk, read a batch of rows at a time (a million points' labels would
+    not fit in memory at once): the same columns in the same order."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(str(path))
+    names = [c for c in file.schema_arrow.names if c in ("scenario", "drop_events", "label")
+             or c.startswith(("param.", "militia."))]  # fmt: skip
+    seen: dict[str, set] = {c: set() for c in names}  # up to two distinct values of each column
+    equals = False  # a label that restates values
+    for batch in file.iter_batches(batch_size=READ_ROWS, columns=names):
+        frame = batch.to_pandas()
+        for c in names:
+            col = frame[c].fillna("").astype(str) if c in ("scenario", "drop_events", "label") else frame[c]
+            if len(seen[c]) < 2:
+                seen[c].update(col.dropna().unique()[:2].tolist())
+            if c == "label":
+                equals = equals or bool(col.str.contains("=").any())
+    cols = [c for c in ("scenario", "drop_events") if c in seen and len(seen[c]) > 1]
+    values = [c for c in names if c.startswith(("param.", "militia.")) and len(seen[c]) > 1]
+    several = "label" in seen and len(seen["label"]) > 1
+    if several and (not equals or not values):
+        cols.append("label")
+    return cols + values
+
+
+def table(points: pd.DataFrame, shown: int = SHOWN, cols: list[str] | None = None) -> tuple[pd.DataFrame, int]:
+    """The rows printed (at most ``shown``, ordered by what varies: ``cols``, or found in ``points``) and how many
+    more there are."""
+    cols = varying(points) if cols is None else cols
     params = [c for c in cols if c.startswith(("param.", "militia."))]
     keep = cols if len(params) <= MAX_COLUMNS else [c for c in cols if c not in params] + ["point_key"]
     pts = points.sort_values(keep or ["point_key"], kind="stable")
@@ -58,15 +86,25 @@ def text(root: Path, points: pd.DataFrame | None = None, shown: int = SHOWN) -> 
     multirun ends and by sim.aggregate; '' when there is none."""
     root = Path(root)
     path = root / "aggregate" / "points.parquet"
-    if points is None:
+    cols = None
+    if points is None:  # what varies, a batch at a time, then only the columns printed
         try:
-            points = pd.read_parquet(path)
+            cols = varying_in_file(path)
+            params = [c for c in cols if c.startswith(("param.", "militia."))]
+            keep = cols if len(params) <= MAX_COLUMNS else [c for c in cols if c not in params]
+            wanted = {"point_key", "p_escalation", "replicates", "ci_low", "ci_high", "p_any_clash", "p_sustained",
+                      *keep}  # fmt: skip
+            import pyarrow.parquet as pq
+
+            names = [c for c in pq.read_schema(str(path)).names if c in wanted]
+            points = pd.read_parquet(path, columns=names)
         except (OSError, ValueError):
             return ""
     if points.empty:
         return ""
-    rows, more = table(points, shown)
-    params = [c for c in varying(points) if c.startswith(("param.", "militia."))]
+    cols = varying(points) if cols is None else cols
+    rows, more = table(points, shown, cols)
+    params = [c for c in cols if c.startswith(("param.", "militia."))]
     head = f"{len(points)} point(s)"
     if len(params) > MAX_COLUMNS:
         head += f"; {len(params)} values vary (a design): each point by its key"

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -480,9 +480,20 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
 
     Works with failed or unfinished jobs: it reports them and aggregates what is there. A point that fails its
     check (sim.run.store) is refused, reported in ``corrupt_points`` and never aggregated. The runs and daily
-    tables are written block by block as they are read (a design of millions of runs is never held whole);
-    ``keep_rows`` also returns them in ``report["tables"]``. Blocks computed with different library versions are
+    tables are written a slice of a block at a time as they are read, and the points table is merged from sorted
+    parts (sim.run.points_table): a design of millions of points is never held whole; ``keep_rows`` holds them
+    all and returns them in ``report["tables"]``. Blocks computed with different library versions are
     refused whole, nothing written, unless ``allow_mixed``: ``report["mixed_versions"]`` says which."""
+    from sim.run.points_table import PointsTable
+
+    points_table = PointsTable(Path(root) / "aggregate", hold=keep_rows or not write)  # else written by blocks
+    try:
+        return _aggregate(Path(root), write, keep_rows, allow_mixed, points_table)
+    finally:
+        points_table.remove_parts()  # whatever happens (a full disk, a late signal): no part stays
+
+
+def _aggregate(root: Path, write: bool, keep_rows: bool, allow_mixed: bool, points_table: Any) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -506,7 +517,6 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
     writers: dict[str, Any] = {}
     tmp: dict[str, Path] = {}
     kept: dict[str, list[pa.Table]] = {"runs": [], "daily": [], "series": []}
-    point_rows: list[Any] = []
     used: set[str] = set()
     damaged: dict[str, str] = {}
 
@@ -518,14 +528,14 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
             if name not in writers:
                 out_dir.mkdir(parents=True, exist_ok=True)
                 tmp[name] = tmp_name(out_dir / f"{name}.parquet")
-                writers[name] = pq.ParquetWriter(tmp[name], table.schema, compression="zstd",
-                                                 write_statistics=False)  # fmt: skip
+                writers[name] = pq.ParquetWriter(tmp[name], table.schema, **AGGREGATE_PARQUET)
             writers[name].write_table(table, row_group_size=200_000)
         if keep_rows or not write:
             kept[name].append(table)
 
     try:
         for job in sorted(manifests):  # a block at a time: read once, checked, then stacked
+            parts = check = table = piece = None  # the last block's tables go before the next is read
             parts = []
             if manifests[job].get("block"):
                 check = store.check_block(root, job, manifests[job], read=True, settings=settings)
@@ -544,13 +554,15 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
                     parts.append(table)
                     used.update(table.column("point_key").to_pylist())
             for table in parts:
-                runs, daily, series = _tables(table)
-                emit("runs", runs)
-                if daily is not None:
-                    emit("daily", daily)
-                if series is not None:
-                    emit("series", series)
-                _point_rows(table, point_rows)
+                for piece in _slices(table):
+                    runs, daily, series = _tables(piece)
+                    emit("runs", runs)
+                    if daily is not None:
+                        emit("daily", daily)
+                    if series is not None:
+                        emit("series", series)
+                for start in range(0, table.num_rows, POINT_SLICE):  # a row's dict of 135 values: ~20 kB
+                    points_table.add(_point_rows(table.slice(start, POINT_SLICE)))
         for w in writers.values():
             w.close()
         writers.clear()
@@ -588,8 +600,7 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         for path in tmp.values():
             path.unlink(missing_ok=True)
         return report
-    points = _points_table(point_rows)
-    out = {"points": points}
+    out = {"points": points_table.table()} if points_table.hold else {}
     for name, tables in kept.items():
         if tables:
             out[name] = pa.concat_tables(tables).to_pandas()
@@ -597,7 +608,10 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
         try:
             (out_dir / "report.json").unlink(missing_ok=True)
             tmp["points"] = tmp_name(out_dir / "points.parquet")
-            pq.write_table(_arrow(points, None), tmp["points"], compression="zstd")  # as atomic_write_parquet
+            if points_table.hold:
+                pq.write_table(_arrow(out["points"], None), tmp["points"], compression="zstd")
+            else:
+                points_table.write(tmp["points"])
             for name in ("daily", "series"):  # a table this sweep no longer keeps would be a stale one
                 if name not in tmp:
                     (out_dir / f"{name}.parquet").unlink(missing_ok=True)
@@ -610,6 +624,46 @@ def aggregate(root: Path, write: bool = True, keep_rows: bool = True, allow_mixe
             raise
     report["tables"] = out
     return report
+
+
+# The aggregate runs, daily and series tables' Parquet options: zstd, no statistics, and a dictionary page that
+# holds a table's distinct texts whole (a design point's label is ~2.5 kB, on each of its 215 days: past the 1 MB
+# default the writer falls back to plain pages, which cost a quarter more CPU and five times the bytes; measured
+# in /work/wt/notes/store2.md). Readers see plain text either way. (An Arrow dictionary column instead of the
+# repeated text was tried: pyarrow 26 writes it densely, slower still.)
+AGGREGATE_PARQUET = {"compression": "zstd", "write_statistics": False, "dictionary_pagesize_limit": 16 << 20}
+
+
+SLICE_BYTES = 64 << 20  # text repeated onto the runs/daily/series rows of the points made at once (see _slices)
+POINT_SLICE = 1000  # points of a block made into points-table rows at once (as Python dicts, then a frame)
+
+
+def _slices(block) -> Iterator[Any]:
+    """A block's points a few at a time, so that the text repeated onto each of their rows (a design point's 2.5 kB
+    label on each of its 215 days: 5 GB for a block of 10,000) stays near SLICE_BYTES whatever the block's size:
+    memory stays bounded, and the Arrow pool reuses the same pages instead of touching fresh ones."""
+    import pyarrow as pa
+
+    rows = np.zeros(block.num_rows, dtype=np.int64)
+    for prefix in (RUNS_PREFIX, DAILY_PREFIX, store.SERIES_PREFIX):
+        first = next((c for c in block.column_names if c.startswith(prefix)), None)
+        if first is not None:
+            rows = np.maximum(rows, np.diff(store._values(block.column(first))[1]))
+    text = np.full(block.num_rows, 64, dtype=np.int64)  # and a row's numbers, roughly
+    for c in ("point_key", "scenario", "label", *(c for c in block.column_names if c.startswith("structure."))):
+        column = block.column(c).combine_chunks() if c in block.column_names else None
+        if column is not None and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            width = np.int64 if pa.types.is_large_string(column.type) else np.int32
+            offsets = np.frombuffer(column.buffers()[1], width)[column.offset : column.offset + len(column) + 1]
+            text += np.diff(offsets)  # each value's bytes
+    size = rows * text
+    group = (np.cumsum(size) - size) // SLICE_BYTES  # points starting in the same window of bytes
+    bounds = np.flatnonzero(np.diff(group)) + 1
+    if not len(bounds):
+        yield block
+        return
+    for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), block.num_rows], strict=True):
+        yield block.slice(start, stop - start)
 
 
 def _tables(block):
@@ -661,8 +715,8 @@ def _tables(block):
     return pa.table(runs), pa.table(daily), pa.table(series)
 
 
-def _point_rows(block, frames: list[Any]) -> None:
-    """Append a block's points to the points table as row dicts (a table of one row per point, whichever
+def _point_rows(block) -> Any:
+    """A block's points as rows of the points table (a frame of one row per point, whichever
     parameters each point's structure uses): what each point is, P(escalation) with its Wilson interval, and the
     mean and within-point variance of each outcome, computed as pandas computes them."""
     from sim.run.summary import wilson_interval
@@ -717,15 +771,7 @@ def _point_rows(block, frames: list[Any]) -> None:
         rows.append(row)
     import pandas as pd
 
-    frames.append(pd.DataFrame(rows))  # a block's rows as a frame: a million points' dicts would not fit
-
-
-def _points_table(frames: list[Any]):
-    """One row per point, sorted by key (as a table built from each point's row)."""
-    import pandas as pd
-
-    table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return table.sort_values("point_key", kind="stable").reset_index(drop=True)
+    return pd.DataFrame(rows)  # a block's rows as a frame: a million points' dicts would not fit
 
 
 def problems(report: Mapping[str, Any]) -> list[str]:
