@@ -115,3 +115,17 @@ def test_main_job_under_prior_uncertainty(tmp_path):
     assert plot.returncode == 0, plot.stderr
     assert (tmp_path / "fig" / "uncertainty.png").exists()
     assert MILITIAS  # the militia table is untouched by the sets
+
+
+def test_a_printed_interval_holds_its_printed_mean():
+    """An interval is printed to two decimals, or more where two would leave out the mean as printed (a narrow
+    interval near a small probability printed [0.01, 0.01] beside 0.005 before)."""
+    from sim.analysis.evidence_tables import interval
+
+    assert interval(0.196, 0.0, 0.69) == "[0.00, 0.69]"
+    assert interval(0.413, 0.05, 0.78, "+") == "[+0.05, +0.78]"
+    assert interval(0.0052, 0.0051, 0.0054) == "[0.005, 0.005]"
+    assert interval(0.0225, 0.0221, 0.0228) == "[0.022, 0.023]"
+    for mean, lo, hi in ((0.0052, 0.0051, 0.0054), (0.0225, 0.0221, 0.0228), (0.5, 0.2, 0.8), (0.001, 0.0, 0.002)):
+        a, b = (float(x) for x in interval(mean, lo, hi).strip("[]").split(", "))
+        assert a <= round(mean, 3) <= b

@@ -42,15 +42,28 @@ def _read(name: str) -> pd.DataFrame | None:
     return published.read(name)
 
 
+def interval(mean: float, low: float, high: float, sign: str = "") -> str:
+    """[low, high] to two decimals, or to as many more (up to four) as it takes for the printed interval to hold
+    the mean as printed (three decimals): a narrow interval near a small mean (0.005 within [0.004, 0.006]) would
+    otherwise print as one that leaves it out ([0.01, 0.01])."""
+    shown = round(mean, 3)
+    for digits in (2, 3, 4):
+        if round(low, digits) <= shown <= round(high, digits):
+            break
+    return f"[{low:{sign}.{digits}f}, {high:{sign}.{digits}f}]"
+
+
 def _p(row: pd.Series, name: str, bold: bool = False) -> str:
     """A probability with its parameter-uncertainty interval and its Monte Carlo noise."""
-    mean = f"{row[f'{name}_mean']:.3f}"
-    return (f"{'**' + mean + '**' if bold else mean} [{row[f'{name}_param_q05']:.2f}, {row[f'{name}_param_q95']:.2f}] "
+    m = row[f"{name}_mean"]
+    mean = f"{m:.3f}"
+    return (f"{'**' + mean + '**' if bold else mean} {interval(m, row[f'{name}_param_q05'], row[f'{name}_param_q95'])} "
             f"±{row[f'{name}_mc_sd_pooled']:.3f}")  # fmt: skip
 
 
 def _effect(row: pd.Series, prefix: str = "") -> str:
-    return (f"{row[f'{prefix}mean']:+.3f} [{row[f'{prefix}param_q05']:+.2f}, {row[f'{prefix}param_q95']:+.2f}] "
+    m = row[f"{prefix}mean"]
+    return (f"{m:+.3f} {interval(m, row[f'{prefix}param_q05'], row[f'{prefix}param_q95'], '+')} "
             f"±{row[f'{prefix}mc_sd_pooled']:.3f}")  # fmt: skip
 
 
