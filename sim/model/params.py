@@ -4,6 +4,7 @@ Hydra's schema, validation, both engines, the ODD table and the app's controls a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -359,6 +360,7 @@ def structure_of(params: Any) -> Structure:
     return from_codes({m.param: getattr(params, m.param) for m in MECHANISMS})
 
 
+@functools.lru_cache(maxsize=1024)  # a frozen Structure: asked once per point of a large design
 def params_in_use(structure: Structure = DEFAULT) -> tuple[Param, ...]:
     """The declared parameters a structure's rules read, in declaration order: every ordinary parameter and the
     parameters of its chosen alternatives (not the structure parameters themselves)."""

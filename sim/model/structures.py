@@ -3,6 +3,7 @@ The config node ``structure.<mechanism>=<name>``, the engines, the docs and the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -205,7 +206,12 @@ def make_structure(choices: Mapping[str, Any] | None = None) -> Structure:
 
 def from_codes(codes: Mapping[str, int]) -> Structure:
     """The Structure whose ``structure_<mechanism>`` parameters hold ``codes`` (missing: the default)."""
-    return Structure(tuple(m.alternatives[int(codes.get(m.param, 0))].name for m in MECHANISMS))
+    return _from_code_tuple(tuple(int(codes.get(m.param, 0)) for m in MECHANISMS))
+
+
+@functools.lru_cache(maxsize=1024)  # a large design builds one per point: the structures repeat, their checks need not
+def _from_code_tuple(codes: tuple[int, ...]) -> Structure:
+    return Structure(tuple(m.alternatives[c].name for m, c in zip(MECHANISMS, codes, strict=True)))
 
 
 def every_alternative() -> Iterator[tuple[Mechanism, Alternative]]:

@@ -160,10 +160,15 @@ def design_points(
 
     rows = values(spec, unit_rows(spec, block))
     out = []
+    unchanged = None  # the job's own militia table, built once for the rows that vary no militia value
     for row in rows:
         params, militias = priors.split_factors(row)
-        merged = {k: {**dict(base_militias.get(k, {})), **v} for k, v in militias.items()}
-        out.append((make_params({**base_params, **params}), make_militias({**base_militias, **merged})))
+        if militias:
+            merged = {k: {**dict(base_militias.get(k, {})), **v} for k, v in militias.items()}
+            table = make_militias({**base_militias, **merged})
+        else:
+            table = unchanged = unchanged or make_militias(dict(base_militias))
+        out.append((make_params({**base_params, **params}), table))
     return out
 
 
