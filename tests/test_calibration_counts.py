@@ -60,6 +60,57 @@ def test_distance_is_zero_inside_the_record_and_scaled_outside():
     np.testing.assert_allclose(open_top.distance(np.array([5, 6, 100])), [1, 0, 0])
 
 
+def test_patterns_join_the_distance_as_yes_no_statistics_of_the_observations():
+    """Pattern-oriented ABC: each pattern statistic carries an observation of tests/patterns.py into the distance,
+    is a yes/no of the one history (1: it happened) missed at one unit, and reads what its kind says: "any" (every
+    listed column on some day of its window), "all" (on each day), on known daily series."""
+    from tests.patterns import OBSERVATIONS
+
+    stats = [s for s in cc.statistics(outcome=False) if s.pattern]
+    assert {s.pattern for s in stats} == {"visit_after_the_vote", "refusing_at_the_visit",
+                                          "visit_after_the_coalition_talks", "sadr_in_politics"}  # fmt: skip
+    assert all(s.pattern in OBSERVATIONS for s in stats)
+    assert all((s.low, s.high, s.scale) == (1, 1, 1.0) for s in stats)
+    assert all(s.source.split(":")[0] in ("any", "all") for s in stats)
+    sc = cc.load_scenario(cc.SCENARIO)
+    by_name = {s.name: s for s in stats}
+    # three runs; the eve of the attack (6 November 2021) and the vote's days (10-11 October 2021)
+    eve, vote = cc._days(sc, date(2021, 11, 6), date(2021, 11, 6))[0], cc._days(sc, date(2021, 10, 10),
+                                                                               date(2021, 10, 11))  # fmt: skip
+    zeros = np.zeros((sc.days, 3), dtype=np.int8)
+    badr, aah = (f"contests_{cc.MILITIA_KEYS.index(k)}" for k in ("badr", "aah"))
+    daily = {"intervened": zeros.copy(), badr: zeros.copy(), aah: zeros.copy(), "participating": zeros.copy()}
+    daily["intervened"][vote[1], 0] = 1  # run 0: a visit on 11 October; run 1: on 12 October (too late)
+    daily["intervened"][vote[1] + 1, 1] = 1
+    daily[badr][eve, [0, 1]] = 1  # both refuse in run 0 only
+    daily[aah][eve, [0, 2]] = 1
+    daily["participating"][-1, [1, 2]] = 1
+    value = {n: s.value({}, daily, sc).tolist() for n, s in by_name.items()}
+    assert value["visit_2021_10_10_to_10_11"] == [1, 0, 0]
+    assert value["refusing_2021_11_06"] == [1, 0, 0]
+    assert value["visit_2022_01_16_to_01_18"] == [0, 0, 0]
+    assert value["in_politics_2022_01_31"] == [0, 1, 1]
+    np.testing.assert_allclose(by_name["refusing_2021_11_06"].distance(np.array([0.0, 1.0])), [1, 0])
+    # none was known before the autumn's events: a forecast from either cut-off calibrates on none of them
+    for cut in cc.CUTOFFS:
+        assert not [s for s in cc.up_to(cc.statistics(), cut) if s.pattern]
+
+
+def test_each_structure_gets_the_model_averaged_sets_that_run_it():
+    """structure_groups: the whole table, then each structure's rows (enough of them), which partition the
+    table; a table without structures is one group."""
+    n_struct = len(cc.structure_list())
+    models = np.r_[np.repeat(np.arange(n_struct), cc.STRUCTURE_MIN_SETS), [0]]
+    groups = cc.structure_groups(pd.DataFrame({"model": models}))
+    assert groups[0][0] == "" and groups[0][1].all()
+    assert [g for g, _ in groups[1:]] == [s.label() for s in cc.structure_list()]
+    assert np.array_equal(np.sum([rows for _, rows in groups[1:]], axis=0), np.ones(len(models)))
+    assert groups[1][1].sum() == cc.STRUCTURE_MIN_SETS + 1
+    few = cc.structure_groups(pd.DataFrame({"model": models[: 2 * cc.STRUCTURE_MIN_SETS - 1]}))
+    assert [g for g, _ in few] == ["", cc.structure_list()[0].label()]  # the second has too few sets
+    assert len(cc.structure_groups(pd.DataFrame({"x": [1.0, 2.0]}))) == 1
+
+
 def test_a_cutoff_keeps_what_the_record_had_closed_and_published():
     cut = date(2021, 10, 10)
     kept = cc.up_to(cc.statistics(), cut)

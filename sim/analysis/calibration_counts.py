@@ -40,7 +40,7 @@ from sim.analysis import abc_smc
 from sim.analysis import calibration as cal
 from sim.model import priors
 from sim.model import record as rec
-from sim.model.params import ParameterError
+from sim.model.params import MILITIA_KEYS, ParameterError
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.structures import MECHANISMS
 from sim.run import uncertainty
@@ -49,7 +49,9 @@ from sim.run.storage import atomic_write_parquet, atomic_write_text
 
 SCENARIO = "record_2021"
 SEED_WINDOW = (date(2021, 7, 1), date(2022, 1, 31))  # the article's window, where targets.yaml's facts apply
-DAILY = ("attacks_us_today", "attacks_state_today", "intervened", "clash", "participating")
+REFUSING = ("badr", "aah")  # the two leaders the commander told to accept the results (the article's ¶6, ¶19)
+DAILY = ("attacks_us_today", "attacks_state_today", "intervened", "clash", "participating",
+         *(f"contests_{MILITIA_KEYS.index(k)}" for k in REFUSING))  # fmt: skip
 FORECAST_CUTOFF = date(2021, 10, 10)  # the election
 CUTOFFS = (date(2021, 7, 1), date(2021, 10, 10))  # the forecasts the one command makes
 OUTCOME = ("clash_days", "no_civil_war")  # what the headline reports: left out of the calibration behind it
@@ -78,13 +80,18 @@ class Statistic:
     zero_divides: bool = False  # a nil count: it holds for any part of its period (so a cut-off may shorten it)
     known_from: date = date(2021, 1, 1)
     dated: tuple[str, ...] = ()
+    pattern: str = ""  # the observation of tests/patterns.py this yes/no statistic carries into the distance
 
     def value(self, runs: Mapping, daily: Mapping, scenario: Scenario) -> np.ndarray:
         kind, col = self.source.split(":")
         if kind == "run":
             return np.asarray(runs[col], dtype=float)
         a, b = _days(scenario, self.start, self.end)
-        return np.asarray(daily[col][a : b + 1], dtype=float).sum(axis=0)
+        if kind == "daily":
+            return np.asarray(daily[col][a : b + 1], dtype=float).sum(axis=0)
+        # a yes/no pattern: every listed column ("+") holds on some day of the window ("any") or on each ("all")
+        held = np.logical_and.reduce([np.asarray(daily[c][a : b + 1]).astype(bool) for c in col.split("+")])
+        return (held.any(axis=0) if kind == "any" else held.all(axis=0)).astype(float)
 
     def distance(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(np.maximum(self.low - x, x - self.high), 0.0) / self.scale
@@ -154,8 +161,44 @@ def statistics(outcome: bool = True) -> list[Statistic]:
                   known_from=rec.known_from([r["us_strike_rounds_2021_h1"], r["us_strikes_2021_06_27"]])),
         _stat(r, "clash_days", "daily:clash", "intra_shia_clashes_none_2021_01_2022_01", scale=1.0, zero_divides=True,
               reading="none found in the window: every clash-day counts"),
+        *patterns(r),
     ]  # fmt: skip
     return [s for s in out if outcome or s.name not in OUTCOME]
+
+
+def patterns(record: rec.Record) -> list[Statistic]:
+    """Pattern-oriented ABC: the observations of tests/patterns.py that the counts above do not already read, each
+    a yes/no of the one history (1: it happened), missed at a cost of one unit (the scale's floor: a yes/no is
+    counted in ones). Each reads a quantity of its own (when, not how many), so it may share days with a count.
+    Left out: the attack's visit (a hard constraint already), its named leaders (the compiled engine does not
+    record whom a visit reached), the tallies of early 2021 (nested windows of the sites count) and the week of
+    office attacks (the count of attacks on the state reads them as below-clash violence, not major attacks)."""
+    attack = record["pm_residence_drone_2021_11_07"].start
+    eve = attack - timedelta(days=1)
+    talks = record["ghaani_visit_2022_01_16"]
+    refusing = "+".join(f"contests_{MILITIA_KEYS.index(k)}" for k in REFUSING)
+    return [
+        Statistic("visit_2021_10_10_to_10_11", "any:intervened", date(2021, 10, 10), date(2021, 10, 11), 1, 1, 1.0,
+                  ("ghaani_visit_2021_10_11",), "a visit on the vote's day or the next (the commander was in Baghdad "
+                  "on 11 October)", known_from=rec.known_from([record["ghaani_visit_2021_10_11"]]),
+                  pattern="visit_after_the_vote"),
+        Statistic(f"refusing_{eve:%Y_%m_%d}", f"all:{refusing}", eve, eve, 1, 1, 1.0,
+                  ("green_zone_clash_2021_11_05", "ghaani_visit_2021_11_07"),
+                  "Badr and AAH both refusing the results on the eve of the attack: their supporters' sit-in against "
+                  "the results clashed with the security forces on 5 November, and the commander came to tell their "
+                  "leaders to accept them (the article's ¶3, ¶6, ¶19)",
+                  known_from=rec.known_from([record["green_zone_clash_2021_11_05"],
+                                             record["ghaani_visit_2021_11_07"]]),
+                  pattern="refusing_at_the_visit"),
+        Statistic("visit_2022_01_16_to_01_18", "any:intervened", talks.start, talks.end, 1, 1, 1.0, (talks.id,),
+                  "a visit in the days the commander was back in Iraq after the coalition talks",
+                  known_from=rec.known_from([talks]), pattern="visit_after_the_coalition_talks"),
+        Statistic("in_politics_2022_01_31", "all:participating", date(2022, 1, 31), date(2022, 1, 31), 1, 1, 1.0,
+                  ("party_office_attacks_2022_01_13_19",),
+                  "Sadr's bloc in politics on the record's last day (it led the coalition talks, the article's ¶25, "
+                  "and its allies' offices were attacked after the new parliament's first session)",
+                  known_from=date(2022, 1, 31), pattern="sadr_in_politics"),
+    ]  # fmt: skip
 
 
 def up_to(stats: Sequence[Statistic], cutoff: date | None) -> list[Statistic]:
@@ -669,13 +712,35 @@ def escalation_study(draws: Mapping[str, pd.DataFrame], settings: Settings, scen
             n = with_patron["set"].nunique()
             a = with_patron["escalated"].to_numpy().reshape(n, R).astype(float)
             b = without["escalated"].to_numpy().reshape(n, R).astype(float)
-            p = interval_parts(a.mean(axis=1), R)
-            ind_rows.append({"distribution": which, "militia_independence": level,
-                             **{f"p_{k}": v for k, v in p.items() if k in ("mean", "param_q05", "param_q95",
-                                                                          "mc_sd_pooled")},
-                             **{f"effect_{k}": v for k, v in paired_parts(b - a).items()}})  # fmt: skip
+            for label, rows in structure_groups(table):
+                p = interval_parts(a[rows].mean(axis=1), R)
+                ind_rows.append({"distribution": which, "militia_independence": level,
+                                 **({"structure": label} if label else {}),
+                                 **{f"p_{k}": v for k, v in p.items() if k in ("mean", "param_q05", "param_q95",
+                                                                              "mc_sd_pooled")},
+                                 **{f"effect_{k}": v for k, v in paired_parts(b[rows] - a[rows]).items()}})  # fmt: skip
     return {"escalation": pd.DataFrame(esc_rows), "effects": pd.DataFrame(eff_rows),
             "independence": pd.DataFrame(ind_rows)}  # fmt: skip
+
+
+STRUCTURE_MIN_SETS = 10  # fewer sets of a structure among a study's draws: no row of its own
+
+
+def structure_groups(table: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """The rows of a table of draws as a whole (label "") and, where the draws carry structures (``model``), each
+    structure's own rows: the draws of a joint posterior with structure k are draws of its part for k, so each
+    structure's result comes from the same runs as the whole, at no extra cost (a structure with fewer than
+    STRUCTURE_MIN_SETS sets gets none)."""
+    everything = np.ones(len(table), dtype=bool)
+    if "model" not in table.columns:
+        return [("", everything)]
+    models = table["model"].to_numpy()
+    groups = [("", everything)]
+    for k, s in enumerate(structure_list()):
+        rows = models == k
+        if rows.sum() >= STRUCTURE_MIN_SETS:
+            groups.append((s.label(), rows))
+    return groups
 
 
 def predictive_checks(runs: pd.DataFrame, stats: Sequence[Statistic]) -> pd.DataFrame:
@@ -941,8 +1006,12 @@ def calibrate(out: Path, settings: Settings, workers: int | None = None, log: Ca
         if cutoff is None:
             study = escalation_study({k: v for k, v in draws.items() if prior or k != "prior"}, settings, scenarios,
                                      workers, levels)  # fmt: skip
-            study = {k: v.assign(structure="model-averaged" if choice else "default") for k, v in study.items()}
-            # per structure: the headline and the patron's effect (not against independence: five times the runs)
+            whole = "model-averaged" if choice else "default"
+            # the independence table holds each structure's rows beside the whole's (structure_groups)
+            study = {k: v.assign(structure=v["structure"].fillna(whole) if "structure" in v.columns else whole)
+                     for k, v in study.items()}  # fmt: skip
+            # per structure: the headline and the patron's effect, from sets drawn from each structure's part of the
+            # posterior (against independence, above: the model-averaged sets of each structure)
             if choice and prior:
                 probs = structure_table(res, settings)
                 for k, s in enumerate(structure_list()):

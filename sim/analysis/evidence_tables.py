@@ -188,6 +188,12 @@ def readme_headline(defaults_row: Callable[[], tuple[str, ...]] | None = None) -
                   "P(escalation) on the seed timeline and the rise in it when the patron is removed, with "
                   "`militia_independence` set to each level in every posterior (or prior) set, paired runs; "
                   "[parameter-uncertainty 90% interval] ± Monte Carlo sd:", "", *_table(head, rows)]  # fmt: skip
+        if per:
+            sizes = [int(g["effect_sets"].iloc[0]) for g in per.values()]
+            lines += ["", f"Each structure's column: the sets of the model-averaged column that run that structure "
+                      f"({min(sizes)} to {max(sizes)} of its {int(post['effect_sets'].iloc[0])} sets, in proportion "
+                      "to the structures' posterior probabilities), on the same runs; its interval is wider for "
+                      "having fewer sets."]  # fmt: skip
     return "\n".join(lines)
 
 
