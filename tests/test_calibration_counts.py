@@ -111,6 +111,26 @@ def test_each_structure_gets_the_model_averaged_sets_that_run_it():
     assert len(cc.structure_groups(pd.DataFrame({"x": [1.0, 2.0]}))) == 1
 
 
+def test_the_patrons_effect_per_structure_comes_from_the_same_runs_as_the_whole():
+    """escalation_study's independence rows: the whole table's and each structure's (enough sets of it), on the
+    same runs, so the whole's mean effect is the structures' means weighted by their numbers of sets."""
+    names = list(cc.priors.all_priors())
+    n = 2 * cc.STRUCTURE_MIN_SETS
+    models = np.repeat([0, 1], cc.STRUCTURE_MIN_SETS)  # today's structure and the first rival, 10 sets each
+    u = np.random.default_rng(5).random((n, len(names)))
+    table = cc.value_table(names, cc.to_values(names)(u), models).assign(model=models)
+    settings = cc.Settings(prior_replicates=4, independence_sets=n)
+    ind = cc.escalation_study({"prior": table}, settings, [], workers=2, levels=(0.5,))["independence"]
+    assert ind["structure"].isna().sum() == 1  # the whole (labelled by calibrate: model-averaged)
+    per = ind.dropna(subset=["structure"]).set_index("structure")
+    assert list(per.index) == [s.label() for s in cc.structure_list()[:2]]
+    assert (per["effect_sets"] == cc.STRUCTURE_MIN_SETS).all()
+    whole = ind[ind["structure"].isna()].iloc[0]
+    assert whole["effect_sets"] == n
+    assert math.isclose(whole["effect_mean"], per["effect_mean"].mean(), abs_tol=1e-12)
+    assert math.isclose(whole["p_mean"], per["p_mean"].mean(), abs_tol=1e-12)
+
+
 def test_a_cutoff_keeps_what_the_record_had_closed_and_published():
     cut = date(2021, 10, 10)
     kept = cc.up_to(cc.statistics(), cut)

@@ -1120,9 +1120,10 @@ def describe(res: Mapping[str, Any]) -> str:
     if "independence" in res and len(res["independence"]):
         lines += ["", "the patron's effect (no patron minus history) on P(escalation) against militia independence:"]
         for r in res["independence"].itertuples():
-            lines.append(f"  {r.distribution:9s} independence {r.militia_independence:.1f}: P {r.p_mean:.3f}, "
-                         f"effect {r.effect_mean:+.3f} [{r.effect_param_q05:+.2f}, {r.effect_param_q95:+.2f}] "
-                         f"+-{r.effect_mc_sd_pooled:.3f}")  # fmt: skip
+            where = getattr(r, "structure", "")
+            lines.append(f"  {where:22s} {r.distribution:9s} independence {r.militia_independence:.1f}: "
+                         f"P {r.p_mean:.3f}, effect {r.effect_mean:+.3f} [{r.effect_param_q05:+.2f}, "
+                         f"{r.effect_param_q95:+.2f}] +-{r.effect_mc_sd_pooled:.3f}")  # fmt: skip
     info = res["informed"]
     told = info[info["informed"]]
     lines += ["", f"the record informs {len(told)} of {len(info)} values:"]
