@@ -6,9 +6,9 @@ The statistics are a declared list (``statistics`` below): each names what it co
 summed over a period, or a per-run outcome), the record's interval for it, the record.yaml entries that interval
 comes from and the day it was known (the latest of those entries' publication days). A quantity is read over
 disjoint windows; beside the counts, yes/no patterns of the one history (``patterns``: pattern-oriented ABC, the
-observations of tests/patterns.py the counts do not read). The distance is the sum over statistics of how far a run's value falls outside the record's
-interval, each in units of a scale adapted to the population every generation; the yes/no facts of
-seeds/targets.yaml are hard constraints (a run that breaks one has distance inf).
+observations of tests/patterns.py the counts do not read). The distance is the sum over statistics of how far a
+run's value falls outside the record's interval, each in units of a scale adapted to the population every
+generation; the yes/no facts of seeds/targets.yaml are hard constraints (a run that breaks one has distance inf).
 
 What the headline reports is left out of the calibration behind it: the headline is P(escalation) over the
 article's window, so its posterior is calibrated without the record's clash outcome (``no_civil_war`` and the nil
