@@ -28,6 +28,7 @@ python -m sim.plot results/sweeps/discovery/aggregate --kind pawn --out "$out"
 python -m sim.plot results/runs/uncertainty --kind uncertainty --out "$out"
 python -m sim.plot results/sweeps/policies --kind policies --out "$out"                  # policies.png
 cp results/calibration/figures/calibration_escalation.* results/calibration/figures/calibration_marginals.* "$out/"
+cp results/calibration_counts/figures/calibration_counts_monthly.* "$out/"
 python -m sim seed=20211107 hydra.run.dir=results/runs/readme
 cp results/runs/readme/timeline.png results/runs/readme/timeline.pdf "$out/"
 # the app's screenshots (chromium needed): app.png on 10 November 2021, app_ensemble.png from the browser test
